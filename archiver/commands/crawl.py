@@ -1,0 +1,47 @@
+"""`scrapy crawl`, with bad arguments as one clear line and a failed start as a non-zero exit.
+
+Scrapy lets a project's COMMANDS_MODULE replace a built-in command; this one adds
+checks before and after the stock ``crawl`` and otherwise behaves the same.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+from scrapy.exceptions import UsageError
+
+from archiver.errors import ArchiverError
+from archiver.store import check_archive_path
+
+EXIT_USAGE = 2
+EXIT_NOTHING_FETCHED = 1
+
+
+class Command(ScrapyCrawlCommand):
+    """Run a spider; exit 2 on a bad argument, 1 when no start URL could be fetched."""
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if len(args) != 1:
+            raise UsageError("give exactly one spider name, e.g. scrapy crawl recaps -a url=...")
+        assert self.crawler_process
+        crawler = self._create_crawler(args[0])
+        try:
+            check_archive_path(crawler.settings.get("ARCHIVE_DB", "recaps.db"))
+            check = getattr(crawler.spidercls, "check_arguments", None)
+            if check is not None:
+                check(**opts.spargs)
+        except ArchiverError as exc:
+            print(f"scrapy crawl {args[0]}: error: {exc}", file=sys.stderr)
+            self.exitcode = EXIT_USAGE
+            return
+        self.crawler_process.crawl(crawler, **opts.spargs)
+        self.crawler_process.start()
+        if self.crawler_process.bootstrap_failed:
+            self.exitcode = 1
+            return
+        stats = crawler.stats.get_stats() if crawler.stats else {}
+        if stats.get("archiver/errors/start_url") and not stats.get("archiver/pages/parsed"):
+            print(f"scrapy crawl {args[0]}: error: no start URL could be fetched (see the log above)", file=sys.stderr)
+            self.exitcode = EXIT_NOTHING_FETCHED

@@ -1,0 +1,1 @@
+"""Page objects: site and platform specific extraction, no requests, no database."""

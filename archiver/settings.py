@@ -1,0 +1,46 @@
+"""Scrapy settings for recap-archiver: polite by default, no open ports.
+
+Every value here can be overridden per crawl with ``-s NAME=VALUE``.
+"""
+
+from archiver import __version__
+
+BOT_NAME = "recap-archiver"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+# Our `crawl` command validates arguments up front and exits non-zero when nothing could be fetched.
+COMMANDS_MODULE = "archiver.commands"
+
+# The archive: a SQLite file, created at the first recap saved.
+ARCHIVE_DB = "recaps.db"
+
+# Politeness: an honest User-Agent, robots.txt, one request at a time per site, a delay that adapts.
+USER_AGENT = f"recap-archiver/{__version__} (an archiver of recap comment threads; +https://pypi.org/project/recap-archiver/)"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 1
+DOWNLOAD_DELAY = 1.0
+RANDOMIZE_DOWNLOAD_DELAY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 30
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+# Scrapy's defaults plus 429, which recap sites send when rate-limiting.
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+
+# A crawl opens no port.
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+
+ITEM_PIPELINES = {
+    "pipelines.clean.CleanPipeline": 100,
+    "pipelines.episodes.EpisodePipeline": 200,
+    "pipelines.threads.ThreadPipeline": 300,
+    "pipelines.store.StorePipeline": 900,
+}
+
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"

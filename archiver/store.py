@@ -1,0 +1,211 @@
+"""Saving to the archive: plain functions over a sqlite-utils Database, no Scrapy.
+
+Every write is an upsert keyed on the site's own identifiers (a site's base URL,
+a recap's URL, a comment's id within its recap), so re-running a crawl adds no
+rows, and nothing here ever deletes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from archiver.errors import ArchivePathError
+from archiver.items import CommentItem, RecapItem, Term
+from archiver.schema import ensure_schema
+from archiver.clean import slugify
+
+
+@dataclass
+class SaveResult:
+    """What saving one recap did."""
+
+    recap_id: int
+    recap_new: bool
+    comments: int
+    comments_new: int
+
+
+def check_archive_path(path: str | Path) -> Path:
+    """Return ``path`` as a Path if an archive can be written there.
+
+    Raises ArchivePathError (naming the path) when its folder does not exist or the
+    path is a folder.
+    """
+    p = Path(path)
+    if p.is_dir():
+        raise ArchivePathError(f"ARCHIVE_DB {str(path)!r} is a folder, not a file")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise ArchivePathError(f"ARCHIVE_DB {str(path)!r}: folder {str(parent)!r} does not exist")
+    return p
+
+
+def open_archive(path: str | Path) -> Database:
+    """Open (creating if needed) the archive at ``path`` in WAL mode, at the current schema."""
+    db = Database(check_archive_path(path))
+    db.enable_wal()
+    ensure_schema(db)
+    return db
+
+
+def save_site(db: Database, base_url: str, name: str | None, platform: str | None, seen_at: str) -> int:
+    """Upsert a site by its base URL; return its id."""
+    db["sites"].upsert(
+        {"base_url": base_url, "name": name, "platform": platform, "last_crawled_at": seen_at},
+        pk="base_url",
+    )
+    _set_first_seen(db, "sites", "base_url = ?", [base_url], seen_at)
+    return _id_of(db, "sites", "base_url = ?", [base_url])
+
+
+def save_series(db: Database, site_id: int, name: str, term: Term | None) -> int:
+    """Upsert a series by (site, name), linked to its matching tag or category; return its id."""
+    record: dict[str, Any] = {"site_id": site_id, "name": name}
+    if term is not None:
+        record.update(slug=term.slug or slugify(name), url=term.url)
+    elif not db.execute("select 1 from series where site_id = ? and name = ?", [site_id, name]).fetchone():
+        record.update(slug=slugify(name), url=None)
+    db["series"].upsert(record, pk=("site_id", "name"))
+    return _id_of(db, "series", "site_id = ? and name = ?", [site_id, name])
+
+
+def save_terms(db: Database, site_id: int, terms: list[Term]) -> list[int]:
+    """Upsert tags and categories by (site, taxonomy, name); return their ids in order."""
+    ids = []
+    for term in terms:
+        db["terms"].upsert(
+            {"site_id": site_id, "taxonomy": term.taxonomy, "name": term.name, "slug": term.slug, "url": term.url},
+            pk=("site_id", "taxonomy", "name"),
+        )
+        ids.append(_id_of(db, "terms", "site_id = ? and taxonomy = ? and name = ?", [site_id, term.taxonomy, term.name]))
+    return ids
+
+
+def save_recap(db: Database, recap: RecapItem, crawl_id: int | None, platform: str | None = None) -> SaveResult:
+    """Write one recap, its site, series, terms and whole thread in one transaction.
+
+    ``recap.comments`` must already carry their hierarchy (see archiver.threads).
+    Returns counts of what was new. Existing rows are updated in place, never deleted.
+    """
+    seen_at = recap.fetched_at
+    with db.atomic():
+        site_id = save_site(db, recap.site_url, recap.site_name, platform, seen_at)
+        series_id = save_series(db, site_id, recap.series_name, recap.series_term) if recap.series_name else None
+        recap_new = db.execute("select 1 from recaps where url = ?", [recap.url]).fetchone() is None
+        db["recaps"].upsert(
+            {
+                "url": recap.url,
+                "site_id": site_id,
+                "series_id": series_id,
+                "title": recap.title,
+                "episode_number": recap.episode_number,
+                "episode_end": recap.episode_end,
+                "episode_label": recap.episode_label,
+                "author": recap.author,
+                "published_at": recap.published_at,
+                "published_at_raw": recap.published_at_raw,
+                "body_html": recap.body_html,
+                "body_text": recap.body_text,
+                "comment_count_reported": recap.comment_count_reported,
+                "comment_pages": recap.comment_pages,
+                "thread_complete": int(recap.complete),
+                "last_crawled_at": seen_at,
+                "last_crawl_id": crawl_id,
+            },
+            pk="url",
+        )
+        _set_first_seen(db, "recaps", "url = ?", [recap.url], seen_at, crawl_id)
+        recap_id = _id_of(db, "recaps", "url = ?", [recap.url])
+        term_ids = save_terms(db, site_id, recap.tags + recap.categories)
+        if term_ids:
+            db["recap_terms"].upsert_all(
+                [{"recap_id": recap_id, "term_id": t} for t in term_ids], pk=("recap_id", "term_id")
+            )
+        comments_new = save_comments(db, recap_id, recap.comments, seen_at, crawl_id)
+    return SaveResult(recap_id, recap_new, len(recap.comments), comments_new)
+
+
+def save_comments(
+    db: Database, recap_id: int, comments: list[CommentItem], seen_at: str, crawl_id: int | None
+) -> int:
+    """Upsert a recap's comments, then link parents and roots by archive id; return how many were new."""
+    if not comments:
+        return 0
+    before = _comment_ids(db, recap_id)
+    db["comments"].upsert_all(
+        (_comment_record(recap_id, c, seen_at, crawl_id) for c in comments),
+        pk=("recap_id", "site_comment_id"),
+        batch_size=500,
+    )
+    _set_first_seen(db, "comments", "recap_id = ?", [recap_id], seen_at, crawl_id)
+    ids = _comment_ids(db, recap_id)
+    links = [
+        (
+            ids.get(c.parent_site_id) if c.parent_site_id and not c.parent_missing else None,
+            ids.get(c.root_site_id) if c.root_site_id else None,
+            ids[c.site_comment_id],
+        )
+        for c in comments
+    ]
+    db.conn.executemany("update comments set parent_id = ?, root_id = ? where id = ?", links)
+    return len(ids) - len(before)
+
+
+def start_crawl(db: Database, spider: str, args: dict[str, Any], started_at: str) -> int:
+    """Record the start of a crawl; return its id."""
+    return db["crawls"].insert(
+        {"spider": spider, "started_at": started_at, "args": json.dumps(args, sort_keys=True)}
+    ).last_pk
+
+
+def finish_crawl(db: Database, crawl_id: int, finished_at: str, reason: str, counts: dict[str, Any]) -> None:
+    """Record a crawl's end, its counts and its full Scrapy stats (``counts["stats"]``, JSON)."""
+    with db.atomic():
+        db["crawls"].update(crawl_id, {"finished_at": finished_at, "finish_reason": reason, **counts})
+
+
+def _comment_record(recap_id: int, c: CommentItem, seen_at: str, crawl_id: int | None) -> dict[str, Any]:
+    return {
+        "recap_id": recap_id,
+        "site_comment_id": c.site_comment_id,
+        "parent_site_comment_id": c.parent_site_id,
+        "parent_missing": int(c.parent_missing),
+        "depth": c.depth,
+        "position": c.position,
+        "path": c.path,
+        "comment_page": c.page,
+        "author": c.author,
+        "author_url": c.author_url,
+        "posted_at": c.posted_at,
+        "posted_at_raw": c.posted_at_raw,
+        "body_html": c.body_html,
+        "body_text": c.body_text,
+        "upvotes": c.upvotes,
+        "downvotes": c.downvotes,
+        "score": c.score,
+        "last_seen_at": seen_at,
+        "last_crawl_id": crawl_id,
+    }
+
+
+def _comment_ids(db: Database, recap_id: int) -> dict[str, int]:
+    return dict(db.execute("select site_comment_id, id from comments where recap_id = ?", [recap_id]).fetchall())
+
+
+def _id_of(db: Database, table: str, where: str, params: list[Any]) -> int:
+    row = db.execute(f"select id from [{table}] where {where}", params).fetchone()
+    return row[0]
+
+
+def _set_first_seen(
+    db: Database, table: str, where: str, params: list[Any], seen_at: str, crawl_id: int | None = None
+) -> None:
+    # Upserts update every column they are given, so first-seen values are filled only where still empty.
+    extra = ", first_crawl_id = ?" if table != "sites" else ""
+    values = [seen_at, crawl_id] if extra else [seen_at]
+    db.execute(f"update [{table}] set first_seen_at = ?{extra} where {where} and first_seen_at is null", values + params)

@@ -1,0 +1,85 @@
+"""Plain text from HTML fragments, with whitespace normalised and all characters kept."""
+
+from __future__ import annotations
+
+import re
+
+import lxml.html
+from lxml import etree
+
+# Elements whose content starts a new paragraph in the plain text.
+BLOCK_TAGS = frozenset(
+    "address article aside blockquote dd div dl dt figcaption figure footer h1 h2 h3 h4 h5 h6 "
+    "header hr li main nav ol p pre section table tr ul".split()
+)
+# Elements whose content is never text a reader sees.
+SKIP_TAGS = frozenset("script style noscript template button form input select textarea svg".split())
+
+_SPACES = re.compile(r"[^\S\n\u00a0]+|\u00a0")  # any run of whitespace except newlines; nbsp too
+_ZERO_WIDTH_AROUND_NL = re.compile(r"[ \t]*\n[ \t]*")
+_MANY_NL = re.compile(r"\n{3,}")
+
+
+def normalise_space(text: str | None) -> str:
+    """Collapse runs of spaces and tabs to one space, trim each line, keep paragraph breaks.
+
+    Returns "" for None. Emoji, non-Latin and right-to-left text pass through untouched.
+    """
+    if not text:
+        return ""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _SPACES.sub(" ", text)
+    text = _ZERO_WIDTH_AROUND_NL.sub("\n", text)
+    text = _MANY_NL.sub("\n\n", text)
+    return text.strip()
+
+
+def normalise_line(text: str | None) -> str:
+    """Collapse all whitespace, newlines included, to single spaces (for names and titles)."""
+    return " ".join((text or "").split())
+
+
+def html_to_text(html: str | None) -> str:
+    """Render an HTML fragment as plain text.
+
+    Block elements become paragraphs separated by a blank line, ``<br>`` a line break;
+    scripts, styles and form controls are dropped. Returns "" for empty input.
+    """
+    if not html or not html.strip():
+        return ""
+    try:
+        root = lxml.html.fragment_fromstring(html, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return normalise_space(html)
+    parts: list[str] = []
+    _walk(root, parts)
+    return normalise_space("".join(parts))
+
+
+def _walk(el: etree._Element, parts: list[str]) -> None:
+    tag = el.tag if isinstance(el.tag, str) else ""
+    if tag in SKIP_TAGS:
+        if el.tail:
+            parts.append(el.tail)
+        return
+    block = tag in BLOCK_TAGS
+    if block:
+        parts.append("\n\n")
+    if tag == "br":
+        parts.append("\n")
+    elif tag == "img" and _is_smiley(el):
+        # WordPress's convert_smilies() turns ":)" and emoji into <img class="wp-smiley" alt="🙂">.
+        parts.append(el.get("alt") or "")
+    if el.text and isinstance(el.tag, str):
+        parts.append(el.text)
+    for child in el:
+        _walk(child, parts)
+    if block:
+        parts.append("\n\n")
+    if el.tail:
+        parts.append(el.tail)
+
+
+def _is_smiley(el: etree._Element) -> bool:
+    classes = (el.get("class") or "").split()
+    return "wp-smiley" in classes or "emoji" in classes

@@ -1,0 +1,72 @@
+"""The reply hierarchy: parents, roots, depths, positions, paths; odd input kept, never dropped."""
+
+from __future__ import annotations
+
+import random
+
+from archiver.items import CommentItem
+from archiver.threads import assemble_thread
+
+
+def c(cid: str, parent: str | None = None, page: int = 1) -> CommentItem:
+    return CommentItem(site_comment_id=cid, parent_site_id=parent, page=page)
+
+
+def test_nested_thread_depth_position_path_root() -> None:
+    comments = [c("1"), c("2", "1"), c("3", "2"), c("4", "1"), c("5"), c("6", "5")]
+    result, report = assemble_thread(comments)
+    by = {x.site_comment_id: x for x in result}
+    assert [x.site_comment_id for x in result] == ["1", "2", "3", "4", "5", "6"]
+    assert [by[i].depth for i in "123456"] == [1, 2, 3, 2, 1, 2]
+    assert [by[i].position for i in "123456"] == [1, 1, 1, 2, 2, 1]
+    assert [by[i].root_site_id for i in "123456"] == ["1", "1", "1", "1", "5", "5"]
+    assert by["3"].path == "000001.000001.000001"
+    assert by["6"].path == "000002.000001"
+    assert report.max_depth == 3 and report.comments == 6
+
+
+def test_path_text_order_is_thread_order_across_pages() -> None:
+    # The bare post URL shows the newest page first; page 1 still comes first in the thread.
+    comments = [c("30", page=3), c("31", "30", page=3), c("10", page=1), c("20", page=2), c("11", "10", page=1)]
+    result, _ = assemble_thread(comments)
+    assert [x.site_comment_id for x in result] == ["10", "11", "20", "30", "31"]
+    assert sorted(result, key=lambda x: x.path) == result
+
+
+def test_reply_with_missing_parent_is_kept_and_flagged() -> None:
+    result, report = assemble_thread([c("1"), c("2", "99"), c("3", "2")])
+    by = {x.site_comment_id: x for x in result}
+    assert len(result) == 3 and report.parent_missing == 1
+    assert by["2"].parent_missing and by["2"].parent_site_id == "99" and by["2"].depth == 1
+    assert by["3"].depth == 2 and by["3"].root_site_id == "2" and not by["3"].parent_missing
+
+
+def test_duplicates_self_parent_and_cycles_do_not_loop_or_drop() -> None:
+    comments = [c("1"), c("1"), c("2", "2"), c("3", "4"), c("4", "3"), c("5", "4")]
+    result, report = assemble_thread(comments)
+    assert sorted(x.site_comment_id for x in result) == ["1", "2", "3", "4", "5"]
+    assert report.duplicates == 1 and report.cycles_broken == 2
+    assert all(x.depth and x.path for x in result)
+    assert len({x.path for x in result}) == 5
+
+
+def test_very_deep_chain_needs_no_recursion() -> None:
+    comments = [c("0")] + [c(str(i), str(i - 1)) for i in range(1, 5000)]
+    result, report = assemble_thread(comments)
+    assert report.max_depth == 5000 and result[-1].depth == 5000
+
+
+def test_random_trees_parents_precede_children_in_path_order() -> None:
+    rng = random.Random(7)
+    for _ in range(50):
+        comments: list[CommentItem] = []
+        for i in range(rng.randint(1, 80)):
+            parent = rng.choice([None] + [x.site_comment_id for x in comments]) if comments else None
+            comments.append(c(str(i), parent))
+        result, _ = assemble_thread(list(comments))
+        order = {x.site_comment_id: n for n, x in enumerate(sorted(result, key=lambda x: x.path))}
+        for x in result:
+            if x.parent_site_id:
+                parent = next(p for p in result if p.site_comment_id == x.parent_site_id)
+                assert order[parent.site_comment_id] < order[x.site_comment_id]
+                assert x.depth == parent.depth + 1 and x.root_site_id == parent.root_site_id
