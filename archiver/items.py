@@ -122,7 +122,7 @@ class RecapItem:
     episode_end: int | None = None
     """Last episode of a range ("Episodes 5-6" gives 6), else None."""
     episode_label: str | None = None
-    """A label beside the number, e.g. ``"Final"``, ``"Finale"``, ``"Recap"``."""
+    """A label in brackets after the number, e.g. ``"Final"``, ``"Finale"``; None for none."""
     series_term: Term | None = None
     """The tag or category whose name matches the series, if any."""
 
