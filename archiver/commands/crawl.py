@@ -2,6 +2,7 @@
 
 Scrapy lets a project's COMMANDS_MODULE replace a built-in command; this one adds
 checks before and after the stock ``crawl`` and otherwise behaves the same.
+Arguments are checked before Scrapy starts logging, so a bad one prints one line.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import argparse
 import sys
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
-from scrapy.exceptions import UsageError
+from scrapy.spiderloader import get_spider_loader
 
 from archiver.errors import ArchiverError
 from archiver.store import check_archive_path
@@ -22,20 +23,29 @@ EXIT_NOTHING_FETCHED = 1
 class Command(ScrapyCrawlCommand):
     """Run a spider; exit 2 on a bad argument, 1 when no start URL could be fetched."""
 
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
         if len(args) != 1:
-            raise UsageError("give exactly one spider name, e.g. scrapy crawl recaps -a url=...")
-        assert self.crawler_process
-        crawler = self._create_crawler(args[0])
+            return  # the stock command reports the usage error
+        assert self.settings is not None
         try:
-            check_archive_path(crawler.settings.get("ARCHIVE_DB", "recaps.db"))
-            check = getattr(crawler.spidercls, "check_arguments", None)
+            check_archive_path(self.settings.get("ARCHIVE_DB", "recaps.db"))
+            spidercls = get_spider_loader(self.settings).load(args[0])
+            check = getattr(spidercls, "check_arguments", None)
             if check is not None:
                 check(**opts.spargs)
         except ArchiverError as exc:
             print(f"scrapy crawl {args[0]}: error: {exc}", file=sys.stderr)
-            self.exitcode = EXIT_USAGE
+            sys.exit(EXIT_USAGE)
+        except KeyError:
+            return  # unknown spider: the stock command says so
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if len(args) != 1:
+            super().run(args, opts)
             return
+        assert self.crawler_process
+        crawler = self._create_crawler(args[0])
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
         if self.crawler_process.bootstrap_failed:

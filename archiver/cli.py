@@ -1,0 +1,116 @@
+"""`recap-archiver`: the command line, a thin skin over library functions."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import click
+
+from archiver.errors import ArchiverError
+from archiver.summary import archive_summary, format_summary
+
+# The demo crawls only the local demo site, so it may lift the politeness limits for it.
+LOCAL_CRAWL_SETTINGS = {
+    "DOWNLOAD_DELAY": "0",
+    "AUTOTHROTTLE_ENABLED": "False",
+    "CONCURRENT_REQUESTS_PER_DOMAIN": "8",
+}
+
+
+@click.group()
+@click.version_option(package_name="recap-archiver")
+def cli() -> None:
+    """Archive TV and drama recap sites and their comment threads into SQLite."""
+
+
+@cli.command("demo-site")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback only).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port; 0 picks a free one.")
+@click.option("--truth", type=click.Path(dir_okay=False, writable=True), help="Write the site's ground truth JSON here.")
+@click.option("--seed", default=1, show_default=True, type=int, help="Random seed: the same seed gives the same site.")
+@click.option("--series", default=3, show_default=True, type=click.IntRange(1), help="Number of series.")
+@click.option("--episodes", default=4, show_default=True, type=click.IntRange(1), help="Episode recaps per series.")
+@click.option("--extra-posts", default=2, show_default=True, type=click.IntRange(0), help="Posts with no episode.")
+@click.option("--comments", default=600, show_default=True, type=click.IntRange(0), help="Total comments.")
+@click.option("--depth", default=5, show_default=True, type=click.IntRange(1), help="Deepest reply level.")
+@click.option("--per-page", default=10, show_default=True, type=click.IntRange(1), help="Top-level comments per comment page.")
+@click.option("--posts-per-page", default=5, show_default=True, type=click.IntRange(1), help="Posts per listing page.")
+@click.option("--comment-style", default="html5", show_default=True, type=click.Choice(["html5", "xhtml"]))
+def demo_site(host: str, port: int, truth: str | None, **options: object) -> None:
+    """Serve the bundled demo recap site on 127.0.0.1 until interrupted.
+
+    Example: recap-archiver demo-site --port 8000 --truth truth.json
+    """
+    from archiver.demo.model import SiteOptions
+    from archiver.demo.server import serve_forever
+
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        raise click.BadParameter("the demo site listens on loopback only", param_hint="--host")
+    serve_forever(SiteOptions(**options), host=host, port=port, truth_path=truth)  # type: ignore[arg-type]
+
+
+@cli.command()
+@click.option("--db", "db_path", default="demo.db", show_default=True, type=click.Path(dir_okay=False), help="Archive to write.")
+@click.option("--keep", is_flag=True, help="Keep the existing archive instead of starting afresh.")
+def demo(db_path: str, keep: bool) -> None:
+    """Serve the demo site, crawl it with `scrapy crawl recaps`, print a summary.
+
+    Example: recap-archiver demo --db demo.db
+    """
+    try:
+        from archiver.store import check_archive_path
+
+        check_archive_path(db_path)
+    except ArchiverError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not keep:
+        for suffix in ("", "-wal", "-shm"):
+            Path(db_path + suffix).unlink(missing_ok=True)
+    project = Path(__file__).resolve().parent.parent
+    with tempfile.TemporaryDirectory() as tmp:
+        truth_path = Path(tmp) / "truth.json"
+        site = subprocess.Popen(
+            [sys.executable, "-m", "archiver.demo", "--port", "0", "--truth", str(truth_path)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            line = site.stdout.readline() if site.stdout else ""
+            if "http://" not in line:
+                raise click.ClickException("the demo site did not start")
+            base_url = line.strip().split()[-1]
+            click.echo(f"Demo site serving at {base_url}")
+            started = time.monotonic()
+            command = ["scrapy", "crawl", "recaps", "-a", f"url={base_url}", "-s", f"ARCHIVE_DB={os.path.abspath(db_path)}"]
+            for name, value in LOCAL_CRAWL_SETTINGS.items():
+                command += ["-s", f"{name}={value}"]
+            click.echo("$ " + " ".join(command))
+            crawl = subprocess.run(command, cwd=project, stderr=subprocess.PIPE, text=True)
+            elapsed = time.monotonic() - started
+            if crawl.returncode != 0:
+                sys.stderr.write(crawl.stderr[-3000:])
+                raise click.ClickException(f"the crawl failed (exit {crawl.returncode})")
+            truth = json.loads(truth_path.read_text(encoding="utf-8"))
+        finally:
+            site.terminate()
+            site.wait(timeout=10)
+    summary = archive_summary(db_path)
+    click.echo(format_summary(summary, elapsed))
+    expected = sum(len(r["comments"]) for r in truth["recaps"])
+    click.echo(f"The demo site has {len(truth['recaps'])} recaps and {expected} comments.")
+    click.echo(f"\nOpen the archive:\n  datasette {db_path}\n  sqlite3 {db_path} 'select * from comment_threads limit 20'")
+
+
+def main() -> None:
+    """Entry point that turns library errors into one line."""
+    try:
+        cli(standalone_mode=True)
+    except ArchiverError as exc:  # pragma: no cover - commands catch their own
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)

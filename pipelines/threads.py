@@ -1,0 +1,42 @@
+"""The reply hierarchy of each recap's whole thread, once all its comment pages are in."""
+
+from __future__ import annotations
+
+import logging
+
+from scrapy.crawler import Crawler
+from scrapy.statscollectors import StatsCollector
+
+from archiver.items import RecapItem
+from archiver.threads import assemble_thread
+
+logger = logging.getLogger(__name__)
+
+
+class ThreadPipeline:
+    """Set parent, root, depth, position and path on every comment; count what was odd."""
+
+    def __init__(self, stats: StatsCollector) -> None:
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ThreadPipeline:
+        return cls(crawler.stats)
+
+    def process_item(self, item: RecapItem) -> RecapItem:
+        if not isinstance(item, RecapItem):
+            return item
+        item.comments, report = assemble_thread(item.comments)
+        for name in ("duplicates", "parent_missing", "cycles_broken"):
+            value = getattr(report, name)
+            if value:
+                self.stats.inc_value(f"archiver/comments/{name}", value)
+                logger.warning("%s: %d comment(s) %s", item.url, value, name.replace("_", " "))
+        self.stats.max_value("archiver/comments/max_depth", report.max_depth)
+        if not item.complete:
+            self.stats.inc_value("archiver/threads/incomplete")
+            logger.warning(
+                "%s: thread incomplete, %d of %d comment pages fetched",
+                item.url, item.comment_pages_fetched, item.comment_pages,
+            )
+        return item

@@ -1,0 +1,1 @@
+"""Scrapy spiders: thin, site-agnostic crawl logic over archiver.pages page objects."""
