@@ -12,7 +12,9 @@ from pathlib import Path
 
 import click
 
+from archiver.datasette import metadata_json
 from archiver.errors import ArchiverError
+from archiver.schema import schema_markdown
 from archiver.summary import archive_summary, format_summary
 
 # The demo crawls only the local demo site, so it may lift the politeness limits for it.
@@ -104,7 +106,31 @@ def demo(db_path: str, keep: bool) -> None:
     click.echo(format_summary(summary, elapsed))
     expected = sum(len(r["comments"]) for r in truth["recaps"])
     click.echo(f"The demo site has {len(truth['recaps'])} recaps and {expected} comments.")
-    click.echo(f"\nOpen the archive:\n  datasette {db_path}\n  sqlite3 {db_path} 'select * from comment_threads limit 20'")
+    meta_path = Path(db_path).with_name(Path(db_path).stem + "-metadata.json")
+    meta_path.write_text(metadata_json(Path(db_path).stem), encoding="utf-8")
+    click.echo(
+        f"\nOpen the archive:\n  .venv/bin/datasette {db_path} -m {meta_path}   # then http://127.0.0.1:8001/\n"
+        f"  sqlite3 {db_path} 'select preview from comment_threads limit 20'"
+    )
+
+
+@cli.command("metadata")
+@click.argument("archive", type=click.Path(dir_okay=False))
+def metadata_command(archive: str) -> None:
+    """Print Datasette metadata (titles, column descriptions, canned queries) for ARCHIVE.
+
+    Example: recap-archiver metadata recaps.db > metadata.json && datasette recaps.db -m metadata.json
+    """
+    click.echo(metadata_json(Path(archive).stem), nl=False)
+
+
+@cli.command("schema")
+def schema_command() -> None:
+    """Print the archive's tables and columns as Markdown (the README's schema section).
+
+    Example: recap-archiver schema
+    """
+    click.echo(schema_markdown(), nl=False)
 
 
 def main() -> None:

@@ -225,3 +225,163 @@ def columns_of(db: Database) -> dict[str, list[str]]:
         for name in names
         if not name.startswith("_") and "_fts" not in name
     }
+
+
+# What each table and column means: the README's schema section and the Datasette
+# metadata are generated from this, and a test checks both against the real schema.
+TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
+    "sites": (
+        "One row per crawled site.",
+        {
+            "id": "Archive id.",
+            "base_url": "The site's home URL, e.g. `https://recaps.example/` (unique).",
+            "name": "The site's name as its pages give it (`og:site_name`, header).",
+            "platform": "What the site runs, as detected: `wordpress`.",
+            "first_seen_at": "When a crawl first saved anything from the site (ISO 8601 UTC).",
+            "last_crawled_at": "When a crawl last saved a recap of the site (ISO 8601 UTC).",
+        },
+    ),
+    "series": (
+        "A show, as named in its recaps' titles.",
+        {
+            "id": "Archive id.",
+            "site_id": "The site (`sites.id`).",
+            "name": "Series name from the titles, e.g. `Soundtrack #1` (unique per site).",
+            "slug": "The matching tag's or category's slug, else one made from the name.",
+            "url": "The matching tag or category archive page, or NULL when the site has none.",
+        },
+    ),
+    "terms": (
+        "Tags and categories the site's recaps link to.",
+        {
+            "id": "Archive id.",
+            "site_id": "The site (`sites.id`).",
+            "taxonomy": "`post_tag` or `category`.",
+            "name": "Display name.",
+            "slug": "URL slug.",
+            "url": "The term's archive page.",
+        },
+    ),
+    "recaps": (
+        "One row per post: an episode recap, or a post with no episode (series and episode NULL).",
+        {
+            "id": "Archive id.",
+            "site_id": "The site (`sites.id`).",
+            "series_id": "The series (`series.id`), NULL for posts that are not episode recaps.",
+            "url": "Canonical post URL, without comment-page parts (unique).",
+            "title": "Post title.",
+            "episode_number": "Episode number from the title (`Episodes 5-6` gives 5).",
+            "episode_end": "Last episode of a range (`Episodes 5-6` gives 6), else NULL.",
+            "episode_label": "Label in brackets after the number, e.g. `Final`, `Finale`.",
+            "author": "Post author's display name.",
+            "published_at": "Publication time, ISO 8601 UTC.",
+            "published_at_raw": "The publication date as the page shows it.",
+            "body_html": "Post content HTML, without share buttons, related posts or comment form.",
+            "body_text": "Plain text of the content; paragraphs separated by a blank line.",
+            "comment_count_reported": "The comment count the page itself states.",
+            "comment_pages": "How many comment pages the thread spans.",
+            "thread_complete": "1 when every comment page was fetched in the last crawl, else 0.",
+            "first_seen_at": "When a crawl first saved this recap (ISO 8601 UTC).",
+            "last_crawled_at": "When a crawl last saved it (ISO 8601 UTC).",
+            "first_crawl_id": "The crawl that first saved it (`crawls.id`).",
+            "last_crawl_id": "The crawl that last saved it (`crawls.id`).",
+        },
+    ),
+    "recap_terms": (
+        "Which tags and categories each recap has.",
+        {"recap_id": "The recap (`recaps.id`).", "term_id": "The tag or category (`terms.id`)."},
+    ),
+    "comments": (
+        "Every comment of every recap, with its place in the reply hierarchy.",
+        {
+            "id": "Archive id.",
+            "recap_id": "The recap (`recaps.id`).",
+            "site_comment_id": "The site's own comment id (unique per recap).",
+            "parent_id": "The comment this replies to (`comments.id`); NULL for top level or a missing parent.",
+            "root_id": "The top-level comment of its thread (`comments.id`; itself when top level).",
+            "parent_site_comment_id": "The site's id of the parent, kept even when the parent is missing.",
+            "parent_missing": "1 when the reply's parent never appeared; such a reply is placed at depth 1.",
+            "depth": "1 for a top-level comment, 2 for a reply to it, and so on.",
+            "position": "1-based position among its siblings, in thread order.",
+            "path": "Zero-padded positions joined by dots: `order by path` is depth-first thread order.",
+            "comment_page": "The comment page it was found on (1 = oldest).",
+            "author": "Commenter's display name.",
+            "author_url": "Commenter's website, if given.",
+            "posted_at": "When it was posted, ISO 8601 UTC.",
+            "posted_at_raw": "The date as the page shows it.",
+            "body_html": "The comment's HTML, without reply link, reply form or vote widget.",
+            "body_text": "Plain text of the comment; paragraphs separated by a blank line.",
+            "upvotes": "Likes as shown (exact), NULL where the page shows none.",
+            "downvotes": "Dislikes as shown (exact), NULL where the page shows none.",
+            "score": "Net score: the shown score, else likes minus dislikes, else likes.",
+            "first_seen_at": "When a crawl first saved it (ISO 8601 UTC).",
+            "last_seen_at": "When a crawl last saw it (ISO 8601 UTC).",
+            "first_crawl_id": "The crawl that first saved it (`crawls.id`).",
+            "last_crawl_id": "The crawl that last saw it (`crawls.id`).",
+        },
+    ),
+    "crawls": (
+        "One row per crawl into this archive.",
+        {
+            "id": "Archive id.",
+            "spider": "The spider that ran, e.g. `recaps`.",
+            "started_at": "Start, ISO 8601 UTC.",
+            "finished_at": "End, ISO 8601 UTC.",
+            "finish_reason": "Scrapy's reason: `finished`, `shutdown`, `cancelled`, ...",
+            "args": "The spider arguments, as JSON.",
+            "pages": "Responses downloaded.",
+            "bytes": "Bytes downloaded.",
+            "recaps": "Recaps saved.",
+            "comments": "Comments saved (new and already archived).",
+            "comments_new": "Comments archived for the first time.",
+            "threads_incomplete": "Recaps whose comment pages could not all be fetched.",
+            "errors": "Errors logged.",
+            "stats": "Scrapy's full crawl stats, as JSON.",
+        },
+    ),
+    "comment_threads": (
+        "View: every comment in thread order, with an indented one-line preview.",
+        {
+            "recap_id": "The recap (`recaps.id`).",
+            "recap_title": "The recap's title.",
+            "comment_id": "The comment (`comments.id`).",
+            "site_comment_id": "The site's own comment id.",
+            "parent_id": "The parent comment (`comments.id`).",
+            "depth": "Reply depth, 1 = top level.",
+            "position": "Position among siblings.",
+            "path": "Thread-order sort key.",
+            "author": "Commenter.",
+            "posted_at": "ISO 8601 UTC.",
+            "upvotes": "Likes.",
+            "downvotes": "Dislikes.",
+            "score": "Net score.",
+            "preview": "Indented by depth: author and the first 120 characters.",
+        },
+    ),
+    "series_episodes": (
+        "View: each series' episode recaps in episode order, with comment counts.",
+        {
+            "series_id": "The series (`series.id`).",
+            "series_name": "Series name.",
+            "recap_id": "The recap (`recaps.id`).",
+            "episode_number": "Episode number.",
+            "episode_end": "Last episode of a range.",
+            "episode_label": "Label, e.g. `Final`.",
+            "title": "Recap title.",
+            "url": "Recap URL.",
+            "published_at": "ISO 8601 UTC.",
+            "comment_count_reported": "Count the page states.",
+            "comments_archived": "Comments in the archive.",
+        },
+    ),
+}
+
+
+def schema_markdown() -> str:
+    """The schema as Markdown tables, for the README (``recap-archiver schema``)."""
+    out = []
+    for table, (description, columns) in TABLE_DOCS.items():
+        out.append(f"#### `{table}`\n\n{description}\n\n| column | meaning |\n| --- | --- |")
+        out.extend(f"| `{name}` | {meaning} |" for name, meaning in columns.items())
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
