@@ -6,6 +6,7 @@ Built from archiver.schema.TABLE_DOCS; the copy shipped as ``datasette-metadata.
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -59,7 +60,8 @@ def metadata(database: str = "recaps") -> dict[str, Any]:
     return {
         "title": "recap-archiver",
         "description": "Episode recaps and their comment threads, archived by recap-archiver.",
-        "databases": {database: {"tables": tables, "queries": CANNED_QUERIES}},
+        # A copy: Datasette annotates the metadata it is given.
+        "databases": {database: copy.deepcopy({"tables": tables, "queries": CANNED_QUERIES})},
     }
 
 

@@ -52,15 +52,24 @@ def html_to_text(html: str | None) -> str:
     except (etree.ParserError, ValueError):
         return normalise_space(html)
     parts: list[str] = []
-    _walk(root, parts)
+    _walk(root, parts, False)
     return normalise_space("".join(parts))
 
 
-def _walk(el: etree._Element, parts: list[str]) -> None:
+_SOURCE_WS = re.compile(r"\s+")
+
+
+def _flow(text: str | None, pre: bool) -> str:
+    # Line breaks in HTML source are just spaces; only <br>, blocks and <pre> break lines.
+    if not text:
+        return ""
+    return text if pre else _SOURCE_WS.sub(" ", text)
+
+
+def _walk(el: etree._Element, parts: list[str], pre: bool) -> None:
     tag = el.tag if isinstance(el.tag, str) else ""
     if tag in SKIP_TAGS:
-        if el.tail:
-            parts.append(el.tail)
+        parts.append(_flow(el.tail, pre))
         return
     block = tag in BLOCK_TAGS
     if block:
@@ -70,14 +79,14 @@ def _walk(el: etree._Element, parts: list[str]) -> None:
     elif tag == "img" and _is_smiley(el):
         # WordPress's convert_smilies() turns ":)" and emoji into <img class="wp-smiley" alt="🙂">.
         parts.append(el.get("alt") or "")
-    if el.text and isinstance(el.tag, str):
-        parts.append(el.text)
+    inner_pre = pre or tag == "pre"
+    if isinstance(el.tag, str):
+        parts.append(_flow(el.text, inner_pre))
     for child in el:
-        _walk(child, parts)
+        _walk(child, parts, inner_pre)
     if block:
         parts.append("\n\n")
-    if el.tail:
-        parts.append(el.tail)
+    parts.append(_flow(el.tail, pre))
 
 
 def _is_smiley(el: etree._Element) -> bool:

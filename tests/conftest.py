@@ -90,9 +90,18 @@ def output_dir() -> Path:
     return OUTPUT
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSite]:
-    """The demo site at its default size."""
+    """The demo site at its default size, for the whole test session."""
     site = start_demo_site(tmp_path_factory.mktemp("site"))
     yield site
     stop(site)
+
+
+@pytest.fixture(scope="session")
+def full_crawl(demo_site: DemoSite, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, CrawlRun]:
+    """An archive of the whole demo site, made by one `scrapy crawl recaps` from its home page."""
+    db = tmp_path_factory.mktemp("archive") / "recaps.db"
+    run = run_crawl(db, f"url={demo_site.base_url}")
+    assert run.returncode == 0, run.stderr[-2000:]
+    return db, run

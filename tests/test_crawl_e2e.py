@@ -117,14 +117,6 @@ def assert_same(problems: list[str]) -> None:
     assert not problems, f"{len(problems)} differences, first ones:\n" + "\n".join(problems[:25])
 
 
-@pytest.fixture(scope="module")
-def full_crawl(demo_site: DemoSite, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
-    db = tmp_path_factory.mktemp("archive") / "recaps.db"
-    run = run_crawl(db, f"url={demo_site.base_url}")
-    assert run.returncode == 0, run.stderr[-2000:]
-    return db, run
-
-
 def test_demo_site_meets_the_minimum_size(demo_site: DemoSite) -> None:
     recaps = demo_site.truth["recaps"]
     comments = [c for r in recaps for c in r["comments"]]

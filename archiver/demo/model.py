@@ -1,0 +1,602 @@
+"""The demo site's data: series, posts and comment threads, built deterministically from a seed.
+
+Everything here is pure data. ``build_site(options)`` uses one ``random.Random(options.seed)`` and
+dates fixed relative to ``EPOCH``, so the same options always give the same site.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import random
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
+from urllib.parse import quote
+
+SITE_NAME = "Drama Recaps Demo"
+SITE_TAGLINE = "Recaps, reviews and open threads for Korean dramas"
+TZ = timezone(timedelta(hours=9))
+"""The blog's timezone (WordPress ``gmt_offset`` 9): machine dates carry ``+09:00``."""
+EPOCH = datetime(2021, 2, 1, tzinfo=timezone.utc)
+"""The first post is published a few days after this instant."""
+
+SERIES_NAMES = [
+    "Soundtrack #1",
+    "Hometown Cha-Cha-Cha",
+    "Twenty-Five Twenty-One",
+    "Love & Other Dramas",
+    "Mr. Queen",
+    "Reply 1988",
+    "Strong Girl Bong-soon",
+    "Our Beloved Summer",
+]
+GENERAL_TAGS = ["Park Hyung-sik", "Han So-hee", "Disney+", "Netflix", "박형식", "tvN", "JTBC"]
+OPEN_THREAD_TITLES = ["Weekend Open Thread", "Open Thread: What Are You Watching?", "Open Thread: Year-End Wrap-Up"]
+STAFF = [("girlfriday", "girlfriday"), ("Saranghae Sue", "saranghae-sue"), ("dramallama", "dramallama")]
+COMMENTERS = [
+    "Nabi", "kfan2021", "Ahjumma Power", "Sunny", "drama_addict", "Jin-ah", "OTP Forever", "Bella", "mimi",
+    "Lurker No More", "Sarah K.", "PHS Stan", "Eun-ji", "coffeeprince", "Tofu & Kimchi", "Hana", "Grace",
+    "ajusshi lover", "Kim Ji-won", "Marisol", "Tae", "Cat Lady", "nopenope", "Yoonie", "Rosie",
+]
+WEBSITES = ["https://kdramafan.example.com/", "http://blog.example.org/mimi", "https://example.net/~sunny/"]
+
+SENTENCES = [
+    "It was pretty, but nothing special.",
+    "I loved the cinematography in this episode, every shot was gorgeous.",
+    "The chemistry between the leads finally clicked for me.",
+    "I’m glad I binged it instead of waiting every week.",
+    "Thank you so much for the recaps!",
+    "That confession scene took my breath away.",
+    "The second lead deserved so much better.",
+    "Honestly the music was forgettable, which is odd for a show with this title.",
+    "I didn’t expect the time jump at all.",
+    "The mom’s tarot reading was my favourite subplot.",
+    "Nothing revolutionary, but such a comforting watch.",
+    "Why does every drama need a jealous assistant?",
+    "I’m rewatching the first episode now and catching all the little hints.",
+    "Solid B+ from me.",
+    "This should’ve been a movie, four episodes felt stretched.",
+    "The friends at the restaurant were the real MVPs.",
+    "I cried at the flower shop scene, no shame.",
+    "Tough crowd in here, I actually liked it a lot.",
+    "The pacing in the middle dragged a bit.",
+    "I hope the writer gets a bigger project next year.",
+]
+KOREAN = ["화이팅!", "정말 재미있어요.", "대박… 진짜 최고의 에피소드.", "너무 설레요 ㅠㅠ"]
+RTL_LINE = "أحببت هذه الحلقة كثيرا"
+EMOJI = ["😅", "😭", "❤️", "✅", "🙃", "👏", "🔥"]
+SMILIES = ["🙂", "😉", "😀"]
+SPECIAL_CHARS = ["Tom & Jerry level bickering.", "I’d rate the OST <3 out of 5.", "Ratings went from 3% to 5% & up."]
+BODY_SENTENCES = [
+    "As the seasons pass, {a} is keenly aware of {b}’s absence, thinking about him constantly.",
+    "{a} finally tells the truth: she’s not interested, and she’s been pretending all this time.",
+    "It’s a huge milestone, and one that {a} and {b} once half-joked about.",
+    "Turns out the bouquet isn’t for her, though; it’s a birthday gift for their friend at the restaurant.",
+    "In some ways this episode felt like a mirror of the first one.",
+    "{b} completes the lyrics in her notebook with a line confessing his love.",
+    "There was a kind of comfort in its predictability that made it easy to settle in.",
+    "To hammer the distance home, a new rival is brought in to give {a} a dose of jealousy.",
+    "Every shot was gorgeous to look at, and some moments genuinely took my breath away.",
+    "The side characters finally get their own arc, and it’s a delight.",
+    "{a} regrets it immediately, and decides to grab her last chance.",
+    "Much as I found this subplot uncomfortable, I liked this conversation.",
+]
+CHARACTERS = [("Eun-soo", "Sun-woo"), ("Hye-jin", "Doo-sik"), ("Hee-do", "Yi-jin"), ("Min-ji", "Joon-ho")]
+
+
+@dataclass
+class SiteOptions:
+    """What the demo site contains; field names double as CLI option names."""
+
+    seed: int = 1
+    series: int = 3
+    episodes: int = 4
+    extra_posts: int = 2
+    comments: int = 600
+    depth: int = 5
+    per_page: int = 10
+    posts_per_page: int = 5
+    comment_style: str = "html5"
+
+    def __post_init__(self) -> None:
+        if self.comment_style not in ("html5", "xhtml"):
+            raise ValueError(f"comment_style must be 'html5' or 'xhtml', not {self.comment_style!r}")
+        for name in ("series", "episodes", "extra_posts", "comments"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative")
+        for name in ("depth", "per_page", "posts_per_page"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+
+
+@dataclass
+class Term:
+    """A tag or category."""
+
+    id: int
+    name: str
+    slug: str
+    taxonomy: str  # "post_tag" or "category"
+
+    @property
+    def path(self) -> str:
+        """Site-relative archive path, e.g. ``/tag/soundtrack-1/``."""
+        base = "tag" if self.taxonomy == "post_tag" else "category"
+        return f"/{base}/{self.slug}/"
+
+
+@dataclass
+class Author:
+    """A staff writer (a WordPress user)."""
+
+    id: int
+    name: str
+    nicename: str
+
+
+@dataclass
+class Series:
+    """A show; its tag carries its exact name."""
+
+    name: str
+    slug: str
+    tag: Term
+    characters: tuple[str, str]
+
+
+Inline = tuple  # ("text", s) | ("link", url, s) | ("smiley", emoji)
+
+
+@dataclass
+class Block:
+    """A paragraph (kind "p") or a quoted paragraph (kind "quote"); lines are joined by <br>."""
+
+    kind: str
+    lines: list[list[Inline]]
+
+
+@dataclass
+class Comment:
+    """One approved comment."""
+
+    id: int
+    post_id: int
+    parent_id: int | None
+    author: str
+    author_url: str | None
+    email: str
+    date: datetime  # UTC
+    blocks: list[Block]
+    upvotes: int
+    downvotes: int | None
+    depth: int
+    user: Author | None = None
+    page: int = 1
+    children: list[Comment] = field(default_factory=list)
+    seq: int = 0  # order of creation within its post, before ids are assigned
+
+    @property
+    def text(self) -> str:
+        """Plain text as a reader sees it: paragraphs split by a blank line, <br> as newline."""
+        return "\n\n".join("\n".join(_line_text(line) for line in block.lines) for block in self.blocks)
+
+    @property
+    def avatar_hash(self) -> str:
+        """Gravatar hash of the (never printed) e-mail address."""
+        return hashlib.md5(self.email.strip().lower().encode()).hexdigest()
+
+
+@dataclass
+class Post:
+    """A published post: an episode recap or an open thread."""
+
+    id: int
+    slug: str
+    title: str
+    date: datetime  # UTC
+    author: Author
+    series: Series | None
+    episode_number: int | None
+    episode_end: int | None
+    episode_label: str | None
+    tags: list[Term]
+    categories: list[Term]
+    body: list[tuple[str, str]]  # (kind, text): "p", "h2", "img", "emoji-p"
+    comments: list[Comment] = field(default_factory=list)  # thread order, all pages
+    comment_pages: int = 1
+
+    @property
+    def path(self) -> str:
+        """Permalink path ``/%year%/%monthnum%/%day%/%postname%/`` (dates are local time)."""
+        local = self.date.astimezone(TZ)
+        return f"/{local:%Y/%m/%d}/{self.slug}/"
+
+    @property
+    def top_level(self) -> list[Comment]:
+        """Top-level comments, oldest first."""
+        return [c for c in self.comments if c.parent_id is None]
+
+    def page_comments(self, page: int) -> list[Comment]:
+        """The comments shown on comment page ``page``, in thread order."""
+        return [c for c in self.comments if c.page == page]
+
+
+@dataclass
+class Site:
+    """The whole demo site."""
+
+    options: SiteOptions
+    name: str
+    series: list[Series]
+    tags: list[Term]
+    categories: list[Term]
+    authors: list[Author]
+    posts: list[Post]  # newest first
+
+    def all_comments(self) -> list[Comment]:
+        """Every comment, newest first (as the Recent Comments widget and comments feed list them)."""
+        comments = [c for post in self.posts for c in post.comments]
+        return sorted(comments, key=lambda c: c.id, reverse=True)
+
+    def post_by_id(self, post_id: int) -> Post:
+        """The post with this id; raises KeyError."""
+        for post in self.posts:
+            if post.id == post_id:
+                return post
+        raise KeyError(post_id)
+
+
+def _line_text(line: list[Inline]) -> str:
+    parts = []
+    for item in line:
+        parts.append(item[2] if item[0] == "link" else item[1])
+    return "".join(parts)
+
+
+def slugify(name: str) -> str:
+    """A slug as WordPress ``sanitize_title`` makes it; non-ASCII letters are percent-encoded lowercase."""
+    text = unicodedata.normalize("NFC", name).lower()
+    text = re.sub(r"&[a-z]+;|&", "", text)
+    text = re.sub(r"[^\w\s-]", "", text)
+    text = re.sub(r"[\s_]+", "-", text).strip("-")
+    text = re.sub(r"-{2,}", "-", text)
+    return quote(text, safe="-").lower()
+
+
+def build_site(options: SiteOptions) -> Site:
+    """Build the whole site for ``options``; the same options always give the same site."""
+    rng = random.Random(options.seed)
+    term_ids = iter(range(2, 10_000))
+    categories = [Term(next(term_ids), "Recaps", "recaps", "category")]
+    if options.extra_posts:
+        categories.append(Term(next(term_ids), "Open Threads", "open-threads", "category"))
+    series = []
+    for i in range(options.series):
+        name = SERIES_NAMES[i % len(SERIES_NAMES)]
+        if i >= len(SERIES_NAMES):
+            name = f"{name} Season {i // len(SERIES_NAMES) + 1}"
+        slug = slugify(name)
+        series.append(Series(name, slug, Term(next(term_ids), name, slug, "post_tag"), CHARACTERS[i % len(CHARACTERS)]))
+    general = [Term(next(term_ids), n, slugify(n), "post_tag") for n in GENERAL_TAGS]
+    open_tag = Term(next(term_ids), "open thread", "open-thread", "post_tag")
+    authors = [Author(i + 2, name, nicename) for i, (name, nicename) in enumerate(STAFF)]
+
+    posts = _make_posts(rng, options, series, general, open_tag, categories, authors)
+    _make_comments(rng, options, posts, authors)
+    used = {t.id for p in posts for t in p.tags}
+    tags = [s.tag for s in series] + [t for t in general + [open_tag] if t.id in used]
+    posts.sort(key=lambda p: p.date, reverse=True)
+    return Site(options, SITE_NAME, series, tags, categories, authors, posts)
+
+
+def _episode_titles(rng: random.Random, s: Series, count: int) -> list[tuple[str, int, int | None, str | None]]:
+    """Titles for ``count`` recaps of one series: (title, episode, episode_end, label)."""
+    out = []
+    ep = 1
+    for i in range(count):
+        last = i == count - 1
+        form = rng.choice(["colon", "pair", "recap", "ep"]) if not last else rng.choice(["final", "finale"])
+        if form == "pair":
+            out.append((f"{s.name}: Episodes {ep}-{ep + 1}", ep, ep + 1, None))
+            ep += 2
+            continue
+        if form == "colon":
+            title = f"{s.name}: Episode {ep}"
+        elif form == "recap":
+            title = f"{s.name} Episode {ep} Recap"
+        elif form == "ep":
+            title = f"{s.name}: Ep. {ep}"
+        else:
+            label = "Final" if form == "final" else "Finale"
+            out.append((f"{s.name}: Episode {ep} ({label})", ep, None, label))
+            ep += 1
+            continue
+        out.append((title, ep, None, None))
+        ep += 1
+    return out
+
+
+def _body(rng: random.Random, post_title: str, episode: int | None, chars: tuple[str, str]) -> list[tuple[str, str]]:
+    """Recap body blocks: intro, a WEECAP heading, paragraphs, an image, an emoji line."""
+    a, b = chars
+    sentences = [s.format(a=a, b=b) for s in BODY_SENTENCES]
+    rng.shuffle(sentences)
+    body = [("p", f"{sentences[0]} {sentences[1]}"), ("spacer", "")]
+    heading = f"EPISODE {episode} WEECAP" if episode is not None else "OPEN THREAD"
+    body.append(("h2", heading))
+    body.append(("p", f"{sentences[2]} {sentences[3]}"))
+    body.append(("img", f"{a} and {b} in {post_title}"))
+    body.append(("p", sentences[4]))
+    body.append(("p", f"{sentences[5]} {rng.choice(EMOJI)}"))
+    body.append(("p", sentences[6]))
+    return body
+
+
+def _make_posts(
+    rng: random.Random,
+    options: SiteOptions,
+    series: list[Series],
+    general: list[Term],
+    open_tag: Term,
+    categories: list[Term],
+    authors: list[Author],
+) -> list[Post]:
+    """Posts in publishing order, oldest first."""
+    specs: list[dict] = []
+    queues = [[(s, t) for t in _episode_titles(rng, s, options.episodes)] for s in series]
+    extras = list(range(options.extra_posts))
+    # Interleave series in rotation; sprinkle open threads in between.
+    total = sum(len(q) for q in queues) + len(extras)
+    while len(specs) < total:
+        for q in queues:
+            if q:
+                s, (title, ep, end, label) = q.pop(0)
+                specs.append({"series": s, "title": title, "ep": ep, "end": end, "label": label})
+        if extras and (rng.random() < 0.5 or not any(queues)):
+            n = extras.pop(0)
+            title = OPEN_THREAD_TITLES[n % len(OPEN_THREAD_TITLES)]
+            if n >= len(OPEN_THREAD_TITLES):
+                title = f"{title} #{n // len(OPEN_THREAD_TITLES) + 1}"
+            specs.append({"series": None, "title": title, "ep": None, "end": None, "label": None})
+    day_step = max(1, min(9, (2 * 365) // max(1, total)))
+    date = EPOCH
+    post_id = 1200
+    posts = []
+    used_slugs: dict[str, int] = {}
+    for spec in specs:
+        date = date + timedelta(days=rng.randint(1, day_step), hours=0)
+        local = datetime(date.year, date.month, date.day, rng.choice([7, 8, 9, 17, 18, 21]), 0, tzinfo=TZ)
+        post_id += rng.randint(3, 30)
+        s = spec["series"]
+        slug = slugify(spec["title"])
+        used_slugs[slug] = used_slugs.get(slug, 0) + 1
+        if used_slugs[slug] > 1:
+            slug = f"{slug}-{used_slugs[slug]}"
+        if s is not None:
+            tags = [s.tag] + rng.sample(general, k=min(len(general), rng.randint(1, 3)))
+            cats = [categories[0]]
+        else:
+            tags = [open_tag]
+            cats = [categories[-1]]
+        chars = s.characters if s else ("everyone", "the lurkers")
+        posts.append(
+            Post(
+                id=post_id,
+                slug=slug,
+                title=spec["title"],
+                date=local.astimezone(timezone.utc),
+                author=rng.choice(authors),
+                series=s,
+                episode_number=spec["ep"],
+                episode_end=spec["end"],
+                episode_label=spec["label"],
+                tags=tags,
+                categories=cats,
+                body=_body(rng, spec["title"], spec["ep"], chars),
+            )
+        )
+    return posts
+
+
+def _split_counts(rng: random.Random, total: int, n: int) -> list[int]:
+    """Split ``total`` over ``n`` posts unevenly: one post gets 0, one gets 1, a few get big threads."""
+    if n == 0:
+        return []
+    counts = [0] * n
+    weights = [rng.choice([1, 1, 2, 3]) if rng.random() > 0.3 else rng.randint(10, 16) for _ in range(n)]
+    remaining = total
+    if n >= 3 and total >= 2:
+        zero, one = rng.sample(range(n), 2)
+        weights[zero] = 0
+        weights[one] = 0
+        counts[one] = 1
+        remaining -= 1
+    if sum(weights) == 0:
+        weights = [1] * n
+    shares = [remaining * w / sum(weights) for w in weights]
+    counts = [c + int(s) for c, s in zip(counts, shares)]
+    leftovers = sorted(range(n), key=lambda i: (shares[i] - int(shares[i]), -i), reverse=True)
+    for i in leftovers[: total - sum(counts)]:
+        counts[i] += 1
+    return counts
+
+
+def _comment_blocks(rng: random.Random, parent: Comment | None, force_rtl: bool) -> list[Block]:
+    """A comment's content: one to three paragraphs with the odd emoji, link, quote or <br>."""
+    blocks: list[Block] = []
+    pool = rng.sample(SENTENCES, len(SENTENCES))
+    if parent is not None and rng.random() < 0.12:
+        first = parent.text.split("\n\n")[0].split("\n")[0]
+        blocks.append(Block("quote", [[("text", first)]]))
+    for _ in range(rng.choice([1, 1, 1, 2, 2, 3])):
+        lines: list[list[Inline]] = []
+        for _ in range(rng.choice([1, 1, 1, 1, 2])):  # two lines → a <br>
+            line: list[Inline] = [("text", " ".join(pool.pop() for _ in range(rng.randint(1, 2))))]
+            roll = rng.random()
+            if roll < 0.08:
+                line.append(("text", " " + rng.choice(EMOJI)))
+            elif roll < 0.13:
+                line.append(("text", " " + rng.choice(KOREAN)))
+            elif roll < 0.17:
+                line += [("text", " "), ("smiley", rng.choice(SMILIES))]
+            elif roll < 0.21:
+                line = [("text", rng.choice(SPECIAL_CHARS) + " ")] + line
+            elif roll < 0.24:
+                url = rng.choice(WEBSITES) + "review"
+                line += [("text", " More here: "), ("link", url, url)]
+            lines.append(line)
+        blocks.append(Block("p", lines))
+    if force_rtl:
+        blocks.append(Block("p", [[("text", RTL_LINE)]]))
+    return blocks
+
+
+def _votes(rng: random.Random, depth: int) -> tuple[int, int | None]:
+    """(likes, dislikes); replies have no dislike count (None). A few comments have big counts."""
+    roll = rng.random()
+    up = rng.choice([1234, 15321, 2048]) if roll < 0.012 else rng.randint(0, 30) if roll < 0.4 else rng.randint(0, 6)
+    down = rng.randint(0, 5) if depth == 1 else None
+    return up, down
+
+
+def _make_comments(rng: random.Random, options: SiteOptions, posts: list[Post], authors: list[Author]) -> None:
+    """Create every post's thread, then assign site-wide ids in time order and comment pages."""
+    counts = _split_counts(rng, options.comments, len(posts))
+    biggest = max(range(len(posts)), key=lambda i: counts[i]) if posts else -1
+    everyone: list[Comment] = []
+    comment_parent: dict[int, Comment] = {}  # id(reply) -> parent, until ids exist
+    rtl_done = False
+    staff_done = False
+    for index, (post, count) in enumerate(zip(posts, counts)):
+        made: list[Comment] = []
+        when = post.date + timedelta(minutes=rng.randint(5, 90))
+        chain_start = count // 3 if index == biggest and count >= options.depth else -1
+        staff_at = rng.randrange(count) if count >= 8 and (rng.random() < 0.5 or not staff_done) else -1
+        for i in range(count):
+            when += timedelta(minutes=rng.choice([1, 2, 4, 7, 15, 30, 60, 180, 600]) + rng.randint(0, 9))
+            parent: Comment | None = None
+            if chain_start == i:
+                parent = None
+            elif chain_start >= 0 and chain_start < i < chain_start + options.depth:
+                parent = made[i - 1]
+            elif i and options.depth > 1 and rng.random() < 0.38:
+                candidates = [c for c in made[-12:] if c.depth < options.depth]
+                parent = rng.choice(candidates) if candidates else None
+            depth = parent.depth + 1 if parent else 1
+            user = post.author if i == staff_at else None
+            if user is not None:
+                name, url, email = user.name, None, f"{user.nicename}@dramarecaps.example"
+                staff_done = True
+            else:
+                name = rng.choice(COMMENTERS)
+                url = WEBSITES[COMMENTERS.index(name) % len(WEBSITES)] if COMMENTERS.index(name) % 5 == 0 else None
+                email = f"{slugify(name) or 'reader'}{COMMENTERS.index(name)}@mail.example"
+            force_rtl = not rtl_done and i == 2
+            rtl_done = rtl_done or force_rtl
+            up, down = _votes(rng, depth)
+            comment = Comment(
+                id=0,
+                post_id=post.id,
+                parent_id=None,
+                author=name,
+                author_url=url,
+                email=email,
+                date=when,
+                blocks=_comment_blocks(rng, parent, force_rtl),
+                upvotes=up,
+                downvotes=down,
+                depth=depth,
+                user=user,
+                seq=i,
+            )
+            if parent is not None:
+                parent.children.append(comment)
+                comment.parent_id = -1  # fixed once ids exist
+                comment_parent[id(comment)] = parent
+            made.append(comment)
+        everyone.extend(made)
+        post.comments = made
+    # Site-wide auto-increment ids in time order.
+    next_id = 3100
+    for comment in sorted(everyone, key=lambda c: (c.date, c.post_id, c.seq)):
+        next_id += rng.choice([1, 1, 1, 2, 3])
+        comment.id = next_id
+    for comment in everyone:
+        parent = comment_parent.pop(id(comment), None)
+        comment.parent_id = parent.id if parent else None
+    for post in posts:
+        _paginate(post, options.per_page)
+
+
+def _paginate(post: Post, per_page: int) -> None:
+    """Order the thread depth-first and split it into pages of ``per_page`` top-level threads."""
+    roots = [c for c in post.comments if c.parent_id is None]
+    roots.sort(key=lambda c: c.id)
+    ordered: list[Comment] = []
+
+    def walk(c: Comment, page: int) -> None:
+        c.page = page
+        ordered.append(c)
+        for child in sorted(c.children, key=lambda x: x.id):
+            walk(child, page)
+
+    for n, root in enumerate(roots):
+        walk(root, n // per_page + 1)
+    post.comments = ordered
+    post.comment_pages = max(1, math.ceil(len(roots) / per_page))
+
+
+def truth(site: Site, base_url: str) -> dict:
+    """The ground truth JSON document for ``site`` served at ``base_url`` (ending with ``/``)."""
+    root = base_url.rstrip("/")
+
+    def term(t: Term) -> dict:
+        return {"name": t.name, "slug": t.slug, "url": root + t.path}
+
+    def iso(d: datetime) -> str:
+        return d.astimezone(timezone.utc).isoformat()
+
+    recaps = []
+    for post in sorted(site.posts, key=lambda p: p.date):
+        body_text = [text for kind, text in post.body if kind == "p"]
+        recaps.append(
+            {
+                "url": root + post.path,
+                "title": post.title,
+                "series": post.series.name if post.series else None,
+                "episode_number": post.episode_number,
+                "episode_end": post.episode_end,
+                "episode_label": post.episode_label,
+                "author": post.author.name,
+                "published_at": iso(post.date),
+                "tags": [t.name for t in post.tags],
+                "categories": [c.name for c in post.categories],
+                "comment_count": len(post.comments),
+                "comment_pages": post.comment_pages,
+                "body_text_contains": [body_text[0].split(". ")[0], body_text[-1]],
+                "comments": [
+                    {
+                        "id": str(c.id),
+                        "parent": str(c.parent_id) if c.parent_id else None,
+                        "author": c.author,
+                        "author_url": c.author_url,
+                        "posted_at": iso(c.date),
+                        "text": c.text,
+                        "upvotes": c.upvotes,
+                        "downvotes": c.downvotes,
+                        "depth": c.depth,
+                        "page": c.page,
+                    }
+                    for c in post.comments
+                ],
+            }
+        )
+    return {
+        "site": {"base_url": root + "/", "name": site.name, "timezone": "+09:00", "options": asdict(site.options)},
+        "series": [{"name": s.name, "slug": s.slug, "tag_url": root + s.tag.path} for s in site.series],
+        "tags": [term(t) for t in site.tags],
+        "categories": [term(c) for c in site.categories],
+        "recaps": recaps,
+    }
