@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from scrapy.crawler import Crawler
-from scrapy.statscollectors import StatsCollector
 
 from archiver.clean import parse_count, to_utc_iso, tz_offset_of
 from archiver.items import CommentItem, RecapItem
 from archiver.text import normalise_line, normalise_space
+from pipelines import CountingPipeline
 
 
 def clean_recap_text(recap: RecapItem) -> RecapItem:
@@ -60,15 +59,8 @@ def clean_votes(comment: CommentItem) -> CommentItem:
     return comment
 
 
-class CleanPipeline:
+class CleanPipeline(CountingPipeline):
     """Apply the cleaning steps above to a recap and each of its comments, counting failures."""
-
-    def __init__(self, stats: StatsCollector) -> None:
-        self.stats = stats
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> CleanPipeline:
-        return cls(crawler.stats)
 
     def process_item(self, item: RecapItem) -> RecapItem:
         if not isinstance(item, RecapItem):

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-from scrapy.crawler import Crawler
-from scrapy.statscollectors import StatsCollector
-
 from archiver.clean import match_series_term, parse_episode_title
 from archiver.items import RecapItem
+from pipelines import CountingPipeline
 
 
-class EpisodePipeline:
+class EpisodePipeline(CountingPipeline):
     """Fill ``series_name``, ``episode_*`` and ``series_term``; posts with no episode keep them None."""
-
-    def __init__(self, stats: StatsCollector) -> None:
-        self.stats = stats
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> EpisodePipeline:
-        return cls(crawler.stats)
 
     def process_item(self, item: RecapItem) -> RecapItem:
         if not isinstance(item, RecapItem):

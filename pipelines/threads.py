@@ -4,24 +4,16 @@ from __future__ import annotations
 
 import logging
 
-from scrapy.crawler import Crawler
-from scrapy.statscollectors import StatsCollector
 
 from archiver.items import RecapItem
 from archiver.threads import assemble_thread
+from pipelines import CountingPipeline
 
 logger = logging.getLogger(__name__)
 
 
-class ThreadPipeline:
+class ThreadPipeline(CountingPipeline):
     """Set parent, root, depth, position and path on every comment; count what was odd."""
-
-    def __init__(self, stats: StatsCollector) -> None:
-        self.stats = stats
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> ThreadPipeline:
-        return cls(crawler.stats)
 
     def process_item(self, item: RecapItem) -> RecapItem:
         if not isinstance(item, RecapItem):
