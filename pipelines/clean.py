@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-
 from archiver.clean import parse_count, to_utc_iso, tz_offset_of
 from archiver.items import CommentItem, RecapItem
 from archiver.text import normalise_line, normalise_space
