@@ -139,7 +139,10 @@ def test_crawl_is_polite_and_fetches_each_page_once(full_crawl: tuple[Path, Any]
     assert not duplicates, f"fetched more than once: {sorted(duplicates)[:5]}"
     for bad in ("replytocom", "/feed", "wp-login.php", "wp-admin"):
         assert not [u for u in urls if bad in u], f"followed a {bad} link"
+    # A crawl opens no port: neither the telnet console nor Scrapy's remote-control server is enabled.
     assert "Telnet console listening" not in run.log and "TelnetConsole" not in run.log
+    assert "RemoteControl" not in run.log and "remote_control" not in run.log
+    assert "Enabled extensions" in run.log and "scrapy.extensions.corestats.CoreStats" in run.log
 
 
 def test_crawl_is_recorded_with_counts(demo_site: DemoSite, full_crawl: tuple[Path, Any]) -> None:

@@ -1,0 +1,61 @@
+"""Every spider imports; settings are polite and open no port; arguments are checked."""
+
+from __future__ import annotations
+
+import pytest
+from scrapy.spiderloader import SpiderLoader
+from scrapy.utils.project import get_project_settings
+
+from archiver.errors import ArgumentError
+from spiders.recaps import RecapsSpider, followable, parse_url_argument
+
+
+def test_every_spider_loads() -> None:
+    loader = SpiderLoader.from_settings(get_project_settings())
+    names = loader.list()
+    assert "recaps" in names
+    for name in names:
+        assert loader.load(name).name == name
+
+
+def test_settings_are_polite_and_open_no_port() -> None:
+    settings = get_project_settings()
+    assert settings.getbool("ROBOTSTXT_OBEY")
+    assert settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") == 1
+    assert settings.getfloat("DOWNLOAD_DELAY") >= 1
+    assert settings.getbool("AUTOTHROTTLE_ENABLED")
+    assert not settings.getbool("TELNETCONSOLE_ENABLED")
+    assert not settings.getbool("REMOTE_CONTROL_ENABLED")
+    assert settings.get("USER_AGENT").startswith("recap-archiver/")
+    assert 429 in settings.getlist("RETRY_HTTP_CODES")
+
+
+def test_url_argument_takes_comma_separated_web_addresses() -> None:
+    assert parse_url_argument(" https://a.example/ , http://b.example/tag/x/ ") == [
+        "https://a.example/",
+        "http://b.example/tag/x/",
+    ]
+    spider = RecapsSpider(url="https://a.example/,https://b.example:8080/2021/01/01/post/")
+    assert spider.allowed_domains == ["a.example", "b.example"]
+
+
+@pytest.mark.parametrize("value", [None, "", " , ", "recaps.example", "ftp://x.example/", "https://"])
+def test_bad_url_argument_names_the_argument(value: str | None) -> None:
+    with pytest.raises(ArgumentError, match="argument url"):
+        parse_url_argument(value)
+
+
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [
+        ("https://r.example/2021/12/23/post/", True),
+        ("https://r.example/2021/12/23/post/?replytocom=12#respond", False),
+        ("https://r.example/feed/", False),
+        ("https://r.example/comments/feed/", False),
+        ("https://r.example/2021/12/23/post/feed/", False),
+        ("https://r.example/wp-login.php?redirect_to=x", False),
+        ("https://r.example/wp-admin/", False),
+    ],
+)
+def test_links_never_followed(url: str, ok: bool) -> None:
+    assert followable(url) is ok
