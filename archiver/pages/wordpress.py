@@ -1,0 +1,841 @@
+"""Page objects for WordPress sites: single posts with their comment thread, and listings.
+
+They read the markup WordPress core and its default themes print (``wp_list_comments`` in the
+html5, xhtml and ``div`` styles, ``paginate_links``, ``body_class``) plus the vote widgets of
+Comments Like Dislike and wpDiscuz. Values come back as the page shows them; dates and vote counts
+are parsed by the pipelines.
+
+Pingbacks and trackbacks (``li.pingback``, ``li.trackback``) are not reader comments and are
+skipped. A comment element without any id is skipped too; its replies keep the nearest enclosing
+comment that has an id as their parent, so they stay in the right thread.
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+import re
+from functools import cached_property, lru_cache
+from typing import Callable, Iterator
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+import lxml.html
+from cssselect import HTMLTranslator
+from lxml import etree
+from scrapy.http import TextResponse
+
+from archiver.items import CommentItem, RecapItem, Term
+from archiver.text import html_to_text, normalise_line
+
+__all__ = [
+    "ListingPage",
+    "PostPage",
+    "body_classes",
+    "strip_comment_page",
+    "strip_paged",
+]
+
+Element = etree._Element
+
+_COMMENT_ID = re.compile(r"(?:^|-)comment-(\d+)$")
+_COMMENT_PAGE_PATH = re.compile(r"/comment-page-(\d+)/?$")
+_COMMENT_PAGE_ANY = re.compile(r"comment-page-(\d+)")
+_PAGED_PATH = re.compile(r"/page/\d+/?$")
+_NUMBER = re.compile(r"^\s*(\d{1,3}(?:[,.\u00a0\u202f ]\d{3})+|\d+)(?!\d)")
+_COUNT_WORD = re.compile(
+    r"(\d{1,3}(?:[,.\u00a0\u202f]\d{3})+|\d+)\s*(?:comments?|thoughts?|responses?|replies|reply|reactions?)",
+    re.I,
+)
+_ZERO_COUNT = re.compile(r"^\s*(?:no\s+(?:comments?|thoughts?|responses?|replies)|leave a (?:comment|reply))", re.I)
+_ONE_COUNT = re.compile(r"^\s*one\s+(?:comment|thought|response|reply|reaction)", re.I)
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+_SAYS = re.compile(r"\s*says:?\s*$", re.I)
+_EDIT = re.compile(r"\s*\(?\bEdit\)?\s*$")
+_ARCHIVE_PREFIX = re.compile(
+    r"^\s*(?:tag|tags|category|categories|tag archives?|category archives?|archives?)\s*:\s*", re.I
+)
+
+# Sidebars and widgets: never part of the post or the listing's main loop.
+_WIDGET_CLASSES = frozenset(
+    "widget widget-area sidebar widget_recent_comments widget_recent_entries widget_tag_cloud "
+    "tagcloud wp-block-tag-cloud wp-block-latest-comments wp-block-latest-posts".split()
+)
+_WIDGET_IDS = frozenset("secondary sidebar recentcomments".split())
+
+# Things inside a comment that are not what the commenter wrote.
+_COMMENT_FURNITURE_CLASSES = frozenset(
+    "comment-author comment-meta comment-metadata commentmetadata reply comment-reply-link "
+    "comment-awaiting-moderation comment-respond comment-form children says avatar comment-notes "
+    "required-field-message edit-link comment-edit-link logged-in-as cld-like-dislike-wrap "
+    "cld-common-wrap cld-like-wrap cld-dislike-wrap wpd-vote wpd-vote-result wpd-comment-footer "
+    "sharedaddy".split()
+)
+_COMMENT_FURNITURE_IDS = frozenset("respond cancel-comment-reply commentform".split())
+_DROP_TAGS = frozenset("script style form noscript template".split())
+_FURNITURE_TEXT = re.compile(r"^\s*(?:your comment is awaiting moderation|required fields are marked)", re.I)
+
+# Things inside .entry-content that are not the recap.
+_BODY_FURNITURE_CLASSES = frozenset(
+    "sharedaddy sd-sharing-enabled sd-like jp-relatedposts related-posts yarpp-related crp_related "
+    "comment-respond widget adsbygoogle wpcnt code-block post-navigation".split()
+)
+_BODY_FURNITURE_IDS = frozenset("jp-relatedposts jp-post-flair respond".split())
+_BODY_FURNITURE_PREFIXES = ("share", "ad-", "ads-", "advert", "wordads")
+
+_CONTENT_CLASSES = ("comment-content", "comment-text", "comment-entry", "wpd-comment-text", "wp-block-comment-content")
+# A CSS selector list costs one document scan per selector; these are one scan each,
+# with a cheap substring pre-filter and the exact class-token test done in Python.
+_COMMENT_LIST_CLASSES = frozenset("comment-list commentlist wp-block-comment-template".split())
+_COMMENT_LISTS_XPATH = etree.XPath(
+    "//*[contains(@class, 'comment') or @id = 'comments-list']"
+)
+_COMMENT_NAV_CLASSES = frozenset(
+    "comments-pagination comment-navigation comments-navigation comment-nav comments-nav "
+    "wp-block-comments-pagination navigation".split()
+)
+_COMMENT_NAVS_XPATH = etree.XPath("//*[contains(@class, 'nav') or contains(@class, 'pagination') or starts-with(@id, 'comment-nav')]")
+
+
+def _is_comment_list(el: Element) -> bool:
+    cls = _classes(el)
+    return bool(cls & _COMMENT_LIST_CLASSES) or el.get("id") == "comments-list" or (
+        el.tag == "ol" and "comments" in cls
+    )
+
+
+def _is_comment_nav(el: Element) -> bool:
+    return bool(_classes(el) & _COMMENT_NAV_CLASSES) or (el.get("id") or "").startswith("comment-nav-")
+
+
+@lru_cache(maxsize=None)
+def _xpath(css: str) -> etree.XPath:
+    return etree.XPath(HTMLTranslator().css_to_xpath(css, prefix="descendant-or-self::"))
+
+
+def _q(el: Element, css: str) -> list[Element]:
+    """All elements under (and including) ``el`` matching ``css``, document order."""
+    return _xpath(css)(el)
+
+
+def _first(el: Element | None, css: str) -> Element | None:
+    if el is None:
+        return None
+    found = _q(el, css)
+    return found[0] if found else None
+
+
+def _classes(el: Element) -> set[str]:
+    return set((el.get("class") or "").split())
+
+
+def _text(el: Element | None) -> str:
+    return normalise_line(el.text_content()) if el is not None else ""
+
+
+def _inside(el: Element, pred: Callable[[Element], bool], stop: Element | None = None) -> bool:
+    """True when ``el`` or one of its ancestors (below ``stop``) satisfies ``pred``."""
+    node: Element | None = el
+    while node is not None and node is not stop:
+        if pred(node):
+            return True
+        node = node.getparent()
+    return False
+
+
+def _is_widget(el: Element) -> bool:
+    if el.tag == "aside":
+        return True
+    if el.get("id") in _WIDGET_IDS:
+        return True
+    return not _WIDGET_CLASSES.isdisjoint(_classes(el))
+
+
+def _is_comment_el(el: Element) -> bool:
+    """A comment, pingback or trackback element as ``wp_list_comments`` prints it."""
+    if el.tag not in ("li", "div", "article"):
+        return False
+    cls = _classes(el)
+    if cls & {"comment", "pingback", "trackback"}:
+        return True
+    ident = el.get("id") or ""
+    return bool(re.match(r"^(?:li-)?comment-\d+$", ident))
+
+
+def _comment_id(el: Element) -> str | None:
+    for attr in ("id", "data-comment-id"):
+        value = el.get(attr) or ""
+        m = _COMMENT_ID.search(value) if attr == "id" else re.match(r"^\d+$", value.strip())
+        if m:
+            return m.group(1) if attr == "id" else value.strip()
+    return None
+
+
+def body_classes(response: TextResponse) -> set[str]:
+    """The ``body_class()`` tokens of the page."""
+    return set(" ".join(response.xpath("//body/@class").getall()).split())
+
+
+def strip_comment_page(url: str) -> str:
+    """The URL without ``comment-page-N/``, ``cpage``, ``replytocom`` and fragment."""
+    parts = urlsplit(url)
+    path = _COMMENT_PAGE_PATH.sub("/", parts.path)
+    query = parts.query
+    pairs = parse_qsl(query, keep_blank_values=True)
+    kept = [(k, v) for k, v in pairs if k not in ("cpage", "replytocom")]
+    if len(kept) != len(pairs):
+        query = urlencode(kept)
+    return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
+
+
+def strip_paged(url: str) -> str:
+    """The URL without ``/page/N/``, ``paged`` and fragment (an archive's first page)."""
+    parts = urlsplit(url)
+    path = _PAGED_PATH.sub("/", parts.path)
+    query = parts.query
+    pairs = parse_qsl(query, keep_blank_values=True)
+    kept = [(k, v) for k, v in pairs if k != "paged"]
+    if len(kept) != len(pairs):
+        query = urlencode(kept)
+    return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
+
+
+def _drop_fragment(url: str) -> str:
+    return url.split("#", 1)[0]
+
+
+def _comment_page_of(url: str) -> int | None:
+    """The comment page a URL points to (``comment-page-N`` or ``cpage=N``), else None."""
+    base = _drop_fragment(url)
+    m = _COMMENT_PAGE_ANY.search(urlsplit(base).path)
+    if m:
+        return int(m.group(1))
+    for key, value in parse_qsl(urlsplit(base).query):
+        if key == "cpage" and value.isdigit():
+            return int(value)
+    return None
+
+
+def _parse_count(text: str) -> int | None:
+    """A comment count from "25 thoughts on “…”", "One Comment", "1,234", "No Comments"."""
+    if not text:
+        return None
+    if _ONE_COUNT.match(text):
+        return 1
+    if _ZERO_COUNT.match(text):
+        return 0
+    m = _NUMBER.match(text) or _COUNT_WORD.search(text)
+    if m:
+        return int(re.sub(r"\D", "", m.group(1)))
+    return None
+
+
+def _term_from_link(a: Element, base_url: str, taxonomy: str | None = None) -> Term | None:
+    name = _text(a)
+    href = a.get("href")
+    if not name:
+        return None
+    url = _urljoin(base_url, href) if href else None
+    rel = (a.get("rel") or "").split()
+    if taxonomy is None:
+        path = urlsplit(url or "").path
+        query = dict(parse_qsl(urlsplit(url or "").query))
+        if "category" in rel or "/category/" in path or "cat" in query or "category_name" in query:
+            taxonomy = "category"
+        else:
+            taxonomy = "post_tag"
+    return Term(name=name, slug=_slug_from_url(url, taxonomy), url=url, taxonomy=taxonomy)
+
+
+def _slug_from_url(url: str | None, taxonomy: str) -> str | None:
+    if not url:
+        return None
+    parts = urlsplit(url)
+    path = _PAGED_PATH.sub("/", parts.path).rstrip("/")
+    base = "/tag/" if taxonomy == "post_tag" else "/category/"
+    if base in path + "/":
+        rest = (path + "/").split(base, 1)[1].strip("/")
+        if rest:
+            return rest.rsplit("/", 1)[-1]
+    query = dict(parse_qsl(parts.query))
+    for key in ("tag", "category_name"):
+        if query.get(key):
+            return query[key]
+    return None
+
+
+def _urljoin(base: str, href: str) -> str:
+    return urljoin(base, href.strip())
+
+
+def _inner_html(container: Element, skip: Callable[[Element], bool]) -> str:
+    """Serialise the children of ``container``, leaving out ``skip`` subtrees but keeping tails."""
+    parts = [html.escape(container.text or "", quote=False)]
+    for child in container:
+        tail = html.escape(child.tail or "", quote=False)
+        if not isinstance(child.tag, str) or skip(child):
+            parts.append(tail)
+            continue
+        if any(skip(d) for d in child.iterdescendants() if isinstance(d.tag, str)):
+            child = copy.deepcopy(child)
+            for d in [d for d in child.iterdescendants() if isinstance(d.tag, str) and skip(d)]:
+                if d.getparent() is not None:
+                    d.drop_tree()
+            child.tail = None
+        parts.append(lxml.html.tostring(child, encoding="unicode", with_tail=False))
+        parts.append(tail)
+    return "".join(parts).strip()
+
+
+_EDGE_BREAKS = re.compile(r"^(?:\s*<br\s*/?>)+|(?:<br\s*/?>\s*)+$")
+
+
+def _strip_breaks(fragment: str) -> str:
+    """Drop <br> left at the edges once furniture (a moderation notice, a widget) is gone."""
+    return _EDGE_BREAKS.sub("", fragment).strip()
+
+
+def _is_comment_furniture(el: Element) -> bool:
+    if el.tag in _DROP_TAGS or el.get("id") in _COMMENT_FURNITURE_IDS:
+        return True
+    if el.tag == "img" and "avatar" in _classes(el):
+        return True
+    if not _COMMENT_FURNITURE_CLASSES.isdisjoint(_classes(el)):
+        return True
+    if _is_comment_el(el):
+        return True
+    if el.tag in ("p", "em", "span", "small", "div") and _FURNITURE_TEXT.match(el.text_content() or ""):
+        return True
+    return False
+
+
+def _is_body_furniture(el: Element) -> bool:
+    if el.tag in _DROP_TAGS or el.tag == "ins":
+        return True
+    if el.get("id") in _BODY_FURNITURE_IDS:
+        return True
+    cls = _classes(el)
+    if not _BODY_FURNITURE_CLASSES.isdisjoint(cls):
+        return True
+    return any(c.startswith(_BODY_FURNITURE_PREFIXES) for c in cls)
+
+
+class _Page:
+    """Shared plumbing: one selector tree per response."""
+
+    def __init__(self, response: TextResponse) -> None:
+        self.response = response
+        self.url = response.url
+        self.root: Element = response.selector.root
+
+    def _css_first(self, *queries: str, where: Element | None = None) -> Element | None:
+        """The first element outside widgets matching the first query that matches."""
+        scope = self.root if where is None else where
+        for css in queries:
+            for el in _q(scope, css):
+                if not _inside(el, _is_widget):
+                    return el
+        return None
+
+    def _abs(self, href: str | None) -> str | None:
+        if not href or href.strip().startswith(("javascript:", "#", "mailto:")):
+            return None
+        return _urljoin(self.url, href)
+
+    @cached_property
+    def _body_classes(self) -> set[str]:
+        return body_classes(self.response)
+
+
+class ListingPage(_Page):
+    """A blog index, tag, category or date archive: a list of posts plus pagination."""
+
+    _ENTRY_CSS = "article, .hentry, .type-post, li.wp-block-post"
+    _PERMALINK_CSS = (
+        ".entry-title a[href]",
+        ".post-title a[href]",
+        ".wp-block-post-title a[href]",
+        "h1 a[href], h2 a[href], h3 a[href]",
+        "a[rel~=bookmark]",
+    )
+
+    def _entries(self) -> list[Element]:
+        found = [el for el in _q(self.root, self._ENTRY_CSS) if not _inside(el, _is_widget)]
+        ids = {id(el) for el in found}
+        top = []
+        for el in found:
+            parent = el.getparent()
+            # Only the outermost entry: an <article> inside a .hentry is the same post.
+            if parent is None or not _inside(parent, lambda n: id(n) in ids):
+                top.append(el)
+        return top
+
+    def post_urls(self) -> list[str]:
+        """Absolute URLs of the posts in the main loop, deduplicated, in page order."""
+        urls: list[str] = []
+        entries = self._entries()
+        if entries:
+            for entry in entries:
+                for css in self._PERMALINK_CSS:
+                    link = _first(entry, css)
+                    if link is not None:
+                        urls.append(link.get("href"))
+                        break
+        else:
+            urls = [a.get("href") for a in _q(self.root, "a[rel~=bookmark]") if not _inside(a, _is_widget)]
+        out: list[str] = []
+        for href in urls:
+            url = self._abs(href)
+            if not url or _comment_page_of(url) is not None or "/feed" in urlsplit(url).path:
+                continue
+            url = _drop_fragment(url)
+            if url not in out:
+                out.append(url)
+        return out
+
+    def pagination_urls(self) -> list[str]:
+        """Absolute URLs of the listing's own other pages (numbers, next/previous), deduplicated."""
+        css = (
+            "a.page-numbers, a.next, a.prev, .nav-previous a, .nav-next a, "
+            ".wp-block-query-pagination a, .pagination a, .posts-navigation a"
+        )
+        out: list[str] = []
+        for a in _q(self.root, css):
+            if _inside(a, _is_widget):
+                continue
+            url = self._abs(a.get("href"))
+            if not url or _comment_page_of(url) is not None:
+                continue
+            url = _drop_fragment(url)
+            if url not in out and url != _drop_fragment(self.url):
+                out.append(url)
+        return out
+
+    def archive_term(self) -> Term | None:
+        """The tag or category this archive lists, or None for other listings."""
+        classes = self._body_classes
+        canonical = self.root.xpath("//link[@rel='canonical']/@href")
+        url = strip_paged(_urljoin(self.url, canonical[0]) if canonical else self.url)
+        path = urlsplit(url).path
+        if "tag" in classes or "/tag/" in path:
+            taxonomy, prefix = "post_tag", "tag-"
+        elif "category" in classes or "/category/" in path:
+            taxonomy, prefix = "category", "category-"
+        else:
+            return None
+        slug = _slug_from_url(url, taxonomy)
+        if slug is None:
+            for c in sorted(classes):
+                rest = c[len(prefix):]
+                if c.startswith(prefix) and rest and not rest.isdigit() and not rest.startswith(("paged-", "template")):
+                    slug = rest
+                    break
+        title_el = self._css_first("h1.page-title", "h1.archive-title", ".archive-title", ".page-header h1", ".page-title")
+        name = _ARCHIVE_PREFIX.sub("", _text(title_el))
+        if not name:
+            doc_title = _text(_first(self.root, "head title"))
+            name = re.split(r"\s+[-–|·»]\s+", doc_title)[0] if doc_title else ""
+            name = re.sub(r"\s+Archives?$", "", name)
+        if not name:
+            name = slug or ""
+        if not name:
+            return None
+        return Term(name=name, slug=slug, url=url, taxonomy=taxonomy)
+
+
+class PostPage(_Page):
+    """A single post page (one comment page of it) with its comment thread."""
+
+    @cached_property
+    def _article(self) -> Element:
+        el = self._css_first("article[id^=post-]", "article.post", ".hentry", ".type-post", "article", "main")
+        return el if el is not None else self.root
+
+    @cached_property
+    def _comment_area(self) -> list[Element]:
+        lists = [el for el in _COMMENT_LISTS_XPATH(self.root) if _is_comment_list(el) and not _inside(el, _is_widget)]
+        ids = {id(el) for el in lists}
+        top = [el for el in lists if el.getparent() is None or not _inside(el.getparent(), lambda n: id(n) in ids)]
+        if top:
+            return top
+        area = self._css_first("#comments", ".comments-area", "#comments-area")
+        return [area if area is not None else self.root]
+
+    # -- post fields ---------------------------------------------------------------------
+
+    def canonical_url(self) -> str:
+        """The post URL without comment page, ``cpage``, ``replytocom`` or fragment."""
+        href = self.root.xpath("//link[@rel='canonical']/@href")
+        return strip_comment_page(_urljoin(self.url, href[0]) if href else self.url)
+
+    def site_url(self) -> str:
+        """The site's base URL with a trailing slash."""
+        api = self.root.xpath("//link[@rel='https://api.w.org/']/@href")
+        if api and "/wp-json" in api[0]:
+            url = _urljoin(self.url, api[0].split("/wp-json", 1)[0] + "/")
+        elif api and "rest_route=" in api[0]:
+            url = _urljoin(self.url, api[0].split("?", 1)[0].removesuffix("index.php"))
+        else:
+            home = self._css_first(".site-title a[href]", "#site-title a[href]", "a[rel~=home]")
+            if home is not None:
+                url = _urljoin(self.url, home.get("href"))
+            else:
+                parts = urlsplit(self.url)
+                url = f"{parts.scheme}://{parts.netloc}/"
+        url = _drop_fragment(url)
+        return url if url.endswith("/") else url + "/"
+
+    def site_name(self) -> str | None:
+        """``og:site_name``, else the header's site title."""
+        og = self.root.xpath("//meta[@property='og:site_name']/@content")
+        if og and og[0].strip():
+            return normalise_line(og[0])
+        return _text(self._css_first(".site-title", "#site-title", ".site-branding a[rel~=home]", "#headerimg h1", "#header h1")) or None
+
+    def title(self) -> str:
+        """The post title, whitespace-normalised."""
+        el = self._css_first(".entry-title", ".post-title", ".wp-block-post-title", "h1", "h2", where=self._article)
+        if el is not None and _text(el):
+            return _text(el)
+        og = self.root.xpath("//meta[@property='og:title']/@content")
+        return normalise_line(og[0]) if og else _text(_first(self.root, "head title"))
+
+    def author(self) -> str | None:
+        """The post author's display name."""
+        el = self._css_first(
+            ".byline .author a", ".byline .fn", ".entry-meta .author a", ".author.vcard .fn",
+            ".author.vcard a", ".byline a", "a[rel~=author]", where=self._article,
+        )
+        if el is None:
+            el = self._css_first(".entry-meta .author a", "a[rel~=author]")
+        if el is not None and _text(el):
+            return _text(el)
+        meta = self.root.xpath("//meta[@name='author']/@content")
+        return normalise_line(meta[0]) or None if meta else None
+
+    def _published_el(self) -> Element | None:
+        return self._css_first(
+            "time.entry-date.published", "time.published", "time.entry-date",
+            ".posted-on time", ".entry-meta time", ".wp-block-post-date time", "time", where=self._article,
+        )
+
+    def published_at_raw(self) -> str | None:
+        """The published date as the page shows it."""
+        el = self._published_el()
+        if el is not None and _text(el):
+            return _text(el)
+        return _text(self._css_first(".entry-date", ".posted-on", where=self._article)) or None
+
+    def published_at_machine(self) -> str | None:
+        """A machine-readable published date from the markup, or None."""
+        el = self._css_first("time.entry-date.published[datetime]", "time.published[datetime]", where=self._article)
+        if el is not None:
+            return el.get("datetime").strip()
+        meta = self.root.xpath("//meta[@property='article:published_time']/@content")
+        if meta and meta[0].strip():
+            return meta[0].strip()
+        el = self._published_el()
+        return el.get("datetime").strip() if el is not None and el.get("datetime") else None
+
+    @cached_property
+    def _terms(self) -> list[Term]:
+        comment_roots = {id(el) for el in self._comment_area if el is not self.root}
+
+        def excluded(n: Element) -> bool:
+            return _is_widget(n) or id(n) in comment_roots or bool(
+                _classes(n) & {"jp-relatedposts", "related-posts", "comment", "navigation", "post-navigation"}
+            )
+
+        terms: list[Term] = []
+        seen: set[tuple[str, str | None, str]] = set()
+        links = [a for a in self.root.xpath("//a[contains(@rel, 'tag')]") if "tag" in (a.get("rel") or "").split()]
+        links = links or _q(self.root, ".cat-links a, .tags-links a")
+        for a in links:
+            if _inside(a, excluded):
+                continue
+            term = _term_from_link(a, self.url)
+            if term is None:
+                continue
+            key = (term.taxonomy, term.url, term.name)
+            if key not in seen:
+                seen.add(key)
+                terms.append(term)
+        return terms
+
+    def tags(self) -> list[Term]:
+        """Tags the post links to in its own meta (not the sidebar tag cloud)."""
+        return [t for t in self._terms if t.taxonomy == "post_tag"]
+
+    def categories(self) -> list[Term]:
+        """Categories the post links to in its own meta."""
+        return [t for t in self._terms if t.taxonomy == "category"]
+
+    @cached_property
+    def _body_html(self) -> str:
+        content = None
+        for css in (".entry-content", ".post-content", ".wp-block-post-content", ".entry"):
+            # Twenty Twenty-One puts .entry on the <article> itself; old themes use div.entry for the content.
+            content = next((el for el in _q(self._article, css) if el is not self._article), None)
+            if content is not None:
+                break
+        if content is None:
+            return ""
+        return _strip_breaks(_inner_html(content, _is_body_furniture))
+
+    def body_html(self) -> str:
+        """The post content HTML without share buttons, related posts, forms, scripts or ads."""
+        return self._body_html
+
+    def body_text(self) -> str:
+        """Plain text of :meth:`body_html`."""
+        return html_to_text(self._body_html)
+
+    def comment_count_reported(self) -> int | None:
+        """The comment count the page states (comments title, else the entry-meta link)."""
+        for css in (
+            ".comments-title", "#comments-title", "h2#comments, h3#comments, h4#comments",
+            ".comments-link", "a[href$='#comments']", "a[href$='#respond']",
+        ):
+            el = self._css_first(css)
+            if el is not None:
+                count = _parse_count(_text(el))
+                if count is not None:
+                    return count
+        return None
+
+    # -- comment pagination ---------------------------------------------------------------
+
+    @cached_property
+    def _nav(self) -> tuple[list[tuple[int, str]], int | None]:
+        """(page number, absolute href) of comment-page links, and the current page if shown."""
+        containers = [el for el in _COMMENT_NAVS_XPATH(self.root) if _is_comment_nav(el) and not _inside(el, _is_widget)]
+        links: list[Element] = []
+        for c in containers:
+            links.extend(_q(c, "a[href]"))
+        seen = {id(a) for a in links}
+        for a in _q(self.root, "a.page-numbers[href]"):
+            if id(a) not in seen and not _inside(a, _is_widget):
+                links.append(a)
+        own = self.canonical_url()
+        pages: list[tuple[int, str]] = []
+        parents: list[Element] = list(containers)
+        for a in links:
+            url = self._abs(a.get("href"))
+            if not url:
+                continue
+            n = _comment_page_of(url)
+            if n is None or strip_comment_page(url) != own:
+                continue
+            pages.append((n, _drop_fragment(url)))
+            if a.getparent() is not None:
+                parents.append(a.getparent())
+        current = None
+        for p in parents:
+            for el in _q(p, ".page-numbers.current, .current, [aria-current=page]"):
+                m = _NUMBER.match(_text(el))
+                if m:
+                    current = int(m.group(1).replace(",", ""))
+                    break
+            if current is not None:
+                break
+        return pages, current
+
+    def comment_page(self) -> int:
+        """The comment page this response shows (1-based)."""
+        return self._comment_page
+
+    @cached_property
+    def _comment_page(self) -> int:
+        current = self._nav[1]
+        if current is not None:
+            return current
+        return _comment_page_of(self.url) or 1
+
+    def comment_page_count(self) -> int:
+        """The highest comment page number the navigation shows; 1 without navigation."""
+        pages, current = self._nav
+        return max([n for n, _ in pages] + [current or 1, self._comment_page])
+
+    def comment_page_urls(self) -> dict[int, str]:
+        """Every comment page 1..count mapped to its absolute URL, without fragments."""
+        count = self.comment_page_count()
+        canonical = self.canonical_url()
+        if count <= 1:
+            return {1: canonical}
+        pages = self._nav[0]
+        template = pages[0][1] if pages else None
+        out: dict[int, str] = {}
+        for n in range(1, count + 1):
+            out[n] = self._page_url(template, canonical, n)
+        return out
+
+    @staticmethod
+    def _page_url(template: str | None, canonical: str, n: int) -> str:
+        if template and _COMMENT_PAGE_ANY.search(urlsplit(template).path):
+            parts = urlsplit(template)
+            path = _COMMENT_PAGE_ANY.sub(f"comment-page-{n}", parts.path)
+            return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
+        if template:
+            parts = urlsplit(template)
+            pairs = [(k, str(n) if k == "cpage" else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+            return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(pairs), ""))
+        parts = urlsplit(canonical)
+        if parts.query:
+            return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query + f"&cpage={n}", ""))
+        return canonical.rstrip("/") + f"/comment-page-{n}/"
+
+    # -- comments ---------------------------------------------------------------------------
+
+    def comments(self) -> list[CommentItem]:
+        """The comments on this page in document order; pingbacks, trackbacks and id-less comments skipped."""
+        return list(self._comments)
+
+    @cached_property
+    def _comments(self) -> list[CommentItem]:
+        items: list[CommentItem] = []
+        page = self.comment_page()
+        stack: list[tuple[Element, str | None]] = [(el, None) for el in reversed(self._comment_area)]
+        while stack:
+            el, parent = stack.pop()
+            if not isinstance(el.tag, str) or _is_widget(el) or el.get("id") in _COMMENT_FURNITURE_IDS:
+                continue
+            child_parent = parent
+            if _is_comment_el(el):
+                cid = _comment_id(el)
+                if cid is not None and cid == parent and "comment" not in _classes(el):
+                    pass  # a wrapper inside the comment's own element (twentyten's li#li-comment-N > div#comment-N)
+                elif cid is None:
+                    pass  # undamaged replies still get the nearest enclosing comment with an id
+                else:
+                    if not _classes(el) & {"pingback", "trackback"}:
+                        try:
+                            items.append(self._comment(el, cid, parent, page))
+                        except Exception:  # noqa: BLE001 - one broken comment must not lose the thread
+                            pass
+                    child_parent = cid
+            stack.extend((child, child_parent) for child in reversed(el))
+        return items
+
+    def _comment(self, el: Element, cid: str, parent: str | None, page: int) -> CommentItem:
+        fn = meta = time_el = content = body = author_box = None
+        up = down = score = None
+        date_title = None
+        for node in _own_nodes(el, cid):
+            cls = _classes(node)
+            if fn is None and cls & {"fn", "wp-block-comment-author-name"}:
+                fn = node
+            if author_box is None and "comment-author" in cls:
+                author_box = node
+            if meta is None and cls & {"comment-metadata", "commentmetadata"}:
+                meta = node
+            if time_el is None and node.tag == "time":
+                time_el = node
+            if content is None and not cls.isdisjoint(_CONTENT_CLASSES):
+                content = node
+            if body is None and "comment-body" in cls:
+                body = node
+            if date_title is None and cls & {"comment-date", "wpd-comment-date"} and _ISO_DATE.match(node.get("title") or ""):
+                date_title = node.get("title").strip()
+            if "cld-like-count-wrap" in cls and up is None:
+                up = _text(node)
+            elif "cld-dislike-count-wrap" in cls and down is None:
+                down = _text(node)
+            elif "wpd-vote-result" in cls:
+                value = (node.get("title") or "").strip() or _text(node)
+                if "wpd-vote-result-like" in cls:
+                    up = up if up is not None else value
+                elif "wpd-vote-result-dislike" in cls:
+                    down = down if down is not None else value
+                elif score is None:
+                    score = value
+
+        author = _SAYS.sub("", _text(fn)) if fn is not None else ""
+        if not author and author_box is not None:
+            author = _SAYS.sub("", _text(author_box))
+        author_url = None
+        if fn is not None:
+            link = next((a for a in fn.iter("a") if a.get("href")), None)
+            if link is not None:
+                author_url = self._abs(link.get("href"))
+
+        machine = time_el.get("datetime") if time_el is not None and time_el.get("datetime") else date_title
+        raw = _text(time_el) if time_el is not None else ""
+        if not raw and meta is not None:
+            raw = _EDIT.sub("", _text_without(meta, lambda n: bool(_classes(n) & {"edit-link", "comment-edit-link"})))
+        if not raw and date_title is not None:
+            raw = date_title
+
+        if content is not None:
+            body_html = _inner_html(content, _is_comment_furniture)
+        else:
+            container = body if body is not None else el
+            body_html = _inner_html(container, _is_comment_furniture)
+        body_html = _strip_breaks(body_html)
+
+        return CommentItem(
+            site_comment_id=cid,
+            parent_site_id=parent,
+            author=author or None,
+            author_url=author_url,
+            posted_at_raw=raw or None,
+            posted_at_machine=(machine or "").strip() or None,
+            body_html=body_html,
+            body_text=html_to_text(body_html),
+            upvotes_raw=up,
+            downvotes_raw=down,
+            score_raw=score,
+            page=page,
+        )
+
+    def recap(self, fetched_at: str) -> RecapItem:
+        """The post with the comments of this comment page; pipelines fill the parsed fields."""
+        return RecapItem(
+            url=self.canonical_url(),
+            site_url=self.site_url(),
+            fetched_at=fetched_at,
+            site_name=self.site_name(),
+            title=self.title(),
+            author=self.author(),
+            published_at_raw=self.published_at_raw(),
+            published_at_machine=self.published_at_machine(),
+            tags=self.tags(),
+            categories=self.categories(),
+            body_html=self.body_html(),
+            body_text=self.body_text(),
+            comment_count_reported=self.comment_count_reported(),
+            comments=self.comments(),
+            comment_pages=self.comment_page_count(),
+            comment_pages_fetched=1,
+        )
+
+
+def _own_nodes(el: Element, cid: str) -> Iterator[Element]:
+    """Elements of one comment, not descending into replies or reply forms."""
+    stack = list(reversed(el))
+    while stack:
+        node = stack.pop()
+        if not isinstance(node.tag, str):
+            continue
+        cls = _classes(node)
+        if "children" in cls or node.get("id") in _COMMENT_FURNITURE_IDS or "comment-respond" in cls:
+            continue
+        if _is_comment_el(node) and _comment_id(node) != cid:
+            continue
+        yield node
+        stack.extend(reversed(node))
+
+
+def _text_without(el: Element, skip: Callable[[Element], bool]) -> str:
+    parts: list[str] = []
+
+    def walk(node: Element) -> None:
+        if isinstance(node.tag, str) and skip(node):
+            return
+        if isinstance(node.tag, str) and node.text:
+            parts.append(node.text)
+        for child in node:
+            walk(child)
+            if child.tail:
+                parts.append(child.tail)
+
+    walk(el)
+    return normalise_line("".join(parts))
