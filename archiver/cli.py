@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import fields
 from pathlib import Path
 
 import click
@@ -31,30 +32,38 @@ def cli() -> None:
     """Archive TV and drama recap sites and their comment threads into SQLite."""
 
 
+def _site_options(command):  # type: ignore[no-untyped-def]
+    """Add one option per demo SiteOptions field, so the CLI never drifts from the model."""
+    from archiver.demo.model import SiteOptions
+
+    for f in reversed(fields(SiteOptions)):
+        kind = click.Choice(["html5", "xhtml"]) if f.name == "comment_style" else type(f.default)
+        command = click.option(
+            "--" + f.name.replace("_", "-"), f.name, default=f.default, show_default=True, type=kind
+        )(command)
+    return command
+
+
 @cli.command("demo-site")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback only).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port; 0 picks a free one.")
 @click.option("--truth", type=click.Path(dir_okay=False, writable=True), help="Write the site's ground truth JSON here.")
-@click.option("--seed", default=1, show_default=True, type=int, help="Random seed: the same seed gives the same site.")
-@click.option("--series", default=3, show_default=True, type=click.IntRange(1), help="Number of series.")
-@click.option("--episodes", default=4, show_default=True, type=click.IntRange(1), help="Episode recaps per series.")
-@click.option("--extra-posts", default=2, show_default=True, type=click.IntRange(0), help="Posts with no episode.")
-@click.option("--comments", default=600, show_default=True, type=click.IntRange(0), help="Total comments.")
-@click.option("--depth", default=5, show_default=True, type=click.IntRange(1), help="Deepest reply level.")
-@click.option("--per-page", default=10, show_default=True, type=click.IntRange(1), help="Top-level comments per comment page.")
-@click.option("--posts-per-page", default=5, show_default=True, type=click.IntRange(1), help="Posts per listing page.")
-@click.option("--comment-style", default="html5", show_default=True, type=click.Choice(["html5", "xhtml"]))
+@_site_options
 def demo_site(host: str, port: int, truth: str | None, **options: object) -> None:
     """Serve the bundled demo recap site on 127.0.0.1 until interrupted.
 
-    Example: recap-archiver demo-site --port 8000 --truth truth.json
+    Example: recap-archiver demo-site --port 8000 --truth truth.json --comments 600 --depth 5
     """
     from archiver.demo.model import SiteOptions
     from archiver.demo.server import serve_forever
 
     if host not in ("127.0.0.1", "localhost", "::1"):
         raise click.BadParameter("the demo site listens on loopback only", param_hint="--host")
-    serve_forever(SiteOptions(**options), host=host, port=port, truth_path=truth)  # type: ignore[arg-type]
+    try:
+        site_options = SiteOptions(**options)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    serve_forever(site_options, host=host, port=port, truth_path=truth)
 
 
 @cli.command()

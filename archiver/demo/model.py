@@ -99,6 +99,7 @@ class SiteOptions:
     per_page: int = 10
     posts_per_page: int = 5
     comment_style: str = "html5"
+    day: int = 1               # the site as it is N days later (see archiver.demo.days)
 
     def __post_init__(self) -> None:
         if self.comment_style not in ("html5", "xhtml"):
@@ -106,7 +107,7 @@ class SiteOptions:
         for name in ("series", "episodes", "extra_posts", "comments"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
-        for name in ("depth", "per_page", "posts_per_page"):
+        for name in ("depth", "per_page", "posts_per_page", "day"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
 
@@ -176,6 +177,8 @@ class Comment:
     page: int = 1
     children: list[Comment] = field(default_factory=list)
     seq: int = 0  # order of creation within its post, before ids are assigned
+    status: str = "approved"  # "approved", or "trash" once deleted: then no page shows it
+    edited_from: str | None = None  # the text before an edit (days after the first), for the truth
 
     @property
     def text(self) -> str:
@@ -234,6 +237,7 @@ class Site:
     categories: list[Term]
     authors: list[Author]
     posts: list[Post]  # newest first
+    changes: list[dict] = field(default_factory=list)  # what changed since day 1 (archiver.demo.days)
 
     def all_comments(self) -> list[Comment]:
         """Every comment, newest first (as the Recent Comments widget and comments feed list them)."""
@@ -288,7 +292,12 @@ def build_site(options: SiteOptions) -> Site:
     used = {t.id for p in posts for t in p.tags}
     tags = [s.tag for s in series] + [t for t in general + [open_tag] if t.id in used]
     posts.sort(key=lambda p: p.date, reverse=True)
-    return Site(options, SITE_NAME, series, tags, categories, authors, posts)
+    site = Site(options, SITE_NAME, series, tags, categories, authors, posts)
+    if options.day > 1:
+        from archiver.demo.days import evolve  # the later days build on day 1
+
+        evolve(site, options.day)
+    return site
 
 
 def _episode_titles(rng: random.Random, s: Series, count: int) -> list[tuple[str, int, int | None, str | None]]:
