@@ -209,6 +209,128 @@ def m001_initial(db: Database) -> None:
         db[table].enable_fts(columns, create_triggers=True, tokenize="unicode61 remove_diacritics 2")
 
 
+# History: earlier texts, vote changes, recap body changes. Triggers record them, so
+# every write path (crawl, reparse) keeps history the same way; an upsert's
+# ON CONFLICT DO UPDATE fires the UPDATE triggers.
+HISTORY_TRIGGERS: dict[str, str] = {
+    "comments_keep_versions": """
+CREATE TRIGGER IF NOT EXISTS comments_keep_versions AFTER UPDATE OF body_text ON comments
+WHEN old.body_text IS NOT new.body_text AND old.body_text IS NOT NULL
+BEGIN
+  INSERT INTO comment_versions (comment_id, body_html, body_text, first_seen_at, last_seen_at, replaced_at, replaced_crawl_id)
+  VALUES (
+    old.id, old.body_html, old.body_text,
+    coalesce((SELECT max(replaced_at) FROM comment_versions WHERE comment_id = old.id), old.first_seen_at),
+    old.last_seen_at, new.last_seen_at, new.last_crawl_id
+  );
+END""",
+    "comments_first_votes": """
+CREATE TRIGGER IF NOT EXISTS comments_first_votes AFTER INSERT ON comments
+WHEN new.upvotes IS NOT NULL OR new.downvotes IS NOT NULL OR new.score IS NOT NULL
+BEGIN
+  INSERT INTO vote_observations (comment_id, crawl_id, observed_at, upvotes, downvotes, score)
+  VALUES (new.id, new.last_crawl_id, new.last_seen_at, new.upvotes, new.downvotes, new.score);
+END""",
+    "comments_changed_votes": """
+CREATE TRIGGER IF NOT EXISTS comments_changed_votes AFTER UPDATE OF upvotes, downvotes, score ON comments
+WHEN old.upvotes IS NOT new.upvotes OR old.downvotes IS NOT new.downvotes OR old.score IS NOT new.score
+BEGIN
+  INSERT INTO vote_observations (comment_id, crawl_id, observed_at, upvotes, downvotes, score)
+  VALUES (new.id, new.last_crawl_id, new.last_seen_at, new.upvotes, new.downvotes, new.score);
+END""",
+    "recaps_keep_versions": """
+CREATE TRIGGER IF NOT EXISTS recaps_keep_versions AFTER UPDATE OF title, body_text ON recaps
+WHEN (old.body_text IS NOT new.body_text AND old.body_text IS NOT NULL) OR old.title IS NOT new.title
+BEGIN
+  INSERT INTO recap_versions (recap_id, title, body_html, body_text, first_seen_at, last_seen_at, replaced_at, replaced_crawl_id)
+  VALUES (
+    old.id, old.title, old.body_html, old.body_text,
+    coalesce((SELECT max(replaced_at) FROM recap_versions WHERE recap_id = old.id), old.first_seen_at),
+    old.last_crawled_at, new.last_crawled_at, new.last_crawl_id
+  );
+END""",
+}
+
+
+@migrations()
+def m002_history(db: Database) -> None:
+    """Re-crawl history: versions, vote observations, gone comments, revisit schedule, raw pages."""
+    db["comments"].add_column("gone_at", str)
+    db["comments"].add_column("gone_crawl_id", int)
+    db["recaps"].add_column("next_due_at", str)
+    db["recaps"].add_column("revisit_interval", int)
+    db["recaps"].add_column("last_activity_at", str)
+    for name, kind in [
+        ("pages_not_modified", int),
+        ("recaps_new", int),
+        ("recaps_changed", int),
+        ("recaps_not_due", int),
+        ("comments_edited", int),
+        ("comments_gone", int),
+        ("vote_changes", int),
+    ]:
+        db["crawls"].add_column(name, kind)
+    db["comment_versions"].create(
+        {
+            "id": int,
+            "comment_id": int,
+            "body_html": str,
+            "body_text": str,
+            "first_seen_at": str,
+            "last_seen_at": str,
+            "replaced_at": str,
+            "replaced_crawl_id": int,
+        },
+        pk="id",
+        foreign_keys=[("comment_id", "comments", "id"), ("replaced_crawl_id", "crawls", "id")],
+    )
+    db["comment_versions"].create_index(["comment_id"])
+    db["recap_versions"].create(
+        {
+            "id": int,
+            "recap_id": int,
+            "title": str,
+            "body_html": str,
+            "body_text": str,
+            "first_seen_at": str,
+            "last_seen_at": str,
+            "replaced_at": str,
+            "replaced_crawl_id": int,
+        },
+        pk="id",
+        foreign_keys=[("recap_id", "recaps", "id"), ("replaced_crawl_id", "crawls", "id")],
+    )
+    db["recap_versions"].create_index(["recap_id"])
+    db["vote_observations"].create(
+        {"id": int, "comment_id": int, "crawl_id": int, "observed_at": str, "upvotes": int, "downvotes": int, "score": int},
+        pk="id",
+        foreign_keys=[("comment_id", "comments", "id"), ("crawl_id", "crawls", "id")],
+    )
+    db["vote_observations"].create_index(["comment_id", "observed_at"])
+    db["vote_observations"].create_index(["crawl_id"])
+    db["bodies"].create({"sha256": str, "size": int, "encoding": str, "body": bytes}, pk="sha256")
+    db["pages"].create(
+        {
+            "id": int,
+            "fingerprint": str,
+            "url": str,
+            "method": str,
+            "status": int,
+            "headers": str,
+            "fetched_at": str,
+            "revalidated": int,
+            "body_sha256": str,
+            "crawl_id": int,
+        },
+        pk="id",
+        foreign_keys=[("body_sha256", "bodies", "sha256"), ("crawl_id", "crawls", "id")],
+    )
+    db["pages"].create_index(["fingerprint", "id"])
+    db["pages"].create_index(["url"])
+    for sql in HISTORY_TRIGGERS.values():
+        db.execute(sql)
+
+
 def ensure_schema(db: Database) -> None:
     """Bring ``db`` to the current schema: pending migrations, then views. Safe to repeat."""
     db.execute("PRAGMA foreign_keys = ON")
@@ -285,6 +407,9 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "last_crawled_at": "When a crawl last saved it (ISO 8601 UTC).",
             "first_crawl_id": "The crawl that first saved it (`crawls.id`).",
             "last_crawl_id": "The crawl that last saved it (`crawls.id`).",
+            "next_due_at": "When a re-crawl with `refresh=due` fetches it again (ISO 8601 UTC).",
+            "revisit_interval": "Seconds between visits: 0 for a busy thread, doubling while it is quiet.",
+            "last_activity_at": "Its newest comment's time (or its publication's), ISO 8601 UTC.",
         },
     ),
     "recap_terms": (
@@ -318,6 +443,71 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "last_seen_at": "When a crawl last saw it (ISO 8601 UTC).",
             "first_crawl_id": "The crawl that first saved it (`crawls.id`).",
             "last_crawl_id": "The crawl that last saw it (`crawls.id`).",
+            "gone_at": "When a crawl that fetched the whole thread no longer found it; NULL while it is there.",
+            "gone_crawl_id": "That crawl (`crawls.id`).",
+        },
+    ),
+    "comment_versions": (
+        "Earlier texts of edited comments: a row per text a comment no longer has.",
+        {
+            "id": "Archive id.",
+            "comment_id": "The comment (`comments.id`).",
+            "body_html": "The earlier HTML.",
+            "body_text": "The earlier text.",
+            "first_seen_at": "When this text was first seen.",
+            "last_seen_at": "When this text was last seen.",
+            "replaced_at": "When the crawl that saw the new text fetched it.",
+            "replaced_crawl_id": "That crawl (`crawls.id`).",
+        },
+    ),
+    "recap_versions": (
+        "Earlier titles and bodies of edited recaps.",
+        {
+            "id": "Archive id.",
+            "recap_id": "The recap (`recaps.id`).",
+            "title": "The earlier title.",
+            "body_html": "The earlier body HTML.",
+            "body_text": "The earlier body text.",
+            "first_seen_at": "When this version was first seen.",
+            "last_seen_at": "When this version was last seen.",
+            "replaced_at": "When the crawl that saw the new version fetched it.",
+            "replaced_crawl_id": "That crawl (`crawls.id`).",
+        },
+    ),
+    "vote_observations": (
+        "A comment's votes when first seen and at every crawl where they changed.",
+        {
+            "id": "Archive id.",
+            "comment_id": "The comment (`comments.id`).",
+            "crawl_id": "The crawl that saw them (`crawls.id`).",
+            "observed_at": "When (ISO 8601 UTC).",
+            "upvotes": "Likes then.",
+            "downvotes": "Dislikes then.",
+            "score": "Net score then.",
+        },
+    ),
+    "bodies": (
+        "Raw response bodies, stored once per distinct content.",
+        {
+            "sha256": "SHA-256 of the body as received (hex).",
+            "size": "Size in bytes before compression.",
+            "encoding": "How `body` is compressed: `zlib`.",
+            "body": "The compressed body.",
+        },
+    ),
+    "pages": (
+        "Every response a crawl stored: the input `recap-archiver reparse` and `export-warc` read.",
+        {
+            "id": "Archive id.",
+            "fingerprint": "Scrapy's request fingerprint (hex).",
+            "url": "The URL fetched.",
+            "method": "HTTP method.",
+            "status": "HTTP status.",
+            "headers": "Response headers as JSON (name: list of values).",
+            "fetched_at": "When it was fetched (ISO 8601 UTC).",
+            "revalidated": "1 when the site answered 304 Not Modified and the stored body was reused.",
+            "body_sha256": "The body (`bodies.sha256`).",
+            "crawl_id": "The crawl that fetched it (`crawls.id`).",
         },
     ),
     "crawls": (
@@ -337,6 +527,13 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "threads_incomplete": "Recaps whose comment pages could not all be fetched.",
             "errors": "Errors logged.",
             "stats": "Scrapy's full crawl stats, as JSON.",
+            "pages_not_modified": "Pages the site answered with 304 Not Modified.",
+            "recaps_new": "Recaps archived for the first time.",
+            "recaps_changed": "Recaps whose title or body changed.",
+            "recaps_not_due": "Archived recaps skipped because they were not due (`refresh=due`).",
+            "comments_edited": "Comments whose text changed.",
+            "comments_gone": "Comments no longer on their thread.",
+            "vote_changes": "Comments whose votes changed.",
         },
     ),
     "comment_threads": (

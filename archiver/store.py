@@ -15,9 +15,15 @@ from typing import Any
 from sqlite_utils import Database
 
 from archiver.errors import ArchivePathError
-from archiver.items import CommentItem, RecapItem, Term
-from archiver.schema import ensure_schema
 from archiver.clean import slugify
+from archiver.items import CommentItem, RecapItem, Term
+from archiver.revisit import RevisitPolicy, next_visit
+from archiver.schema import ensure_schema
+
+# Fields a later crawl may not observe (a page without the vote widget, an API without dates):
+# an empty value never replaces an archived one.
+KEEP_WHEN_EMPTY = ("author", "author_url", "posted_at", "posted_at_raw", "body_html", "body_text",
+                   "upvotes", "downvotes", "score")
 
 
 @dataclass
@@ -28,6 +34,16 @@ class SaveResult:
     recap_new: bool
     comments: int
     comments_new: int
+    recap_changed: bool = False
+    """Title or body text differs from the archived one."""
+    comments_edited: int = 0
+    """Archived comments whose text changed (the earlier text is in ``comment_versions``)."""
+    vote_changes: int = 0
+    """Archived comments whose votes changed (each change is a row of ``vote_observations``)."""
+    comments_gone: int = 0
+    """Archived comments no longer on the fully fetched thread (``gone_at`` set)."""
+    comments_back: int = 0
+    """Comments marked gone earlier that are on the thread again."""
 
 
 def check_archive_path(path: str | Path) -> Path:
@@ -49,6 +65,8 @@ def open_archive(path: str | Path) -> Database:
     """Open (creating if needed) the archive at ``path`` in WAL mode, at the current schema."""
     db = Database(check_archive_path(path))
     db.enable_wal()
+    # WAL with synchronous=NORMAL: a killed crawl loses at most its last transactions, never consistency.
+    db.execute("PRAGMA synchronous = NORMAL")
     ensure_schema(db)
     return db
 
@@ -86,39 +104,49 @@ def save_terms(db: Database, site_id: int, terms: list[Term]) -> list[int]:
     return ids
 
 
-def save_recap(db: Database, recap: RecapItem, crawl_id: int | None, platform: str | None = None) -> SaveResult:
+def save_recap(
+    db: Database,
+    recap: RecapItem,
+    crawl_id: int | None,
+    platform: str | None = None,
+    policy: RevisitPolicy | None = None,
+) -> SaveResult:
     """Write one recap, its site, series, terms and whole thread in one transaction.
 
     ``recap.comments`` must already carry their hierarchy (see archiver.threads).
-    Returns counts of what was new. Existing rows are updated in place, never deleted.
+    Existing rows are updated in place, never deleted: edits and vote changes go to
+    the history tables (by triggers), comments missing from a complete thread get
+    ``gone_at``. Schedules the recap's next visit with ``policy``. Returns what changed.
     """
     seen_at = recap.fetched_at
     with db.atomic():
         site_id = save_site(db, recap.site_url, recap.site_name, platform, seen_at)
         series_id = save_series(db, site_id, recap.series_name, recap.series_term) if recap.series_name else None
-        recap_new = db.execute("select 1 from recaps where url = ?", [recap.url]).fetchone() is None
-        db["recaps"].upsert(
-            {
-                "url": recap.url,
-                "site_id": site_id,
-                "series_id": series_id,
-                "title": recap.title,
-                "episode_number": recap.episode_number,
-                "episode_end": recap.episode_end,
-                "episode_label": recap.episode_label,
-                "author": recap.author,
-                "published_at": recap.published_at,
-                "published_at_raw": recap.published_at_raw,
-                "body_html": recap.body_html,
-                "body_text": recap.body_text,
-                "comment_count_reported": recap.comment_count_reported,
-                "comment_pages": recap.comment_pages,
-                "thread_complete": int(recap.complete),
-                "last_crawled_at": seen_at,
-                "last_crawl_id": crawl_id,
-            },
-            pk="url",
-        )
+        before = db.execute(
+            "select id, title, body_text, revisit_interval from recaps where url = ?", [recap.url]
+        ).fetchone()
+        record = {
+            "url": recap.url,
+            "site_id": site_id,
+            "series_id": series_id,
+            "title": recap.title,
+            "episode_number": recap.episode_number,
+            "episode_end": recap.episode_end,
+            "episode_label": recap.episode_label,
+            "author": recap.author,
+            "published_at": recap.published_at,
+            "published_at_raw": recap.published_at_raw,
+            "body_html": recap.body_html,
+            "body_text": recap.body_text,
+            "comment_count_reported": recap.comment_count_reported,
+            "comment_pages": recap.comment_pages,
+            "thread_complete": int(recap.complete),
+            "last_crawled_at": seen_at,
+            "last_crawl_id": crawl_id,
+        }
+        if before is not None and not recap.body_text:
+            record.pop("body_html"), record.pop("body_text")  # a page that lost its body keeps the archived one
+        db["recaps"].upsert(record, pk="url")
         _set_first_seen(db, "recaps", "url = ?", [recap.url], seen_at, crawl_id)
         recap_id = _id_of(db, "recaps", "url = ?", [recap.url])
         term_ids = save_terms(db, site_id, recap.tags + recap.categories)
@@ -126,34 +154,85 @@ def save_recap(db: Database, recap: RecapItem, crawl_id: int | None, platform: s
             db["recap_terms"].upsert_all(
                 [{"recap_id": recap_id, "term_id": t} for t in term_ids], pk=("recap_id", "term_id")
             )
-        comments_new = save_comments(db, recap_id, recap.comments, seen_at, crawl_id)
-    return SaveResult(recap_id, recap_new, len(recap.comments), comments_new)
+        result = save_comments(db, recap_id, recap.comments, seen_at, crawl_id, complete=recap.complete)
+        result.recap_new = before is None
+        result.recap_changed = before is not None and (
+            before[1] != recap.title or (bool(recap.body_text) and before[2] != recap.body_text)
+        )
+        activity = max([c.posted_at for c in recap.comments if c.posted_at] + [recap.published_at or ""]) or None
+        interval, due = next_visit(
+            policy or RevisitPolicy(), seen_at, before[3] if before else None,
+            gained_comments=before is not None and result.comments_new > 0, last_activity_at=activity,
+        )
+        db.execute(
+            "update recaps set revisit_interval = ?, next_due_at = ?, last_activity_at = ? where id = ?",
+            [interval, due, activity, recap_id],
+        )
+    return result
 
 
 def save_comments(
-    db: Database, recap_id: int, comments: list[CommentItem], seen_at: str, crawl_id: int | None
-) -> int:
-    """Upsert a recap's comments, then link parents and roots by archive id; return how many were new."""
-    if not comments:
-        return 0
-    before = _comment_ids(db, recap_id)
-    db["comments"].upsert_all(
-        (_comment_record(recap_id, c, seen_at, crawl_id) for c in comments),
-        pk=("recap_id", "site_comment_id"),
-        batch_size=500,
-    )
-    _set_first_seen(db, "comments", "recap_id = ?", [recap_id], seen_at, crawl_id)
-    ids = _comment_ids(db, recap_id)
-    links = [
-        (
-            ids.get(c.parent_site_id) if c.parent_site_id and not c.parent_missing else None,
-            ids.get(c.root_site_id) if c.root_site_id else None,
-            ids[c.site_comment_id],
+    db: Database,
+    recap_id: int,
+    comments: list[CommentItem],
+    seen_at: str,
+    crawl_id: int | None,
+    complete: bool = False,
+) -> SaveResult:
+    """Upsert a recap's comments, link parents and roots by archive id, and mark what is gone.
+
+    A comment archived before but absent now is marked gone only when ``complete``
+    (every comment page was fetched): a partial thread proves nothing.
+    """
+    result = SaveResult(recap_id, False, len(comments), 0)
+    existing = {
+        row["site_comment_id"]: row
+        for row in db.query(
+            "select id, site_comment_id, " + ", ".join(KEEP_WHEN_EMPTY) + " from comments where recap_id = ?",
+            [recap_id],
         )
-        for c in comments
-    ]
-    db.conn.executemany("update comments set parent_id = ?, root_id = ? where id = ?", links)
-    return len(ids) - len(before)
+    }
+    records = []
+    for c in comments:
+        record = _comment_record(recap_id, c, seen_at, crawl_id)
+        old = existing.get(c.site_comment_id)
+        if old is not None:
+            for name in KEEP_WHEN_EMPTY:
+                if record[name] in (None, "") and old[name] not in (None, ""):
+                    record[name] = old[name]
+            result.comments_edited += old["body_text"] not in (None, "") and record["body_text"] != old["body_text"]
+            result.vote_changes += any(record[v] != old[v] for v in ("upvotes", "downvotes", "score"))
+        records.append(record)
+    if records:
+        db["comments"].upsert_all(records, pk=("recap_id", "site_comment_id"), batch_size=500)
+        _set_first_seen(db, "comments", "recap_id = ?", [recap_id], seen_at, crawl_id)
+        ids = _comment_ids(db, recap_id)
+        links = [
+            (
+                ids.get(c.parent_site_id) if c.parent_site_id and not c.parent_missing else None,
+                ids.get(c.root_site_id) if c.root_site_id else None,
+                ids[c.site_comment_id],
+            )
+            for c in comments
+        ]
+        # Only rows whose links changed are written: every write re-indexes the row's FTS entry.
+        db.conn.executemany(
+            "update comments set parent_id = ?, root_id = ? where id = ? and (parent_id is not ? or root_id is not ?)",
+            [(p, r, i, p, r) for p, r, i in links],
+        )
+        result.comments_new = len(ids) - len(existing)
+    result.comments_back = db.execute(
+        "update comments set gone_at = null, gone_crawl_id = null "
+        "where recap_id = ? and gone_at is not null and last_seen_at = ?",
+        [recap_id, seen_at],
+    ).rowcount
+    if complete:
+        result.comments_gone = db.execute(
+            "update comments set gone_at = ?, gone_crawl_id = ? "
+            "where recap_id = ? and gone_at is null and last_seen_at is not ?",
+            [seen_at, crawl_id, recap_id, seen_at],
+        ).rowcount
+    return result
 
 
 def start_crawl(db: Database, spider: str, args: dict[str, Any], started_at: str) -> int:

@@ -123,3 +123,97 @@ def test_archive_path_in_missing_folder_is_refused(tmp_path) -> None:
     with pytest.raises(ArchivePathError, match="is a folder"):
         check_archive_path(tmp_path)
     assert check_archive_path(tmp_path / "a.db") == tmp_path / "a.db"
+
+
+def _crawl(db: Database, when: str) -> int:
+    return start_crawl(db, "recaps", {}, when)
+
+
+def test_edit_keeps_the_earlier_text(db: Database) -> None:
+    first = _crawl(db, "2024-01-01T00:00:00+00:00")
+    save_recap(db, make_recap(thread(), "2024-01-01T00:00:00+00:00"), first)
+    edited = thread()
+    edited[1].body_text = "Agreed 😅 (edited: spelling)"
+    second = _crawl(db, "2024-02-01T00:00:00+00:00")
+    result = save_recap(db, make_recap(edited, "2024-02-01T00:00:00+00:00"), second)
+    assert result.comments_edited == 1 and result.comments_new == 0
+    versions = list(db.query("select * from comment_versions"))
+    assert len(versions) == 1
+    assert versions[0]["body_text"] == "Agreed 😅"
+    assert versions[0]["first_seen_at"] == "2024-01-01T00:00:00+00:00"
+    assert versions[0]["replaced_at"] == "2024-02-01T00:00:00+00:00" and versions[0]["replaced_crawl_id"] == second
+    assert db.execute("select body_text from comments where site_comment_id = '102'").fetchone() == (
+        "Agreed 😅 (edited: spelling)",
+    )
+
+
+def test_votes_become_a_history(db: Database) -> None:
+    save_recap(db, make_recap(thread(), "2024-01-01T00:00:00+00:00"), _crawl(db, "2024-01-01T00:00:00+00:00"))
+    save_recap(db, make_recap(thread(), "2024-01-02T00:00:00+00:00"), _crawl(db, "2024-01-02T00:00:00+00:00"))
+    changed = thread()
+    changed[0].upvotes, changed[0].score = 9, 8
+    result = save_recap(db, make_recap(changed, "2024-01-03T00:00:00+00:00"), _crawl(db, "2024-01-03T00:00:00+00:00"))
+    assert result.vote_changes == 1
+    history = db.execute(
+        "select observed_at, v.upvotes, v.downvotes from vote_observations v join comments on comments.id = comment_id "
+        "where site_comment_id = '101' order by observed_at"
+    ).fetchall()
+    assert history == [("2024-01-01T00:00:00+00:00", 3, 1), ("2024-01-03T00:00:00+00:00", 9, 1)]
+
+
+def test_votes_not_shown_this_time_are_not_erased(db: Database) -> None:
+    save_recap(db, make_recap(thread(), "2024-01-01T00:00:00+00:00"), None)
+    blind = thread()
+    for comment in blind:
+        comment.upvotes = comment.downvotes = comment.score = None
+    result = save_recap(db, make_recap(blind, "2024-01-02T00:00:00+00:00"), None)
+    assert result.vote_changes == 0
+    assert db.execute("select upvotes, downvotes from comments where site_comment_id = '101'").fetchone() == (3, 1)
+    assert db["vote_observations"].count == 2  # first sightings of 101 and 102 only
+
+
+def test_comment_gone_from_a_complete_thread_is_kept_and_marked(db: Database) -> None:
+    save_recap(db, make_recap(thread(), "2024-01-01T00:00:00+00:00"), None)
+    later = make_recap([c for c in thread() if c.site_comment_id != "104"], "2024-01-02T00:00:00+00:00")
+    result = save_recap(db, later, None)
+    assert result.comments_gone == 1
+    gone = db.execute("select site_comment_id, gone_at, body_text from comments where gone_at is not null").fetchall()
+    assert gone == [("104", "2024-01-02T00:00:00+00:00", "Second")]
+    back = save_recap(db, make_recap(thread(), "2024-01-03T00:00:00+00:00"), None)
+    assert back.comments_back == 1 and back.comments_gone == 0
+    assert db.execute("select count(*) from comments where gone_at is not null").fetchone() == (0,)
+
+
+def test_partial_thread_marks_nothing_gone(db: Database) -> None:
+    save_recap(db, make_recap(thread(), "2024-01-01T00:00:00+00:00"), None)
+    partial = make_recap(thread()[:1], "2024-01-02T00:00:00+00:00")
+    partial.comment_pages, partial.comment_pages_fetched = 2, 1
+    assert save_recap(db, partial, None).comments_gone == 0
+    assert db.execute("select thread_complete from recaps").fetchone() == (0,)
+
+
+def test_recap_edit_keeps_the_earlier_body(db: Database) -> None:
+    recap = make_recap(thread(), "2024-01-01T00:00:00+00:00")
+    recap.body_text = "Old body."
+    save_recap(db, recap, None)
+    recap2 = make_recap(thread(), "2024-01-05T00:00:00+00:00")
+    recap2.body_text = "New body, with a correction."
+    assert save_recap(db, recap2, None).recap_changed
+    assert db.execute("select body_text, replaced_at from recap_versions").fetchall() == [
+        ("Old body.", "2024-01-05T00:00:00+00:00")
+    ]
+
+
+def test_revisit_schedule_backs_off_while_quiet_and_resets_when_busy(db: Database) -> None:
+    def visit(when: str, comments: list[CommentItem]) -> tuple[int, str]:
+        recap = make_recap(comments, when)
+        for c in recap.comments:
+            c.posted_at = "2021-12-23T00:00:00+00:00"
+        save_recap(db, recap, None)
+        return db.execute("select revisit_interval, next_due_at from recaps").fetchone()
+
+    assert visit("2024-01-01T00:00:00+00:00", thread()) == (86400, "2024-01-02T00:00:00+00:00")
+    assert visit("2024-01-02T00:00:00+00:00", thread()) == (172800, "2024-01-04T00:00:00+00:00")
+    more = thread() + [CommentItem("105", None, author="Eve", body_text="New!", page=2)]
+    assert visit("2024-01-04T00:00:00+00:00", more) == (0, "2024-01-04T00:00:00+00:00")
+    assert visit("2024-01-05T00:00:00+00:00", more) == (86400, "2024-01-06T00:00:00+00:00")

@@ -1,0 +1,107 @@
+"""The archive one crawl writes to, shared by the store pipeline and the page store.
+
+Opened at first use, so a crawl that reaches nothing creates no file; the crawl
+is recorded in ``crawls`` when it starts writing and completed with its counts
+when the spider closes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from sqlite_utils import Database
+
+from archiver import store
+from archiver.revisit import RevisitPolicy
+
+logger = logging.getLogger(__name__)
+
+_SESSIONS: WeakKeyDictionary[Crawler, ArchiveSession] = WeakKeyDictionary()
+
+# crawls column -> Scrapy stats key it is read from.
+CRAWL_COUNTS = {
+    "pages": "downloader/response_count",
+    "pages_not_modified": "httpcache/revalidate",
+    "bytes": "downloader/response_bytes",
+    "recaps": "archiver/recaps/saved",
+    "recaps_new": "archiver/recaps/new",
+    "recaps_changed": "archiver/recaps/changed",
+    "recaps_not_due": "archiver/recaps/not_due",
+    "comments": "archiver/comments/saved",
+    "comments_new": "archiver/comments/new",
+    "comments_edited": "archiver/comments/edited",
+    "comments_gone": "archiver/comments/gone",
+    "vote_changes": "archiver/comments/vote_changes",
+    "threads_incomplete": "archiver/threads/incomplete",
+    "errors": "log_count/ERROR",
+}
+
+
+def utc_now() -> str:
+    """Now, ISO 8601 UTC to the second."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+class ArchiveSession:
+    """One crawl's connection to ``ARCHIVE_DB`` and its ``crawls`` row."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        settings = crawler.settings
+        self.path = str(store.check_archive_path(settings.get("ARCHIVE_DB", "recaps.db")))
+        self.existed = Path(self.path).exists()
+        self.policy = RevisitPolicy(
+            start=settings.getint("REVISIT_START", RevisitPolicy.start),
+            maximum=settings.getint("REVISIT_MAX", RevisitPolicy.maximum),
+            active=settings.getint("REVISIT_ACTIVE", RevisitPolicy.active),
+        )
+        self.started_at = utc_now()
+        self._db: Database | None = None
+        self.crawl_id: int | None = None
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def of(cls, crawler: Crawler) -> ArchiveSession:
+        """The session of ``crawler``, created on first call."""
+        session = _SESSIONS.get(crawler)
+        if session is None:
+            session = _SESSIONS[crawler] = cls(crawler)
+        return session
+
+    @property
+    def is_open(self) -> bool:
+        return self._db is not None
+
+    @property
+    def db(self) -> Database:
+        """The archive, opened (and the crawl recorded) at first use."""
+        if self._db is None:
+            self._db = store.open_archive(self.path)
+            spider = self.crawler.spider
+            args = dict(getattr(spider, "crawl_args", {}) or {})
+            self.crawl_id = store.start_crawl(self._db, spider.name if spider else "", args, self.started_at)
+        return self._db
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        """Record the crawl's counts, then close the archive."""
+        stats = self.crawler.stats.get_stats()
+        if self._db is None and self.existed and stats.get("archiver/pages/parsed"):
+            _ = self.db  # a crawl of an existing archive that found nothing new is still recorded
+        if self._db is None or self.crawl_id is None:
+            return
+        counts: dict[str, Any] = {column: stats.get(key, 0) for column, key in CRAWL_COUNTS.items()}
+        counts["stats"] = json.dumps(stats, default=_json_default, sort_keys=True)
+        store.finish_crawl(self._db, self.crawl_id, utc_now(), reason, counts)
+        self._db.close()
+        self._db = None
+
+
+def _json_default(value: Any) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
