@@ -43,3 +43,24 @@ ITEM_PIPELINES = {
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
+
+# Re-crawls (`-a refresh=due`, the default): skip archived recaps that are not due, schedule those that are.
+SPIDER_MIDDLEWARES = {
+    "archiver.middlewares.RevisitMiddleware": 600,
+}
+# Back-off for quiet threads, in seconds: first interval, longest interval, and how recent a
+# newest comment makes a thread busy (due every run).
+REVISIT_START = 86_400
+REVISIT_MAX = 30 * 86_400
+REVISIT_ACTIVE = 7 * 86_400
+
+# Every response is kept in the archive (tables `pages` and `bodies`) through Scrapy's HTTP cache,
+# which also makes re-crawls conditional (If-None-Match / If-Modified-Since) where a site sends
+# validators. `-s HTTPCACHE_ENABLED=False` crawls without keeping raw pages.
+HTTPCACHE_ENABLED = True
+HTTPCACHE_STORAGE = "archiver.pagestore.ArchivePageStorage"
+HTTPCACHE_POLICY = "archiver.pagestore.ArchivePolicy"
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
+    "archiver.pagestore.ArchiveCacheMiddleware": 900,
+}

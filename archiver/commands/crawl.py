@@ -14,6 +14,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.spiderloader import get_spider_loader
 
 from archiver.errors import ArchiverError
+from archiver.middlewares import check_refresh
 from archiver.store import check_archive_path
 
 EXIT_USAGE = 2
@@ -34,6 +35,8 @@ class Command(ScrapyCrawlCommand):
             check = getattr(spidercls, "check_arguments", None)
             if check is not None:
                 check(**opts.spargs)
+            # The re-crawl middleware serves every spider of the project: its argument is checked here.
+            check_refresh(opts.spargs.get("refresh"))
         except ArchiverError as exc:
             print(f"scrapy crawl {args[0]}: error: {exc}", file=sys.stderr)
             sys.exit(EXIT_USAGE)

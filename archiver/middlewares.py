@@ -1,0 +1,139 @@
+"""Spider middleware for re-crawls: fetch what is due, skip what is not, stop listing walks early.
+
+With ``-a refresh=due`` (the default) a re-crawl into an existing archive
+
+* drops links to archived recaps whose ``next_due_at`` has not come (counted as
+  ``archiver/recaps/not_due``),
+* stops following a listing's pagination once a listing page links to no recap
+  that is new or due (newest-first listings: the rest is older still),
+* and schedules the archived recaps that are due directly, so that busy old
+  threads are visited even when the listing walk stops before them.
+
+``-a refresh=all`` fetches everything. Start URLs are always fetched.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
+
+from archiver.errors import ArgumentError
+from archiver.pages.wordpress import strip_comment_page, strip_paged
+from archiver.revisit import is_due
+from archiver.session import utc_now
+
+logger = logging.getLogger(__name__)
+
+REFRESH_CHOICES = ("due", "all")
+
+
+def check_refresh(value: str | None) -> str:
+    """Return the ``refresh`` argument's value; raise ArgumentError naming it when unknown."""
+    value = (value or "due").strip().lower()
+    if value not in REFRESH_CHOICES:
+        raise ArgumentError(f"argument refresh: {value!r} is not one of {', '.join(REFRESH_CHOICES)}")
+    return value
+
+
+def recap_key(url: str) -> str:
+    """The archived-recap URL a link points to (comment pages and fragments removed)."""
+    return strip_comment_page(url)
+
+
+class RevisitMiddleware(BaseSpiderMiddleware):
+    """Skip archived recaps that are not due; see the module docstring."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.stats = crawler.stats
+        self.path = Path(crawler.settings.get("ARCHIVE_DB", "recaps.db"))
+        self.due: dict[str, bool] = {}  # archived recap URL -> due now
+        self.in_scope: set[str] = set()  # archived recaps the start URLs cover (site home or its archive page)
+        self.refresh = "due"
+
+    async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        spider = self.crawler.spider
+        self.refresh = check_refresh(getattr(spider, "refresh", None))
+        start_urls = list(getattr(spider, "start_urls", []) or [])
+        self._load(start_urls)
+        async for item in start:
+            yield item
+        scheduled = 0
+        for url, due in self.due.items():
+            if (due or self.refresh == "all") and url in self.in_scope and url not in start_urls:
+                scheduled += 1
+                yield Request(url, callback=spider.parse)
+        if scheduled:
+            self.stats.set_value("archiver/recaps/scheduled_due", scheduled)
+            logger.info("%d archived recap(s) are due and scheduled directly", scheduled)
+
+    def process_spider_output(self, response: Response | None, result: Iterable[Any], spider: Any = None) -> Iterable[Any]:
+        yield from self._filter(response, list(result))
+
+    async def process_spider_output_async(
+        self, response: Response | None, result: AsyncIterator[Any], spider: Any = None
+    ) -> AsyncIterator[Any]:
+        # A response's output is needed whole to know whether its listing has anything due.
+        for item in self._filter(response, [item async for item in result]):
+            yield item
+
+    def _filter(self, response: Response | None, result: list[Any]) -> Iterable[Any]:
+        if self.refresh == "all" or not self.due:
+            yield from result
+            return
+        pagination: list[Request] = []
+        wanted_posts = skipped_posts = 0
+        for item in result:
+            if not isinstance(item, Request) or getattr(item.callback, "__name__", "parse") != "parse":
+                yield item  # items, and the requests that complete a thread being assembled
+                continue
+            if strip_paged(item.url) != item.url.split("#")[0]:
+                pagination.append(item)
+                continue
+            if self.due.get(recap_key(item.url), True):
+                wanted_posts += 1
+                yield item
+            else:
+                skipped_posts += 1
+                self.stats.inc_value("archiver/recaps/not_due")
+        if skipped_posts and not wanted_posts and pagination:
+            self.stats.inc_value("archiver/listings/stopped")
+            logger.info("%s: every recap linked here is archived and not due; not following its pagination",
+                        response.url if response is not None else "?")
+            return
+        yield from pagination
+
+    def _load(self, start_urls: list[str]) -> None:
+        """Read the archived recaps of the start URLs' sites, each with whether it is due now."""
+        if not self.path.is_file():
+            return
+        hosts = {urlsplit(u).netloc for u in start_urls}
+        marks = ",".join("?" * len(start_urls))
+        conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+        try:
+            if not conn.execute("select 1 from sqlite_master where name = 'recaps' and sql like '%next_due_at%'").fetchone():
+                return
+            rows = conn.execute(
+                "select recaps.url, recaps.next_due_at, sites.base_url in (%s) or exists("
+                "  select 1 from recap_terms join terms on terms.id = recap_terms.term_id"
+                "  where recap_terms.recap_id = recaps.id and terms.url in (%s)) "
+                "from recaps join sites on sites.id = recaps.site_id" % (marks, marks),
+                [*start_urls, *start_urls],
+            ).fetchall()
+        finally:
+            conn.close()
+        now = utc_now()
+        for url, next_due_at, in_scope in rows:
+            if urlsplit(url).netloc in hosts:
+                self.due[url] = is_due(next_due_at, now)
+                if in_scope:
+                    self.in_scope.add(url)

@@ -1,0 +1,150 @@
+"""Raw pages in the archive, through Scrapy's own HTTP cache.
+
+Scrapy's ``HttpCacheMiddleware`` does the conditional-request work
+(``If-None-Match`` / ``If-Modified-Since`` from a stored response's ``ETag`` /
+``Last-Modified``, a 304 answered with the stored body); this module supplies
+
+* :class:`ArchivePageStorage`, an ``HTTPCACHE_STORAGE`` that keeps every response
+  in the archive (``pages``, with bodies compressed and stored once per content
+  hash in ``bodies``), so that ``recap-archiver reparse`` and ``export-warc``
+  work from them without the network;
+* :class:`ArchivePolicy`, an ``HTTPCACHE_POLICY`` for an archive: always store,
+  never trust a stored page as fresh (always ask the site, conditionally when it
+  gave validators), and accept only a 304 as "unchanged" (a 500 is an error to
+  retry, not a reason to reuse yesterday's page);
+* :class:`ArchiveCacheMiddleware`, the stock middleware minus its habit of
+  answering a failed download with the stored page, for the same reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import zlib
+from typing import Any
+
+from scrapy import Request, Spider
+from scrapy.downloadermiddlewares.httpcache import HttpCacheMiddleware
+from scrapy.extensions.httpcache import RFC2616Policy
+from scrapy.http import Response
+from scrapy.settings import BaseSettings
+from scrapy.utils.response import response_from_dict
+
+from archiver.session import ArchiveSession, utc_now
+
+logger = logging.getLogger(__name__)
+
+# Headers never stored: they identify the crawler's or a reader's session, not the page.
+PRIVATE_HEADERS = {"set-cookie", "cookie"}
+
+
+def headers_to_json(headers: Any) -> str:
+    """Scrapy headers as JSON ``{name: [values]}``, private headers left out."""
+    out: dict[str, list[str]] = {}
+    for name, values in headers.items():
+        key = name.decode("latin-1")
+        if key.lower() not in PRIVATE_HEADERS:
+            out[key] = [v.decode("latin-1") for v in values]
+    return json.dumps(out, sort_keys=True)
+
+
+def headers_from_json(text: str) -> dict[str, list[str]]:
+    """The inverse of :func:`headers_to_json`."""
+    return json.loads(text) if text else {}
+
+
+def compress(body: bytes) -> tuple[str, bytes]:
+    """(encoding, compressed body) as stored in ``bodies``."""
+    return "zlib", zlib.compress(body, 6)
+
+
+def decompress(encoding: str, data: bytes) -> bytes:
+    """A stored body as received."""
+    if encoding == "zlib":
+        return zlib.decompress(data)
+    if encoding in ("", "identity", None):
+        return data
+    raise ValueError(f"unknown body encoding {encoding!r}")
+
+
+class ArchivePolicy(RFC2616Policy):
+    """Store every response; always revalidate; only a 304 means unchanged."""
+
+    def __init__(self, settings: BaseSettings) -> None:
+        super().__init__(settings)
+        self.always_store = True
+
+    def is_cached_response_fresh(self, cachedresponse: Response, request: Request) -> bool:
+        # An archive wants the page as it is now: ask every time, conditionally where possible.
+        self._set_conditional_validators(request, cachedresponse)
+        return False
+
+    def is_cached_response_valid(self, cachedresponse: Response, response: Response, request: Request) -> bool:
+        return response.status == 304
+
+
+class ArchiveCacheMiddleware(HttpCacheMiddleware):
+    """Scrapy's cache middleware, except that a failed download stays a failure."""
+
+    def process_exception(self, request: Request, exception: Exception, spider: Spider | None = None) -> None:
+        request.meta.pop("cached_response", None)
+        return None
+
+
+class ArchivePageStorage:
+    """An ``HTTPCACHE_STORAGE`` keeping responses in the archive's ``pages`` and ``bodies`` tables."""
+
+    def __init__(self, settings: BaseSettings) -> None:
+        self.settings = settings
+        self.session: ArchiveSession | None = None
+
+    def open_spider(self, spider: Spider) -> None:
+        self.session = ArchiveSession.of(spider.crawler)
+        self._fingerprinter = spider.crawler.request_fingerprinter
+
+    def close_spider(self, spider: Spider) -> None:
+        """Nothing to do: the archive session closes the database."""
+
+    def retrieve_response(self, spider: Spider, request: Request) -> Response | None:
+        """The latest stored response for ``request``, or None."""
+        assert self.session is not None
+        if not self.session.is_open and not self.session.existed:
+            return None  # a new archive has no pages yet; do not create the file for a lookup
+        row = self.session.db.execute(
+            "select pages.url, pages.status, pages.headers, pages.fetched_at, bodies.encoding, bodies.body "
+            "from pages join bodies on bodies.sha256 = pages.body_sha256 "
+            "where pages.fingerprint = ? order by pages.id desc limit 1",
+            [self._fingerprinter.fingerprint(request).hex()],
+        ).fetchone()
+        if row is None:
+            return None
+        url, status, headers, fetched_at, encoding, body = row
+        request.meta["archived_fetched_at"] = fetched_at
+        return response_from_dict(
+            {"url": url, "status": status, "headers": headers_from_json(headers), "body": decompress(encoding, body)}
+        )
+
+    def store_response(self, spider: Spider, request: Request, response: Response) -> None:
+        """Record one fetch; its body is stored once per distinct content."""
+        assert self.session is not None
+        db = self.session.db
+        body = response.body
+        digest = hashlib.sha256(body).hexdigest()
+        with db.atomic():
+            if db.execute("select 1 from bodies where sha256 = ?", [digest]).fetchone() is None:
+                encoding, data = compress(body)
+                db["bodies"].insert({"sha256": digest, "size": len(body), "encoding": encoding, "body": data})
+            db["pages"].insert(
+                {
+                    "fingerprint": self._fingerprinter.fingerprint(request).hex(),
+                    "url": response.url,
+                    "method": request.method,
+                    "status": response.status,
+                    "headers": headers_to_json(response.headers),
+                    "fetched_at": utc_now(),
+                    "revalidated": int("cached" in response.flags),
+                    "body_sha256": digest,
+                    "crawl_id": self.session.crawl_id,
+                }
+            )
