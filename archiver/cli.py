@@ -133,6 +133,45 @@ def metadata_command(archive: str) -> None:
     click.echo(metadata_json(Path(archive).stem), nl=False)
 
 
+@cli.command("reparse")
+@click.argument("archive", type=click.Path(dir_okay=False))
+def reparse_command(archive: str) -> None:
+    """Rebuild ARCHIVE's recaps and comments from its stored pages, without the network.
+
+    Run it after upgrading recap-archiver, so that better extraction reaches
+    everything already archived; differences are kept as history.
+
+    Example: recap-archiver reparse recaps.db
+    """
+    from archiver.reparse import reparse
+
+    try:
+        stats = reparse(archive)
+    except ArchiverError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"Re-parsed {stats.get('archiver/recaps/saved', 0)} recaps and {stats.get('archiver/comments/saved', 0)} "
+        f"comments from stored pages ({stats.get('httpcache/ignore', 0)} pages not stored were skipped)."
+    )
+
+
+@cli.command("export-warc")
+@click.argument("archive", type=click.Path(dir_okay=False))
+@click.argument("out", type=click.Path(dir_okay=False))
+def export_warc_command(archive: str, out: str) -> None:
+    """Write every response stored in ARCHIVE to OUT as gzipped WARC records.
+
+    Example: recap-archiver export-warc recaps.db recaps.warc.gz
+    """
+    from archiver.warc import export_warc
+
+    try:
+        count = export_warc(archive, out)
+    except ArchiverError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Wrote {count} response records to {out}")
+
+
 @cli.command("schema")
 def schema_command() -> None:
     """Print the archive's tables and columns as Markdown (the README's schema section).
@@ -142,10 +181,5 @@ def schema_command() -> None:
     click.echo(schema_markdown(), nl=False)
 
 
-def main() -> None:
-    """Entry point that turns library errors into one line."""
-    try:
-        cli(standalone_mode=True)
-    except ArchiverError as exc:  # pragma: no cover - commands catch their own
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(1)
+if __name__ == "__main__":
+    cli()

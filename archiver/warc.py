@@ -1,0 +1,53 @@
+"""Export the archive's stored responses as WARC records, for replay with standard tools."""
+
+from __future__ import annotations
+
+import io
+from http import HTTPStatus
+from pathlib import Path
+
+from sqlite_utils import Database
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from archiver.errors import ArchivePathError
+from archiver.pagestore import decompress, headers_from_json
+
+
+def export_warc(archive: str | Path, out: str | Path) -> int:
+    """Write every stored response of ``archive`` to ``out`` (gzipped WARC 1.1); return how many.
+
+    Raises ArchivePathError when ``archive`` is not an archive or ``out``'s folder is missing.
+    """
+    archive, out = Path(archive), Path(out)
+    if not archive.is_file():
+        raise ArchivePathError(f"no archive at {str(archive)!r}")
+    if not out.parent.is_dir():
+        raise ArchivePathError(f"output folder {str(out.parent)!r} does not exist")
+    db = Database(archive)
+    try:
+        if "pages" not in db.table_names():
+            return 0
+        count = 0
+        with out.open("wb") as fh:
+            writer = WARCWriter(fh, gzip=True, warc_version="WARC/1.1")
+            rows = db.execute(
+                "select pages.url, pages.status, pages.headers, pages.fetched_at, bodies.encoding, bodies.body "
+                "from pages join bodies on bodies.sha256 = pages.body_sha256 order by pages.id"
+            )
+            for url, status, headers, fetched_at, encoding, body in rows:
+                reason = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
+                header_list = [(k, v) for k, values in headers_from_json(headers).items() for v in values]
+                http_headers = StatusAndHeaders(f"{status} {reason}".strip(), header_list, protocol="HTTP/1.1")
+                record = writer.create_warc_record(
+                    url,
+                    "response",
+                    payload=io.BytesIO(decompress(encoding, body)),
+                    http_headers=http_headers,
+                    warc_headers_dict={"WARC-Date": fetched_at.replace("+00:00", "Z")},
+                )
+                writer.write_record(record)
+                count += 1
+        return count
+    finally:
+        db.close()
