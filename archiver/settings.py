@@ -47,6 +47,8 @@ LOG_LEVEL = "INFO"
 # Re-crawls (`-a refresh=due`, the default): skip archived recaps that are not due, schedule those that are.
 SPIDER_MIDDLEWARES = {
     "archiver.middlewares.RevisitMiddleware": 600,
+    # With -s JOBDIR=...: a journal that lets a killed crawl resume without losing a recap.
+    "archiver.frontier.FrontierJournal": 650,
 }
 # Back-off for quiet threads, in seconds: first interval, longest interval, and how recent a
 # newest comment makes a thread busy (due every run).
