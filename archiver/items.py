@@ -111,6 +111,8 @@ class RecapItem:
     """How many comment pages the thread has."""
     comment_pages_fetched: int = 1
     """How many of them were fetched and parsed."""
+    platform: str | None = None
+    """The comment platform detected on the page (``"wordpress"``, ``"wpdiscuz"``, ``"disqus"``), or None."""
 
     # Filled in by pipelines.
     published_at: str | None = None

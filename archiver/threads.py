@@ -34,13 +34,14 @@ def assemble_thread(comments: list[CommentItem]) -> tuple[list[CommentItem], Thr
     """Compute the hierarchy fields of ``comments`` in place.
 
     ``comments`` are in reading order: comment page 1 first (items are stably sorted
-    by ``page``), document order within a page. Returns the distinct comments in
+    by ``page``, comments with no page last), document order within a page. Returns the distinct comments in
     depth-first thread order and a :class:`ThreadReport`. A reply whose parent is
     absent keeps ``parent_site_id``, gets ``parent_missing=True`` and is placed as a
     top-level thread (depth 1) where it appeared, so that nothing is dropped.
     """
     report = ThreadReport()
-    ordered = sorted(comments, key=lambda c: c.page if c.page is not None else 0)
+    # Comments found on no page (only an API has them) come after every page.
+    ordered = sorted(comments, key=lambda c: (c.page is None, c.page or 0))
     by_id: dict[str, CommentItem] = {}
     for comment in ordered:
         if comment.site_comment_id in by_id:

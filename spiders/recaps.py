@@ -1,4 +1,4 @@
-"""`scrapy crawl recaps -a url=...`: every recap and every comment of a WordPress recap site.
+"""`scrapy crawl recaps -a url=...`: every recap and every comment of a recap site, whatever prints its comments.
 
 The spider only decides what to fetch next; page objects in archiver.pages
 extract, pipelines normalise and save.
@@ -12,14 +12,20 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
-import scrapy
+from urllib.parse import urljoin
+
 from scrapy.http import Request, Response, TextResponse
 from twisted.python.failure import Failure
 
 from archiver.errors import ArgumentError
 from archiver.items import RecapItem
 from archiver.pages import page_kind
-from archiver.pages.wordpress import ListingPage, PostPage
+from archiver.pages.detect import PLATFORMS, detect, rest_root
+from archiver.pages.disqus import DisqusEmbed
+from archiver.pages.rest import PER_PAGE, POST_FIELDS, RestAnswer, post_id, rest_url
+from archiver.pages.wordpress import ListingPage, PostPage, body_classes
+from archiver.profiles import profile_for, profile_named
+from spiders.base import REST_OFF_STATUSES, Thread, ThreadSpider
 
 logger = logging.getLogger(__name__)
 
@@ -57,23 +63,40 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
-class RecapsSpider(scrapy.Spider):
-    """Crawl home pages, tag or category archives, or single recaps given in ``-a url=``."""
+class RecapsSpider(ThreadSpider):
+    """Crawl home pages, tag or category archives, or single recaps given in ``-a url=``.
+
+    ``-a platform=wordpress|wpdiscuz|disqus`` overrides what each page shows; ``-a profile=NAME``
+    picks a site profile (archiver.profiles) when the domain does not.
+    """
 
     name = "recaps"
     platform = "wordpress"
 
     @staticmethod
-    def check_arguments(url: str | None = None, **kwargs: Any) -> None:
+    def check_arguments(url: str | None = None, platform: str | None = None, profile: str | None = None,
+                        **kwargs: Any) -> None:
         """Raise ArgumentError, naming the argument, for values the crawl cannot use."""
         parse_url_argument(url)
+        if platform is not None and platform not in PLATFORMS:
+            raise ArgumentError(f"argument platform: {platform!r} is not one of {', '.join(PLATFORMS)}")
+        if profile is not None:
+            profile_named(profile)
 
-    def __init__(self, url: str | None = None, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, url: str | None = None, *args: Any, platform: str | None = None, profile: str | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.check_arguments(url, platform, profile)
         self.start_urls = parse_url_argument(url)
+        self.profile = profile_named(profile) if profile else profile_for(self.start_urls)
+        self.start_urls = self.profile.start_urls(self.start_urls) if self.profile else self.start_urls
+        self.platform_override = platform or (self.profile.platform if self.profile else None)
         self.allowed_domains = sorted({urlsplit(u).hostname for u in self.start_urls if urlsplit(u).hostname})
         self.crawl_args = {"url": url, **{k: v for k, v in kwargs.items() if isinstance(v, str)}}
+        self.crawl_args.update({k: v for k, v in (("platform", platform), ("profile", profile)) if v})
         self._recaps_started: set[str] = set()
+        self._rest_off: set[str] = set()
+        self._rest_listed: set[str] = set()
 
     async def start(self) -> AsyncIterator[Request]:
         for url in self.start_urls:
@@ -104,70 +127,75 @@ class RecapsSpider(scrapy.Spider):
             logger.info("%s: neither a post nor a listing, skipped", response.url)
 
     def parse_listing(self, response: TextResponse) -> Iterator[Request]:
-        """Follow every post in a home page or archive, and its pagination."""
+        """Follow every post in a home page or archive, and its pagination; list a site's posts through its API."""
         page = ListingPage(response)
-        for url in page.post_urls():
+        extra = self.profile.listing_urls(response) if self.profile else []
+        for url in page.post_urls() + page.pagination_urls() + extra:
             if followable(url):
                 yield response.follow(url, callback=self.parse)
-        for url in page.pagination_urls():
-            if followable(url):
-                yield response.follow(url, callback=self.parse)
+        root = rest_root(response)
+        site = urljoin(response.url, "/")
+        if root and "home" in body_classes(response) and site not in self._rest_listed | self._rest_off:
+            self._rest_listed.add(site)
+            yield self._posts_request(root, site, 1)
+
+    def _posts_request(self, root: str, site: str, number: int) -> Request:
+        url = rest_url(root, "wp/v2/posts", per_page=PER_PAGE, page=number, _fields=POST_FIELDS)
+        return Request(url, callback=self.parse_rest_posts, cb_kwargs={"root": root, "site": site, "number": number},
+                       meta={"handle_httpstatus_list": list(REST_OFF_STATUSES)})
+
+    def parse_rest_posts(self, response: Response, root: str, site: str, number: int) -> Iterator[Request]:
+        """Follow every post the REST API lists, page by page (``X-WP-TotalPages``)."""
+        answer = RestAnswer.parse(response)
+        if answer is None:
+            self.rest_unavailable(site, response)
+            return
+        self.crawler.stats.inc_value("archiver/pages/rest_posts")
+        for post in answer.items:
+            link = post.get("link") if isinstance(post, dict) else None
+            if link and followable(link):
+                yield response.follow(link, callback=self.parse)
+        if number < answer.total_pages:
+            yield self._posts_request(root, site, number + 1)
 
     def parse_post(self, response: TextResponse) -> Iterator[Request | RecapItem]:
-        """Start a recap from whichever comment page this is, then fetch the others in turn."""
+        """Start a recap from whichever comment page this is, then fetch what its platform needs."""
         page = PostPage(response)
         url = page.canonical_url()
         if url in self._recaps_started:
             self.crawler.stats.inc_value("archiver/recaps/seen_twice")
             return
         self._recaps_started.add(url)
+        detected = detect(response)
+        platform = self.platform_override or detected.platform
         recap = page.recap(fetched_at=utc_now())
-        fetched = {page.comment_page()}
-        yield from self._next_comment_page(recap, page.comment_page_urls(), fetched)
+        recap.platform = platform
+        t = Thread(recap, platform, rest_root=detected.rest_root, post_id=post_id(response))
+        if platform == "wordpress":
+            t.fetched = {page.comment_page()}
+            t.page_urls = page.comment_page_urls()
+        else:
+            recap.comments, recap.comment_pages = [], 1
+            if platform == "wpdiscuz":
+                self.start_wpdiscuz(t, response)
+            else:
+                t.disqus = DisqusEmbed.from_response(response, url)
+        yield from self.continue_thread(t)
 
-    def parse_comment_page(
-        self, response: Response, recap: RecapItem, fetched: set[int], number: int
-    ) -> Iterator[Request | RecapItem]:
+    def parse_comment_page(self, response: Response, number: int) -> Iterator[Request | RecapItem]:
         """Add one more comment page's comments to the recap being assembled."""
+        t: Thread = response.meta["thread"]
         if not isinstance(response, TextResponse):
-            yield from self._give_up(recap, f"comment page {number} is not HTML")
+            self.crawler.stats.inc_value("archiver/errors/comment_page")
+            logger.error("%s: comment page %d is not HTML; archiving the thread as incomplete", t.recap.url, number)
+            t.page_urls = {n: u for n, u in t.page_urls.items() if n in t.fetched}
+            yield t.recap
             return
         self.crawler.stats.inc_value("archiver/pages/parsed")
         self.crawler.stats.inc_value("archiver/pages/comment_page")
         page = PostPage(response)
-        recap.comments.extend(page.comments())
-        fetched.add(number)
-        recap.comment_pages_fetched = len(fetched)
-        yield from self._next_comment_page(recap, page.comment_page_urls(), fetched)
-
-    def _next_comment_page(
-        self, recap: RecapItem, urls: dict[int, str], fetched: set[int]
-    ) -> Iterator[Request | RecapItem]:
+        t.recap.comments.extend(page.comments())
+        t.fetched.add(number)
         # A thread may grow new pages while it is crawled: every page seen so far counts.
-        recap.comment_pages = max(recap.comment_pages, len(fetched), max(urls, default=1))
-        recap.comment_pages_fetched = len(fetched)
-        missing = sorted(n for n in urls if n not in fetched)
-        if not missing:
-            yield recap
-            return
-        number = missing[0]
-        yield Request(
-            urls[number],
-            callback=self.parse_comment_page,
-            errback=self.comment_page_failed,
-            cb_kwargs={"recap": recap, "fetched": fetched, "number": number},
-            # The same comment page may be linked from elsewhere (a Recent Comments widget):
-            # the chain must not be cut by the duplicate filter.
-            dont_filter=True,
-        )
-
-    def comment_page_failed(self, failure: Failure) -> Iterator[RecapItem]:
-        """Keep what the thread has so far, flagged incomplete, when a comment page fails for good."""
-        request = failure.request  # type: ignore[attr-defined]
-        recap: RecapItem = request.cb_kwargs["recap"]
-        yield from self._give_up(recap, f"{request.url}: {failure.getErrorMessage() or failure.type.__name__}")
-
-    def _give_up(self, recap: RecapItem, reason: str) -> Iterator[RecapItem]:
-        self.crawler.stats.inc_value("archiver/errors/comment_page")
-        logger.error("%s: comment page lost (%s); archiving the thread as incomplete", recap.url, reason)
-        yield recap
+        t.page_urls = {**page.comment_page_urls(), **t.page_urls}
+        yield from self.continue_thread(t)

@@ -59,3 +59,9 @@ def test_bad_url_argument_names_the_argument(value: str | None) -> None:
 )
 def test_links_never_followed(url: str, ok: bool) -> None:
     assert followable(url) is ok
+
+
+@pytest.mark.parametrize(("args", "name"), [({"platform": "blogger"}, "platform"), ({"profile": "nope"}, "profile")])
+def test_bad_platform_or_profile_names_the_argument(args: dict[str, str], name: str) -> None:
+    with pytest.raises(ArgumentError, match=f"argument {name}"):
+        RecapsSpider.check_arguments("https://a.example/", **args)

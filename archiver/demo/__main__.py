@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import fields
 
-from archiver.demo.model import SiteOptions
+from archiver.demo.model import CHOICES, SiteOptions
 from archiver.demo.server import serve_forever
 
 
@@ -17,7 +17,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--truth", default=None, help="write the ground truth JSON here")
     for f in fields(SiteOptions):
         flag = "--" + f.name.replace("_", "-")
-        kwargs = {"choices": ["html5", "xhtml"]} if f.name == "comment_style" else {"type": int}
+        kwargs = {"choices": list(CHOICES[f.name])} if f.name in CHOICES else {"type": type(f.default)}
         parser.add_argument(flag, dest=f.name, default=f.default, **kwargs)
     args = parser.parse_args(argv)
     options = SiteOptions(**{f.name: getattr(args, f.name) for f in fields(SiteOptions)})

@@ -86,6 +86,14 @@ BODY_SENTENCES = [
 CHARACTERS = [("Eun-soo", "Sun-woo"), ("Hye-jin", "Doo-sik"), ("Hee-do", "Yi-jin"), ("Min-ji", "Joon-ho")]
 
 
+CHOICES: dict[str, tuple[str, ...]] = {
+    "comment_style": ("html5", "xhtml"),
+    "platform": ("wordpress", "wpdiscuz", "disqus"),
+    "rest": ("on", "off"),
+}
+"""The ``SiteOptions`` fields that take one of a few words (CLI choices)."""
+
+
 @dataclass
 class SiteOptions:
     """What the demo site contains; field names double as CLI option names."""
@@ -100,14 +108,19 @@ class SiteOptions:
     posts_per_page: int = 5
     comment_style: str = "html5"
     day: int = 1               # the site as it is N days later (see archiver.demo.days)
+    platform: str = "wordpress"  # who prints the comments: core WordPress, wpDiscuz or a Disqus embed
+    rest: str = "on"           # "off": the REST API answers 401 (as a "disable REST API" plugin makes it)
+    thread_depth: int = 5      # WordPress thread_comments_depth: deeper replies are printed flat
+    trashed: int = 0           # replies moved to the trash, their own replies left approved
 
     def __post_init__(self) -> None:
-        if self.comment_style not in ("html5", "xhtml"):
-            raise ValueError(f"comment_style must be 'html5' or 'xhtml', not {self.comment_style!r}")
-        for name in ("series", "episodes", "extra_posts", "comments"):
+        for name, allowed in CHOICES.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {getattr(self, name)!r}")
+        for name in ("series", "episodes", "extra_posts", "comments", "trashed"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
-        for name in ("depth", "per_page", "posts_per_page", "day"):
+        for name in ("depth", "per_page", "posts_per_page", "day", "thread_depth"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
 
@@ -223,7 +236,25 @@ class Post:
 
     def page_comments(self, page: int) -> list[Comment]:
         """The comments shown on comment page ``page``, in thread order."""
-        return [c for c in self.comments if c.page == page]
+        return [c for c in self.html_comments if c.page == page]
+
+    @property
+    def public_comments(self) -> list[Comment]:
+        """Every approved comment (what the REST API returns), in thread order."""
+        return [c for c in self.comments if c.status == "approved"]
+
+    @property
+    def html_comments(self) -> list[Comment]:
+        """The approved comments a threaded page shows: none under a trashed comment."""
+        by_id = {c.id: c for c in self.comments}
+        shown = []
+        for c in self.comments:
+            node: Comment | None = c
+            while node is not None and node.status == "approved":
+                node = by_id.get(node.parent_id) if node.parent_id else None
+            if node is None:
+                shown.append(c)
+        return shown
 
 
 @dataclass
@@ -241,7 +272,7 @@ class Site:
 
     def all_comments(self) -> list[Comment]:
         """Every comment, newest first (as the Recent Comments widget and comments feed list them)."""
-        comments = [c for post in self.posts for c in post.comments]
+        comments = [c for post in self.posts for c in post.public_comments]
         return sorted(comments, key=lambda c: c.id, reverse=True)
 
     def post_by_id(self, post_id: int) -> Post:
@@ -289,6 +320,13 @@ def build_site(options: SiteOptions) -> Site:
 
     posts = _make_posts(rng, options, series, general, open_tag, categories, authors)
     _make_comments(rng, options, posts, authors)
+    _trash_replies(random.Random(f"{options.seed}-trash"), posts, options.trashed)
+    if options.platform != "wordpress":
+        for post in posts:  # wpDiscuz and Disqus show one list (no comment pages) and a dislike count everywhere
+            post.comment_pages = 1
+            for comment in post.comments:
+                comment.page = 1
+                comment.downvotes = 0 if comment.downvotes is None else comment.downvotes
     used = {t.id for p in posts for t in p.tags}
     tags = [s.tag for s in series] + [t for t in general + [open_tag] if t.id in used]
     posts.sort(key=lambda p: p.date, reverse=True)
@@ -539,6 +577,13 @@ def _make_comments(rng: random.Random, options: SiteOptions, posts: list[Post], 
         _paginate(post, options.per_page)
 
 
+def _trash_replies(rng: random.Random, posts: list[Post], count: int) -> None:
+    """Move ``count`` replies that have replies of their own to the trash (their replies stay approved)."""
+    candidates = [c for p in posts for c in p.comments if c.parent_id is not None and c.children]
+    for comment in rng.sample(candidates, min(count, len(candidates))):
+        comment.status = "trash"
+
+
 def _paginate(post: Post, per_page: int) -> None:
     """Order the thread depth-first and split it into pages of ``per_page`` top-level threads."""
     roots = [c for c in post.comments if c.parent_id is None]
@@ -557,6 +602,20 @@ def _paginate(post: Post, per_page: int) -> None:
     post.comment_pages = max(1, math.ceil(len(roots) / per_page))
 
 
+def _truth_order(post: Post) -> list[Comment]:
+    """Public comments in thread order: the threads the pages show, then replies under trashed comments."""
+    shown = post.html_comments
+    public = {c.id: c for c in post.public_comments}
+    seen = {c.id for c in shown}
+    ordered = list(shown)
+    stack = sorted((c for c in public.values() if c.id not in seen and c.parent_id not in public), key=lambda c: -c.id)
+    while stack:
+        comment = stack.pop()
+        ordered.append(comment)
+        stack.extend(sorted((k for k in comment.children if k.id in public), key=lambda k: -k.id))
+    return ordered
+
+
 def truth(site: Site, base_url: str) -> dict:
     """The ground truth JSON document for ``site`` served at ``base_url`` (ending with ``/``)."""
     root = base_url.rstrip("/")
@@ -570,9 +629,13 @@ def truth(site: Site, base_url: str) -> dict:
     recaps = []
     for post in sorted(site.posts, key=lambda p: p.date):
         body_text = [text for kind, text in post.body if kind == "p"]
+        shown = {c.id for c in post.html_comments} if site.options.platform != "disqus" else None
+        public = _truth_order(post)
+        public_ids = {c.id for c in public}
         recaps.append(
             {
                 "url": root + post.path,
+                "post_id": post.id,
                 "title": post.title,
                 "series": post.series.name if post.series else None,
                 "episode_number": post.episode_number,
@@ -582,7 +645,7 @@ def truth(site: Site, base_url: str) -> dict:
                 "published_at": iso(post.date),
                 "tags": [t.name for t in post.tags],
                 "categories": [c.name for c in post.categories],
-                "comment_count": len(post.comments),
+                "comment_count": len(public),
                 "comment_pages": post.comment_pages,
                 "body_text_contains": [body_text[0].split(". ")[0], body_text[-1]],
                 "comments": [
@@ -597,15 +660,19 @@ def truth(site: Site, base_url: str) -> dict:
                         "downvotes": c.downvotes,
                         "depth": c.depth,
                         "page": c.page,
+                        "in_html": shown is None or c.id in shown,
+                        "parent_missing": bool(c.parent_id) and c.parent_id not in public_ids,
                     }
-                    for c in post.comments
+                    for c in public
                 ],
             }
         )
     return {
-        "site": {"base_url": root + "/", "name": site.name, "timezone": "+09:00", "options": asdict(site.options)},
+        "site": {"base_url": root + "/", "name": site.name, "timezone": "+09:00", "options": asdict(site.options),
+                 "platform": site.options.platform},
         "series": [{"name": s.name, "slug": s.slug, "tag_url": root + s.tag.path} for s in site.series],
         "tags": [term(t) for t in site.tags],
         "categories": [term(c) for c in site.categories],
         "recaps": recaps,
+        "changes": site.changes,  # what changed since day 1 (archiver.demo.days), for re-crawl tests
     }

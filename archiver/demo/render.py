@@ -240,7 +240,7 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
 
     def entry_meta(self, post: Post) -> str:
         """Posted-on, byline, comments link (``twenty_twenty_one_posted_on/by``)."""
-        n = len(post.comments)
+        n = len(post.public_comments)
         if n == 0:
             comments = f'<a href="{self.url(post.path)}#respond">Leave a comment<span class="screen-reader-text"> on {texturize(post.title)}</span></a>'
         else:
@@ -402,8 +402,16 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
 
     # -------------------------------------------------------------- comments
     def comments_area(self, post: Post, page: int, reply_to: Comment | None) -> str:
-        """``comments_template()``: title, navigation, ``wp_list_comments()`` and the form."""
-        n = len(post.comments)
+        """``comments_template()``: title, navigation, ``wp_list_comments()`` and the form.
+
+        With the wpDiscuz or Disqus platform, what that plugin prints instead.
+        """
+        if self.opts.platform != "wordpress":
+            from archiver.demo.plugins import DisqusRenderer, WpdiscuzRenderer  # they build on this module
+
+            plugin = WpdiscuzRenderer if self.opts.platform == "wpdiscuz" else DisqusRenderer
+            return plugin(self.site, self).comments_area(post)
+        n = len(post.public_comments)
         parts = [f'<div id="comments" class="comments-area default-max-width {"show-avatars" if n else ""}">']
         if n:
             title = texturize(post.title)
@@ -432,17 +440,23 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
         roots = [c for c in comments if c.parent_id is None or c.parent_id not in by_id]
         out: list[str] = []
 
-        def walk(c: Comment, indent: str) -> None:
+        def walk(c: Comment, indent: str, level: int) -> None:
             out.append(self.comment_start(post, c, counters, indent))
-            if c.children and c.depth < self.opts.depth:
+            children = [k for k in sorted(c.children, key=lambda x: x.id) if k.id in by_id]
+            nested = level < self.opts.thread_depth
+            if children and nested:
                 out.append(f'{indent}<ol class="children">')
-                for child in sorted(c.children, key=lambda x: x.id):
-                    walk(child, indent + "\t")
+                for child in children:
+                    walk(child, indent + "\t", level + 1)
                 out.append(f"{indent}</ol><!-- .children -->")
             out.append(f"{indent}</li><!-- #comment-## -->")
+            if children and not nested:
+                # Walker_Comment::display_element: at max depth, replies are printed beside their parent.
+                for child in children:
+                    walk(child, indent, level)
 
         for root in roots:
-            walk(root, "\t\t")
+            walk(root, "\t\t", 1)
         return "\n".join(out)
 
     def comment_classes(self, post: Post, c: Comment, counters: dict[str, int]) -> str:
@@ -477,7 +491,7 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
 
     def reply_link(self, post: Post, c: Comment) -> str:
         """``get_comment_reply_link()``: nothing at the deepest allowed level."""
-        if c.depth >= self.opts.depth:
+        if c.depth >= self.opts.thread_depth:
             return ""
         return (
             f"<div class=\"reply\"><a rel='nofollow' class='comment-reply-link' "
@@ -678,14 +692,14 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
 		<guid isPermaLink="false">{self.url(f'/?p={p.id}')}</guid>
 		<description><![CDATA[{next(t for k, t in p.body if k == 'p')}]]></description>
 		<wfw:commentRss>{self.url(p.path)}feed/</wfw:commentRss>
-		<slash:comments>{len(p.comments)}</slash:comments>
+		<slash:comments>{len(p.public_comments)}</slash:comments>
 	</item>""")
         updated = max((p.date for p in self.site.posts), default=datetime(2021, 1, 1, tzinfo=timezone.utc))
         return self.rss(esc(self.site.name), self.url("/"), self.url("/feed/"), items, updated), updated
 
     def comments_feed(self, post: Post | None) -> tuple[str, datetime]:
         """``/comments/feed/`` or ``/<post>/feed/``: the latest comments; returns (xml, last modified)."""
-        comments = post.comments if post else self.site.all_comments()
+        comments = post.public_comments if post else self.site.all_comments()
         comments = sorted(comments, key=lambda c: c.id, reverse=True)[:10]
         items = []
         for c in comments:

@@ -21,7 +21,9 @@ from twisted.web.server import Request
 from twisted.web.server import Site as WebSite
 
 from archiver.demo.model import SITE_TAGLINE, TZ, Site, SiteOptions, build_site, truth
+from archiver.demo.plugins import DisqusRenderer, WpdiscuzRenderer
 from archiver.demo.render import Renderer, esc, html_class, term_heading
+from archiver.demo.rest import RestApi
 
 HTML = "text/html; charset=UTF-8"
 NOCACHE = {
@@ -74,12 +76,31 @@ class DemoResource(Resource):
         path = re.sub(r"%[0-9A-Fa-f]{2}", lambda m: m.group(0).lower(), path)
         query = {k.decode("utf-8", "replace"): v[-1].decode("utf-8", "replace") for k, v in request.args.items()}
         response = self.route(path, query, request)
+        return self.write(request, response)
+
+    def render_POST(self, request: Request) -> bytes:
+        """``/wp-admin/admin-ajax.php`` (wpDiscuz); anything else is not found."""
+        form = {k.decode("utf-8", "replace"): v[-1].decode("utf-8", "replace") for k, v in request.args.items()}
+        if request.path.decode("ascii", "replace") == "/wp-admin/admin-ajax.php" and self.site.options.platform == "wpdiscuz":
+            answer = WpdiscuzRenderer(self.site, self.renderer).ajax(form)
+            return self.write(request, self.json(answer))
+        return self.write(request, self.not_found())
+
+    @staticmethod
+    def write(request: Request, response: Response) -> bytes:
+        """Write status and headers of ``response``; return its body."""
         request.setResponseCode(response.status)
         request.setHeader("Server", "nginx")
         for name, value in (response.headers or {}).items():
             values = value if isinstance(value, list) else [value]
             request.responseHeaders.setRawHeaders(name, values)
         return response.body
+
+    @staticmethod
+    def json(data: object, status: int = 200, headers: dict | None = None) -> Response:
+        """A JSON response."""
+        return Response(status=status, body=json.dumps(data).encode(),
+                        headers={"Content-Type": "application/json; charset=UTF-8", **(headers or {})})
 
     # ------------------------------------------------------------------ routing
     def route(self, path: str, query: dict[str, str], request: Request | None = None) -> Response:
@@ -92,6 +113,11 @@ class DemoResource(Resource):
             return self.html(r.login(), extra=NOCACHE)
         if path == "/wp-sitemap.xml":
             return Response(body=r.sitemap().encode(), headers={"Content-Type": "application/xml; charset=UTF-8"})
+        if path.startswith("/wp-json/wp/v2/") or (path == "/wp-json/" and self.site.options.rest == "off"):
+            status, headers, body = RestApi(self.site, r).answer(path, query)
+            return Response(status=status, body=body, headers=headers)
+        if path == "/embed/comments/" or path == "/api/3.0/threads/listPostsThreaded":
+            return self.disqus(path, query)
         if path == "/wp-json/":
             index = {"name": self.site.name, "url": self.base_url.rstrip("/"), "home": self.base_url.rstrip("/"),
                      "namespaces": ["oembed/1.0", "wp/v2"], "routes": {}}
@@ -150,6 +176,16 @@ class DemoResource(Resource):
             f"<{r.url(f'/?p={post.id}')}>; rel=shortlink",
         ]
         return Response(body=body.encode(), headers={"Content-Type": HTML, "Link": links})
+
+    def disqus(self, path: str, query: dict[str, str]) -> Response:
+        """The Disqus stand-in: the embed page, or the next batch of a thread's posts."""
+        disqus = DisqusRenderer(self.site, self.renderer)
+        if path == "/embed/comments/":
+            post = disqus.post_by_identifier(query.get("t_i", ""), query.get("t_u", ""))
+            if post is None:
+                return self.not_found()
+            return Response(body=disqus.embed_page(post).encode(), headers={"Content-Type": "text/html; charset=utf-8"})
+        return self.json(disqus.list_posts(query.get("thread", ""), query.get("cursor")))
 
     def listing(self, kind: str, match: re.Match) -> Response:
         """Home, tag, category, author or monthly archive page."""

@@ -1,0 +1,117 @@
+"""The demo site's WordPress REST API (``/wp-json/wp/v2/...``), as core answers unauthenticated requests.
+
+Posts, tags, categories and comments with the fields and headers of core's REST controllers:
+``X-WP-Total``, ``X-WP-TotalPages``, ``Link: <...>; rel="next"``, ``per_page`` up to 100, ``_fields``,
+400 ``rest_*_invalid_page_number`` past the last page. Comments are the approved ones only (trashed
+ones never appear), each with its true ``parent`` even when that parent is in the trash. With
+``rest=off`` every route answers 401 as a "disable REST API" plugin does.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import timezone
+from typing import Any
+from urllib.parse import urlencode
+
+from archiver.demo.model import TZ, Comment, Post, Site, Term
+from archiver.demo.render import Renderer, texturize
+
+JSON = "application/json; charset=UTF-8"
+
+
+def _error(status: int, code: str, message: str) -> tuple[int, dict[str, Any], bytes]:
+    return status, {"Content-Type": JSON}, json.dumps({"code": code, "message": message, "data": {"status": status}}).encode()
+
+
+class RestApi:
+    """Answers ``/wp-json/wp/v2/`` routes for ``site``."""
+
+    def __init__(self, site: Site, renderer: Renderer) -> None:
+        self.site = site
+        self.r = renderer
+
+    def answer(self, path: str, query: dict[str, str]) -> tuple[int, dict[str, Any], bytes]:
+        """(status, headers, body) for a REST route."""
+        if self.site.options.rest == "off":
+            return _error(401, "rest_not_logged_in", "You are not currently logged in.")
+        route = path[len("/wp-json/wp/v2/"):].strip("/")
+        if route == "posts":
+            posts = self.site.posts
+            for key, attr in (("tags", "tags"), ("categories", "categories")):
+                if query.get(key):
+                    wanted = {int(v) for v in query[key].split(",") if v.isdigit()}
+                    posts = [p for p in posts if wanted & {t.id for t in getattr(p, attr)}]
+            return self._collection("posts", [self.post(p) for p in posts], query, "rest_post_invalid_page_number")
+        if route.startswith("posts/") and route[6:].isdigit():
+            try:
+                return self._one(self.post(self.site.post_by_id(int(route[6:]))), query)
+            except KeyError:
+                return _error(404, "rest_post_invalid_id", "Invalid post ID.")
+        if route in ("tags", "categories"):
+            terms = self.site.tags if route == "tags" else self.site.categories
+            return self._collection(route, [self.term(t) for t in terms], query, "rest_invalid_page_number")
+        if route == "comments":
+            posts = self.site.posts
+            if query.get("post", "").isdigit():
+                posts = [p for p in posts if p.id == int(query["post"])]
+            comments = sorted((c for p in posts for c in p.public_comments), key=lambda c: (c.date, c.id), reverse=True)
+            items = [self.comment(c) for c in comments]
+            return self._collection("comments", items, query, "rest_comment_invalid_page_number")
+        return _error(404, "rest_no_route", "No route was found matching the URL and request method.")
+
+    def _collection(self, route: str, items: list[dict], query: dict[str, str], invalid: str) -> tuple[int, dict[str, Any], bytes]:
+        per_page = int(query.get("per_page", "10") or 10)
+        if not 1 <= per_page <= 100:
+            return _error(400, "rest_invalid_param", "Invalid parameter(s): per_page")
+        page = int(query.get("page", "1") or 1)
+        total_pages = math.ceil(len(items) / per_page)
+        if page > max(1, total_pages):
+            return _error(400, invalid, "The page number requested is larger than the number of pages available.")
+        headers: dict[str, Any] = {"Content-Type": JSON, "X-WP-Total": str(len(items)), "X-WP-TotalPages": str(total_pages)}
+        links = []
+        for rel, n in (("prev", page - 1), ("next", page + 1)):
+            if 1 <= n <= total_pages:
+                links.append(f'<{self.r.url(f"/wp-json/wp/v2/{route}")}?{urlencode({**query, "page": n})}>; rel="{rel}"')
+        if links:
+            headers["Link"] = links
+        batch = [self._fields(item, query) for item in items[(page - 1) * per_page: page * per_page]]
+        return 200, headers, json.dumps(batch).encode()
+
+    def _one(self, item: dict, query: dict[str, str]) -> tuple[int, dict[str, Any], bytes]:
+        return 200, {"Content-Type": JSON}, json.dumps(self._fields(item, query)).encode()
+
+    @staticmethod
+    def _fields(item: dict, query: dict[str, str]) -> dict:
+        wanted = [f.strip().split(".", 1)[0] for f in query.get("_fields", "").split(",") if f.strip()]
+        return {k: v for k, v in item.items() if k in wanted} if wanted else item
+
+    def post(self, p: Post) -> dict:
+        """``WP_REST_Posts_Controller::prepare_item_for_response`` (view context)."""
+        local = p.date.astimezone(TZ)
+        return {
+            "id": p.id, "date": local.strftime("%Y-%m-%dT%H:%M:%S"),
+            "date_gmt": p.date.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
+            "guid": {"rendered": self.r.url(f"/?p={p.id}")}, "slug": p.slug, "status": "publish", "type": "post",
+            "link": self.r.url(p.path), "title": {"rendered": texturize(p.title)},
+            "author": p.author.id, "comment_status": "open",
+            "categories": [c.id for c in p.categories], "tags": [t.id for t in p.tags],
+        }
+
+    def term(self, t: Term) -> dict:
+        """``WP_REST_Terms_Controller`` fields."""
+        count = sum(1 for p in self.site.posts if t in p.tags + p.categories)
+        return {"id": t.id, "count": count, "link": self.r.url(t.path), "name": t.name, "slug": t.slug, "taxonomy": t.taxonomy}
+
+    def comment(self, c: Comment) -> dict:
+        """``WP_REST_Comments_Controller::prepare_item_for_response`` (view context)."""
+        post = self.site.post_by_id(c.post_id)
+        return {
+            "id": c.id, "post": c.post_id, "parent": c.parent_id or 0, "author": c.user.id if c.user else 0,
+            "author_name": c.author, "author_url": c.author_url or "",
+            "date": c.date.astimezone(TZ).strftime("%Y-%m-%dT%H:%M:%S"),
+            "date_gmt": c.date.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
+            "content": {"rendered": self.r.content_html(c.blocks)},
+            "link": self.r.comment_link(post, c), "status": "approved", "type": "comment",
+        }

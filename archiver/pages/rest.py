@@ -1,0 +1,124 @@
+"""The WordPress REST API (``/wp-json/wp/v2/``): URLs to ask, and what its JSON answers hold.
+
+Fields follow core's ``WP_REST_Comments_Controller`` and ``WP_REST_Posts_Controller``: a comment
+has ``id``, ``post``, ``parent`` (0 for none), ``author_name``, ``author_url``, ``date``,
+``date_gmt`` (UTC, no offset), ``content.rendered``, ``link``, ``status`` and ``type``; collections
+carry ``X-WP-Total`` and ``X-WP-TotalPages``. Unauthenticated requests see approved comments only.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from urllib.parse import urlencode, urljoin
+
+from scrapy.http import Response, TextResponse
+
+from archiver.items import CommentItem
+from archiver.text import html_to_text
+
+__all__ = ["COMMENT_FIELDS", "MergeReport", "RestAnswer", "merge_comments", "post_id", "rest_url"]
+
+COMMENT_FIELDS = "id,post,parent,author_name,author_url,date,date_gmt,content,link,status,type"
+POST_FIELDS = "id,link"
+PER_PAGE = 100
+_POST_JSON = re.compile(r"/wp/v2/posts/(\d+)")
+
+
+def rest_url(root: str, route: str, **params: object) -> str:
+    """The URL of ``route`` (e.g. ``wp/v2/comments``) under a REST root, pretty or ``?rest_route=``."""
+    query = urlencode({k: v for k, v in params.items() if v is not None})
+    if "rest_route=" in root:
+        base = root.split("?", 1)[0]
+        return f"{base}?rest_route=/{route}" + (f"&{query}" if query else "")
+    return urljoin(root if root.endswith("/") else root + "/", route) + (f"?{query}" if query else "")
+
+
+def post_id(response: TextResponse) -> str | None:
+    """The post's id from its JSON alternate link, shortlink, ``postid-N`` body class or ``article#post-N``."""
+    for href in response.xpath("//link[@type='application/json']/@href | //link[@rel='shortlink']/@href").getall():
+        m = _POST_JSON.search(href) or re.search(r"[?&]p=(\d+)", href)
+        if m:
+            return m.group(1)
+    for cls in " ".join(response.xpath("//body/@class").getall()).split():
+        if cls.startswith("postid-") and cls[7:].isdigit():
+            return cls[7:]
+    m = re.match(r"post-(\d+)$", response.xpath("//article/@id").get() or "")
+    return m.group(1) if m else None
+
+
+@dataclass
+class RestAnswer:
+    """One REST API response: its items and how many pages the collection has."""
+
+    items: list[dict]
+    total_pages: int
+
+    @classmethod
+    def parse(cls, response: Response) -> RestAnswer | None:
+        """The answer, or None when the API is not usable (not 200, not a JSON list)."""
+        if response.status != 200 or not isinstance(response, TextResponse):
+            return None
+        try:
+            data = json.loads(response.text)
+        except ValueError:
+            return None
+        if not isinstance(data, list):
+            return None
+        pages = response.headers.get(b"X-WP-TotalPages")
+        return cls(data, int(pages) if pages and pages.isdigit() else 1)
+
+    def comments(self) -> list[CommentItem]:
+        """The comments as items; ``page`` is None (the API knows no comment pages)."""
+        out = []
+        for c in self.items:
+            if not isinstance(c, dict) or "id" not in c or c.get("type", "comment") not in ("comment", ""):
+                continue
+            body = ((c.get("content") or {}).get("rendered") or "").strip()
+            date_gmt = c.get("date_gmt")
+            out.append(CommentItem(
+                site_comment_id=str(c["id"]),
+                parent_site_id=str(c["parent"]) if c.get("parent") else None,
+                author=c.get("author_name") or None,
+                author_url=c.get("author_url") or None,
+                posted_at_raw=c.get("date"),
+                posted_at_machine=f"{date_gmt}+00:00" if date_gmt else None,
+                body_html=body,
+                body_text=html_to_text(body),
+                page=None,
+            ))
+        return out
+
+
+@dataclass
+class MergeReport:
+    """What merging the API's comments into the pages' found."""
+
+    api_only: int = 0
+    """Comments only the API has (deeper than the page shows, or under a comment no longer public)."""
+    parents_corrected: int = 0
+    """Comments whose parent on the page was not their true parent (replies printed flat)."""
+
+
+def merge_comments(html: list[CommentItem], api: list[CommentItem]) -> tuple[list[CommentItem], MergeReport]:
+    """The pages' comments with the API's ids, parents and dates, then the API-only ones by id.
+
+    The page keeps what only it shows (votes, the body as readers saw it); a comment only the API
+    has keeps the API's data and no votes.
+    """
+    report = MergeReport()
+    by_id = {c.site_comment_id: c for c in api}
+    for comment in html:
+        known = by_id.pop(comment.site_comment_id, None)
+        if known is None:
+            continue
+        if comment.parent_site_id != known.parent_site_id:
+            report.parents_corrected += 1
+        comment.parent_site_id = known.parent_site_id
+        comment.posted_at_machine = known.posted_at_machine or comment.posted_at_machine
+        comment.author = comment.author or known.author
+        comment.author_url = comment.author_url or known.author_url
+    rest = sorted(by_id.values(), key=lambda c: int(c.site_comment_id) if c.site_comment_id.isdigit() else 0)
+    report.api_only = len(rest)
+    return html + rest, report

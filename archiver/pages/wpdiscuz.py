@@ -1,0 +1,158 @@
+"""wpDiscuz comment threads: its markup, its load-more and show-replies AJAX answers.
+
+A comment is ``div#wpd-comm-{ID}_{PARENT}.wpd-comment`` (the id names the true parent, even where
+replies beyond the thread depth are printed flat), with ``.wpd-comment-right#comment-{ID}`` holding
+``.wpd-comment-author``, ``.wpd-comment-date`` (the exact date in ``title``), ``.wpd-comment-text``
+and the votes: one total in ``.wpd-vote-result`` or likes and dislikes in ``.wpd-vote-result-like``
+and ``.wpd-vote-result-dislike`` (exact numbers in ``title``; dislikes are shown negative).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+import lxml.html
+from scrapy.http import TextResponse
+
+from archiver.items import CommentItem
+from archiver.pages.wordpress import Element, _classes, _first, _inner_html, _is_comment_furniture, _strip_breaks, _text
+from archiver.text import html_to_text
+
+__all__ = ["AjaxAnswer", "WpdiscuzComments", "WpdiscuzSettings"]
+
+_WPD_ID = re.compile(r"^wpd-comm-(\d+)_(\d+)$")
+_AJAX_OBJ = re.compile(r"wpdiscuzAjaxObj\s*=\s*(\{.*?\});\s*$", re.S | re.M)
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d")
+
+
+class WpdiscuzComments:
+    """The wpDiscuz comments in a page or in an AJAX ``comment_list`` fragment."""
+
+    def __init__(self, root: Element, base_url: str) -> None:
+        self.root = root
+        self.base_url = base_url
+
+    @classmethod
+    def from_response(cls, response: TextResponse) -> WpdiscuzComments:
+        return cls(response.selector.root, response.url)
+
+    @classmethod
+    def from_fragment(cls, html: str, base_url: str) -> WpdiscuzComments:
+        return cls(lxml.html.fromstring(f"<div>{html}</div>"), base_url)
+
+    def _elements(self) -> list[tuple[Element, str, str]]:
+        found = []
+        for el in self.root.iter("div"):
+            m = _WPD_ID.match(el.get("id") or "")
+            if m:
+                found.append((el, m.group(1), m.group(2)))
+        return found
+
+    def comments(self) -> list[CommentItem]:
+        """Every comment shown, in document order, with its parent from its id."""
+        out = []
+        for el, cid, parent in self._elements():
+            right = next(iter(el.xpath(".//*[@id=$i]", i=f"comment-{cid}")), None)
+            if right is not None:
+                out.append(self._comment(right, cid, None if parent == "0" else parent))
+        return out
+
+    def _comment(self, right: Element, cid: str, parent: str | None) -> CommentItem:
+        author_el = _first(right, ".wpd-comment-author")
+        link = _first(author_el, "a[href]")
+        date_el = _first(right, ".wpd-comment-date")
+        title = (date_el.get("title") or "").strip() if date_el is not None else ""
+        text_el = _first(right, ".wpd-comment-text")
+        body = _strip_breaks(_inner_html(text_el, _is_comment_furniture)) if text_el is not None else ""
+        up = down = score = None
+        for node in right.xpath(".//*[contains(@class, 'wpd-vote-result')]"):
+            cls = _classes(node)
+            value = (node.get("title") or "").strip() or _text(node)
+            if "wpd-vote-result-like" in cls:
+                up = value
+            elif "wpd-vote-result-dislike" in cls:
+                down = value.lstrip("-\u2212")
+            elif "wpd-vote-result" in cls and score is None:
+                score = value
+        return CommentItem(
+            site_comment_id=cid,
+            parent_site_id=parent,
+            author=_text(author_el) or None,
+            author_url=urljoin(self.base_url, link.get("href")) if link is not None else None,
+            posted_at_raw=title or _text(date_el) or None,
+            posted_at_machine=title if _ISO_DATE.match(title) else None,
+            body_html=body,
+            body_text=html_to_text(body),
+            upvotes_raw=up,
+            downvotes_raw=down,
+            score_raw=score,
+            page=1,
+        )
+
+    def load_more_after(self) -> str | None:
+        """``data-lastparentid`` of the load-more button when more threads remain, else None."""
+        more = self.root.xpath(".//input[@id='wpdiscuzHasMoreComments']/@value")
+        if more and more[0].strip() == "0":
+            return None
+        button = self.root.xpath(".//*[contains(@class, 'wpd-load-more-submit')]/@data-lastparentid")
+        return button[0] if button and button[0].strip() not in ("", "0") else None
+
+    def hidden_replies(self) -> list[str]:
+        """Ids of top-level comments whose replies are behind a "View Replies" toggle."""
+        out = []
+        for el, cid, parent in self._elements():
+            if parent != "0" or not el.xpath(".//*[contains(@class, 'wpd-view-replies')]"):
+                continue
+            if not any("wpd-reply" in _classes(child) for child in el):
+                out.append(cid)
+        return out
+
+
+@dataclass
+class WpdiscuzSettings:
+    """What the page's ``wpdiscuzAjaxObj`` tells about its AJAX endpoint."""
+
+    ajax_url: str
+    post_id: str | None
+    nonce: str | None
+
+    @classmethod
+    def from_response(cls, response: TextResponse, site_url: str) -> WpdiscuzSettings:
+        data: dict = {}
+        for script in response.xpath("//script/text()").getall():
+            m = _AJAX_OBJ.search(script)
+            if m:
+                try:
+                    data = json.loads(m.group(1))
+                except ValueError:
+                    data = {}
+                break
+        url = data.get("url") or urljoin(site_url, "wp-admin/admin-ajax.php")
+        post = data.get("wc_post_id")
+        return cls(urljoin(response.url, url), str(post) if post else None, data.get("wpdiscuz_nonce") or None)
+
+
+@dataclass
+class AjaxAnswer:
+    """An ``admin-ajax.php`` JSON answer: ``{"success": true, "data": ...}``."""
+
+    success: bool
+    data: object
+
+    @classmethod
+    def parse(cls, text: str) -> AjaxAnswer:
+        try:
+            doc = json.loads(text)
+        except ValueError:
+            return cls(False, None)
+        if not isinstance(doc, dict):
+            return cls(False, None)
+        return cls(bool(doc.get("success")), doc.get("data"))
+
+    def field(self, name: str) -> str | None:
+        """``data[name]`` as text, or None."""
+        value = self.data.get(name) if isinstance(self.data, dict) else None
+        return None if value is None else str(value)

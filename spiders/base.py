@@ -1,0 +1,280 @@
+"""What every recap spider shares: assembling one recap's whole thread from whichever platform prints it.
+
+A recap starts from its post page; then, one request at a time, the spider fetches what the
+detected platform needs (WordPress comment pages; wpDiscuz load-more and show-replies; the Disqus
+embed and its cursor) and, where the site exposes it, the REST API's comments, which give every
+public comment's true parent. Page objects in archiver.pages do the reading.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode, urljoin, urlsplit
+
+import scrapy
+from scrapy.crawler import Crawler
+from scrapy.http import FormRequest, Request, Response, TextResponse
+from twisted.python.failure import Failure
+
+from archiver.items import RecapItem
+from archiver.pages.disqus import DisqusEmbed, DisqusPosts, order_orphans_last
+from archiver.pages.rest import COMMENT_FIELDS, PER_PAGE, RestAnswer, merge_comments, rest_url
+from archiver.pages.wpdiscuz import AjaxAnswer, WpdiscuzComments, WpdiscuzSettings
+
+logger = logging.getLogger(__name__)
+
+DISQUS_EMBED_URL = "https://disqus.com/embed/comments/"
+"""Default of the ``DISQUS_EMBED_URL`` setting; its cursor endpoint is ``/api/3.0/threads/listPostsThreaded`` there."""
+REST_OFF_STATUSES = (400, 401, 403, 404, 410, 501)
+
+
+@dataclass
+class Thread:
+    """One recap being assembled, and what is still to fetch for it."""
+
+    recap: RecapItem
+    platform: str
+    rest_root: str | None = None
+    post_id: str | None = None
+    page_urls: dict[int, str] = field(default_factory=dict)
+    fetched: set[int] = field(default_factory=set)
+    wpd: WpdiscuzSettings | None = None
+    wpd_after: str | None = None
+    wpd_hidden: list[str] = field(default_factory=list)
+    disqus: DisqusEmbed | None = None
+    disqus_thread: str | None = None
+    disqus_cursor: str | None = None
+    disqus_key: str | None = None
+    disqus_deleted: set[str] = field(default_factory=set)
+    disqus_started: bool = False
+    rest_next: int | None = 1
+    api: list | None = None
+    lost: bool = False
+    """True when part of a wpDiscuz or Disqus thread could not be fetched."""
+
+
+class ThreadSpider(scrapy.Spider):
+    """Base: turns a :class:`Thread` into requests until it is complete, then yields its recap."""
+
+    disqus_embed_url = DISQUS_EMBED_URL
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ThreadSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.disqus_embed_url = crawler.settings.get("DISQUS_EMBED_URL") or DISQUS_EMBED_URL
+        host = urlsplit(spider.disqus_embed_url).hostname
+        if host and getattr(spider, "allowed_domains", None) is not None and host not in spider.allowed_domains:
+            spider.allowed_domains = [*spider.allowed_domains, host]
+        return spider
+
+    def _stat(self, key: str, count: int = 1) -> None:
+        self.crawler.stats.inc_value(f"archiver/{key}", count)
+
+    # -- the sequence ------------------------------------------------------------------------
+
+    def continue_thread(self, t: Thread) -> Iterator[Request | RecapItem]:
+        """The next request the thread needs, or its finished recap."""
+        for step in (self._html_page_request, self._wpdiscuz_request, self._disqus_request, self._rest_request):
+            request = step(t)
+            if request is not None:
+                yield request
+                return
+        yield self.finish_thread(t)
+
+    def _request(self, t: Thread, url: str, callback: Any, **kwargs: Any) -> Request:
+        meta = {"thread": t, **kwargs.pop("meta", {})}
+        cls = kwargs.pop("cls", Request)
+        return cls(url, callback=callback, errback=self.thread_request_failed, meta=meta, dont_filter=True, **kwargs)
+
+    def finish_thread(self, t: Thread) -> RecapItem:
+        """Merge the API's comments into the pages' and count how the parents are known."""
+        recap = t.recap
+        recap.comment_pages = max(recap.comment_pages, len(t.fetched), max(t.page_urls, default=1))
+        recap.comment_pages_fetched = len(t.fetched) if t.platform == "wordpress" else recap.comment_pages
+        if t.lost:
+            recap.comment_pages_fetched = 0
+        self._stat(f"platform/{t.platform}")
+        if t.api is not None:
+            recap.comments, report = merge_comments(recap.comments, t.api)
+            self._stat("comments/from_rest_only", report.api_only)
+            self._stat("comments/parents_corrected", report.parents_corrected)
+        elif t.platform == "wordpress":
+            inferred = [c.site_comment_id for c in recap.comments if c.parent_site_id]
+            if inferred:
+                self._stat("comments/parents_inferred", len(inferred))
+                logger.info("%s: parents of %d repl(ies) inferred from the page only (no REST API): %s",
+                            recap.url, len(inferred), ", ".join(inferred[:20]))
+        return recap
+
+    def thread_request_failed(self, failure: Failure) -> Iterator[Request | RecapItem]:
+        """A request for a thread failed for good: go on without it, the recap flagged incomplete where it counts."""
+        request = failure.request  # type: ignore[attr-defined]
+        t: Thread = request.meta["thread"]
+        reason = failure.getErrorMessage() or failure.type.__name__
+        kind = request.meta.get("kind", "comment_page")
+        self._stat(f"errors/{kind}")
+        logger.error("%s: %s lost (%s: %s)", t.recap.url, kind, request.url, reason)
+        if kind == "rest":
+            t.rest_next, t.api = None, None
+        elif kind == "comment_page":
+            t.page_urls = {n: u for n, u in t.page_urls.items() if n in t.fetched}
+            t.recap.comment_pages_fetched = len(t.fetched)
+            t.rest_next = None
+            yield t.recap
+            return
+        else:
+            t.wpd_after, t.wpd_hidden, t.disqus_cursor, t.disqus_started, t.lost = None, [], None, True, True
+        yield from self.continue_thread(t)
+
+    # -- WordPress comment pages ---------------------------------------------------------------
+
+    def _html_page_request(self, t: Thread) -> Request | None:
+        missing = sorted(n for n in t.page_urls if n not in t.fetched)
+        if not missing:
+            return None
+        return self._request(t, t.page_urls[missing[0]], self.parse_comment_page, cb_kwargs={"number": missing[0]})
+
+    def parse_comment_page(self, response: Response, number: int) -> Iterator[Request | RecapItem]:
+        """Overridden by the spider: add one comment page to the thread."""
+        raise NotImplementedError
+
+    # -- wpDiscuz ----------------------------------------------------------------------------------
+
+    def start_wpdiscuz(self, t: Thread, response: TextResponse) -> None:
+        """Read the first wpDiscuz threads of a post page and what remains to load."""
+        page = WpdiscuzComments.from_response(response)
+        t.recap.comments = page.comments()
+        t.wpd = WpdiscuzSettings.from_response(response, t.recap.site_url)
+        t.wpd.post_id = t.wpd.post_id or t.post_id
+        t.wpd_after = page.load_more_after()
+        t.wpd_hidden = page.hidden_replies()
+
+    def _wpdiscuz_request(self, t: Thread) -> Request | None:
+        if t.wpd is None or not (t.wpd_after or t.wpd_hidden):
+            return None
+        form: dict[str, str]
+        if t.wpd.nonce is None:
+            form, callback = {"action": "wpdGetNonce", "postId": t.wpd.post_id or ""}, self.parse_wpdiscuz_nonce
+        elif t.wpd_after:
+            form = {"action": "wpdLoadMoreComments", "postId": t.wpd.post_id or "", "lastParentId": t.wpd_after,
+                    "offset": "1", "isFirstLoad": "0", "wpdType": "", "wpdiscuz_nonce": t.wpd.nonce}
+            callback = self.parse_wpdiscuz_more
+        else:
+            form = {"action": "wpdShowReplies", "postId": t.wpd.post_id or "", "commentId": t.wpd_hidden[0],
+                    "wpdiscuz_nonce": t.wpd.nonce}
+            callback = self.parse_wpdiscuz_replies
+        return self._request(t, t.wpd.ajax_url, callback, cls=FormRequest, formdata=form, meta={"kind": "wpdiscuz"})
+
+    def parse_wpdiscuz_nonce(self, response: Response) -> Iterator[Request | RecapItem]:
+        t: Thread = response.meta["thread"]
+        answer = AjaxAnswer.parse(response.text if isinstance(response, TextResponse) else "")
+        t.wpd.nonce = str(answer.data) if answer.success and isinstance(answer.data, (str, int)) else ""
+        yield from self.continue_thread(t)
+
+    def parse_wpdiscuz_more(self, response: Response) -> Iterator[Request | RecapItem]:
+        """Add the next threads wpDiscuz loads after the last one shown."""
+        t: Thread = response.meta["thread"]
+        answer = AjaxAnswer.parse(response.text if isinstance(response, TextResponse) else "")
+        self._stat("pages/wpdiscuz_more")
+        previous, t.wpd_after = t.wpd_after, None
+        if not answer.success:
+            self._stat("errors/wpdiscuz")
+            logger.error("%s: wpDiscuz load-more refused (%s)", t.recap.url, answer.data)
+            t.lost = True
+        else:
+            fragment = WpdiscuzComments.from_fragment(answer.field("comment_list") or "", response.url)
+            t.recap.comments.extend(fragment.comments())
+            t.wpd_hidden.extend(fragment.hidden_replies())
+            last = answer.field("last_parent_id")
+            if str(answer.field("is_show_load_more")).lower() in ("true", "1") and last and last != previous:
+                t.wpd_after = last
+        yield from self.continue_thread(t)
+
+    def parse_wpdiscuz_replies(self, response: Response) -> Iterator[Request | RecapItem]:
+        """Add the replies wpDiscuz shows only after "View Replies"."""
+        t: Thread = response.meta["thread"]
+        root = t.wpd_hidden.pop(0)
+        answer = AjaxAnswer.parse(response.text if isinstance(response, TextResponse) else "")
+        self._stat("pages/wpdiscuz_replies")
+        fragment = WpdiscuzComments.from_fragment(answer.field("comment_list") or "", response.url)
+        known = {c.site_comment_id for c in t.recap.comments}
+        t.recap.comments.extend(c for c in fragment.comments() if c.site_comment_id not in known and c.site_comment_id != root)
+        yield from self.continue_thread(t)
+
+    # -- Disqus --------------------------------------------------------------------------------------
+
+    def _disqus_request(self, t: Thread) -> Request | None:
+        if t.disqus is None:
+            return None
+        meta = {"kind": "disqus", "allow_offsite": True}
+        if not t.disqus_started:
+            t.disqus_started = True
+            url = f"{self.disqus_embed_url}?{urlencode(t.disqus.embed_params())}"
+            return self._request(t, url, self.parse_disqus, meta=meta)
+        if t.disqus_cursor and t.disqus_thread:
+            params = {"limit": 100, "thread": t.disqus_thread, "forum": t.disqus.shortname, "order": "popular",
+                      "cursor": t.disqus_cursor, "api_key": t.disqus_key}
+            url = urljoin(self.disqus_embed_url, "/api/3.0/threads/listPostsThreaded")
+            t.disqus_cursor = None
+            return self._request(t, f"{url}?{urlencode({k: v for k, v in params.items() if v})}", self.parse_disqus, meta=meta)
+        return None
+
+    def parse_disqus(self, response: Response) -> Iterator[Request | RecapItem]:
+        """Add a batch of Disqus posts (the embed page's, or the cursor endpoint's)."""
+        t: Thread = response.meta["thread"]
+        self._stat("pages/disqus")
+        try:
+            if t.disqus_thread is None:
+                batch = DisqusPosts.from_embed(response)
+                t.disqus_thread, t.disqus_key = batch.thread, batch.api_key
+            else:
+                batch = DisqusPosts.from_api(response.text)
+        except ValueError as exc:
+            self._stat("errors/disqus")
+            logger.error("%s: Disqus answer unreadable (%s)", t.recap.url, exc)
+            t.lost = True
+            yield from self.continue_thread(t)
+            return
+        t.disqus_deleted |= batch.deleted_ids()
+        t.recap.comments = order_orphans_last(t.recap.comments + batch.comments(), t.disqus_deleted)
+        t.disqus_cursor = batch.next_cursor
+        yield from self.continue_thread(t)
+
+    # -- the WordPress REST API ---------------------------------------------------------------------
+
+    def _rest_request(self, t: Thread) -> Request | None:
+        if t.platform == "disqus" or not t.rest_root or not t.post_id or t.rest_next is None:
+            return None
+        if t.recap.site_url in self._rest_off:
+            t.rest_next = None
+            return None
+        url = rest_url(t.rest_root, "wp/v2/comments", post=t.post_id, per_page=PER_PAGE, page=t.rest_next,
+                       _fields=COMMENT_FIELDS)
+        return self._request(t, url, self.parse_rest_comments,
+                             meta={"kind": "rest", "handle_httpstatus_list": list(REST_OFF_STATUSES)})
+
+    def parse_rest_comments(self, response: Response) -> Iterator[Request | RecapItem]:
+        """Add one page of the post's comments from the REST API; fall back to the page quietly."""
+        t: Thread = response.meta["thread"]
+        answer = RestAnswer.parse(response)
+        if answer is None:
+            self.rest_unavailable(t.recap.site_url, response)
+            t.rest_next, t.api = None, None
+        else:
+            self._stat("pages/rest")
+            t.api = (t.api or []) + answer.comments()
+            t.rest_next = t.rest_next + 1 if t.rest_next and t.rest_next < answer.total_pages else None
+        yield from self.continue_thread(t)
+
+    def rest_unavailable(self, site_url: str, response: Response) -> None:
+        """Remember that a site's REST API does not answer, once per site, and say so in the stats."""
+        if site_url in self._rest_off:
+            return
+        self._rest_off.add(site_url)
+        self._stat("rest/unavailable")
+        self._stat(f"rest/unavailable/{response.status}")
+        logger.info("%s: REST API not available (HTTP %s at %s); reading the pages only", site_url, response.status,
+                    response.url)
