@@ -34,10 +34,10 @@ def cli() -> None:
 
 def _site_options(command):  # type: ignore[no-untyped-def]
     """Add one option per demo SiteOptions field, so the CLI never drifts from the model."""
-    from archiver.demo.model import SiteOptions
+    from archiver.demo.model import CHOICES, SiteOptions
 
     for f in reversed(fields(SiteOptions)):
-        kind = click.Choice(["html5", "xhtml"]) if f.name == "comment_style" else type(f.default)
+        kind = click.Choice(CHOICES[f.name]) if f.name in CHOICES else type(f.default)
         command = click.option(
             "--" + f.name.replace("_", "-"), f.name, default=f.default, show_default=True, type=kind
         )(command)

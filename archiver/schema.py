@@ -358,7 +358,7 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "id": "Archive id.",
             "base_url": "The site's home URL, e.g. `https://recaps.example/` (unique).",
             "name": "The site's name as its pages give it (`og:site_name`, header).",
-            "platform": "What the site runs, as detected: `wordpress`.",
+            "platform": "Comment platform last detected (or set with `-a platform=`): `wordpress`, `wpdiscuz` or `disqus`.",
             "first_seen_at": "When a crawl first saved anything from the site (ISO 8601 UTC).",
             "last_crawled_at": "When a crawl last saved a recap of the site (ISO 8601 UTC).",
         },

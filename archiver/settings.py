@@ -41,6 +41,9 @@ ITEM_PIPELINES = {
     "pipelines.store.StorePipeline": 900,
 }
 
+# Sites using Disqus: where the comment embed is read from (tests point it at a local stand-in).
+DISQUS_EMBED_URL = "https://disqus.com/embed/comments/"
+
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
 

@@ -168,7 +168,7 @@ class RecapsSpider(ThreadSpider):
         self._recaps_started.add(url)
         detected = detect(response)
         platform = self.platform_override or detected.platform
-        recap = page.recap(fetched_at=utc_now())
+        recap = page.recap(fetched_at=self.fetched_at(response))
         recap.platform = platform
         t = Thread(recap, platform, rest_root=detected.rest_root, post_id=post_id(response))
         if platform == "wordpress":
@@ -181,6 +181,12 @@ class RecapsSpider(ThreadSpider):
             else:
                 t.disqus = DisqusEmbed.from_response(response, url)
         yield from self.continue_thread(t)
+
+    def fetched_at(self, response: Response) -> str:
+        """When the page was fetched: now, or when a re-parse reads a stored page, when it was stored."""
+        if self.settings.getbool("ARCHIVE_REPARSE") and "archived_fetched_at" in response.meta:
+            return response.meta["archived_fetched_at"]
+        return utc_now()
 
     def parse_comment_page(self, response: Response, number: int) -> Iterator[Request | RecapItem]:
         """Add one more comment page's comments to the recap being assembled."""
