@@ -29,7 +29,7 @@ from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 from archiver.errors import ArgumentError
 from archiver.pages.wordpress import strip_comment_page, strip_paged
 from archiver.revisit import is_due
-from archiver.session import utc_now
+from archiver.session import ArchiveSession, utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +65,15 @@ class RevisitMiddleware(BaseSpiderMiddleware):
         self.refresh = check_refresh(getattr(spider, "refresh", None))
         start_urls = list(getattr(spider, "start_urls", []) or [])
         self._load(start_urls)
+        hosts = {urlsplit(u).netloc for u in start_urls}
+        retried = 0
+        for url in sorted(ArchiveSession.of(self.crawler).unresolved):
+            if urlsplit(url).netloc in hosts:
+                retried += 1
+                yield Request(url, callback=spider.parse, dont_filter=True, priority=10)
+        if retried:
+            self.stats.set_value("archiver/failures/retried_first", retried)
+            logger.info("%d page(s) that failed in earlier crawls are tried first", retried)
         async for item in start:
             yield item
         scheduled = 0

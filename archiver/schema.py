@@ -331,6 +331,34 @@ def m002_history(db: Database) -> None:
         db.execute(sql)
 
 
+@migrations()
+def m003_failures(db: Database) -> None:
+    """Pages that failed for good, retried first by the next crawl."""
+    db["failures"].create(
+        {
+            "id": int,
+            "url": str,
+            "reason": str,
+            "attempts": int,
+            "first_failed_at": str,
+            "last_failed_at": str,
+            "first_crawl_id": int,
+            "last_crawl_id": int,
+            "resolved_at": str,
+            "resolved_crawl_id": int,
+        },
+        pk="id",
+        not_null={"url"},
+        foreign_keys=[
+            ("first_crawl_id", "crawls", "id"),
+            ("last_crawl_id", "crawls", "id"),
+            ("resolved_crawl_id", "crawls", "id"),
+        ],
+    )
+    db["failures"].create_index(["url"], unique=True)
+    db["crawls"].add_column("failures", int)
+
+
 def ensure_schema(db: Database) -> None:
     """Bring ``db`` to the current schema: pending migrations, then views. Safe to repeat."""
     db.execute("PRAGMA foreign_keys = ON")
@@ -510,6 +538,21 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "crawl_id": "The crawl that fetched it (`crawls.id`).",
         },
     ),
+    "failures": (
+        "Pages that could not be fetched (or stayed cut off) after retries; the next crawl tries them first.",
+        {
+            "id": "Archive id.",
+            "url": "The page (unique).",
+            "reason": "The last reason: `HTTP 503`, `TimeoutError: ...`, `HTML cut off before </html>`, ...",
+            "attempts": "Attempts made, over all crawls, until it failed for good or succeeded.",
+            "first_failed_at": "When it first failed for good (ISO 8601 UTC).",
+            "last_failed_at": "When it last failed for good.",
+            "first_crawl_id": "The crawl that first failed on it (`crawls.id`).",
+            "last_crawl_id": "The crawl that last failed on it (`crawls.id`).",
+            "resolved_at": "When a later fetch succeeded; NULL while it is still failing.",
+            "resolved_crawl_id": "That crawl (`crawls.id`).",
+        },
+    ),
     "crawls": (
         "One row per crawl into this archive.",
         {
@@ -534,6 +577,7 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "comments_edited": "Comments whose text changed.",
             "comments_gone": "Comments no longer on their thread.",
             "vote_changes": "Comments whose votes changed.",
+            "failures": "Pages that failed for good in this crawl (see `failures`).",
         },
     ),
     "comment_threads": (

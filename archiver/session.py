@@ -41,6 +41,7 @@ CRAWL_COUNTS = {
     "vote_changes": "archiver/comments/vote_changes",
     "threads_incomplete": "archiver/threads/incomplete",
     "errors": "log_count/ERROR",
+    "failures": "archiver/failures/new",
 }
 
 
@@ -65,6 +66,10 @@ class ArchiveSession:
         self.started_at = utc_now()
         self._db: Database | None = None
         self.crawl_id: int | None = None
+        self.unresolved = set(store.unresolved_failures(self.path))
+        """Pages earlier crawls failed on; the revisit middleware fetches them first."""
+        self._failed: dict[str, tuple[str, str, int, str]] = {}
+        self._succeeded: set[str] = set()
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -89,13 +94,34 @@ class ArchiveSession:
             self.crawl_id = store.start_crawl(self._db, spider.name if spider else "", args, self.started_at)
         return self._db
 
+    def failed(self, url: str, reason: str, attempts: int, when: str) -> None:
+        """Note a page that failed for good; written when the crawl ends."""
+        _, _, earlier, _ = self._failed.get(url, ("", "", 0, ""))
+        self._failed[url] = (url, reason, earlier + attempts, when)
+        self._succeeded.discard(url)
+
+    def succeeded(self, url: str) -> None:
+        """Note a successful fetch of a page that had failed before."""
+        if url in self.unresolved or url in self._failed:
+            self._failed.pop(url, None)
+            self._succeeded.add(url)
+
     def spider_closed(self, spider: Spider, reason: str) -> None:
-        """Record the crawl's counts, then close the archive."""
+        """Record failures and the crawl's counts, then close the archive."""
         stats = self.crawler.stats.get_stats()
         if self._db is None and self.existed and stats.get("archiver/pages/parsed"):
             _ = self.db  # a crawl of an existing archive that found nothing new is still recorded
         if self._db is None or self.crawl_id is None:
             return
+        if self._failed:
+            store.record_failures(self._db, self.crawl_id, list(self._failed.values()))
+            logger.warning("%d page(s) failed for good and are listed in the failures table:", len(self._failed))
+            for url, why, attempts, _ in list(self._failed.values())[:20]:
+                logger.warning("  %s (%s, %d attempt(s))", url, why, attempts)
+        resolved = store.resolve_failures(self._db, self.crawl_id, sorted(self._succeeded), utc_now())
+        if resolved:
+            self.crawler.stats.set_value("archiver/failures/resolved", resolved)
+        stats = self.crawler.stats.get_stats()
         counts: dict[str, Any] = {column: stats.get(key, 0) for column, key in CRAWL_COUNTS.items()}
         counts["stats"] = json.dumps(stats, default=_json_default, sort_keys=True)
         store.finish_crawl(self._db, self.crawl_id, utc_now(), reason, counts)

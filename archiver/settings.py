@@ -68,4 +68,16 @@ HTTPCACHE_POLICY = "archiver.pagestore.ArchivePolicy"
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
     "archiver.pagestore.ArchiveCacheMiddleware": 900,
+    # Above the retry middleware (550): they see a response before it is retried.
+    "archiver.reliability.CharsetMiddleware": 580,
+    "archiver.reliability.PolitenessMiddleware": 570,
+    "archiver.reliability.TruncationMiddleware": 560,
+    # Below it: only what failed for good reaches the failures table.
+    "archiver.reliability.FailureRecorder": 500,
 }
+# Redirect chains longer than this are a loop or a trap.
+REDIRECT_MAX_TIMES = 5
+
+# Crawl feedback: a progress line every ARCHIVER_PROGRESS_INTERVAL seconds (0: none) and a summary at the end.
+EXTENSIONS = {"archiver.progress.CrawlProgress": 500}
+ARCHIVER_PROGRESS_INTERVAL = 10.0

@@ -8,6 +8,7 @@ rows, and nothing here ever deletes.
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -192,7 +193,16 @@ def save_comments(
             [recap_id],
         )
     }
-    records = []
+    # Archive ids are known before writing (an existing row keeps its id, a new one gets the id SQLite would
+    # give it: max(id) + 1, in order), so parent and root links go in the same single write as everything
+    # else. Every write to a row re-indexes its FTS entry and fires the history triggers once.
+    ids = {site_id: row["id"] for site_id, row in existing.items()}
+    next_id = (db.execute("select max(id) from comments").fetchone()[0] or 0) + 1
+    for c in comments:
+        if c.site_comment_id not in ids:
+            ids[c.site_comment_id] = next_id
+            next_id += 1
+    rows = []
     for c in comments:
         record = _comment_record(recap_id, c, seen_at, crawl_id)
         old = existing.get(c.site_comment_id)
@@ -202,24 +212,16 @@ def save_comments(
                     record[name] = old[name]
             result.comments_edited += old["body_text"] not in (None, "") and record["body_text"] != old["body_text"]
             result.vote_changes += any(record[v] != old[v] for v in ("upvotes", "downvotes", "score"))
-        records.append(record)
-    if records:
-        db["comments"].upsert_all(records, pk=("recap_id", "site_comment_id"), batch_size=500)
+        parent = ids.get(c.parent_site_id) if c.parent_site_id and not c.parent_missing else None
+        root = ids.get(c.root_site_id) if c.root_site_id else None
+        rows.append([None if old is not None else ids[c.site_comment_id], *record.values(), parent, root,
+                     seen_at, crawl_id])
+    if rows:
+        # A reply may be written before its parent (only thread order guarantees the opposite): the
+        # foreign keys are checked when the transaction commits.
+        db.execute("PRAGMA defer_foreign_keys = ON")
+        db.conn.executemany(_UPSERT_COMMENT, rows)
         _set_first_seen(db, "comments", "recap_id = ?", [recap_id], seen_at, crawl_id)
-        ids = _comment_ids(db, recap_id)
-        links = [
-            (
-                ids.get(c.parent_site_id) if c.parent_site_id and not c.parent_missing else None,
-                ids.get(c.root_site_id) if c.root_site_id else None,
-                ids[c.site_comment_id],
-            )
-            for c in comments
-        ]
-        # Only rows whose links changed are written: every write re-indexes the row's FTS entry.
-        db.conn.executemany(
-            "update comments set parent_id = ?, root_id = ? where id = ? and (parent_id is not ? or root_id is not ?)",
-            [(p, r, i, p, r) for p, r, i in links],
-        )
         result.comments_new = len(ids) - len(existing)
     result.comments_back = db.execute(
         "update comments set gone_at = null, gone_crawl_id = null "
@@ -233,6 +235,43 @@ def save_comments(
             [seen_at, crawl_id, recap_id, seen_at],
         ).rowcount
     return result
+
+
+def record_failures(db: Database, crawl_id: int | None, failures: list[tuple[str, str, int, str]]) -> None:
+    """Upsert pages that failed for good: ``(url, reason, attempts, failed_at)``; attempts add up."""
+    with db.atomic():
+        db.conn.executemany(
+            "insert into failures (url, reason, attempts, first_failed_at, last_failed_at, first_crawl_id, last_crawl_id) "
+            "values (?1, ?2, ?3, ?4, ?4, ?5, ?5) on conflict(url) do update set reason = excluded.reason, "
+            "attempts = failures.attempts + excluded.attempts, last_failed_at = excluded.last_failed_at, "
+            "last_crawl_id = excluded.last_crawl_id, resolved_at = null, resolved_crawl_id = null",
+            [(url, reason, attempts, when, crawl_id) for url, reason, attempts, when in failures],
+        )
+
+
+def resolve_failures(db: Database, crawl_id: int | None, urls: list[str], when: str) -> int:
+    """Mark failures of ``urls`` resolved; return how many were."""
+    with db.atomic():
+        return sum(
+            db.execute(
+                "update failures set resolved_at = ?, resolved_crawl_id = ? where url = ? and resolved_at is null",
+                [when, crawl_id, url],
+            ).rowcount
+            for url in urls
+        )
+
+
+def unresolved_failures(path: str | Path) -> list[str]:
+    """URLs that failed for good and have not succeeded since, read without writing; [] without an archive."""
+    if not Path(path).is_file():
+        return []
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        if not conn.execute("select 1 from sqlite_master where name = 'failures'").fetchone():
+            return []
+        return [row[0] for row in conn.execute("select url from failures where resolved_at is null order by id")]
+    finally:
+        conn.close()
 
 
 def start_crawl(db: Database, spider: str, args: dict[str, Any], started_at: str) -> int:
@@ -272,8 +311,18 @@ def _comment_record(recap_id: int, c: CommentItem, seen_at: str, crawl_id: int |
     }
 
 
-def _comment_ids(db: Database, recap_id: int) -> dict[str, int]:
-    return dict(db.execute("select site_comment_id, id from comments where recap_id = ?", [recap_id]).fetchall())
+_COMMENT_COLUMNS = list(_comment_record(0, CommentItem(site_comment_id=""), "", None))
+_UPSERT_COMMENT = (
+    "INSERT INTO comments (id, " + ", ".join(_COMMENT_COLUMNS) + ", parent_id, root_id, first_seen_at, first_crawl_id) "
+    "VALUES (" + ", ".join("?" * (len(_COMMENT_COLUMNS) + 5)) + ") "
+    "ON CONFLICT (recap_id, site_comment_id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _COMMENT_COLUMNS if c not in ("recap_id", "site_comment_id"))
+    + ", parent_id = excluded.parent_id, root_id = excluded.root_id"
+    # First-seen values are filled only where still empty (as _set_first_seen does for other tables).
+    ", first_crawl_id = iif(comments.first_seen_at is null, excluded.first_crawl_id, comments.first_crawl_id)"
+    ", first_seen_at = coalesce(comments.first_seen_at, excluded.first_seen_at)"
+)
+"""One comment written once: inserted with its links, or updated in place (``ON CONFLICT DO UPDATE``)."""
 
 
 def _id_of(db: Database, table: str, where: str, params: list[Any]) -> int:

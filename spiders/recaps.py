@@ -95,6 +95,7 @@ class RecapsSpider(ThreadSpider):
         self.crawl_args = {"url": url, **{k: v for k, v in kwargs.items() if isinstance(v, str)}}
         self.crawl_args.update({k: v for k, v in (("platform", platform), ("profile", profile)) if v})
         self._recaps_started: set[str] = set()
+        self._listed_posts: set[str] = set()
         self._rest_off: set[str] = set()
         self._rest_listed: set[str] = set()
 
@@ -130,7 +131,16 @@ class RecapsSpider(ThreadSpider):
         """Follow every post in a home page or archive, and its pagination; list a site's posts through its API."""
         page = ListingPage(response)
         extra = self.profile.listing_urls(response) if self.profile else []
-        for url in page.post_urls() + page.pagination_urls() + extra:
+        posts = page.post_urls()
+        new_posts = [u for u in posts if u not in self._listed_posts]
+        self._listed_posts.update(posts)
+        pagination = page.pagination_urls()
+        if pagination and not new_posts:
+            # An empty page, or one repeating posts already listed: a pagination trap (or the end).
+            self.crawler.stats.inc_value("archiver/listings/no_new_posts")
+            logger.info("%s: no post not already listed; not following its pagination", response.url)
+            pagination = []
+        for url in posts + pagination + extra:
             if followable(url):
                 yield response.follow(url, callback=self.parse)
         root = rest_root(response)
@@ -171,6 +181,7 @@ class RecapsSpider(ThreadSpider):
         recap = page.recap(fetched_at=self.fetched_at(response))
         recap.platform = platform
         t = Thread(recap, platform, rest_root=detected.rest_root, post_id=post_id(response))
+        t.lost = self._truncated(response, recap.url)
         if platform == "wordpress":
             t.fetched = {page.comment_page()}
             t.page_urls = page.comment_page_urls()
@@ -181,6 +192,13 @@ class RecapsSpider(ThreadSpider):
             else:
                 t.disqus = DisqusEmbed.from_response(response, url)
         yield from self.continue_thread(t)
+
+    def _truncated(self, response: Response, recap_url: str) -> bool:
+        """A page still cut off after retries: keep what it shows, but the thread is not complete."""
+        if response.meta.get("archiver_truncated"):
+            logger.warning("%s: %s is cut off; the thread is archived as incomplete", recap_url, response.url)
+            return True
+        return False
 
     def fetched_at(self, response: Response) -> str:
         """When the page was fetched: now, or when a re-parse reads a stored page, when it was stored."""
@@ -202,6 +220,7 @@ class RecapsSpider(ThreadSpider):
         page = PostPage(response)
         t.recap.comments.extend(page.comments())
         t.fetched.add(number)
+        t.lost = self._truncated(response, t.recap.url) or t.lost
         # A thread may grow new pages while it is crawled: every page seen so far counts.
         t.page_urls = {**page.comment_page_urls(), **t.page_urls}
         yield from self.continue_thread(t)
