@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test clean
+.PHONY: install demo test clean bench bench-large bench-nginx chromium
 
 install: $(STAMP)
 
@@ -17,8 +17,34 @@ $(STAMP): pyproject.toml
 demo: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/recap-archiver demo --db demo.db
 
-test: install
+test: install chromium
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
+
+# Debian's chromium, for tests/test_browser.py; when it cannot be installed that test is skipped, saying why.
+APT := $(if $(filter 0,$(shell id -u)),,sudo -n)
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  command -v apt-get >/dev/null 2>&1 && { \
+	    apt-cache show chromium >/dev/null 2>&1 || $(APT) apt-get update -qq; \
+	    $(APT) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  }; } || echo "chromium could not be installed: the browser test will be skipped"
+
+# Benchmarks (bench/): a large demo site pre-rendered to static files and served on 127.0.0.1 by nginx
+# (installed from apt when possible, else Twisted's static File), three spiders measured one after another.
+# They print and write bench-results.json; they assert nothing. Not part of `make test`.
+BENCH_SIZES ?= 10k,100k
+
+bench-nginx:
+	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nginx-light >/dev/null 2>&1; } || \
+	  echo "nginx not available: the bench serves the site with Twisted's static File instead"
+
+bench: install bench-nginx
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m bench --sizes $(BENCH_SIZES)
+
+bench-large: install bench-nginx
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m bench --sizes 1m
 
 clean:
 	rm -rf $(VENV) build *.egg-info demo.db demo.db-wal demo.db-shm test-output .scrapy

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import fields
 from pathlib import Path
+from typing import TextIO
 
 import click
 
@@ -170,6 +174,112 @@ def export_warc_command(archive: str, out: str) -> None:
     except ArchiverError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Wrote {count} response records to {out}")
+
+
+@contextmanager
+def _archive(path: str) -> Iterator[sqlite3.Connection]:
+    """The archive at ``path`` opened for reading; library errors become one-line ClickExceptions."""
+    from archiver.query import connect
+
+    try:
+        conn = connect(path)
+        try:
+            yield conn
+        finally:
+            conn.close()
+    except ArchiverError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@cli.command("stats")
+@click.argument("archive", type=click.Path(dir_okay=False))
+@click.option("--top", default=5, show_default=True, type=click.IntRange(1), help="How many busiest recaps and crawls.")
+def stats_command(archive: str, top: int) -> None:
+    """Print what ARCHIVE holds: sites, series, recaps, comments, deepest thread, busiest recaps, last crawls.
+
+    Example: recap-archiver stats recaps.db
+    """
+    from archiver.summary import archive_stats, format_stats
+
+    try:
+        click.echo(format_stats(archive_stats(archive, top)))
+    except ArchiverError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@cli.command("thread")
+@click.argument("archive", type=click.Path(dir_okay=False))
+@click.argument("recap")
+@click.option("--width", default=100, show_default=True, type=click.IntRange(40), help="Wrap text at this width.")
+def thread_command(archive: str, recap: str, width: int) -> None:
+    """Print the comment thread of RECAP (its URL or archive id) as indented text.
+
+    Example: recap-archiver thread recaps.db https://recaps.example/2021/12/23/soundtrack-1-episode-4/
+    """
+    from archiver.query import find_recap, thread
+    from archiver.thread_text import format_thread
+
+    with _archive(archive) as conn:
+        found = find_recap(conn, recap)
+        click.echo(format_thread(found, thread(conn, found["id"]), width), nl=False)
+
+
+@cli.command("export")
+@click.argument("archive", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True,
+              help="jsonl: one recap a line, its thread nested under `comments` and `replies`; csv: one comment a row.")
+@click.option("--series", help="Only this series (its name or archive id).")
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-", help="File to write (default: stdout).")
+def export_command(archive: str, fmt: str, series: str | None, output: TextIO) -> None:
+    """Export ARCHIVE's recaps and comments as JSON lines or CSV.
+
+    Example: recap-archiver export recaps.db --format jsonl --series "Soundtrack #1" -o soundtrack.jsonl
+    """
+    from archiver.export import export_csv, export_jsonl
+
+    with _archive(archive) as conn:
+        count = (export_jsonl if fmt == "jsonl" else export_csv)(conn, output, series)
+    click.echo(f"Exported {count} {'recaps' if fmt == 'jsonl' else 'comments'}.", err=True)
+
+
+@cli.command("search")
+@click.argument("archive", type=click.Path(dir_okay=False))
+@click.argument("query")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1), help="Most results to show.")
+@click.option("--raw", is_flag=True, help="Read QUERY as FTS5 syntax (AND, OR, NEAR, \"phrases\", prefix*).")
+def search_command(archive: str, query: str, limit: int, raw: bool) -> None:
+    """Search ARCHIVE's comments (full text), best matches first, with snippets.
+
+    Example: recap-archiver search recaps.db "flower shop"
+    """
+    from archiver.query import search_comments
+
+    with _archive(archive) as conn:
+        found = search_comments(conn, query, limit, raw, mark=("\x1b[1m", "\x1b[0m") if sys.stdout.isatty() else ("[", "]"))
+    for hit in found:
+        click.echo(f"{hit['recap_title']} · {hit['author'] or '(anonymous)'} · {(hit['posted_at'] or '')[:10]} · comment {hit['id']}")
+        click.echo(f"    {hit['snippet']}")
+    if not found:
+        click.echo("No comments match.", err=True)
+
+
+@cli.command("serve")
+@click.argument("archive", type=click.Path(dir_okay=False))
+@click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535), help="Port on 127.0.0.1.")
+@click.option("--open", "open_browser", is_flag=True, help="Open a browser at the archive.")
+def serve_command(archive: str, port: int, open_browser: bool) -> None:
+    """Explore ARCHIVE in Datasette on 127.0.0.1: thread and series pages, canned queries, search.
+
+    Example: recap-archiver serve recaps.db --port 8001
+    """
+    from archiver.datasette import serve_argv
+
+    with _archive(archive):
+        pass  # it exists and is an archive
+    argv = serve_argv(archive, port, open_browser)
+    click.echo(f"Serving {archive} at http://127.0.0.1:{port}/ (Ctrl-C stops)", err=True)
+    sys.stderr.flush()
+    os.execv(argv[0], argv)
 
 
 @cli.command("schema")

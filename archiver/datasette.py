@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import copy
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 from archiver.schema import TABLE_DOCS
 
 SHIPPED = Path(__file__).with_name("datasette-metadata.json")
+# What `search_comments` puts around each match in its snippets (the plugin shows them highlighted).
+SNIPPET_MARK = ("[", "]")
 
 CANNED_QUERIES: dict[str, dict[str, Any]] = {
     "recap_thread": {
@@ -44,6 +47,43 @@ CANNED_QUERIES: dict[str, dict[str, Any]] = {
             "where comments_fts match :q\norder by rank\nlimit 100"
         ),
     },
+    "commenter_activity": {
+        "title": "A commenter's activity",
+        "description": "One commenter's comments per series: how many, on how many recaps, when, and their votes.",
+        "sql": (
+            "select series.name as series, count(*) as comments, count(distinct comments.recap_id) as recaps,\n"
+            "  min(comments.posted_at) as first_comment, max(comments.posted_at) as last_comment,\n"
+            "  sum(coalesce(comments.score, comments.upvotes, 0)) as total_score\n"
+            "from comments\njoin recaps on recaps.id = comments.recap_id\n"
+            "left join series on series.id = recaps.series_id\n"
+            "where comments.author = :author\ngroup by series.id\norder by comments desc"
+        ),
+    },
+    "top_comments_per_series": {
+        "title": "Most-voted comments per series",
+        "description": "The five comments with the highest score (else likes) in each series.",
+        "sql": (
+            "select series, rank, recap, episode_number, comment_id, author, score, upvotes, downvotes, excerpt\n"
+            "from (\n  select series.name as series, recaps.title as recap, recaps.episode_number,\n"
+            "    comments.id as comment_id, comments.author, comments.score, comments.upvotes, comments.downvotes,\n"
+            "    substr(comments.body_text, 1, 200) as excerpt,\n"
+            "    row_number() over (partition by series.id\n"
+            "      order by coalesce(comments.score, comments.upvotes) desc, comments.id) as rank\n"
+            "  from comments\n  join recaps on recaps.id = comments.recap_id\n"
+            "  join series on series.id = recaps.series_id\n"
+            "  where coalesce(comments.score, comments.upvotes) is not null\n)\n"
+            "where rank <= 5\norder by series, rank"
+        ),
+    },
+    "vote_history": {
+        "title": "A comment's vote history",
+        "description": "A comment's votes when first seen and at every crawl where they changed.",
+        "sql": (
+            "select vote_observations.observed_at, vote_observations.crawl_id, vote_observations.upvotes,\n"
+            "  vote_observations.downvotes, vote_observations.score\nfrom vote_observations\n"
+            "where vote_observations.comment_id = :comment_id\norder by vote_observations.observed_at, vote_observations.id"
+        ),
+    },
 }
 
 
@@ -55,8 +95,10 @@ def metadata(database: str = "recaps") -> dict[str, Any]:
     }
     tables["comments"]["sort_desc"] = "posted_at"
     tables["recaps"]["sort_desc"] = "published_at"
-    tables["recaps"]["facets"] = ["series_id", "author"]
-    tables["comments"]["facets"] = ["recap_id", "author"]
+    tables["recaps"]["facets"] = ["series_id", "author", {"year": "published_at"}]
+    tables["comments"]["facets"] = ["recap_id", "author", {"year": "posted_at"}]
+    tables["series_episodes"]["facets"] = ["series_name"]
+    tables["crawls"]["sort_desc"] = "id"
     return {
         "title": "recap-archiver",
         "description": "Episode recaps and their comment threads, archived by recap-archiver.",
@@ -68,3 +110,9 @@ def metadata(database: str = "recaps") -> dict[str, Any]:
 def metadata_json(database: str = "recaps") -> str:
     """:func:`metadata` as the JSON text Datasette's ``-m`` option reads."""
     return json.dumps(metadata(database), indent=2, ensure_ascii=False) + "\n"
+
+
+def serve_argv(archive: str, port: int, open_browser: bool = False) -> list[str]:
+    """The command that serves ``archive`` with Datasette on 127.0.0.1 (this package's plugin loads itself)."""
+    argv = [sys.executable, "-m", "datasette", "serve", str(archive), "--host", "127.0.0.1", "--port", str(port)]
+    return argv + (["--open"] if open_browser else [])

@@ -8,6 +8,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from archiver.errors import ArchivePathError
+from archiver.query import connect, rows
 
 
 def archive_summary(path: str | Path) -> dict[str, Any]:
@@ -51,4 +52,47 @@ def format_summary(summary: dict[str, Any], elapsed: float | None = None) -> str
         lines.append(f"Incomplete threads: {summary['threads_incomplete']}")
     if elapsed is not None:
         lines.append(f"Time taken: {elapsed:.1f} s")
+    return "\n".join(lines)
+
+
+def archive_stats(path: str | Path, top: int = 5) -> dict[str, Any]:
+    """:func:`archive_summary` plus the ``top`` busiest recaps and the ``top`` latest crawls.
+
+    Raises ArchivePathError when there is no archive at ``path``.
+    """
+    stats = archive_summary(path)
+    conn = connect(path)
+    try:
+        stats["busiest_recaps"] = rows(
+            conn,
+            "select recaps.id, recaps.title, recaps.url, count(comments.id) as comments, max(comments.depth) as depth "
+            "from recaps join comments on comments.recap_id = recaps.id "
+            "group by recaps.id order by comments desc, recaps.id limit ?",
+            [top],
+        )
+        stats["last_crawls"] = rows(
+            conn,
+            "select id, started_at, finished_at, finish_reason, pages, recaps, recaps_new, comments_new, errors "
+            "from crawls order by id desc limit ?",
+            [top],
+        )
+    finally:
+        conn.close()
+    return stats
+
+
+def format_stats(stats: dict[str, Any]) -> str:
+    """:func:`archive_stats` as human lines: the summary, then the busiest recaps and the last crawls."""
+    lines = [format_summary(stats), "", "Busiest recaps:"]
+    lines += [
+        f"  {r['comments']:>5} comments, depth {r['depth'] or 0}: {r['title']} (id {r['id']})"
+        for r in stats["busiest_recaps"]
+    ] or ["  (none)"]
+    lines += ["", f"Last crawls ({stats['crawls']} in all):"]
+    lines += [
+        f"  #{c['id']} {c['started_at']} {c['finish_reason'] or 'unfinished'}: {c['pages'] or 0} pages, "
+        f"{c['recaps'] or 0} recaps ({c['recaps_new'] or 0} new), {c['comments_new'] or 0} new comments, "
+        f"{c['errors'] or 0} errors"
+        for c in stats["last_crawls"]
+    ] or ["  (none)"]
     return "\n".join(lines)

@@ -1,0 +1,201 @@
+"""The Datasette plugin (entry point ``datasette``): metadata for any archive, thread and series pages.
+
+* ``get_metadata``: the archive's titles, column descriptions, facets and canned queries
+  (archiver.datasette.metadata) for every database that is an archive, whatever its name.
+* ``/<db>/-/thread/<recap id>``: a recap's comments as a nested thread; ``/<db>/-/series/<series id>``:
+  a series' episodes, a chart of comments per episode and its most-voted comments.
+* ``render_cell``: recap titles and series names link to those pages; search snippets are highlighted.
+
+Archived HTML is shown only through archiver.sanitize; everything else is escaped by Jinja.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from datasette import hookimpl
+from datasette.utils.asgi import NotFound, Response
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader
+from markupsafe import Markup
+
+from archiver import query
+from archiver.chart import bar_chart
+from archiver.datasette import SNIPPET_MARK, metadata
+from archiver.facets import YearFacet
+from archiver.sanitize import highlight, safe_html, safe_url
+from archiver.thread_text import comment_marks, votes_text
+
+TEMPLATES = Path(__file__).with_name("templates")
+_ARCHIVE_PATHS: dict[str, bool] = {}
+
+
+def _is_archive_file(path: str | None) -> bool:
+    """True when the SQLite file at ``path`` is a recap archive (checked once per path)."""
+    if not path:
+        return False
+    if path not in _ARCHIVE_PATHS:
+        try:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            try:
+                _ARCHIVE_PATHS[path] = query.is_archive(conn)
+            finally:
+                conn.close()
+        except sqlite3.Error:
+            _ARCHIVE_PATHS[path] = False
+    return _ARCHIVE_PATHS[path]
+
+
+def archive_names(datasette: Any) -> list[str]:
+    """Names of the attached databases that are recap archives."""
+    return [name for name, db in datasette.databases.items() if not db.is_memory and _is_archive_file(db.path)]
+
+
+@hookimpl
+def get_metadata(datasette: Any, key: str, database: str | None, table: str | None) -> dict[str, Any]:
+    """The archive metadata for every attached archive; nothing when none is attached."""
+    names = archive_names(datasette)
+    if not names:
+        return {}
+    meta = metadata(names[0])
+    for name in names[1:]:
+        meta["databases"].update(metadata(name)["databases"])
+    return meta
+
+
+@hookimpl
+def register_facet_classes() -> list[type]:
+    """The ``year`` facet the metadata configures on recaps and comments."""
+    return [YearFacet]
+
+
+@hookimpl
+def prepare_jinja2_environment(env: Environment, datasette: Any) -> None:
+    """Let Datasette find this package's templates (named ``recap_archiver_*.html``)."""
+    env.loader = ChoiceLoader([env.loader, FileSystemLoader(str(TEMPLATES))])  # type: ignore[list-item]
+
+
+@hookimpl
+def register_routes() -> list[tuple[str, Any]]:
+    """The thread and series pages."""
+    return [
+        (r"^/(?P<database>[^/]+)/-/thread/(?P<recap_id>\d+)$", thread_page),
+        (r"^/(?P<database>[^/]+)/-/series/(?P<series_id>\d+)$", series_page),
+    ]
+
+
+def thread_path(datasette: Any, database: str, recap_id: Any) -> str:
+    """The thread page's path for a recap."""
+    return f"{datasette.urls.database(database)}/-/thread/{recap_id}"
+
+
+def series_path(datasette: Any, database: str, series_id: Any) -> str:
+    """The series page's path."""
+    return f"{datasette.urls.database(database)}/-/series/{series_id}"
+
+
+def _link(href: str, text: Any) -> Markup:
+    return Markup('<a href="{}">{}</a>').format(href, text)
+
+
+@hookimpl
+def render_cell(row: Any, value: Any, column: str, table: str | None, database: str, datasette: Any) -> Markup | None:
+    """Link recap titles to thread pages and series names to series pages; highlight search snippets."""
+    if database not in archive_names(datasette) or value is None:
+        return None
+    keys = row.keys()
+    if column == "title" and table == "recaps" and "id" in keys:
+        return _link(thread_path(datasette, database, row["id"]), value)
+    if column == "name" and table == "series" and "id" in keys:
+        return _link(series_path(datasette, database, row["id"]), value)
+    if column == "title" and "recap_id" in keys:
+        return _link(thread_path(datasette, database, row["recap_id"]), value)
+    if column == "series_name" and "series_id" in keys:
+        return _link(series_path(datasette, database, row["series_id"]), value)
+    if column == "snippet" and table is None:
+        return highlight(str(value), SNIPPET_MARK)
+    return None
+
+
+async def _archive(datasette: Any, request: Any, tables: list[str]) -> Any:
+    """The archive named in the URL, once the actor may see it and ``tables``. Raises NotFound."""
+    name = request.url_vars["database"]
+    if name not in archive_names(datasette):
+        raise NotFound(f"no recap archive named {name!r}")
+    await datasette.ensure_permissions(
+        request.actor, [*(("view-table", (name, t)) for t in tables), ("view-database", name), "view-instance"]
+    )
+    return datasette.get_database(name)
+
+
+async def _render(datasette: Any, request: Any, template: str, context: dict[str, Any]) -> Response:
+    html = await datasette.render_template(template, context, request=request)
+    return Response.html(html)
+
+
+def comment_view(comment: dict[str, Any]) -> dict[str, Any]:
+    """A thread row ready for the template: sanitised body, safe author link, marks and votes."""
+    return {
+        **comment,
+        "body": safe_html(comment["body_html"], comment["body_text"]),
+        "author_href": safe_url(comment["author_url"]),
+        "marks": comment_marks(comment),
+        "votes": votes_text(comment),
+    }
+
+
+async def thread_page(datasette: Any, request: Any) -> Response:
+    """One recap's comments as a readable nested thread."""
+    db = await _archive(datasette, request, ["recaps", "comments"])
+    recap_id = int(request.url_vars["recap_id"])
+    try:
+        recap, comments = await db.execute_fn(lambda conn: (query.find_recap(conn, recap_id), query.thread(conn, recap_id)))
+    except query.NotFoundError as exc:
+        raise NotFound(str(exc)) from exc
+    context = {
+        "database": db.name,
+        "recap": recap,
+        "recap_href": safe_url(recap["url"]),
+        "series_href": series_path(datasette, db.name, recap["series_id"]) if recap["series_id"] else None,
+        "comments": [comment_view(c) for c in comments],
+        "db_path": datasette.urls.database(db.name),
+    }
+    return await _render(datasette, request, "recap_archiver_thread.html", context)
+
+
+async def series_page(datasette: Any, request: Any) -> Response:
+    """A series' episodes in order with comment counts, a chart of them, and its most-voted comments."""
+    db = await _archive(datasette, request, ["series", "recaps", "comments"])
+    series_id = int(request.url_vars["series_id"])
+
+    def load(conn: sqlite3.Connection) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+        return query.find_series(conn, series_id), query.series_episodes(conn, series_id), query.top_comments(conn, series_id)
+
+    try:
+        series, episodes, top = await db.execute_fn(load)
+    except query.NotFoundError as exc:
+        raise NotFound(str(exc)) from exc
+    for episode in episodes:
+        episode["thread_href"] = thread_path(datasette, db.name, episode["recap_id"])
+    for comment in top:
+        comment["thread_href"] = thread_path(datasette, db.name, comment["recap_id"]) + f"#c{comment['id']}"
+    bars = [(episode_label(e), e["comments_archived"]) for e in episodes]
+    context = {
+        "database": db.name,
+        "series": series,
+        "series_href": safe_url(series["url"]),
+        "episodes": episodes,
+        "top": top,
+        "chart": bar_chart(bars, f"Comments per episode of {series['name']}"),
+        "db_path": datasette.urls.database(db.name),
+    }
+    return await _render(datasette, request, "recap_archiver_series.html", context)
+
+
+def episode_label(episode: dict[str, Any]) -> str:
+    """``4``, ``5-6`` or ``?``: an episode's number (range) for a chart label."""
+    if episode.get("episode_number") is None:
+        return "?"
+    end = episode.get("episode_end")
+    return f"{episode['episode_number']}-{end}" if end else str(episode["episode_number"])

@@ -1,0 +1,60 @@
+"""Exports of recaps and comments: JSON lines (one recap a line, its thread nested) and CSV."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+from collections.abc import Iterator
+from typing import Any, TextIO
+
+from archiver.query import RECAP_COLUMNS, find_series, nest, rows, thread
+
+CSV_COLUMNS = [
+    "recap_id", "recap_url", "recap_title", "series", "episode_number", "comment_id", "site_comment_id",
+    "parent_id", "depth", "path", "author", "posted_at", "upvotes", "downvotes", "score", "gone_at", "body_text",
+]  # fmt: skip
+
+
+def recaps_of(conn: sqlite3.Connection, series: str | None = None) -> list[dict[str, Any]]:
+    """Every recap (or one series' recaps) in series, episode and publication order.
+
+    Raises NotFoundError when ``series`` names no series.
+    """
+    sql = f"select {RECAP_COLUMNS} from recaps left join series on series.id = recaps.series_id"
+    params: list[Any] = []
+    if series is not None:
+        sql += " where recaps.series_id = ?"
+        params.append(find_series(conn, series)["id"])
+    return rows(conn, sql + " order by series.name, recaps.episode_number, recaps.published_at, recaps.id", params)
+
+
+def iter_recaps_with_threads(conn: sqlite3.Connection, series: str | None = None) -> Iterator[dict[str, Any]]:
+    """Each recap with ``comments``: its thread as a tree (``replies`` nested)."""
+    for recap in recaps_of(conn, series):
+        yield {**recap, "comments": nest(thread(conn, recap["id"]))}
+
+
+def export_jsonl(conn: sqlite3.Connection, out: TextIO, series: str | None = None) -> int:
+    """Write one JSON object per recap, its thread nested, to ``out``; return the number of recaps."""
+    count = 0
+    for recap in iter_recaps_with_threads(conn, series):
+        out.write(json.dumps(recap, ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+def export_csv(conn: sqlite3.Connection, out: TextIO, series: str | None = None) -> int:
+    """Write one CSV row per comment, in thread order, with its recap's columns; return the rows written."""
+    writer = csv.DictWriter(out, CSV_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    count = 0
+    for recap in recaps_of(conn, series):
+        context = {
+            "recap_id": recap["id"], "recap_url": recap["url"], "recap_title": recap["title"],
+            "series": recap["series_name"], "episode_number": recap["episode_number"],
+        }  # fmt: skip
+        for comment in thread(conn, recap["id"]):
+            writer.writerow({**comment, **context, "comment_id": comment["id"]})
+            count += 1
+    return count

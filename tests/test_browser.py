@@ -1,0 +1,58 @@
+"""The thread page in headless Chromium (Debian's `chromium`): rendered nested, nothing injected runs.
+
+Skipped, with the reason, where Chromium is not installed (`make test` installs it with apt-get).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from test_cli_commands import serve
+from test_plugin import hostile_archive, injected_tags  # noqa: F401  (hostile_archive: a fixture)
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic", "--disable-extensions", "--mute-audio",
+    # No network: every host name fails to resolve, except the loopback server under test.
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+]  # fmt: skip
+
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="Debian's chromium is not installed (make test installs it: apt-get install chromium)"
+)
+
+
+def chromium(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run headless Chromium once on ``url`` with a fresh profile."""
+    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+        command = [str(CHROMIUM), *FLAGS, f"--user-data-dir={profile}", *args, url]
+        return subprocess.run(command, capture_output=True, text=True, timeout=90)
+
+
+def test_thread_page_renders_nested_and_runs_no_injected_script(hostile_archive: Path, output_dir: Path) -> None:
+    process, base = serve(hostile_archive)
+    try:
+        url = f"{base}/hostile/-/thread/1"
+        dom = chromium(url, "--dump-dom").stdout
+        screenshot = output_dir / "thread-page.png"
+        screenshot.unlink(missing_ok=True)
+        chromium(url, f"--screenshot={screenshot}", "--window-size=1000,800", "--hide-scrollbars")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert 'class="ra-thread"' in dom, dom[:2000]
+    assert re.findall(r'id="c(\d+)" data-depth="(\d+)"', dom) == [("1", "1"), ("2", "2"), ("3", "3"), ("4", "1")]
+    # The comment's text is shown as text, and no script, handler or javascript: link came from the archive.
+    thread = dom.split('<ol class="ra-thread">')[1].split("</ol>")[0]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in thread
+    scripts = re.findall(r"<script[^>]*>(.*?)</script>", dom, re.S)
+    assert not [s for s in scripts if "alert" in s]
+    assert not injected_tags(thread)
+    assert screenshot.is_file() and screenshot.stat().st_size > 5000

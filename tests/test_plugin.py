@@ -1,0 +1,177 @@
+"""The Datasette plugin through Datasette's own client: metadata for any archive name, the thread and
+series pages, canned queries, and that nothing a commenter wrote can run in the reader's browser."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+from collections import Counter
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from datasette.app import Datasette
+from datasette.plugins import get_plugins
+
+from archiver.datasette import CANNED_QUERIES
+from archiver.items import CommentItem, RecapItem
+from archiver.store import open_archive, save_recap, start_crawl
+from archiver.threads import assemble_thread
+from conftest import CrawlRun, DemoSite
+
+SCRIPT = "<script>alert(1)</script>"
+SITE = "http://127.0.0.1:9/"
+
+
+def hostile_recap(fetched_at: str, edited: bool) -> RecapItem:
+    """A recap whose comments try to inject script: as text (escaped in the page) and as raw HTML."""
+    comments = [
+        CommentItem("1", author="Mallory", body_html="<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>", body_text=SCRIPT,
+                    posted_at="2024-01-01T10:00:00+00:00", upvotes=3, downvotes=1, score=2),
+        CommentItem("2", "1", author='"><img src=x onerror=alert(2)>', author_url="javascript:alert(3)",
+                    body_html='<p onclick="alert(4)">Hi<script>alert(5)</script><img src=x onerror=alert(6)>'
+                              '<a href="javascript:alert(7)">link</a></p>',
+                    body_text="Hi link", posted_at="2024-01-01T11:00:00+00:00"),
+        CommentItem("3", "2", author="Ji-ho", body_html="<p>Edited later</p>" if edited else "<p>First words</p>",
+                    body_text="Edited later" if edited else "First words", posted_at="2024-01-01T12:00:00+00:00"),
+    ]  # fmt: skip
+    if not edited:  # a comment the second crawl no longer finds: gone
+        comments.append(CommentItem("4", author="Gone Soon", body_html="<p>Bye</p>", body_text="Bye"))
+    threaded, _ = assemble_thread(comments)
+    return RecapItem(
+        url=SITE + "2024/01/01/show-episode-1/", site_url=SITE, site_name="Hostile", fetched_at=fetched_at,
+        title="Show: Episode 1 <script>alert(8)</script>", author="Eve", published_at="2024-01-01T00:00:00+00:00",
+        body_html="<p>Recap</p>", body_text="Recap", comments=threaded, series_name="Show", episode_number=1,
+    )  # fmt: skip
+
+
+def make_hostile_archive(path: Path) -> Path:
+    """An archive with script-injection attempts, an edited comment and a deleted one, saved by the store."""
+    db = open_archive(path)
+    for when, edited in (("2024-01-02T00:00:00+00:00", False), ("2024-01-03T00:00:00+00:00", True)):
+        save_recap(db, hostile_recap(when, edited), start_crawl(db, "test", {}, when))
+    db.close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def hostile_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_hostile_archive(tmp_path_factory.mktemp("hostile") / "hostile.db")
+
+
+def injected_tags(html: str) -> list[str]:
+    """Tags in ``html`` that could run script: script, img, iframe, event handlers, ``javascript:`` links."""
+    tags = re.findall(r"<[^>]+>", html)
+    return [t for t in tags if re.search(r"^<(script|img|iframe)|\son\w+=|javascript:", t, re.I)]
+
+
+def fetch(db: Path, *paths: str) -> list[Any]:
+    """GET each path from a Datasette on ``db`` (with no metadata but the plugin's); JSON or HTML text."""
+
+    async def run() -> list[Any]:
+        ds = Datasette([str(db)])
+        out = []
+        for path in paths:
+            response = await ds.client.get(path)
+            assert response.status_code == 200, (path, response.text[:500])
+            out.append(response.json() if ".json" in path else response.text)
+        return out
+
+    return asyncio.run(run())
+
+
+def status(db: Path, path: str) -> int:
+    async def run() -> int:
+        return (await Datasette([str(db)]).client.get(path)).status_code
+
+    return asyncio.run(run())
+
+
+def recap_id(db: Path, url: str) -> int:
+    [rows] = fetch(db, f"/{db.stem}/recaps.json?url={quote(url, safe='')}&_shape=array")
+    return rows[0]["id"]
+
+
+def test_plugin_is_registered_through_its_entry_point() -> None:
+    assert "recap-archiver" in [p["name"] for p in get_plugins()]
+
+
+def test_metadata_applies_to_an_archive_of_any_name(full_crawl: tuple[Path, CrawlRun], tmp_path: Path) -> None:
+    db = Path(shutil.copy(full_crawl[0], tmp_path / "my-shows.db"))
+    [meta, recaps] = fetch(db, "/-/metadata.json", "/my-shows/recaps.json?_facet_year=published_at&_size=0")
+    database = meta["databases"]["my-shows"]
+    assert set(CANNED_QUERIES) <= set(database["queries"])
+    assert database["tables"]["comments"]["columns"]["path"]
+    assert {f["name"] for f in recaps["facet_results"].values()} >= {"series_id", "author", "published_at"}
+
+
+def test_thread_page_shows_the_thread_nested_in_order(demo_site: DemoSite, full_crawl: tuple[Path, CrawlRun]) -> None:
+    db, _ = full_crawl
+    recap = max(demo_site.truth["recaps"], key=lambda r: len(r["comments"]))
+    rid = recap_id(db, recap["url"])
+    [page, archived] = fetch(db, f"/{db.stem}/-/thread/{rid}", f"/{db.stem}/comments.json?recap_id={rid}&_shape=array&_size=max&_sort=path")
+    ids = [int(i) for i in re.findall(r'<li class="ra-comment[^"]*" id="c(\d+)"', page)]
+    assert ids == [c["id"] for c in archived]
+    assert [int(d) for d in re.findall(r'data-depth="(\d+)"', page)] == [c["depth"] for c in recap["comments"]]
+    assert recap["title"].replace("'", "&#39;") in page and "vote_history?comment_id=" in page
+
+
+def test_recap_rows_link_to_their_thread_page(full_crawl: tuple[Path, CrawlRun]) -> None:
+    db, _ = full_crawl
+    [page] = fetch(db, f"/{db.stem}/recaps")
+    assert re.search(rf'<a href="/{db.stem}/-/thread/\d+">', page)
+    assert status(db, f"/{db.stem}/-/thread/999999") == 404
+
+
+def test_series_page_lists_episodes_with_a_chart_and_top_comments(demo_site: DemoSite, full_crawl: tuple[Path, CrawlRun]) -> None:
+    db, _ = full_crawl
+    name = demo_site.truth["series"][0]["name"]
+    [series] = fetch(db, f"/{db.stem}/series.json?name={quote(name)}&_shape=array")
+    [page] = fetch(db, f"/{db.stem}/-/series/{series[0]['id']}")
+    want = sorted((r for r in demo_site.truth["recaps"] if r["series"] == name), key=lambda r: (r["episode_number"], r["published_at"]))
+    body = page.split("<h2>Episodes</h2>")[1]
+    assert [m for m in re.findall(r'<td><a href="[^"]+">([^<]+)</a>', body.split("<h2>")[0])] == [
+        r["title"].replace("'", "&#39;") for r in want
+    ]
+    svg = re.search(r"<svg.*?</svg>", page, re.S)
+    assert svg and svg.group(0).count("<rect") == len(want)
+    assert page.count('<li><strong>') >= 1
+
+
+def test_canned_queries(demo_site: DemoSite, full_crawl: tuple[Path, CrawlRun]) -> None:
+    db, _ = full_crawl
+    authors = Counter(c["author"] for r in demo_site.truth["recaps"] for c in r["comments"])
+    author, count = authors.most_common(1)[0]
+    [activity, top, search_html] = fetch(
+        db,
+        f"/{db.stem}/commenter_activity.json?author={quote(author)}&_shape=array",
+        f"/{db.stem}/top_comments_per_series.json?_shape=array&_size=max",
+        f"/{db.stem}/search_comments?q=flower",
+    )
+    assert sum(r["comments"] for r in activity) == count
+    by_series: dict[str, list[int]] = {}
+    for row in top:
+        by_series.setdefault(row["series"], []).append(row["score"] if row["score"] is not None else row["upvotes"])
+    assert by_series and all(len(v) <= 5 and v == sorted(v, reverse=True) for v in by_series.values())
+    assert "<mark>" in search_html and "[" not in re.sub(r"<[^>]+>", "", search_html.split("<mark>")[1])[:1]
+    comment_id = top[0]["comment_id"]
+    [history] = fetch(db, f"/{db.stem}/vote_history.json?comment_id={comment_id}&_shape=array")
+    assert history and history[-1]["upvotes"] == top[0]["upvotes"]
+
+
+def test_thread_page_escapes_what_commenters_wrote(hostile_archive: Path) -> None:
+    [page] = fetch(hostile_archive, "/hostile/-/thread/1")
+    content = page.split('<section class="content">')[1].split("</section>")[0]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in content
+    assert not injected_tags(content)
+    assert "&#34;&gt;&lt;img src=x onerror=alert(2)&gt;" in content  # the author name, as text
+
+
+def test_thread_page_marks_edited_and_deleted_comments(hostile_archive: Path) -> None:
+    [page] = fetch(hostile_archive, "/hostile/-/thread/1")
+    marks = dict(re.findall(r'id="c(\d+)".*?<div class="ra-head">(.*?)</div>', page, re.S))
+    assert "ra-mark-edited" in marks["3"] and "comment_versions?comment_id=3" in marks["3"]
+    assert "ra-mark-deleted" in marks["4"]
+    assert "ra-mark" not in marks["1"]

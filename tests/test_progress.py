@@ -1,0 +1,61 @@
+"""Crawl feedback: the progress line, the end-of-crawl summary, and both in a real crawl's log."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from scrapy.utils.test import get_crawler
+
+from archiver.progress import CrawlProgress, crawl_summary, progress_line
+from conftest import CrawlRun, DemoSite
+
+STATS = {
+    "archiver/recaps/saved": 3,
+    "archiver/recaps/new": 2,
+    "archiver/comments/saved": 120,
+    "archiver/comments/new": 100,
+    "archiver/comments/edited": 4,
+    "downloader/response_count": 30,
+    "downloader/response_bytes": 2_500_000,
+    "log_count/ERROR": 1,
+}
+
+
+def test_progress_line_gives_counts_rates_and_errors() -> None:
+    line = progress_line(STATS, elapsed=60.0)
+    assert line == (
+        "Progress: 3 recaps and 120 comments archived, 30 pages fetched "
+        "(at 30 pages/min, 120 comments/min), 1 errors, 60 s"
+    )
+    previous = {"downloader/response_count": 20, "archiver/comments/saved": 100}
+    assert "(at 60 pages/min, 120 comments/min)" in progress_line(STATS, 70.0, previous, interval=10.0)
+
+
+def test_crawl_summary_says_what_was_added_and_changed() -> None:
+    summary = crawl_summary(STATS, "finished", 12.0)
+    assert summary.startswith("Crawl finished in 12 s: 3 recaps saved (2 new, 0 changed, 0 not due)")
+    assert "120 comments saved (100 new, 4 edited, 0 gone, 0 with new votes)" in summary
+    assert "30 pages fetched (0 not modified, 2.5 MB)" in summary and summary.endswith("1 errors")
+
+
+def test_extension_logs_progress_and_summary(caplog: pytest.LogCaptureFixture) -> None:
+    crawler = get_crawler(settings_dict={"ARCHIVER_PROGRESS_INTERVAL": 5})
+    extension = CrawlProgress.from_crawler(crawler)
+    for key, value in STATS.items():
+        crawler.stats.set_value(key, value)
+    with caplog.at_level(logging.INFO, logger="archiver.progress"):
+        extension.log_progress()
+        extension.spider_closed(None, "finished")  # type: ignore[arg-type]
+    assert [r.message.split(":")[0] for r in caplog.records] == ["Progress", "Crawl finished in 0 s"]
+
+
+def test_a_real_crawl_logs_its_summary(demo_site: DemoSite, full_crawl: tuple[Path, CrawlRun]) -> None:
+    _, run = full_crawl
+    comments = sum(len(r["comments"]) for r in demo_site.truth["recaps"])
+    recaps = len(demo_site.truth["recaps"])
+    summary = [line for line in run.log.splitlines() if "[archiver.progress] INFO: Crawl finished" in line]
+    assert len(summary) == 1
+    assert f"{recaps} recaps saved ({recaps} new" in summary[0]
+    assert f"{comments} comments saved ({comments} new" in summary[0]
