@@ -27,10 +27,17 @@ def table_counts(db: Path) -> dict[str, int]:
     return {t: archive_rows(db, f"select count(*) as n from {t}")[0]["n"] for t in TABLES}
 
 
-def differences(db: Path, truth: dict[str, Any], recaps: list[dict[str, Any]]) -> list[str]:
-    """Every way the archive differs from the ground truth for ``recaps``; empty when equal."""
+def differences(
+    db: Path, truth: dict[str, Any], recaps: list[dict[str, Any]], only_archived: bool = False
+) -> list[str]:
+    """Every way the archive differs from the ground truth for ``recaps``; empty when equal.
+
+    With ``only_archived`` the archive may hold other recaps too (a crawl that could not get everything).
+    """
     problems: list[str] = []
     archived = {r["url"]: r for r in archive_rows(db, "select recaps.*, series.name as series_name, series.url as series_url from recaps left join series on series.id = recaps.series_id")}
+    if only_archived:
+        archived = {url: row for url, row in archived.items() if url in {r["url"] for r in recaps}}
     if set(archived) != {r["url"] for r in recaps}:
         problems.append(f"recap URLs differ: missing {sorted({r['url'] for r in recaps} - set(archived))[:5]}, "
                         f"extra {sorted(set(archived) - {r['url'] for r in recaps})[:5]}")

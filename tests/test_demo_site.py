@@ -253,3 +253,27 @@ def test_live_site(live):
             cid = recap["comments"][0]["id"]
             status, _, body = fetch(f"{url}?replytocom={cid}")
             assert status == 200 and b"content='noindex, follow'" in body
+
+
+# ------------------------------------------------------------------ fault mode, traps, hostile input (options)
+def test_cli_offers_fault_trap_and_hostile_options():
+    done = subprocess.run([sys.executable, "-m", "archiver.demo", "--help"], cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 0
+    text = " ".join(done.stdout.split())
+    for flag in ("--faults FAULTS", "--retry-after RETRY_AFTER", "--stall STALL", "--traps {off,on}",
+                 "--hostile {off,on}", "--huge-comment-kb HUGE_COMMENT_KB", "--hostile-thread HOSTILE_THREAD"):
+        assert flag in text, flag
+
+
+@pytest.mark.parametrize("bad", [dict(faults=1.5), dict(faults=-0.1), dict(traps="yes"), dict(hostile="maybe"),
+                                 dict(stall=-1), dict(hostile_thread=-1)])
+def test_mode_options_validated(bad):
+    with pytest.raises(ValueError):
+        SiteOptions(**bad)
+
+
+def test_modes_off_by_default(default_truth):
+    options = default_truth["site"]["options"]
+    assert (options["faults"], options["traps"], options["hostile"]) == (0.0, "off", "off")
+    assert default_truth["faults"] == [] and default_truth["traps"] == {} and default_truth["hostile"] == {}
+    assert not any("quirks" in r or "unarchivable" in r for r in default_truth["recaps"])

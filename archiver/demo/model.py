@@ -90,6 +90,8 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "comment_style": ("html5", "xhtml"),
     "platform": ("wordpress", "wpdiscuz", "disqus"),
     "rest": ("on", "off"),
+    "traps": ("off", "on"),
+    "hostile": ("off", "on"),
 }
 """The ``SiteOptions`` fields that take one of a few words (CLI choices)."""
 
@@ -112,12 +114,24 @@ class SiteOptions:
     rest: str = "on"           # "off": the REST API answers 401 (as a "disable REST API" plugin makes it)
     thread_depth: int = 5      # WordPress thread_comments_depth: deeper replies are printed flat
     trashed: int = 0           # replies moved to the trash, their own replies left approved
+    faults: float = 0.0        # fraction of fault-eligible URLs that fail at first (archiver.demo.faults)
+    retry_after: int = 1       # seconds sent in the Retry-After header of a 429 fault
+    stall: float = 3.0         # seconds a "stall" fault holds its response before answering
+    traps: str = "off"         # "on": crawler traps (calendar, sort orders, endless pagination, redirect loop)
+    hostile: str = "off"       # "on": two extra posts with hostile input (archiver.demo.hostile)
+    huge_comment_kb: int = 10240  # size of the hostile post's huge comment (0: none)
+    hostile_thread: int = 10000   # ordinary comments in the hostile post's thread
 
     def __post_init__(self) -> None:
         for name, allowed in CHOICES.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {getattr(self, name)!r}")
-        for name in ("series", "episodes", "extra_posts", "comments", "trashed"):
+        if not 0.0 <= self.faults <= 1.0:
+            raise ValueError("faults must be between 0 and 1")
+        for name in ("retry_after", "stall"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative")
+        for name in ("series", "episodes", "extra_posts", "comments", "trashed", "huge_comment_kb", "hostile_thread"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
         for name in ("depth", "per_page", "posts_per_page", "day", "thread_depth"):
@@ -222,6 +236,13 @@ class Post:
     body: list[tuple[str, str]]  # (kind, text): "p", "h2", "img", "emoji-p"
     comments: list[Comment] = field(default_factory=list)  # thread order, all pages
     comment_pages: int = 1
+    rest_extra: list[Comment] = field(default_factory=list)  # approved comments only the REST API shows
+    hostile: dict = field(default_factory=dict)  # hostile-input quirks of this post (archiver.demo.hostile)
+
+    @property
+    def reported_count(self) -> int:
+        """The comment count the page states: every approved comment, also those only the API shows."""
+        return len(self.public_comments) + len(self.rest_extra)
 
     @property
     def path(self) -> str:
@@ -269,6 +290,7 @@ class Site:
     authors: list[Author]
     posts: list[Post]  # newest first
     changes: list[dict] = field(default_factory=list)  # what changed since day 1 (archiver.demo.days)
+    faults: list = field(default_factory=list)  # archiver.demo.faults.Fault, for options.faults > 0
 
     def all_comments(self) -> list[Comment]:
         """Every comment, newest first (as the Recent Comments widget and comments feed list them)."""
@@ -335,6 +357,14 @@ def build_site(options: SiteOptions) -> Site:
         from archiver.demo.days import evolve  # the later days build on day 1
 
         evolve(site, options.day)
+    if options.hostile == "on":
+        from archiver.demo.hostile import add_hostile_posts
+
+        add_hostile_posts(site)
+    if options.faults > 0:
+        from archiver.demo.faults import plan_faults
+
+        site.faults = plan_faults(site)
     return site
 
 
@@ -645,7 +675,7 @@ def truth(site: Site, base_url: str) -> dict:
                 "published_at": iso(post.date),
                 "tags": [t.name for t in post.tags],
                 "categories": [c.name for c in post.categories],
-                "comment_count": len(public),
+                "comment_count": post.reported_count,
                 "comment_pages": post.comment_pages,
                 "body_text_contains": [body_text[0].split(". ")[0], body_text[-1]],
                 "comments": [
@@ -667,6 +697,8 @@ def truth(site: Site, base_url: str) -> dict:
                 ],
             }
         )
+        if post.hostile:
+            recaps[-1].update(_hostile_truth(post, recaps[-1]["comments"]))
     return {
         "site": {"base_url": root + "/", "name": site.name, "timezone": "+09:00", "options": asdict(site.options),
                  "platform": site.options.platform},
@@ -675,4 +707,51 @@ def truth(site: Site, base_url: str) -> dict:
         "categories": [term(c) for c in site.categories],
         "recaps": recaps,
         "changes": site.changes,  # what changed since day 1 (archiver.demo.days), for re-crawl tests
+        **_modes_truth(site, root + "/"),
+    }
+
+
+def _modes_truth(site: Site, base_url: str) -> dict:
+    """The truth keys of fault mode, traps and hostile input."""
+    from archiver.demo.faults import eligible_paths, faults_truth
+    from archiver.demo.traps import traps_truth
+
+    root = base_url.rstrip("/")
+    hostile = {}
+    for post in site.posts:
+        if post.hostile.get("kind") == "hostile":
+            hostile["post_url"] = root + post.path
+        elif post.hostile.get("kind") == "charset":
+            hostile["charset_post_url"] = root + post.path
+    return {
+        "faults": faults_truth(site, base_url),
+        "fault_eligible": [root + p for p in eligible_paths(site)] if site.options.faults > 0 else [],
+        "traps": traps_truth(site, base_url),
+        "hostile": hostile,
+    }
+
+
+def _hostile_truth(post: Post, comments: list[dict]) -> dict:
+    """Extra truth for a hostile post: its quirks, what cannot be archived, the REST-only comments."""
+    quirks = post.hostile
+    if quirks.get("kind") == "charset":
+        return {"charset_header": quirks["charset_header"], "charset_actual": quirks["charset_actual"]}
+    extra = [
+        {
+            "id": str(c.id), "parent": str(c.parent_id), "author": c.author, "author_url": None,
+            "posted_at": c.date.astimezone(timezone.utc).isoformat(), "text": c.text, "upvotes": None,
+            "downvotes": None, "depth": 1, "page": None, "in_html": False, "parent_missing": True,
+        }
+        for c in post.rest_extra
+    ]
+    body_text = [text for kind, text in post.body if kind == "p"]
+    ids = {name: str(quirks[name]) if quirks[name] is not None else None
+           for name in ("duplicate", "zero_width", "rtl_override", "huge", "self_parent")}
+    return {
+        "comments": comments + extra,
+        "unarchivable": [quirks["no_id"]],
+        "body_text_contains": body_text,
+        "quirks": {**ids, "duplicate_pages": quirks["duplicate_pages"], "huge_chars": quirks["huge_chars"],
+                   "mojibake": quirks["mojibake"], "cycle": [str(i) for i in quirks["cycle"]],
+                   "rest_only": [str(c.id) for c in post.rest_extra], "malformed_html": True},
     }

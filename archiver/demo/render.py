@@ -12,6 +12,7 @@ import re
 from datetime import datetime, timezone
 from email.utils import format_datetime
 
+from archiver.demo import traps
 from archiver.demo.model import SITE_TAGLINE, TZ, Block, Comment, Post, Site, Term
 
 WP_VERSION = "6.4.3"
@@ -55,6 +56,7 @@ class Renderer:
         self.site = site
         self.root = base_url.rstrip("/")
         self.opts = site.options
+        self._sidebar_cache: str | None = None
 
     # ----------------------------------------------------------------- links
     def url(self, path: str) -> str:
@@ -79,8 +81,12 @@ class Renderer:
         canonical: str | None = None,
         head_extra: str = "",
         robots: str = "max-image-preview:large",
+        calendar: tuple[int, int] | None = None,
     ) -> str:
-        """The full page around ``main``: head, header, sidebar widgets, footer."""
+        """The full page around ``main``: head, header, sidebar widgets, footer.
+
+        ``calendar`` is the (year, month) the Calendar widget shows when traps are on (default: the newest post's).
+        """
         name = esc(self.site.name)
         canon = f'<link rel="canonical" href="{esc(canonical)}" />\n' if canonical else ""
         return f"""<!doctype html>
@@ -129,7 +135,7 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
 		</div><!-- #primary -->
 	</div><!-- #content -->
 
-{self.sidebar()}
+{self.sidebar(calendar)}
 
 	<footer id="colophon" class="site-footer">
 		<div class="site-info">
@@ -145,8 +151,14 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
 </html>
 """
 
-    def sidebar(self) -> str:
-        """Widget area: Recent Posts, Recent Comments, Tag Cloud, Archives, Categories, Meta."""
+    def sidebar(self, calendar: tuple[int, int] | None = None) -> str:
+        """Widget area: Recent Posts, Recent Comments, Tag Cloud, Archives, Categories, Meta (and traps)."""
+        calendar_html, loop_link = "", ""
+        if traps.on(self.site):
+            calendar_html = traps.calendar_widget(self.site, self.url, *(calendar or traps.newest_month(self.site)))
+            loop_link = f'\n\t\t\t<li><a href="{self.url(traps.LOOP_PATH)}">Random recap</a></li>'
+        if self._sidebar_cache is not None and not calendar_html:
+            return self._sidebar_cache
         posts = "\n".join(
             f'<li>\n<a href="{self.url(p.path)}">{texturize(p.title)}</a>\n</li>' for p in self.site.posts[:5]
         )
@@ -177,7 +189,7 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
             f'\t<li class="cat-item cat-item-{c.id}"><a href="{self.url(c.path)}">{esc(c.name)}</a>\n</li>'
             for c in self.site.categories
         )
-        return f"""	<aside class="widget-area">
+        html_out = f"""	<aside class="widget-area">
 		<section id="recent-posts-2" class="widget widget_recent_entries">
 		<h2 class="widget-title">Recent Posts</h2><nav aria-label="Recent Posts">
 		<ul>
@@ -197,9 +209,12 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
 						<li><a href="{self.url('/wp-login.php')}">Log in</a></li>
 			<li><a href="{self.url('/feed/')}">Entries feed</a></li>
 			<li><a href="{self.url('/comments/feed/')}">Comments feed</a></li>
-			<li><a href="https://wordpress.org/">WordPress.org</a></li>
+			<li><a href="https://wordpress.org/">WordPress.org</a></li>{loop_link}
 		</ul>
-		</nav></section>	</aside><!-- .widget-area -->"""
+		</nav></section>{calendar_html}	</aside><!-- .widget-area -->"""
+        if not calendar_html:
+            self._sidebar_cache = html_out
+        return html_out
 
     # ------------------------------------------------------------ pagination
     def paginate_links(self, current: int, total: int, link, prev_text: str, next_text: str) -> str:
@@ -240,7 +255,7 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
 
     def entry_meta(self, post: Post) -> str:
         """Posted-on, byline, comments link (``twenty_twenty_one_posted_on/by``)."""
-        n = len(post.public_comments)
+        n = post.reported_count
         if n == 0:
             comments = f'<a href="{self.url(post.path)}#respond">Leave a comment<span class="screen-reader-text"> on {texturize(post.title)}</span></a>'
         else:
@@ -255,8 +270,11 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
         )
 
     def listing(self, posts: list[Post], page: int, pages: int, base_path: str, title: str, body_class: str,
-                heading: str | None) -> str:
-        """A home, term, author or date archive page: excerpts and ``the_posts_pagination()``."""
+                heading: str | None, endless: bool = False, calendar: tuple[int, int] | None = None) -> str:
+        """A home, term, author or date archive page: excerpts and ``the_posts_pagination()``.
+
+        ``endless``: a buggy theme's "Next" link past the last page (traps). No posts: the theme's "Nothing here".
+        """
         articles = []
         for post in posts:
             excerpt = next(text for kind, text in post.body if kind == "p")
@@ -273,18 +291,23 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
 	</footer><!-- .entry-footer -->
 </article><!-- #post-{post.id} -->""")
         pagination = ""
-        if pages > 1:
+        if not posts:
+            articles.append('\n<section class="no-results not-found"><div class="page-content default-max-width">'
+                            "<p>It seems we can&rsquo;t find what you&rsquo;re looking for.</p></div></section>")
+        if pages > 1 or endless:
             def link(n: int) -> str:
                 return self.url(base_path if n == 1 else f"{base_path}page/{n}/")
 
             links = self.paginate_links(page, pages, link, "&laquo; Previous", "Next &raquo;")
+            if endless and page >= pages:
+                links += f'\n<a class="next page-numbers" href="{link(page + 1)}">Next &raquo;</a>'
             pagination = self.navigation(links, "pagination", "Posts pagination", "Posts navigation")
         header = ""
         if heading:
             header = f'\n<header class="page-header alignwide">\n\t<h1 class="page-title">{heading}</h1>\n</header><!-- .page-header -->'
         canonical = self.url(base_path if page == 1 else f"{base_path}page/{page}/")
         return self.document(title=title, body_class=body_class, main=header + "".join(articles) + pagination,
-                             canonical=canonical)
+                             canonical=canonical, calendar=calendar)
 
     # ------------------------------------------------------------------ post
     def post_page(self, post: Post, page: int, explicit_page: bool, reply_to: Comment | None = None) -> str:
@@ -343,6 +366,8 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
         for kind, text in post.body:
             if kind == "p":
                 out.append(f"<p>{texturize(text)}</p>")
+            elif kind == "raw":
+                out.append(text)
             elif kind == "spacer":
                 out.append("<p>&nbsp;</p>")
             elif kind == "h2":
@@ -355,6 +380,8 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
                     f'src="{self.image_url(post)}" alt="" width="640" height="360" />'
                     f'<figcaption id="caption-attachment-{aid}" class="wp-caption-text">{texturize(text)}</figcaption></figure>'
                 )
+        if traps.on(self.site) and traps.loop_post(self.site) is post:
+            out.append(f'<p>Can&#8217;t decide? <a href="{self.url(traps.LOOP_PATH)}">Pick a random recap</a>.</p>')
         return "\n".join(out)
 
     def sharing(self, post: Post) -> str:
@@ -411,7 +438,7 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
 
             plugin = WpdiscuzRenderer if self.opts.platform == "wpdiscuz" else DisqusRenderer
             return plugin(self.site, self).comments_area(post)
-        n = len(post.public_comments)
+        n = post.reported_count
         parts = [f'<div id="comments" class="comments-area default-max-width {"show-avatars" if n else ""}">']
         if n:
             title = texturize(post.title)
@@ -424,9 +451,16 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
                 links = self.paginate_links(page, post.comment_pages, link, "&laquo; Previous", "Next &raquo;")
                 nav = self.navigation(links, "comments-pagination", "Comments pagination", "Comments navigation")
             parts.append(f'\n\t<h2 class="comments-title">\n\t\t{heading}\n\t</h2><!-- .comments-title -->')
+            if traps.on(self.site):
+                parts.append(traps.sort_links(self.url(post.path)))
             parts.append(nav)
             parts.append('\n\t<ol class="comment-list">')
-            parts.append(self.comment_list(post, post.page_comments(page)))
+            listed = self.comment_list(post, post.page_comments(page))
+            if post.hostile.get("kind") == "hostile":
+                from archiver.demo.hostile import hostile_comment_list  # it builds on this module
+
+                listed = hostile_comment_list(self, post, page, listed)
+            parts.append(listed)
             parts.append("\t</ol><!-- .comment-list -->")
             parts.append(nav)
         parts.append(self.comment_form(post, reply_to))

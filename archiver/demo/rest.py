@@ -31,6 +31,7 @@ class RestApi:
     def __init__(self, site: Site, renderer: Renderer) -> None:
         self.site = site
         self.r = renderer
+        self._comments: dict[str, list[dict]] = {}  # rendered comment lists, by ``post`` argument
 
     def answer(self, path: str, query: dict[str, str]) -> tuple[int, dict[str, Any], bytes]:
         """(status, headers, body) for a REST route."""
@@ -53,11 +54,13 @@ class RestApi:
             terms = self.site.tags if route == "tags" else self.site.categories
             return self._collection(route, [self.term(t) for t in terms], query, "rest_invalid_page_number")
         if route == "comments":
-            posts = self.site.posts
-            if query.get("post", "").isdigit():
-                posts = [p for p in posts if p.id == int(query["post"])]
-            comments = sorted((c for p in posts for c in p.public_comments), key=lambda c: (c.date, c.id), reverse=True)
-            items = [self.comment(c) for c in comments]
+            key = query.get("post", "") if query.get("post", "").isdigit() else ""
+            if key not in self._comments:
+                posts = [p for p in self.site.posts if not key or p.id == int(key)]
+                comments = sorted((c for p in posts for c in p.public_comments + p.rest_extra),
+                                  key=lambda c: (c.date, c.id), reverse=True)
+                self._comments[key] = [self.comment(c) for c in comments]
+            items = self._comments[key]
             return self._collection("comments", items, query, "rest_comment_invalid_page_number")
         return _error(404, "rest_no_route", "No route was found matching the URL and request method.")
 

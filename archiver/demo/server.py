@@ -16,10 +16,14 @@ from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from urllib.parse import urlencode
 
+from collections import Counter
+
 from twisted.web.resource import Resource
-from twisted.web.server import Request
+from twisted.web.server import NOT_DONE_YET, Request
 from twisted.web.server import Site as WebSite
 
+from archiver.demo import traps
+from archiver.demo.faults import Fault, truncate_comment_list
 from archiver.demo.model import SITE_TAGLINE, TZ, Site, SiteOptions, build_site, truth
 from archiver.demo.plugins import DisqusRenderer, WpdiscuzRenderer
 from archiver.demo.render import Renderer, esc, html_class, term_heading
@@ -61,6 +65,12 @@ class DemoResource(Resource):
         super().__init__()
         self.site = site
         self.renderer: Renderer | None = None
+        self.rest: RestApi | None = None
+        self.faults: dict[str, Fault] = {f.path: f for f in site.faults}
+        self.attempts: Counter[str] = Counter()  # "METHOD /path?query" -> requests so far
+        self.faults_served: Counter[str] = Counter()  # fault kind -> faulty answers given
+        self.trap_counts: Counter[str] = Counter({family: 0 for family in traps.FAMILIES})
+        self._post_pages: dict[tuple, bytes] = {}  # rendered post pages (the site never changes while served)
         if base_url:
             self.set_base_url(base_url)
 
@@ -68,6 +78,17 @@ class DemoResource(Resource):
         """Set the absolute base (``http://127.0.0.1:PORT/``) every link is built from."""
         self.base_url = base_url.rstrip("/") + "/"
         self.renderer = Renderer(self.site, self.base_url)
+        self.rest = RestApi(self.site, self.renderer)
+        self._post_pages.clear()
+
+    def stats(self) -> dict:
+        """What ``GET /__demo/stats.json`` answers: requests, attempts per URL, faults served, trap hits."""
+        return {
+            "requests": sum(self.attempts.values()),
+            "traps": dict(self.trap_counts),
+            "faults_served": dict(self.faults_served),
+            "attempts": dict(self.attempts),
+        }
 
     # ----------------------------------------------------------------- Twisted
     def render_GET(self, request: Request) -> bytes:
@@ -75,8 +96,64 @@ class DemoResource(Resource):
         path = request.path.decode("ascii", "replace")
         path = re.sub(r"%[0-9A-Fa-f]{2}", lambda m: m.group(0).lower(), path)
         query = {k.decode("utf-8", "replace"): v[-1].decode("utf-8", "replace") for k, v in request.args.items()}
+        if path == traps.STATS_PATH:
+            return self.write(request, self.json(self.stats(), headers=NOCACHE))
+        uri = request.uri.decode("ascii", "replace")
+        if self.faults:
+            # One request per connection in fault mode: a client never reuses a connection, so its HTTP stack
+            # cannot silently retry a reset request (Twisted's connection pool retries once on a reused
+            # connection), and every attempt the server counts is one the crawler made.
+            request.setHeader("Connection", "close")
+            request.channel.persistent = False
+        key = f"{request.method.decode('ascii', 'replace')} {uri}"
+        self.attempts[key] += 1
+        fault = self.faults.get(uri)
+        if fault is not None and self.attempts[key] <= fault.failing_attempts:
+            self.faults_served[fault.kind] += 1
+            return self.serve_fault(request, fault, path, query)
         response = self.route(path, query, request)
         return self.write(request, response)
+
+    def serve_fault(self, request: Request, fault: Fault, path: str, query: dict[str, str]) -> bytes | int:
+        """Answer ``request`` with ``fault`` (see ``archiver.demo.faults``); NOT_DONE_YET when it writes itself."""
+        options = self.site.options
+        if fault.kind in ("500", "503", "429"):
+            status = int(fault.kind)
+            headers = {"Content-Type": HTML, **NOCACHE}
+            if status == 429:
+                headers["Retry-After"] = str(options.retry_after)
+            return self.write(request, Response(status=status, body=error_page(status).encode(), headers=headers))
+        if fault.kind == "reset":
+            request.channel.transport.abortConnection()
+            return NOT_DONE_YET
+        response = self.route(path, query, request)
+        if fault.kind == "truncated":
+            cut = truncate_comment_list(response.body, fault.cut)
+            return self.write(request, Response(status=response.status, body=cut, headers=response.headers))
+        body = self.write(request, response)
+        request.setHeader("Content-Length", str(len(body)))
+        if fault.kind == "short":
+            request.write(body[: len(body) // 2])
+            request.channel.transport.loseConnection()
+            return NOT_DONE_YET
+        from twisted.internet import reactor  # stall: answer in full, but only after options.stall seconds
+
+        gone: list[bool] = []
+
+        def answer() -> None:
+            if not gone:
+                request.write(body)
+                request.finish()
+
+        call = reactor.callLater(options.stall, answer)
+
+        def client_left(_failure) -> None:
+            gone.append(True)
+            if call.active():
+                call.cancel()
+
+        request.notifyFinish().addErrback(client_left)
+        return NOT_DONE_YET
 
     def render_POST(self, request: Request) -> bytes:
         """``/wp-admin/admin-ajax.php`` (wpDiscuz); anything else is not found."""
@@ -89,7 +166,7 @@ class DemoResource(Resource):
     @staticmethod
     def write(request: Request, response: Response) -> bytes:
         """Write status and headers of ``response``; return its body."""
-        request.setResponseCode(response.status)
+        request.setResponseCode(response.status, b"Too Many Requests" if response.status == 429 else None)
         request.setHeader("Server", "nginx")
         for name, value in (response.headers or {}).items():
             values = value if isinstance(value, list) else [value]
@@ -109,12 +186,16 @@ class DemoResource(Resource):
         r = self.renderer
         if path == "/robots.txt":
             return Response(body=r.robots_txt().encode(), headers={"Content-Type": "text/plain; charset=utf-8"})
+        if path == traps.LOOP_PATH and traps.on(self.site):
+            self.trap_counts["redirect_loop"] += 1
+            target = r.url(traps.LOOP_PATH) if query.get("r") else r.url(traps.LOOP_PATH) + "?r=1"
+            return Response(status=302, headers={"Location": target, "Content-Type": HTML})
         if path == "/wp-login.php":
             return self.html(r.login(), extra=NOCACHE)
         if path == "/wp-sitemap.xml":
             return Response(body=r.sitemap().encode(), headers={"Content-Type": "application/xml; charset=UTF-8"})
         if path.startswith("/wp-json/wp/v2/") or (path == "/wp-json/" and self.site.options.rest == "off"):
-            status, headers, body = RestApi(self.site, r).answer(path, query)
+            status, headers, body = self.rest.answer(path, query)
             return Response(status=status, body=body, headers=headers)
         if path == "/embed/comments/" or path == "/api/3.0/threads/listPostsThreaded":
             return self.disqus(path, query)
@@ -167,15 +248,28 @@ class DemoResource(Resource):
         if not 1 <= page <= post.comment_pages:
             return self.redirect(post_url)
         reply_to = None
+        if "replytocom" in query:
+            self.trap_counts["replytocom"] += 1
+        if traps.on(self.site) and ("comment_order" in query or "orderby" in query):
+            self.trap_counts["comment_order"] += 1
         if query.get("replytocom", "").isdigit():
             reply_to = next((c for c in post.comments if c.id == int(query["replytocom"])), None)
-        body = r.post_page(post, page, explicit, reply_to)
+        if reply_to is None:
+            key = (post.id, page, explicit)
+            if key not in self._post_pages:
+                self._post_pages[key] = r.post_page(post, page, explicit, None).encode()
+            body = self._post_pages[key]
+        else:
+            body = r.post_page(post, page, explicit, reply_to).encode()
+        content_type = HTML
+        if post.hostile.get("kind") == "charset":  # a misconfigured server: the page itself says UTF-8
+            content_type = f"text/html; charset={post.hostile['charset_header']}"
         links = [
             f'<{r.url("/wp-json/")}>; rel="https://api.w.org/"',
             f'<{r.url(f"/wp-json/wp/v2/posts/{post.id}")}>; rel="alternate"; type="application/json"',
             f"<{r.url(f'/?p={post.id}')}>; rel=shortlink",
         ]
-        return Response(body=body.encode(), headers={"Content-Type": HTML, "Link": links})
+        return Response(body=body, headers={"Content-Type": content_type, "Link": links})
 
     def disqus(self, path: str, query: dict[str, str]) -> Response:
         """The Disqus stand-in: the embed page, or the next batch of a thread's posts."""
@@ -192,6 +286,9 @@ class DemoResource(Resource):
         r = self.renderer
         posts = self.site.posts
         paged = int(match["page"]) if match["page"] else 1
+        endless = traps.on(self.site)
+        endless_month = False
+        calendar = None
         if kind == "home":
             base, heading, classes = "/", None, ["home", "blog"]
             title = f"{esc(self.site.name)} &#8211; {esc(SITE_TAGLINE)}"
@@ -216,20 +313,32 @@ class DemoResource(Resource):
             prefix = f"{match['year']}-{match['month']}"
             posts = [p for p in posts if p.date.astimezone(TZ).strftime("%Y-%m") == prefix]
             base = f"/{match['year']}/{match['month']}/"
-            label = datetime(int(match["year"]), int(match["month"]), 1).strftime("%B %Y") if posts else ""
+            month = (int(match["year"]), int(match["month"]))
+            endless_month = not posts and endless and paged == 1 and traps.valid_month(*month)
+            label = traps.month_label(*month) if posts or endless_month else ""
             heading, title = f"Month: <span>{label}</span>", f"{label} &#8211; {esc(self.site.name)}"
             classes = ["archive", "date"]
+            if endless and traps.valid_month(*month):
+                calendar = month
+            if endless_month:
+                self.trap_counts["calendar"] += 1
+                classes = ["archive", "date", "search-no-results"]
         per = self.site.options.posts_per_page
         pages = max(1, math.ceil(len(posts) / per))
-        if not posts or paged > pages:
+        if (not posts and not endless_month) or (paged > pages and not endless):
             return self.not_found()
         if match["page"] and paged == 1:
             return self.redirect(r.url(base))
+        shown = posts[(paged - 1) * per: paged * per]
+        if paged > pages:  # the buggy theme's endless "Next": the last page again
+            self.trap_counts["paged_beyond"] += 1
+            shown = posts[(pages - 1) * per: pages * per]
         if paged > 1:
             classes.insert(2 if kind == "home" else 1, "paged")
             section = {"home": "blog", "month": "date"}.get(kind, kind)
             classes += [f"paged-{paged}", f"{section}-paged-{paged}"]
-        body = r.listing(posts[(paged - 1) * per: paged * per], paged, pages, base, title, " ".join(classes), heading)
+        body = r.listing(shown, paged, pages, base, title, " ".join(classes), heading, endless=endless,
+                         calendar=calendar)
         return self.html(body)
 
     # ---------------------------------------------------------------- answers
@@ -267,6 +376,18 @@ class DemoResource(Resource):
             if fresh:
                 return Response(status=304, headers=headers)
         return Response(body=xml.encode(), headers=headers)
+
+
+def error_page(status: int) -> str:
+    """What ``wp_die()`` (500), maintenance mode (503) or a rate-limiting proxy (429) answers."""
+    message = {
+        500: ("WordPress &rsaquo; Error", "<p>There has been a critical error on this website.</p>"),
+        503: ("Maintenance", "<h1>Briefly unavailable for scheduled maintenance. Check back in a minute.</h1>"),
+        429: ("429 Too Many Requests", "<h1>429 Too Many Requests</h1><p>Slow down.</p>"),
+    }[status]
+    return (f'<!DOCTYPE html>\n<html lang="en-US">\n<head>\n<meta http-equiv="Content-Type" content="text/html; '
+            f'charset=utf-8" />\n<title>{message[0]}</title>\n</head>\n<body id="error-page">\n'
+            f'\t<div class="wp-die-message">{message[1]}</div>\n</body>\n</html>\n')
 
 
 def make_resource(site: Site, base_url: str) -> DemoResource:

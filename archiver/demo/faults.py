@@ -1,0 +1,197 @@
+"""Fault mode for the demo site (``--faults F``): which URLs fail at first, how, and for how many attempts.
+
+``plan_faults(site)`` picks ``ceil(F * n)`` of the ``n`` fault-eligible URLs (``eligible_paths``) with a
+``random.Random`` seeded by the site's seed, and gives them kinds round-robin over ``KINDS``, so that every
+kind appears once seven or more URLs are faulted. A faulted URL answers with its fault for its first
+``failing_attempts`` requests (counted per method and path+query by the server), then normally. About a
+quarter of the faults are *hard* (``HARD_ATTEMPTS`` failing attempts: more than Scrapy's default RETRY_TIMES=3
+allows, so a first crawl loses them and a second crawl gets them at once); the rest fail once or twice. Hard
+faults are only on post pages (a bare post URL or a comment page), one per post, and a post with a hard fault
+has no other fault: the home and listing pages always come through a crawl with retries, and every faulted URL
+is one a first crawl asks for (unless ``faults`` is so high that nothing else is left to fault).
+
+Fault-eligible: the home page and its ``/page/N/``, every post's bare URL and, on the WordPress platform,
+each ``comment-page-N/`` but the last (the bare URL shows the last page, so a crawl never asks for it).
+Never robots.txt, feeds, REST JSON or anything else.
+
+Kinds: ``500``, ``503``, ``429`` (with ``Retry-After: <retry_after>``), ``reset`` (the connection is aborted
+with no response), ``stall`` (the response comes only after ``stall`` seconds), ``short`` (``Content-Length``
+larger than the body, then the connection closes), ``truncated`` (a 200 whose HTML stops just after a
+``</li>`` of the comment list: no ``</ol>``, no navigation after the list, no ``</html>``; only pages that
+show comments get it).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+from dataclasses import dataclass
+
+from archiver.demo.model import Post, Site
+
+KINDS = ("500", "503", "429", "reset", "stall", "short", "truncated")
+HARD_ATTEMPTS = 4
+"""Failing attempts of a hard fault: Scrapy's RETRY_TIMES=3 makes 4 attempts in all."""
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One faulted URL (site-relative ``path``, as the crawler requests it)."""
+
+    path: str
+    kind: str
+    failing_attempts: int
+    cut: int = 0  # which ``</li>`` a truncated page stops after (modulo the count on the page)
+
+    @property
+    def hard(self) -> bool:
+        """True when a crawl with Scrapy's default retries cannot get past it."""
+        return self.failing_attempts >= HARD_ATTEMPTS
+
+
+def listing_pages(site: Site) -> int:
+    """How many home pages (``/``, ``/page/2/``, ...) the site has."""
+    return max(1, math.ceil(len(site.posts) / site.options.posts_per_page))
+
+
+def post_page_paths(site: Site, post: Post) -> list[tuple[str, int]]:
+    """(path, comment page shown) for every page of ``post`` a crawl fetches: the bare URL first."""
+    out = [(post.path, post.comment_pages)]
+    if site.options.platform == "wordpress":
+        out += [(f"{post.path}comment-page-{n}/", n) for n in range(1, post.comment_pages)]
+    return out
+
+
+def eligible_paths(site: Site) -> list[str]:
+    """Every fault-eligible path, in a fixed order (home pages, then each post's pages)."""
+    paths = ["/"] + [f"/page/{n}/" for n in range(2, listing_pages(site) + 1)]
+    for post in sorted(site.posts, key=lambda p: p.date):
+        paths += [path for path, _ in post_page_paths(site, post)]
+    return paths
+
+
+def truncatable_paths(site: Site) -> set[str]:
+    """Eligible paths whose page shows at least one comment in ``ol.comment-list``."""
+    if site.options.platform != "wordpress":
+        return set()
+    return {path for post in site.posts for path, page in post_page_paths(site, post) if post.page_comments(page)}
+
+
+def plan_faults(site: Site) -> list[Fault]:
+    """The faulted URLs for ``site.options.faults``; the same options always give the same faults.
+
+    Hard faults come first, one per post and only on post pages; a post with a hard fault has no other
+    fault (while the fraction allows), so every faulted URL is one a first crawl asks for, whatever order
+    it fetches a thread's pages in.
+    """
+    fraction = site.options.faults
+    if fraction <= 0:
+        return []
+    rng = random.Random(f"{site.options.seed}-faults")
+    order = eligible_paths(site)
+    rng.shuffle(order)
+    total = max(1, math.ceil(fraction * len(order) - 1e-9))
+    owner = {path: post.path for post in site.posts for path, _ in post_page_paths(site, post)}
+    hard: list[str] = []
+    for path in order:
+        if len(hard) >= (round(total / 4) if total >= 4 else 0):
+            break
+        if path in owner and owner[path] not in {owner[h] for h in hard}:
+            hard.append(path)
+    hard_posts = {owner[h] for h in hard}
+    rest = [p for p in order if p not in hard and owner.get(p) not in hard_posts]
+    rest += [p for p in order if p not in hard and p not in rest]  # only when the fraction needs them
+    chosen = hard + rest[: total - len(hard)]
+    truncatable = truncatable_paths(site)
+    if len(chosen) >= len(KINDS) and not truncatable & set(chosen):
+        spare = next((p for p in rest[total - len(hard):] if p in truncatable), None)
+        if spare is not None:
+            chosen[-1] = spare
+    chosen.sort(key=order.index)
+    faults: list[Fault] = []
+    remaining = list(chosen)
+    turn = 0
+    while remaining:
+        kind = KINDS[turn % len(KINDS)]
+        turn += 1
+        if kind == "truncated":
+            path = next((p for p in remaining if p in truncatable), None)
+            if path is None:
+                continue
+        else:
+            path = remaining[0]
+        remaining.remove(path)
+        attempts = HARD_ATTEMPTS if path in hard else rng.choice([1, 2])
+        faults.append(Fault(path, kind, attempts, rng.randrange(1 << 16)))
+    return faults
+
+
+_LIST_START = b'<ol class="comment-list">'
+_LI_END = re.compile(rb"</li><!-- #comment-## -->")
+
+
+def truncate_comment_list(body: bytes, cut: int) -> bytes:
+    """``body`` cut just after one ``</li>`` of its comment list (chosen by ``cut``), never its last."""
+    start = body.find(_LIST_START)
+    if start < 0:
+        return body[: len(body) // 2]
+    ends = [m.end() for m in _LI_END.finditer(body, start)]
+    list_end = body.find(b"</ol><!-- .comment-list -->", start)
+    ends = [e for e in ends if list_end < 0 or e <= list_end]
+    if not ends:
+        return body[: start + len(_LIST_START)]
+    usable = ends[:-1] or ends
+    return body[: usable[cut % len(usable)]]
+
+
+def faults_truth(site: Site, base_url: str) -> list[dict]:
+    """The ``faults`` list of the ground truth: absolute URLs, kinds and failing attempts."""
+    root = base_url.rstrip("/")
+    return [{"url": root + f.path, "kind": f.kind, "failing_attempts": f.failing_attempts, "hard": f.hard}
+            for f in site.faults]
+
+
+def first_crawl(truth: dict, attempts: int = HARD_ATTEMPTS, rest: bool | None = None) -> dict:
+    """What one crawl making ``attempts`` tries per URL can archive from a site with the truth ``truth``.
+
+    A URL is lost when its fault has ``failing_attempts >= attempts``. Returns ``failed`` (the lost URLs),
+    ``recaps`` (URLs of recaps whose bare URL is fetched), ``comments_from_pages`` (recap URL -> ids of the
+    comments on the comment pages that are fetched) and ``pages_failed`` (recap URL -> comment page numbers
+    lost). Recaps are listed from the home pages reachable through the pagination links (and, when the REST
+    API is on, from ``/wp-json/wp/v2/posts``, which is never faulted). ``rest`` defaults to the truth's option.
+    """
+    options = truth["site"]["options"]
+    rest = options["rest"] == "on" if rest is None else rest
+    root = truth["site"]["base_url"]
+    failed = {f["url"] for f in truth.get("faults", []) if f["failing_attempts"] >= attempts}
+    recaps = sorted(truth["recaps"], key=lambda r: r["published_at"], reverse=True)
+    per = options["posts_per_page"]
+    total = max(1, math.ceil(len(recaps) / per))
+
+    def page_url(n: int) -> str:
+        return root if n == 1 else f"{root}page/{n}/"
+
+    seen, stack = set(), [1] if page_url(1) not in failed else []
+    while stack:  # paginate_links: first, last, two either side, previous and next
+        n = stack.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        for k in {1, total, *range(n - 2, n + 3)}:
+            if 1 <= k <= total and k not in seen and page_url(k) not in failed:
+                stack.append(k)
+    listed = {r["url"] for i, r in enumerate(recaps) if i // per + 1 in seen}
+    if rest and seen:
+        listed = {r["url"] for r in recaps}
+    out: dict = {"failed": sorted(failed), "recaps": [], "comments_from_pages": {}, "pages_failed": {}}
+    for recap in truth["recaps"]:
+        url = recap["url"]
+        if url not in listed or url in failed:
+            continue
+        out["recaps"].append(url)
+        last = recap["comment_pages"]
+        lost = {n for n in range(1, last + 1) if (url if n == last else f"{url}comment-page-{n}/") in failed}
+        out["pages_failed"][url] = sorted(lost)
+        out["comments_from_pages"][url] = [c["id"] for c in recap["comments"] if c["in_html"] and c["page"] not in lost]
+    return out
