@@ -15,6 +15,9 @@ BLOCK_TAGS = frozenset(
 # Elements whose content is never text a reader sees.
 SKIP_TAGS = frozenset("script style noscript template button form input select textarea svg".split())
 
+# libxml2 cuts text nodes at 10 MB unless told otherwise; a 10 MB comment must come through whole.
+HTML_PARSER = lxml.html.HTMLParser(huge_tree=True)
+
 _SPACES = re.compile(r"[^\S\n\u00a0]+|\u00a0")  # any run of whitespace except newlines; nbsp too
 _ZERO_WIDTH_AROUND_NL = re.compile(r"[ \t]*\n[ \t]*")
 _MANY_NL = re.compile(r"\n{3,}")
@@ -48,7 +51,7 @@ def html_to_text(html: str | None) -> str:
     if not html or not html.strip():
         return ""
     try:
-        root = lxml.html.fragment_fromstring(html, create_parent="div")
+        root = lxml.html.fragment_fromstring(html, create_parent="div", parser=HTML_PARSER)
     except (etree.ParserError, ValueError):
         return normalise_space(html)
     parts: list[str] = []

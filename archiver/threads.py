@@ -90,7 +90,11 @@ def assemble_thread(comments: list[CommentItem]) -> tuple[list[CommentItem], Thr
 
 
 def _break_cycles(by_id: dict[str, CommentItem], parent_of: dict[str, str | None]) -> int:
-    """Cut every loop in the parent links (A→B→A); return how many links were cut."""
+    """Detach every comment on a loop of parent links (A→B→A); return how many were detached.
+
+    No member of a loop has a trustworthy ancestry, so each becomes the root of its own subtree,
+    flagged ``parent_missing`` (its ``parent_site_id`` is kept); replies hanging off the loop stay put.
+    """
     state: dict[str, int] = {}  # 1 = on the current walk, 2 = known to reach a root
     cut = 0
     for start in by_id:
@@ -101,10 +105,11 @@ def _break_cycles(by_id: dict[str, CommentItem], parent_of: dict[str, str | None
             walk.append(node)
             node = parent_of[node]
         if node is not None and state.get(node) == 1:
-            # The walk came back to itself: detach the node where the loop closed.
-            parent_of[walk[-1]] = None
-            by_id[walk[-1]].parent_missing = True
-            cut += 1
+            # The walk came back to ``node``: the loop is the walk from ``node`` on.
+            for member in walk[walk.index(node):]:
+                parent_of[member] = None
+                by_id[member].parent_missing = True
+                cut += 1
         for visited in walk:
             state[visited] = 2
     return cut

@@ -95,8 +95,9 @@ def comment_differences(db: Path, recap_id: int, where: str, want: list[dict[str
         if expected is None:
             continue
         # A reply whose parent is not public starts a thread of its own in the archive.
+        # (The truth flags replies in a reply cycle or naming themselves as parent_missing too.)
         root, depth = expected, 1
-        while root["parent"] is not None and root["parent"] in truth_by_id:
+        while root["parent"] is not None and root["parent"] in truth_by_id and not root.get("parent_missing"):
             root, depth = truth_by_id[root["parent"]], depth + 1
         missing = expected.get("parent_missing", False)
         shown = expected.get("in_html", True)

@@ -45,7 +45,10 @@ def test_duplicates_self_parent_and_cycles_do_not_loop_or_drop() -> None:
     comments = [c("1"), c("1"), c("2", "2"), c("3", "4"), c("4", "3"), c("5", "4")]
     result, report = assemble_thread(comments)
     assert sorted(x.site_comment_id for x in result) == ["1", "2", "3", "4", "5"]
-    assert report.duplicates == 1 and report.cycles_broken == 2
+    assert report.duplicates == 1 and report.cycles_broken == 3  # 2 names itself; 3 and 4 loop
+    by = {x.site_comment_id: x for x in result}
+    assert by["3"].parent_missing and by["4"].parent_missing and by["3"].depth == by["4"].depth == 1
+    assert by["5"].depth == 2 and by["5"].root_site_id == "4" and not by["5"].parent_missing
     assert all(x.depth and x.path for x in result)
     assert len({x.path for x in result}) == 5
 

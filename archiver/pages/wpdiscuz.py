@@ -19,7 +19,7 @@ from scrapy.http import TextResponse
 
 from archiver.items import CommentItem
 from archiver.pages.wordpress import Element, _classes, _first, _inner_html, _is_comment_furniture, _strip_breaks, _text
-from archiver.text import html_to_text
+from archiver.text import HTML_PARSER, html_to_text
 
 __all__ = ["AjaxAnswer", "WpdiscuzComments", "WpdiscuzSettings"]
 
@@ -41,7 +41,7 @@ class WpdiscuzComments:
 
     @classmethod
     def from_fragment(cls, html: str, base_url: str) -> WpdiscuzComments:
-        return cls(lxml.html.fromstring(f"<div>{html}</div>"), base_url)
+        return cls(lxml.html.fromstring(f"<div>{html}</div>", parser=HTML_PARSER), base_url)
 
     def _elements(self) -> list[tuple[Element, str, str]]:
         found = []
