@@ -1,0 +1,193 @@
+"""``python -m bench --sizes 10k,100k``: export, serve, run the three spiders one after another, measure, print.
+
+Prints a table per size and writes every figure to ``bench-results.json`` (sizes measured earlier and not
+measured now are kept, so ``make bench`` and ``make bench-large`` add up to one file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bench.measure import run_measured, scrapy_stats
+from bench.micro import bench_queries, bench_save, bench_size
+from bench.serve import StaticServer, free_port
+from bench.site import export_site, parse_size
+
+PROJECT = Path(__file__).resolve().parent.parent
+# Politeness lifted for the bench's own server on 127.0.0.1 only; the same for all three spiders.
+LOCAL = {
+    "DOWNLOAD_DELAY": "0",
+    "AUTOTHROTTLE_ENABLED": "False",
+    "CONCURRENT_REQUESTS": "16",
+    "CONCURRENT_REQUESTS_PER_DOMAIN": "16",
+    "ROBOTSTXT_OBEY": "True",
+    "TELNETCONSOLE_ENABLED": "False",
+    "LOG_LEVEL": "INFO",
+}
+
+
+def _settings(extra: dict[str, str]) -> list[str]:
+    out: list[str] = []
+    for name, value in {**LOCAL, **extra}.items():
+        out += ["-s", f"{name}={value}"]
+    return out
+
+
+def machine() -> dict:
+    """What the figures were measured on."""
+    cpu = ""
+    try:
+        cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    import scrapy
+
+    return {"cpus": os.cpu_count(), "cpu": cpu or platform.processor(), "python": platform.python_version(),
+            "scrapy": scrapy.__version__, "sqlite": sqlite3.sqlite_version, "system": platform.platform()}
+
+
+def _spider_row(name: str, run, stats: dict, comments: int | None) -> dict:
+    pages = int(stats.get("downloader/response_count", 0))
+    return {
+        "spider": name, "returncode": run.returncode, "pages": pages, "comments": comments,
+        "wall_s": round(run.wall_s, 2), "cpu_s": round(run.cpu_s, 2), "peak_rss_mb": round(run.peak_rss_mb, 1),
+        "pages_per_s": round(pages / run.wall_s, 1),
+        "comments_per_s": round(comments / run.wall_s, 1) if comments is not None else None,
+        "status_404": int(stats.get("downloader/response_status_count/404", 0)),
+    }
+
+
+def bench_one(size_text: str, out: Path, server_kind: str, reparse: bool = True, log=print) -> dict:
+    """Every measurement at one size; returns the figures."""
+    size = parse_size(size_text)
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}/"
+    out.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    export = export_site(size, out, base_url)
+    log(f"[{size.name}] site: {export.info['recaps']} recaps, {export.info['comments']} comments, "
+        f"{export.info['pages']} pages, biggest thread {export.info['biggest_thread']['comments']} "
+        f"(exported in {time.perf_counter() - start:.0f} s to {export.root})")
+    runs = out / f"run-{size.name}"
+    shutil.rmtree(runs, ignore_errors=True)
+    runs.mkdir()
+    bindir = Path(sys.executable).parent
+    env = dict(os.environ, PATH=f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}")
+    env.pop("SCRAPY_SETTINGS_MODULE", None)
+    outside = Path(tempfile.mkdtemp(prefix="recap-bench-"))  # no scrapy.cfg here: plain Scrapy defaults
+    results: dict = {"size": size.name, "site": export.info, "server": None, "spiders": {}}
+    with StaticServer(export.root, port, runs / "server", server_kind) as server:
+        results["server"] = server.kind
+        baseline = str(Path(__file__).with_name("baseline.py"))
+        for kind in ("bare", "naive"):
+            logfile = runs / f"{kind}.log"
+            feed = runs / f"{kind}.jsonl"
+            command = [sys.executable, "-m", "scrapy", "runspider", baseline, "-a", f"urls={export.urls_file}",
+                       "-a", f"kind={kind}", *_settings({"LOG_FILE": str(logfile)})]
+            if kind == "naive":
+                command += ["-O", str(feed)]
+            log(f"[{size.name}] {kind} spider ...")
+            run = run_measured(command, outside, runs / f"{kind}.out", env)
+            stats = scrapy_stats(logfile.read_text(encoding="utf-8", errors="replace"))
+            comments = sum(1 for _ in open(feed, encoding="utf-8")) if kind == "naive" and feed.exists() else None
+            results["spiders"][kind] = _spider_row(kind, run, stats, comments)
+        archive = runs / "recaps.db"
+        logfile = runs / "recaps.log"
+        log(f"[{size.name}] scrapy crawl recaps ...")
+        command = [str(bindir / "scrapy"), "crawl", "recaps", "-a", f"url={base_url}",
+                   *_settings({"ARCHIVE_DB": str(archive), "LOG_FILE": str(logfile)})]
+        run = run_measured(command, PROJECT, runs / "recaps.out", env)
+        stats = scrapy_stats(logfile.read_text(encoding="utf-8", errors="replace"))
+        comments = 0
+        if archive.exists():
+            conn = sqlite3.connect(archive)
+            comments = conn.execute("select count(*) from comments").fetchone()[0]
+            conn.close()
+        results["spiders"]["recaps"] = _spider_row("recaps", run, stats, comments)
+    shutil.rmtree(outside, ignore_errors=True)
+    ours, bare, naive = (results["spiders"][k] for k in ("recaps", "bare", "naive"))
+    results["comments_per_s_ratio_vs_naive"] = round(ours["comments_per_s"] / max(naive["comments_per_s"] or 0, 1e-9), 2)
+    results["pages_per_s_ratio_vs_bare"] = round(ours["pages_per_s"] / max(bare["pages_per_s"], 1e-9), 2)
+    results["cpu_ratio_vs_naive"] = round(ours["cpu_s"] / max(naive["cpu_s"], 1e-9), 2)
+    results["peak_rss_mb"] = ours["peak_rss_mb"]
+    results["comments_missing"] = export.info["comments"] - ours["comments"]
+    if archive.exists():
+        log(f"[{size.name}] saving, queries, archive size ...")
+        results["save"] = bench_save(runs / "save.db", min(size.comments, 100_000))
+        results["queries"] = bench_queries(archive)
+        results["archive"] = bench_size(archive, runs)
+        if reparse:
+            log(f"[{size.name}] recap-archiver reparse ...")
+            rlog = runs / "reparse.out"
+            run = run_measured([str(bindir / "recap-archiver"), "reparse", str(archive)], PROJECT, rlog, env)
+            results["reparse"] = {"returncode": run.returncode, "wall_s": round(run.wall_s, 2),
+                                  "cpu_s": round(run.cpu_s, 2), "peak_rss_mb": round(run.peak_rss_mb, 1),
+                                  "comments_per_s": round(ours["comments"] / run.wall_s, 1),
+                                  "pages_per_s": round(ours["pages"] / run.wall_s, 1)}
+    return results
+
+
+def table(r: dict) -> str:
+    """The printed table for one size."""
+    lines = [f"\n== {r['size']}: {r['site']['recaps']} recaps, {r['site']['comments']} comments, "
+             f"{r['site']['pages']} pages, served by {r['server']} on 127.0.0.1 ==",
+             f"{'spider':<26}{'pages':>7}{'comments':>10}{'wall s':>8}{'pages/s':>9}{'comm/s':>9}{'CPU s':>8}{'peak RSS MB':>13}"]
+    names = {"bare": "(1) bare Scrapy, no parse", "naive": "(2) naive response.css", "recaps": "(3) scrapy crawl recaps"}
+    for key in ("bare", "naive", "recaps"):
+        s = r["spiders"][key]
+        comm = "-" if s["comments"] is None else str(s["comments"])
+        cps = "-" if s["comments_per_s"] is None else f"{s['comments_per_s']:.0f}"
+        lines.append(f"{names[key]:<26}{s['pages']:>7}{comm:>10}{s['wall_s']:>8.1f}{s['pages_per_s']:>9.1f}{cps:>9}"
+                     f"{s['cpu_s']:>8.1f}{s['peak_rss_mb']:>13.0f}")
+    lines.append(f"ratios: comments/s vs naive {r['comments_per_s_ratio_vs_naive']} (target >= 2.5), "
+                 f"pages/s vs bare {r['pages_per_s_ratio_vs_bare']} (target >= 0.6); "
+                 f"comments missing from the archive: {r['comments_missing']}")
+    if "save" in r:
+        q, a, s = r["queries"], r["archive"], r["save"]
+        lines.append(f"saving alone: {s['comments_per_s']} comments/s ({s['comments']} comments, target >= 50000)")
+        if "reparse" in r:
+            p = r["reparse"]
+            lines.append(f"reparse from stored pages: {p['wall_s']} s, {p['comments_per_s']:.0f} comments/s, "
+                         f"{p['cpu_s']} CPU s, peak RSS {p['peak_rss_mb']:.0f} MB")
+        lines.append(f"thread of the largest recap ({q['thread_comments']} comments): {q['thread_ms']} ms (target < 20); "
+                     f"FTS '{q['fts_term']}' ({q['fts_matches']} matches): first 20 {q['fts_first20_ms']} ms "
+                     f"(target < 50), ranked 20 {q['fts_ranked20_ms']} ms, count {q['fts_count_ms']} ms")
+        lines.append(f"archive: {a['bytes_per_comment']} bytes/comment with raw pages, "
+                     f"{a['bytes_per_comment_without_raw']} without; without raw = {a['without_raw_vs_text']} x the text "
+                     f"(target <= 2), {a['without_raw_vs_text_and_html']} x text + HTML")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--sizes", default="10k,100k", help="comma-separated: tiny, 10k, 100k, 1m or COMMENTS:RECAPS")
+    parser.add_argument("--out", default=str(PROJECT / "bench" / "out"), help="exports and run folders")
+    parser.add_argument("--results", default=str(PROJECT / "bench-results.json"))
+    parser.add_argument("--server", default="auto", choices=["auto", "nginx", "twisted"])
+    parser.add_argument("--no-reparse", action="store_true")
+    args = parser.parse_args(argv)
+    results_path = Path(args.results)
+    try:
+        document = json.loads(results_path.read_text())
+    except (OSError, ValueError):
+        document = {}
+    document.setdefault("sizes", {})
+    for size in args.sizes.split(","):
+        r = bench_one(size.strip(), Path(args.out), args.server, reparse=not args.no_reparse)
+        r["date"] = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+        document["sizes"][r["size"]] = r
+        document.update(date=r["date"], machine=machine())
+        results_path.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
+        print(table(r), flush=True)
+    print(f"\nwritten to {results_path}")
+    return 0
