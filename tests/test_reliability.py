@@ -65,3 +65,17 @@ def test_failures_accumulate_and_resolve(tmp_path) -> None:
     assert unresolved_failures(path) == ["http://x/a/", "http://x/b/"]
     assert resolve_failures(db, second, ["http://x/a/", "http://x/nope/"], "2024-01-02T00:02:00+00:00") == 1
     assert unresolved_failures(path) == ["http://x/b/"]
+
+
+def test_an_author_mailto_link_is_never_stored() -> None:
+    from archiver.pages.wordpress import PostPage
+
+    page = (
+        '<html><body class="single single-post postid-1"><article><h1 class="entry-title">T: Episode 1</h1>'
+        '<div class="entry-content"><p>x</p></div></article><div id="comments"><ol class="comment-list">'
+        '<li id="comment-5" class="comment depth-1"><article class="comment-body"><footer class="comment-meta">'
+        '<div class="comment-author vcard"><b class="fn"><a href="mailto:me@x.example" class="url">Me</a></b>'
+        '</div></footer><div class="comment-content"><p>hi</p></div></article></li></ol></div></body></html>'
+    )
+    comments = PostPage(HtmlResponse(url="http://127.0.0.1/p/", body=page, encoding="utf-8")).comments()
+    assert [(c.author, c.author_url) for c in comments] == [("Me", None)]
