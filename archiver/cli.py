@@ -119,10 +119,12 @@ def demo(db_path: str, keep: bool) -> None:
     click.echo(format_summary(summary, elapsed))
     expected = sum(len(r["comments"]) for r in truth["recaps"])
     click.echo(f"The demo site has {len(truth['recaps'])} recaps and {expected} comments.")
-    meta_path = Path(db_path).with_name(Path(db_path).stem + "-metadata.json")
-    meta_path.write_text(metadata_json(Path(db_path).stem), encoding="utf-8")
     click.echo(
-        f"\nOpen the archive:\n  .venv/bin/datasette {db_path} -m {meta_path}   # then http://127.0.0.1:8001/\n"
+        f"\nOpen the archive in Datasette (thread and series pages, search, canned queries):\n"
+        f"  .venv/bin/recap-archiver serve {db_path}      # then open http://127.0.0.1:8001/\n"
+        f"  .venv/bin/datasette {db_path}                 # the same, with Datasette's own options\n"
+        f"or in the terminal:\n"
+        f"  .venv/bin/recap-archiver thread {db_path} 1\n"
         f"  sqlite3 {db_path} 'select preview from comment_threads limit 20'"
     )
 
