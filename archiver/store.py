@@ -74,12 +74,14 @@ def open_archive(path: str | Path) -> Database:
 
 def save_site(db: Database, base_url: str, name: str | None, platform: str | None, seen_at: str) -> int:
     """Upsert a site by its base URL; return its id."""
-    db["sites"].upsert(
-        {"base_url": base_url, "name": name, "platform": platform, "last_crawled_at": seen_at},
-        pk="base_url",
-    )
-    _set_first_seen(db, "sites", "base_url = ?", [base_url], seen_at)
-    return _id_of(db, "sites", "base_url = ?", [base_url])
+    # One statement: the upsert sqlite-utils would run, first_seen_at filled only where still empty.
+    return db.conn.execute(
+        "INSERT INTO sites (base_url, name, platform, last_crawled_at, first_seen_at) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (base_url) DO UPDATE SET name = excluded.name, platform = excluded.platform, "
+        "last_crawled_at = excluded.last_crawled_at, first_seen_at = coalesce(sites.first_seen_at, excluded.first_seen_at) "
+        "RETURNING id",
+        [base_url, name, platform, seen_at, seen_at],
+    ).fetchone()[0]
 
 
 def save_series(db: Database, site_id: int, name: str, term: Term | None) -> int:
@@ -89,20 +91,40 @@ def save_series(db: Database, site_id: int, name: str, term: Term | None) -> int
         record.update(slug=term.slug or slugify(name), url=term.url)
     elif not db.execute("select 1 from series where site_id = ? and name = ?", [site_id, name]).fetchone():
         record.update(slug=slugify(name), url=None)
-    db["series"].upsert(record, pk=("site_id", "name"))
-    return _id_of(db, "series", "site_id = ? and name = ?", [site_id, name])
+    return _upsert_returning_id(db, "series", record, ("site_id", "name"))
 
 
 def save_terms(db: Database, site_id: int, terms: list[Term]) -> list[int]:
     """Upsert tags and categories by (site, taxonomy, name); return their ids in order."""
     ids = []
     for term in terms:
-        db["terms"].upsert(
+        ids.append(_upsert_returning_id(
+            db, "terms",
             {"site_id": site_id, "taxonomy": term.taxonomy, "name": term.name, "slug": term.slug, "url": term.url},
-            pk=("site_id", "taxonomy", "name"),
-        )
-        ids.append(_id_of(db, "terms", "site_id = ? and taxonomy = ? and name = ?", [site_id, term.taxonomy, term.name]))
+            ("site_id", "taxonomy", "name"),
+        ))
     return ids
+
+
+_UPSERT_SQL: dict[tuple[str, tuple[str, ...], tuple[str, ...]], str] = {}
+
+
+def _upsert_returning_id(db: Database, table: str, record: dict[str, Any], key: tuple[str, ...]) -> int:
+    """sqlite-utils' ``upsert(record, pk=key)`` as one prepared statement that returns the row's id."""
+    columns = tuple(record)
+    sql = _UPSERT_SQL.get((table, columns, key))
+    if sql is None:
+        updates = [c for c in columns if c not in key]
+        action = ("DO UPDATE SET " + ", ".join(f"[{c}] = excluded.[{c}]" for c in updates)) if updates else (
+            # DO NOTHING returns no row; a no-op update of a key column does, and changes nothing.
+            f"DO UPDATE SET [{key[0]}] = excluded.[{key[0]}]"
+        )
+        sql = _UPSERT_SQL[(table, columns, key)] = (
+            f"INSERT INTO [{table}] (" + ", ".join(f"[{c}]" for c in columns) + ") VALUES ("
+            + ", ".join("?" * len(columns)) + ") ON CONFLICT (" + ", ".join(f"[{c}]" for c in key) + ") "
+            + action + " RETURNING id"
+        )
+    return db.conn.execute(sql, list(record.values())).fetchone()[0]
 
 
 def save_recap(
@@ -147,27 +169,29 @@ def save_recap(
         }
         if before is not None and not recap.body_text:
             record.pop("body_html"), record.pop("body_text")  # a page that lost its body keeps the archived one
-        db["recaps"].upsert(record, pk="url")
-        _set_first_seen(db, "recaps", "url = ?", [recap.url], seen_at, crawl_id)
-        recap_id = _id_of(db, "recaps", "url = ?", [recap.url])
-        term_ids = save_terms(db, site_id, recap.tags + recap.categories)
-        if term_ids:
-            db["recap_terms"].upsert_all(
-                [{"recap_id": recap_id, "term_id": t} for t in term_ids], pk=("recap_id", "term_id")
-            )
-        result = save_comments(db, recap_id, recap.comments, seen_at, crawl_id, complete=recap.complete)
-        result.recap_new = before is None
-        result.recap_changed = before is not None and (
-            before[1] != recap.title or (bool(recap.body_text) and before[2] != recap.body_text)
-        )
+        # The revisit schedule goes into the same single write as the rest of the recap (each write to a recap
+        # re-indexes its FTS row): what it needs, the number of new comments, is known before writing.
+        existing = _existing_comments(db, before[0]) if before is not None else None
+        comments_new = len({c.site_comment_id for c in recap.comments} - (existing or {}).keys())
         activity = max([c.posted_at for c in recap.comments if c.posted_at] + [recap.published_at or ""]) or None
         interval, due = next_visit(
             policy or RevisitPolicy(), seen_at, before[3] if before else None,
-            gained_comments=before is not None and result.comments_new > 0, last_activity_at=activity,
+            gained_comments=before is not None and comments_new > 0, last_activity_at=activity,
         )
-        db.execute(
-            "update recaps set revisit_interval = ?, next_due_at = ?, last_activity_at = ? where id = ?",
-            [interval, due, activity, recap_id],
+        record.update(revisit_interval=interval, next_due_at=due, last_activity_at=activity,
+                      first_seen_at=seen_at, first_crawl_id=crawl_id)
+        recap_id = db.conn.execute(_recap_upsert_sql(tuple(record)), list(record.values())).fetchone()[0]
+        term_ids = save_terms(db, site_id, recap.tags + recap.categories)
+        if term_ids:
+            db.conn.executemany(
+                "INSERT INTO recap_terms (recap_id, term_id) VALUES (?, ?) ON CONFLICT (recap_id, term_id) DO NOTHING",
+                [(recap_id, t) for t in term_ids],
+            )
+        result = save_comments(db, recap_id, recap.comments, seen_at, crawl_id, complete=recap.complete,
+                               existing=existing)
+        result.recap_new = before is None
+        result.recap_changed = before is not None and (
+            before[1] != recap.title or (bool(recap.body_text) and before[2] != recap.body_text)
         )
     return result
 
@@ -179,6 +203,7 @@ def save_comments(
     seen_at: str,
     crawl_id: int | None,
     complete: bool = False,
+    existing: dict[str, dict[str, Any]] | None = None,
 ) -> SaveResult:
     """Upsert a recap's comments, link parents and roots by archive id, and mark what is gone.
 
@@ -186,13 +211,8 @@ def save_comments(
     (every comment page was fetched): a partial thread proves nothing.
     """
     result = SaveResult(recap_id, False, len(comments), 0)
-    existing = {
-        row["site_comment_id"]: row
-        for row in db.query(
-            "select id, site_comment_id, " + ", ".join(KEEP_WHEN_EMPTY) + " from comments where recap_id = ?",
-            [recap_id],
-        )
-    }
+    if existing is None:
+        existing = _existing_comments(db, recap_id)
     # Archive ids are known before writing (an existing row keeps its id, a new one gets the id SQLite would
     # give it: max(id) + 1, in order), so parent and root links go in the same single write as everything
     # else. Every write to a row re-indexes its FTS entry and fires the history triggers once.
@@ -221,7 +241,7 @@ def save_comments(
         # foreign keys are checked when the transaction commits.
         db.execute("PRAGMA defer_foreign_keys = ON")
         db.conn.executemany(_UPSERT_COMMENT, rows)
-        _set_first_seen(db, "comments", "recap_id = ?", [recap_id], seen_at, crawl_id)
+        # (first_seen_at and first_crawl_id are filled by the upsert itself, only where still empty)
         result.comments_new = len(ids) - len(existing)
     result.comments_back = db.execute(
         "update comments set gone_at = null, gone_crawl_id = null "
@@ -235,6 +255,33 @@ def save_comments(
             [seen_at, crawl_id, recap_id, seen_at],
         ).rowcount
     return result
+
+
+_EXISTING_SQL = "select id, site_comment_id, " + ", ".join(KEEP_WHEN_EMPTY) + " from comments where recap_id = ?"
+
+
+def _existing_comments(db: Database, recap_id: int) -> dict[str, dict[str, Any]]:
+    """A recap's archived comments by site id: their archive id and the fields an empty value may not replace."""
+    cursor = db.conn.execute(_EXISTING_SQL, [recap_id])
+    names = [d[0] for d in cursor.description]
+    return {row[1]: dict(zip(names, row)) for row in cursor}
+
+
+_RECAP_SQL: dict[tuple[str, ...], str] = {}
+
+
+def _recap_upsert_sql(columns: tuple[str, ...]) -> str:
+    """Insert a recap, or update it in place: one write, first-seen values filled only where still empty."""
+    sql = _RECAP_SQL.get(columns)
+    if sql is None:
+        updates = [f"[{c}] = excluded.[{c}]" for c in columns if c not in ("url", "first_seen_at", "first_crawl_id")]
+        sql = _RECAP_SQL[columns] = (
+            "INSERT INTO recaps (" + ", ".join(f"[{c}]" for c in columns) + ") VALUES ("
+            + ", ".join("?" * len(columns)) + ") ON CONFLICT (url) DO UPDATE SET " + ", ".join(updates)
+            + ", first_crawl_id = iif(recaps.first_seen_at is null, excluded.first_crawl_id, recaps.first_crawl_id)"
+            ", first_seen_at = coalesce(recaps.first_seen_at, excluded.first_seen_at) RETURNING id"
+        )
+    return sql
 
 
 def record_failures(db: Database, crawl_id: int | None, failures: list[tuple[str, str, int, str]]) -> None:

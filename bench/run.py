@@ -114,6 +114,8 @@ def bench_one(size_text: str, out: Path, server_kind: str, reparse: bool = True,
             comments = conn.execute("select count(*) from comments").fetchone()[0]
             conn.close()
         results["spiders"]["recaps"] = _spider_row("recaps", run, stats, comments)
+        if archive.exists():
+            results["recrawl"] = _recrawl(archive, runs, bindir, base_url, env, run, stats, log, size.name)
     shutil.rmtree(outside, ignore_errors=True)
     ours, bare, naive = (results["spiders"][k] for k in ("recaps", "bare", "naive"))
     results["comments_per_s_ratio_vs_naive"] = round(ours["comments_per_s"] / max(naive["comments_per_s"] or 0, 1e-9), 2)
@@ -137,6 +139,30 @@ def bench_one(size_text: str, out: Path, server_kind: str, reparse: bool = True,
     return results
 
 
+def _recrawl(archive: Path, runs: Path, bindir: Path, base_url: str, env: dict, first, first_stats: dict, log,
+             name: str) -> dict:
+    """The same crawl again, the site unchanged, into (a copy of) the same archive: what the revisit schedule saves."""
+    again = runs / "recrawl.db"
+    for suffix in ("", "-wal", "-shm"):
+        if Path(str(archive) + suffix).exists():
+            shutil.copyfile(str(archive) + suffix, str(again) + suffix)
+    logfile = runs / "recrawl.log"
+    log(f"[{name}] scrapy crawl recaps again, site unchanged ...")
+    command = [str(bindir / "scrapy"), "crawl", "recaps", "-a", f"url={base_url}",
+               *_settings({"ARCHIVE_DB": str(again), "LOG_FILE": str(logfile)})]
+    run = run_measured(command, PROJECT, runs / "recrawl.out", env)
+    stats = scrapy_stats(logfile.read_text(encoding="utf-8", errors="replace"))
+    first_bytes = int(first_stats.get("downloader/response_bytes", 0))
+    again_bytes = int(stats.get("downloader/response_bytes", 0))
+    return {"returncode": run.returncode, "pages": int(stats.get("downloader/response_count", 0)),
+            "bytes": again_bytes, "first_bytes": first_bytes,
+            "bytes_ratio": round(again_bytes / max(first_bytes, 1), 4),
+            "recaps_not_due": int(stats.get("archiver/recaps/not_due", 0)),
+            "wall_s": round(run.wall_s, 2), "first_wall_s": round(first.wall_s, 2),
+            "wall_ratio": round(run.wall_s / max(first.wall_s, 1e-9), 3),
+            "cpu_s": round(run.cpu_s, 2), "peak_rss_mb": round(run.peak_rss_mb, 1)}
+
+
 def table(r: dict) -> str:
     """The printed table for one size."""
     lines = [f"\n== {r['size']}: {r['site']['recaps']} recaps, {r['site']['comments']} comments, "
@@ -152,6 +178,11 @@ def table(r: dict) -> str:
     lines.append(f"ratios: comments/s vs naive {r['comments_per_s_ratio_vs_naive']} (target >= 2.5), "
                  f"pages/s vs bare {r['pages_per_s_ratio_vs_bare']} (target >= 0.6); "
                  f"comments missing from the archive: {r['comments_missing']}")
+    if "recrawl" in r:
+        c = r["recrawl"]
+        lines.append(f"re-crawl, site unchanged: {c['pages']} pages, {c['bytes']} bytes ({100 * c['bytes_ratio']:.1f}% "
+                     f"of the first crawl's), {c['wall_s']} s ({100 * c['wall_ratio']:.0f}% of the first crawl's), "
+                     f"{c['recaps_not_due']} recaps not due")
     if "save" in r:
         q, a, s = r["queries"], r["archive"], r["save"]
         lines.append(f"saving alone: {s['comments_per_s']} comments/s ({s['comments']} comments, target >= 50000)")

@@ -31,6 +31,17 @@ DISQUS_EMBED_URL = "https://disqus.com/embed/comments/"
 REST_OFF_STATUSES = (400, 401, 403, 404, 410, 501)
 
 
+def release_tree(response: Response) -> None:
+    """Free a response's parsed HTML tree now that its callback is done with it.
+
+    Scrapy's ``TextResponse.selector`` and the ``Selector`` point at each other, so a parsed page (a few MB
+    of lxml tree for a 200 kB comment page) otherwise lives until the next full garbage collection, and
+    dozens of them pile up during a fast crawl. A later ``response.selector`` parses the page again.
+    """
+    if getattr(response, "_cached_selector", None) is not None:
+        response._cached_selector = None
+
+
 @dataclass
 class Thread:
     """One recap being assembled, and what is still to fetch for it."""

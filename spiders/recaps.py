@@ -25,7 +25,7 @@ from archiver.pages.disqus import DisqusEmbed
 from archiver.pages.rest import PER_PAGE, POST_FIELDS, RestAnswer, post_id, rest_url
 from archiver.pages.wordpress import ListingPage, PostPage, body_classes
 from archiver.profiles import profile_for, profile_named
-from spiders.base import REST_OFF_STATUSES, Thread, ThreadSpider
+from spiders.base import REST_OFF_STATUSES, Thread, ThreadSpider, release_tree
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +114,12 @@ class RecapsSpider(ThreadSpider):
 
     def parse(self, response: Response) -> Iterator[Request | RecapItem]:
         """Route a page to the post or listing handler by what the page shows."""
+        try:
+            yield from self._parse(response)
+        finally:
+            release_tree(response)
+
+    def _parse(self, response: Response) -> Iterator[Request | RecapItem]:
         if not isinstance(response, TextResponse):
             self.crawler.stats.inc_value("archiver/pages/not_html")
             return
@@ -223,4 +229,6 @@ class RecapsSpider(ThreadSpider):
         t.lost = self._truncated(response, t.recap.url) or t.lost
         # A thread may grow new pages while it is crawled: every page seen so far counts.
         t.page_urls = {**page.comment_page_urls(), **t.page_urls}
+        del page
+        release_tree(response)
         yield from self.continue_thread(t)

@@ -73,6 +73,8 @@ _COMMENT_FURNITURE_CLASSES = frozenset(
 _COMMENT_FURNITURE_IDS = frozenset("respond cancel-comment-reply commentform".split())
 _DROP_TAGS = frozenset("script style form noscript template".split())
 _FURNITURE_TEXT = re.compile(r"^\s*(?:your comment is awaiting moderation|required fields are marked)", re.I)
+_FURNITURE_ANY = re.compile(r"your comment is awaiting moderation|required fields are marked", re.I)
+_FURNITURE_TEXT_TAGS = frozenset(("p", "em", "span", "small", "div"))
 
 # Things inside .entry-content that are not the recap.
 _BODY_FURNITURE_CLASSES = frozenset(
@@ -82,17 +84,30 @@ _BODY_FURNITURE_CLASSES = frozenset(
 _BODY_FURNITURE_IDS = frozenset("jp-relatedposts jp-post-flair respond".split())
 _BODY_FURNITURE_PREFIXES = ("share", "ad-", "ads-", "advert", "wordads")
 
-_CONTENT_CLASSES = ("comment-content", "comment-text", "comment-entry", "wpd-comment-text", "wp-block-comment-content")
+_CONTENT_CLASSES = frozenset(
+    ("comment-content", "comment-text", "comment-entry", "wpd-comment-text", "wp-block-comment-content")
+)
+_FN_CLASSES = frozenset(("fn", "wp-block-comment-author-name"))
+_META_CLASSES = frozenset(("comment-metadata", "commentmetadata"))
+_DATE_CLASSES = frozenset(("comment-date", "wpd-comment-date"))
+# A comment's own elements _comment looks at (besides <time>): the rest need not be kept.
+_OWN_INTERESTING = (
+    _FN_CLASSES | _META_CLASSES | _DATE_CLASSES | _CONTENT_CLASSES
+    | {"comment-author", "comment-body", "cld-like-count-wrap", "cld-dislike-count-wrap", "wpd-vote-result"}
+)
 # A CSS selector list costs one document scan per selector; these are one scan each,
 # with a cheap substring pre-filter and the exact class-token test done in Python.
 _COMMENT_LIST_CLASSES = frozenset("comment-list commentlist wp-block-comment-template".split())
 _COMMENT_LISTS_XPATH = etree.XPath(
-    "//*[contains(@class, 'comment') or @id = 'comments-list']"
+    "//*[contains(@class, 'comment-list') or contains(@class, 'commentlist')"
+    " or contains(@class, 'wp-block-comment-template') or @id = 'comments-list'"
+    " or (self::ol and contains(@class, 'comments'))]"
 )
 _COMMENT_NAV_CLASSES = frozenset(
     "comments-pagination comment-navigation comments-navigation comment-nav comments-nav "
     "wp-block-comments-pagination navigation".split()
 )
+_CANONICAL_XPATH = etree.XPath("//link[@rel='canonical']/@href")
 _COMMENT_NAVS_XPATH = etree.XPath("//*[contains(@class, 'nav') or contains(@class, 'pagination') or starts-with(@id, 'comment-nav')]")
 
 
@@ -124,8 +139,18 @@ def _first(el: Element | None, css: str) -> Element | None:
     return found[0] if found else None
 
 
-def _classes(el: Element) -> set[str]:
-    return set((el.get("class") or "").split())
+@lru_cache(maxsize=8192)
+def _class_set(value: str) -> frozenset[str]:
+    return frozenset(value.split())
+
+
+_NO_CLASSES: frozenset[str] = frozenset()
+
+
+def _classes(el: Element) -> frozenset[str]:
+    """The class tokens of ``el`` (a shared, immutable set: class strings repeat on every comment)."""
+    value = el.get("class")
+    return _class_set(value) if value else _NO_CLASSES
 
 
 def _text(el: Element | None) -> str:
@@ -150,21 +175,27 @@ def _is_widget(el: Element) -> bool:
     return not _WIDGET_CLASSES.isdisjoint(_classes(el))
 
 
+_COMMENT_EL_TAGS = frozenset(("li", "div", "article"))
+_COMMENT_EL_CLASSES = frozenset(("comment", "pingback", "trackback"))
+_PING_CLASSES = frozenset(("pingback", "trackback"))
+_COMMENT_EL_ID = re.compile(r"^(?:li-)?comment-\d+$")
+_DIGITS = re.compile(r"^\d+$")
+
+
 def _is_comment_el(el: Element) -> bool:
     """A comment, pingback or trackback element as ``wp_list_comments`` prints it."""
-    if el.tag not in ("li", "div", "article"):
+    if el.tag not in _COMMENT_EL_TAGS:
         return False
-    cls = _classes(el)
-    if cls & {"comment", "pingback", "trackback"}:
+    if not _COMMENT_EL_CLASSES.isdisjoint(_classes(el)):
         return True
     ident = el.get("id") or ""
-    return bool(re.match(r"^(?:li-)?comment-\d+$", ident))
+    return bool(_COMMENT_EL_ID.match(ident))
 
 
 def _comment_id(el: Element) -> str | None:
     for attr in ("id", "data-comment-id"):
         value = el.get(attr) or ""
-        m = _COMMENT_ID.search(value) if attr == "id" else re.match(r"^\d+$", value.strip())
+        m = _COMMENT_ID.search(value) if attr == "id" else _DIGITS.match(value.strip())
         if m:
             return m.group(1) if attr == "id" else value.strip()
     return None
@@ -269,6 +300,9 @@ def _urljoin(base: str, href: str) -> str:
 
 def _inner_html(container: Element, skip: Callable[[Element], bool]) -> str:
     """Serialise the children of ``container``, leaving out ``skip`` subtrees but keeping tails."""
+    if skip is _is_comment_furniture and not _FURNITURE_ANY.search(container.text_content() or ""):
+        # No element below can start with the furniture text when the whole container does not contain it.
+        skip = _is_comment_furniture_no_text
     parts = [html.escape(container.text or "", quote=False)]
     for child in container:
         tail = html.escape(child.tail or "", quote=False)
@@ -294,16 +328,22 @@ def _strip_breaks(fragment: str) -> str:
     return _EDGE_BREAKS.sub("", fragment).strip()
 
 
-def _is_comment_furniture(el: Element) -> bool:
+def _is_comment_furniture_no_text(el: Element) -> bool:
+    """:func:`_is_comment_furniture` without its text test (for elements known not to hold the text)."""
     if el.tag in _DROP_TAGS or el.get("id") in _COMMENT_FURNITURE_IDS:
         return True
-    if el.tag == "img" and "avatar" in _classes(el):
+    cls = _classes(el)
+    if el.tag == "img" and "avatar" in cls:
         return True
-    if not _COMMENT_FURNITURE_CLASSES.isdisjoint(_classes(el)):
+    if not _COMMENT_FURNITURE_CLASSES.isdisjoint(cls):
         return True
-    if _is_comment_el(el):
+    return _is_comment_el(el)
+
+
+def _is_comment_furniture(el: Element) -> bool:
+    if _is_comment_furniture_no_text(el):
         return True
-    if el.tag in ("p", "em", "span", "small", "div") and _FURNITURE_TEXT.match(el.text_content() or ""):
+    if el.tag in _FURNITURE_TEXT_TAGS and _FURNITURE_TEXT.match(el.text_content() or ""):
         return True
     return False
 
@@ -464,7 +504,11 @@ class PostPage(_Page):
 
     def canonical_url(self) -> str:
         """The post URL without comment page, ``cpage``, ``replytocom`` or fragment."""
-        href = self.root.xpath("//link[@rel='canonical']/@href")
+        return self._canonical_url
+
+    @cached_property
+    def _canonical_url(self) -> str:
+        href = _CANONICAL_XPATH(self.root)
         return strip_comment_page(_urljoin(self.url, href[0]) if href else self.url)
 
     def site_url(self) -> str:
@@ -691,41 +735,79 @@ class PostPage(_Page):
 
     @cached_property
     def _comments(self) -> list[CommentItem]:
-        items: list[CommentItem] = []
+        # One walk over the comment area does two things at once, exactly as two separate walks would:
+        # it finds the comment elements with their parents (skipping widget and reply-form subtrees), and it
+        # collects each comment's own elements (not descending into replies or reply forms) for _comment.
         page = self.comment_page()
-        stack: list[tuple[Element, str | None]] = [(el, None) for el in reversed(self._comment_area)]
+        found: list[tuple[Element, str, str | None, list[tuple[Element, frozenset[str]]]]] = []
+        no_owners: tuple = ()
+        # (element, parent id, owners collecting own elements as (comment id, list), still in the main walk)
+        stack: list[tuple[Element, str | None, tuple, bool]] = [(el, None, no_owners, True) for el in reversed(self._comment_area)]
+        pop, push = stack.pop, stack.append
+        widget_classes, widget_ids, furniture_ids = _WIDGET_CLASSES, _WIDGET_IDS, _COMMENT_FURNITURE_IDS
+        comment_tags, comment_classes, interesting = _COMMENT_EL_TAGS, _COMMENT_EL_CLASSES, _OWN_INTERESTING
         while stack:
-            el, parent = stack.pop()
-            if not isinstance(el.tag, str) or _is_widget(el) or el.get("id") in _COMMENT_FURNITURE_IDS:
+            el, parent, owners, live = pop()
+            tag = el.tag
+            if tag.__class__ is not str:
                 continue
+            value = el.get("class")
+            cls = _class_set(value) if value else _NO_CLASSES
+            ident = el.get("id")
+            is_comment = tag in comment_tags and (
+                not comment_classes.isdisjoint(cls) or bool(_COMMENT_EL_ID.match(ident or ""))
+            )
+            cid = _comment_id(el) if is_comment else None
+            if owners:
+                if "children" in cls or ident in furniture_ids or "comment-respond" in cls:
+                    owners = no_owners
+                else:
+                    if is_comment:
+                        owners = tuple(o for o in owners if o[0] == cid)
+                    if owners and (tag == "time" or not interesting.isdisjoint(cls)):
+                        for o in owners:
+                            o[1].append((el, cls))
+            if live and (tag == "aside" or ident in widget_ids or ident in furniture_ids
+                         or not widget_classes.isdisjoint(cls)):
+                live = False
             child_parent = parent
-            if _is_comment_el(el):
-                cid = _comment_id(el)
-                if cid is not None and cid == parent and "comment" not in _classes(el):
+            if live and is_comment:
+                if cid is not None and cid == parent and "comment" not in cls:
                     pass  # a wrapper inside the comment's own element (twentyten's li#li-comment-N > div#comment-N)
                 elif cid is None:
                     pass  # undamaged replies still get the nearest enclosing comment with an id
                 else:
-                    if not _classes(el) & {"pingback", "trackback"}:
-                        try:
-                            items.append(self._comment(el, cid, parent, page))
-                        except Exception:  # noqa: BLE001 - one broken comment must not lose the thread
-                            pass
+                    if _PING_CLASSES.isdisjoint(cls):
+                        nodes: list[tuple[Element, frozenset[str]]] = []
+                        found.append((el, cid, parent, nodes))
+                        owners = (*owners, (cid, nodes))
                     child_parent = cid
-            stack.extend((child, child_parent) for child in reversed(el))
+            if live or owners:
+                for child in reversed(el):
+                    push((child, child_parent, owners, live))
+        items: list[CommentItem] = []
+        for el, cid, parent, nodes in found:
+            try:
+                items.append(self._comment(el, cid, parent, page, nodes))
+            except Exception:  # noqa: BLE001 - one broken comment must not lose the thread
+                pass
         return items
 
-    def _comment(self, el: Element, cid: str, parent: str | None, page: int) -> CommentItem:
+    def _comment(
+        self, el: Element, cid: str, parent: str | None, page: int,
+        nodes: list[tuple[Element, frozenset[str]]] | None = None,
+    ) -> CommentItem:
         fn = meta = time_el = content = body = author_box = None
         up = down = score = None
         date_title = None
-        for node in _own_nodes(el, cid):
-            cls = _classes(node)
-            if fn is None and cls & {"fn", "wp-block-comment-author-name"}:
+        if nodes is None:
+            nodes = [(node, _classes(node)) for node in _own_nodes(el, cid)]
+        for node, cls in nodes:
+            if fn is None and not cls.isdisjoint(_FN_CLASSES):
                 fn = node
             if author_box is None and "comment-author" in cls:
                 author_box = node
-            if meta is None and cls & {"comment-metadata", "commentmetadata"}:
+            if meta is None and not cls.isdisjoint(_META_CLASSES):
                 meta = node
             if time_el is None and node.tag == "time":
                 time_el = node
@@ -733,7 +815,7 @@ class PostPage(_Page):
                 content = node
             if body is None and "comment-body" in cls:
                 body = node
-            if date_title is None and cls & {"comment-date", "wpd-comment-date"} and _ISO_DATE.match(node.get("title") or ""):
+            if date_title is None and not cls.isdisjoint(_DATE_CLASSES) and _ISO_DATE.match(node.get("title") or ""):
                 date_title = node.get("title").strip()
             if "cld-like-count-wrap" in cls and up is None:
                 up = _text(node)
