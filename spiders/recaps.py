@@ -130,6 +130,12 @@ class RecapsSpider(ThreadSpider):
             yield from self.parse_post(response)
         elif kind == "listing":
             yield from self.parse_listing(response)
+        elif self.profile and (index := self.profile.listing_urls(response)):
+            # A site's own index page (e.g. /recaps/all/ linking to series pages) is a WordPress "page".
+            self.crawler.stats.inc_value("archiver/pages/profile_index")
+            for url in index:
+                if followable(url):
+                    yield response.follow(url, callback=self.parse)
         else:
             logger.info("%s: neither a post nor a listing, skipped", response.url)
 

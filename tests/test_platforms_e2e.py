@@ -90,3 +90,20 @@ def test_platform_argument_overrides_detection(tmp_path: Path) -> None:
     finally:
         stop(site)
     assert [r["platform"] for r in archive_rows(tmp_path / "one.db", "select platform from sites")] == ["disqus"]
+
+
+def test_dramabeans_profile_crawls_through_the_recap_index_and_series_pages(tmp_path: Path) -> None:
+    """A profile chosen by name: the crawl starts at /recaps/all/ and reaches every series' recaps there."""
+    site = start_demo_site(tmp_path, "--layout", "dramabeans", "--series", "3", "--episodes", "3",
+                           "--extra-posts", "2", "--comments", "150", "--per-page", "5")
+    try:
+        db = tmp_path / "beans.db"
+        run = run_crawl(db, f"url={site.base_url}", "profile=dramabeans")
+        assert run.returncode == 0, run.stderr[-2000:]
+    finally:
+        stop(site)
+    series_recaps = [r for r in site.truth["recaps"] if r["series"]]
+    assert len(series_recaps) == 9 and len(site.truth["recaps"]) == 11
+    # Open threads belong to no show, so the profile's way in does not reach them.
+    assert_same(differences(db, site.truth, series_recaps))
+    assert f"GET {site.base_url}recaps/all/" in run.log and f"{site.base_url}shows/" in run.log

@@ -92,6 +92,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "rest": ("on", "off"),
     "traps": ("off", "on"),
     "hostile": ("off", "on"),
+    "layout": ("blog", "dramabeans"),
 }
 """The ``SiteOptions`` fields that take one of a few words (CLI choices)."""
 
@@ -121,6 +122,7 @@ class SiteOptions:
     hostile: str = "off"       # "on": two extra posts with hostile input (archiver.demo.hostile)
     huge_comment_kb: int = 10240  # size of the hostile post's huge comment (0: none)
     hostile_thread: int = 10000   # ordinary comments in the hostile post's thread
+    layout: str = "blog"       # "dramabeans": also a recap index /recaps/all/ and series pages /shows/<slug>/
 
     def __post_init__(self) -> None:
         for name, allowed in CHOICES.items():

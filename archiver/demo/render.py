@@ -269,6 +269,26 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
             f'<span class="comments-link">{comments}</span>'
         )
 
+    def recap_index(self) -> str:
+        """A Dramabeans-style recap index (a WordPress page): one link per show's series page."""
+        items = "\n".join(
+            f'\t\t\t<li class="show-item"><a href="{self.url(f"/shows/{s.slug}/")}">{esc(s.name)}</a></li>'
+            for s in sorted(self.site.series, key=lambda s: s.name.lower())
+        )
+        main = f"""
+<article id="post-99" class="post-99 page type-page status-publish hentry entry">
+	<header class="entry-header alignwide"><h1 class="entry-title">All Recaps</h1></header>
+	<div class="entry-content">
+		<p>Every show we recap, A to Z.</p>
+		<ul class="shows-list">
+{items}
+		</ul>
+	</div>
+</article>"""
+        return self.document(title=f"All Recaps &#8211; {esc(self.site.name)}",
+                             body_class="page-template-default page page-id-99", main=main,
+                             canonical=self.url("/recaps/all/"))
+
     def listing(self, posts: list[Post], page: int, pages: int, base_path: str, title: str, body_class: str,
                 heading: str | None, endless: bool = False, calendar: tuple[int, int] | None = None) -> str:
         """A home, term, author or date archive page: excerpts and ``the_posts_pagination()``.

@@ -41,6 +41,7 @@ _LISTINGS = [
     ("category", re.compile(rf"^/category/(?P<slug>[^/]+)/{_PAGED}$")),
     ("author", re.compile(rf"^/author/(?P<slug>[^/]+)/{_PAGED}$")),
     ("month", re.compile(rf"^/(?P<year>\d{{4}})/(?P<month>\d{{2}})/{_PAGED}$")),
+    ("show", re.compile(rf"^/shows/(?P<slug>[^/]+)/{_PAGED}$")),
 ]
 _POST = re.compile(
     r"^/(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})/(?P<slug>[^/]+)/(?:comment-page-(?P<cpage>\d+)/|(?P<feed>feed)/)?$"
@@ -219,6 +220,8 @@ class DemoResource(Resource):
         if path == "/comments/feed/":
             xml, updated = r.comments_feed(None)
             return self.feed(xml, updated, request)
+        if path == "/recaps/all/" and self.site.options.layout == "dramabeans":
+            return self.html(r.recap_index())
         match = _POST.match(path)
         if match:
             return self.post(match, query, request)
@@ -301,6 +304,15 @@ class DemoResource(Resource):
             base, heading = term.path, term_heading(term)
             title = f"{esc(term.name)} &#8211; {esc(self.site.name)}"
             classes = ["archive", kind, f"{kind}-{html_class(term.slug, term.id)}", f"{kind}-{term.id}"]
+        elif kind == "show":
+            # A Dramabeans-style series page: a custom "shows" taxonomy listing the series' recaps.
+            series = next((x for x in self.site.series if x.slug == match["slug"]), None)
+            if series is None or self.site.options.layout != "dramabeans":
+                return self.not_found()
+            posts = [p for p in posts if p.series is series]
+            base, heading = f"/shows/{series.slug}/", f"Show: <span>{esc(series.name)}</span>"
+            title = f"{esc(series.name)} &#8211; {esc(self.site.name)}"
+            classes = ["archive", "tax-shows", f"term-{html_class(series.slug, series.tag.id)}", f"term-{series.tag.id}"]
         elif kind == "author":
             author = next((a for a in self.site.authors if a.nicename == match["slug"]), None)
             if author is None:
