@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Callable
 
 import lxml.html
 from lxml import etree
@@ -31,9 +32,17 @@ def normalise_space(text: str | None) -> str:
     if not text:
         return ""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _SPACES.sub(" ", text)
-    text = _ZERO_WIDTH_AROUND_NL.sub("\n", text)
-    text = _MANY_NL.sub("\n\n", text)
+    # Line by line, as _SPACES then _ZERO_WIDTH_AROUND_NL over the whole text would do (neither crosses a
+    # newline), skipping the regex for lines with nothing to fold: a printable line holds no whitespace but the
+    # ASCII space. Each line loses the spaces at both ends; those of the first and last line go at the final strip.
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if not line.isprintable() or "  " in line:
+            line = _SPACES.sub(" ", line)
+        lines[i] = line.strip(" ")
+    text = "\n".join(lines)
+    if "\n\n\n" in text:
+        text = _MANY_NL.sub("\n\n", text)
     return text.strip()
 
 
@@ -66,7 +75,10 @@ def _flow(text: str | None, pre: bool) -> str:
     # Line breaks in HTML source are just spaces; only <br>, blocks and <pre> break lines.
     if not text:
         return ""
-    return text if pre else _SOURCE_WS.sub(" ", text)
+    if pre or (text.isprintable() and "  " not in text):
+        # Printable text holds no whitespace but the ASCII space (str.isprintable), so there is nothing to fold.
+        return text
+    return _SOURCE_WS.sub(" ", text)
 
 
 def _walk(el: etree._Element, parts: list[str], pre: bool) -> None:
@@ -95,3 +107,62 @@ def _walk(el: etree._Element, parts: list[str], pre: bool) -> None:
 def _is_smiley(el: etree._Element) -> bool:
     classes = (el.get("class") or "").split()
     return "wp-smiley" in classes or "emoji" in classes
+
+
+# Elements whose serialised HTML parses back into the same tree (and so the same text) wherever they are:
+# the markup comments are made of. Anything else (tables, <pre>, forms, head elements, embedded documents)
+# makes element_to_text give up, and the caller goes through html_to_text on the serialised fragment.
+_ROUND_TRIP_TAGS = frozenset(
+    "a abbr b big blockquote br center cite code dd del dfn div dl dt em font h1 h2 h3 h4 h5 h6 hr i img ins "
+    "kbd li mark ol p q s samp small span strike strong sub sup tt u ul var".split()
+)
+# List items re-nest when they are not where they belong.
+_ITEM_PARENTS = {"li": ("ul", "ol"), "dd": ("dl",), "dt": ("dl",)}
+
+
+class _NotRoundTrip(Exception):
+    pass
+
+
+def element_to_text(container: etree._Element, skip: Callable[[etree._Element], bool]) -> str | None:
+    """``html_to_text`` of the children of ``container`` with ``skip`` subtrees left out, without serialising.
+
+    Gives the same string as ``html_to_text`` of that inner HTML (as ``_inner_html`` in
+    archiver.pages.wordpress writes it), or None when the subtree holds an element for which that is not
+    certain (see ``_ROUND_TRIP_TAGS``); the caller then takes the HTML path.
+    """
+    parts: list[str] = [_flow(container.text, False)]
+    try:
+        for child in container:
+            if isinstance(child.tag, str) and not skip(child):
+                _walk_kept(child, parts, False, skip)
+            else:
+                parts.append(_flow(child.tail, False))
+    except _NotRoundTrip:
+        return None
+    return normalise_space("".join(parts))
+
+
+def _walk_kept(el: etree._Element, parts: list[str], pre: bool, skip) -> None:
+    # _walk over an element that is kept, leaving out descendants ``skip`` drops (their tails stay).
+    tag = el.tag
+    if tag not in _ROUND_TRIP_TAGS:
+        raise _NotRoundTrip
+    if tag in _ITEM_PARENTS and el.getparent().tag not in _ITEM_PARENTS[tag]:
+        raise _NotRoundTrip
+    block = tag in BLOCK_TAGS
+    if block:
+        parts.append("\n\n")
+    if tag == "br":
+        parts.append("\n")
+    elif tag == "img" and _is_smiley(el):
+        parts.append(el.get("alt") or "")
+    parts.append(_flow(el.text, pre))
+    for child in el:
+        if isinstance(child.tag, str) and not skip(child):
+            _walk_kept(child, parts, pre, skip)
+        else:
+            parts.append(_flow(child.tail, pre))
+    if block:
+        parts.append("\n\n")
+    parts.append(_flow(el.tail, pre))

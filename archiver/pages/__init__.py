@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from lxml import etree
 from scrapy.http import TextResponse
 
 __all__ = ["page_kind"]
@@ -12,6 +13,22 @@ _POST_CLASSES = frozenset({"single", "single-post"})
 _LISTING_CLASSES = frozenset({"home", "blog", "archive", "tag", "category", "paged", "search", "date", "author"})
 _POSTID = re.compile(r"^postid-\d+$")
 
+# Compiled once; run on the response's lxml root so that no parsel Selector is made per match.
+_BODY_CLASS = etree.XPath("//body/@class", smart_strings=False)
+_ENTRIES = etree.XPath(
+    "//article | //*[contains(concat(' ', normalize-space(@class), ' '), ' hentry ')]"
+    "[not(self::article)][not(ancestor::article)]"
+)
+
+
+def _has_class(name: str) -> str:
+    # What cssselect makes of ``.name``.
+    return f"(@class and contains(@class, '{name}') and contains(concat(' ', normalize-space(@class), ' '), ' {name} '))"
+
+
+# ".entry-content" at or under an element.
+_HAS_ENTRY_CONTENT = etree.XPath(f"boolean((descendant-or-self::*[{_has_class('entry-content')}])[1])")
+
 
 def page_kind(response: TextResponse) -> str:
     """Return ``"post"``, ``"listing"`` or ``"other"`` for a WordPress page.
@@ -19,7 +36,8 @@ def page_kind(response: TextResponse) -> str:
     ``body_class()`` decides when present; otherwise the structure does: one article with
     ``.entry-content`` and a comments area is a post, several entries are a listing.
     """
-    classes = set(" ".join(response.xpath("//body/@class").getall()).split())
+    root = response.selector.root
+    classes = set(" ".join(_BODY_CLASS(root)).split())
     if classes & _POST_CLASSES or any(_POSTID.match(c) for c in classes):
         return "post"
     static_front = "home" in classes and "blog" not in classes and (
@@ -31,17 +49,10 @@ def page_kind(response: TextResponse) -> str:
         return "listing"
     if classes & {"page", "error404", "attachment"} or any(c.startswith("page-id-") for c in classes):
         return "other"
-    entries = response.xpath(
-        "//article | //*[contains(concat(' ', normalize-space(@class), ' '), ' hentry ')]"
-        "[not(self::article)][not(ancestor::article)]"
-    )
-    has_comments = bool(
-        response.css("#comments, .comments-area, .comment-list, .commentlist, #respond")
-    )
-    if len(entries) == 1 and entries.css(".entry-content") and has_comments:
-        return "post"
+    entries = _ENTRIES(root)
+    # One entry with .entry-content is a post whether or not a comments area shows.
     if len(entries) > 1:
         return "listing"
-    if len(entries) == 1 and entries.css(".entry-content"):
+    if len(entries) == 1 and _HAS_ENTRY_CONTENT(entries[0]):
         return "post"
     return "other"

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
+from lxml import etree
 from scrapy.http import TextResponse
 
 __all__ = ["PLATFORMS", "Detection", "detect", "rest_root"]
@@ -18,6 +19,28 @@ PLATFORMS = ("wordpress", "wpdiscuz", "disqus")
 
 _API_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="?https://api\.w\.org/"?')
 _DISQUS_SCRIPT = re.compile(r"disqus\.com/embed\.js|disqusShortname|disqus_shortname|disqus_config|id=['\"]disqus_embed")
+
+_API_HREF = etree.XPath("//link[@rel='https://api.w.org/']/@href", smart_strings=False)
+# Marker ids and every element's class attribute as plain strings: two cheap scans, no element objects.
+_IDS = etree.XPath("//*/@id[. = 'wpdcom' or . = 'disqus_thread']", smart_strings=False)
+_CLASSES = etree.XPath("//*/@class", smart_strings=False)
+
+
+def _has_token(classes: str, names: tuple[str, ...]) -> bool:
+    """What cssselect's ``.name`` tests (``contains(concat(' ', normalize-space(@class), ' '), ' name ')``) for
+    any element, on every class attribute joined by newlines: ``name`` between XPath whitespace or the ends."""
+    for name in names:
+        i = classes.find(name)
+        while i >= 0:
+            end = i + len(name)
+            if (i == 0 or classes[i - 1] in _XPATH_SPACE) and (end == len(classes) or classes[end] in _XPATH_SPACE):
+                return True
+            i = classes.find(name, i + 1)
+    return False
+
+
+_XPATH_SPACE = " \t\r\n"
+_SCRIPTS = etree.XPath("//script/@src | //script/@id | //script/text()", smart_strings=False)
 
 
 @dataclass(frozen=True)
@@ -34,7 +57,8 @@ class Detection:
 
 def rest_root(response: TextResponse) -> str | None:
     """The REST API root announced by ``<link rel="https://api.w.org/">`` or the ``Link`` header, else None."""
-    href = response.xpath("//link[@rel='https://api.w.org/']/@href").get()
+    hrefs = _API_HREF(response.selector.root)
+    href = hrefs[0] if hrefs else None
     if not href:
         for value in response.headers.getlist(b"Link"):
             m = _API_LINK.search(value.decode("latin-1"))
@@ -47,10 +71,12 @@ def rest_root(response: TextResponse) -> str | None:
 def detect(response: TextResponse) -> Detection:
     """Detect the comment platform, the REST API root and the vote widget of a page."""
     root = rest_root(response)
-    if response.css("#wpdcom, .wpd-comment, .wpd-thread-list"):
+    tree = response.selector.root
+    ids = set(_IDS(tree))
+    classes = "\n".join(_CLASSES(tree))
+    if "wpdcom" in ids or _has_token(classes, ("wpd-comment", "wpd-thread-list")):
         return Detection("wpdiscuz", root, "wpdiscuz")
-    scripts = " ".join(response.xpath("//script/@src | //script/@id | //script/text()").getall())
-    if response.css("#disqus_thread") or _DISQUS_SCRIPT.search(scripts):
+    if "disqus_thread" in ids or _DISQUS_SCRIPT.search(" ".join(_SCRIPTS(tree))):
         return Detection("disqus", root, "disqus")
-    votes = "cld" if response.css(".cld-like-dislike-wrap, .cld-like-count-wrap") else None
+    votes = "cld" if _has_token(classes, ("cld-like-dislike-wrap", "cld-like-count-wrap")) else None
     return Detection("wordpress", root, votes)

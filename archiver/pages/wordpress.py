@@ -25,7 +25,7 @@ from lxml import etree
 from scrapy.http import TextResponse
 
 from archiver.items import CommentItem, RecapItem, Term
-from archiver.text import html_to_text, normalise_line
+from archiver.text import element_to_text, html_to_text, normalise_line
 
 __all__ = [
     "ListingPage",
@@ -98,17 +98,22 @@ _OWN_INTERESTING = (
 # A CSS selector list costs one document scan per selector; these are one scan each,
 # with a cheap substring pre-filter and the exact class-token test done in Python.
 _COMMENT_LIST_CLASSES = frozenset("comment-list commentlist wp-block-comment-template".split())
+# Tests on the attribute axis (``//*/@class[...]/..``) cost libxml2 about a third of the same tests as element
+# predicates (``//*[contains(@class, ...)]``); the union is in document order all the same.
 _COMMENT_LISTS_XPATH = etree.XPath(
-    "//*[contains(@class, 'comment-list') or contains(@class, 'commentlist')"
-    " or contains(@class, 'wp-block-comment-template') or @id = 'comments-list'"
-    " or (self::ol and contains(@class, 'comments'))]"
+    "//*/@class[contains(., 'comment-list') or contains(., 'commentlist')"
+    " or contains(., 'wp-block-comment-template')]/.."
+    " | //*/@id[. = 'comments-list']/.. | //ol/@class[contains(., 'comments')]/.."
 )
 _COMMENT_NAV_CLASSES = frozenset(
     "comments-pagination comment-navigation comments-navigation comment-nav comments-nav "
     "wp-block-comments-pagination navigation".split()
 )
 _CANONICAL_XPATH = etree.XPath("//link[@rel='canonical']/@href")
-_COMMENT_NAVS_XPATH = etree.XPath("//*[contains(@class, 'nav') or contains(@class, 'pagination') or starts-with(@id, 'comment-nav')]")
+_COMMENT_NAVS_XPATH = etree.XPath(
+    "//*/@class[contains(., 'nav') or contains(., 'pagination')]/.. | //*/@id[starts-with(., 'comment-nav')]/.."
+)
+_TAG_LINKS_XPATH = etree.XPath("//a/@rel[contains(., 'tag')]/..")
 
 
 def _is_comment_list(el: Element) -> bool:
@@ -175,6 +180,7 @@ def _is_widget(el: Element) -> bool:
     return not _WIDGET_CLASSES.isdisjoint(_classes(el))
 
 
+_ELEMENTS = etree.Element  # as a tag filter for lxml's iterators: elements, not comments or PIs
 _COMMENT_EL_TAGS = frozenset(("li", "div", "article"))
 _COMMENT_EL_CLASSES = frozenset(("comment", "pingback", "trackback"))
 _PING_CLASSES = frozenset(("pingback", "trackback"))
@@ -298,11 +304,16 @@ def _urljoin(base: str, href: str) -> str:
     return urljoin(base, href.strip())
 
 
-def _inner_html(container: Element, skip: Callable[[Element], bool]) -> str:
-    """Serialise the children of ``container``, leaving out ``skip`` subtrees but keeping tails."""
+def _effective_skip(container: Element, skip: Callable[[Element], bool]) -> Callable[[Element], bool]:
     if skip is _is_comment_furniture and not _FURNITURE_ANY.search(container.text_content() or ""):
         # No element below can start with the furniture text when the whole container does not contain it.
-        skip = _is_comment_furniture_no_text
+        return _is_comment_furniture_no_text
+    return skip
+
+
+def _inner_html(container: Element, skip: Callable[[Element], bool]) -> str:
+    """Serialise the children of ``container``, leaving out ``skip`` subtrees but keeping tails."""
+    skip = _effective_skip(container, skip)
     parts = [html.escape(container.text or "", quote=False)]
     for child in container:
         tail = html.escape(child.tail or "", quote=False)
@@ -325,7 +336,12 @@ _EDGE_BREAKS = re.compile(r"^(?:\s*<br\s*/?>)+|(?:<br\s*/?>\s*)+$")
 
 def _strip_breaks(fragment: str) -> str:
     """Drop <br> left at the edges once furniture (a moderation notice, a widget) is gone."""
-    return _EDGE_BREAKS.sub("", fragment).strip()
+    stripped = fragment.strip()
+    # The regex only where it can match (its end alternative is tried at every position): a <br> first, or a
+    # <br> as the last tag with nothing but whitespace after it.
+    if stripped.startswith("<br") or stripped.startswith("<br", max(stripped.rfind("<"), 0)):
+        return _EDGE_BREAKS.sub("", fragment).strip()
+    return stripped
 
 
 def _is_comment_furniture_no_text(el: Element) -> bool:
@@ -591,7 +607,7 @@ class PostPage(_Page):
 
         terms: list[Term] = []
         seen: set[tuple[str, str | None, str]] = set()
-        links = [a for a in self.root.xpath("//a[contains(@rel, 'tag')]") if "tag" in (a.get("rel") or "").split()]
+        links = [a for a in _TAG_LINKS_XPATH(self.root) if "tag" in (a.get("rel") or "").split()]
         links = links or _q(self.root, ".cat-links a, .tags-links a")
         for a in links:
             if _inside(a, excluded):
@@ -743,7 +759,11 @@ class PostPage(_Page):
         no_owners: tuple = ()
         # (element, parent id, owners collecting own elements as (comment id, list), still in the main walk)
         stack: list[tuple[Element, str | None, tuple, bool]] = [(el, None, no_owners, True) for el in reversed(self._comment_area)]
-        pop, push = stack.pop, stack.append
+        pop, extend = stack.pop, stack.extend
+        # Every element the walk visits stays referenced until the comments are read: lxml then hands _comment
+        # the same Python objects instead of making (and class-looking-up) new ones for every element again.
+        visited: list[Element] = []
+        keep = visited.append
         widget_classes, widget_ids, furniture_ids = _WIDGET_CLASSES, _WIDGET_IDS, _COMMENT_FURNITURE_IDS
         comment_tags, comment_classes, interesting = _COMMENT_EL_TAGS, _COMMENT_EL_CLASSES, _OWN_INTERESTING
         while stack:
@@ -751,6 +771,7 @@ class PostPage(_Page):
             tag = el.tag
             if tag.__class__ is not str:
                 continue
+            keep(el)
             value = el.get("class")
             cls = _class_set(value) if value else _NO_CLASSES
             ident = el.get("id")
@@ -783,8 +804,8 @@ class PostPage(_Page):
                         owners = (*owners, (cid, nodes))
                     child_parent = cid
             if live or owners:
-                for child in reversed(el):
-                    push((child, child_parent, owners, live))
+                # Elements only (comments and processing instructions do nothing here), selected by lxml itself.
+                extend([(child, child_parent, owners, live) for child in el.iterchildren(_ELEMENTS, reversed=True)])
         items: list[CommentItem] = []
         for el, cid, parent, nodes in found:
             try:
@@ -846,12 +867,14 @@ class PostPage(_Page):
         if not raw and date_title is not None:
             raw = date_title
 
-        if content is not None:
-            body_html = _inner_html(content, _is_comment_furniture)
-        else:
-            container = body if body is not None else el
-            body_html = _inner_html(container, _is_comment_furniture)
-        body_html = _strip_breaks(body_html)
+        container = content if content is not None else body if body is not None else el
+        skip = _effective_skip(container, _is_comment_furniture)
+        body_html = _strip_breaks(_inner_html(container, skip))
+        # The text straight from the tree, as html_to_text(body_html) would give it, without parsing the HTML
+        # again; html_to_text where that is not certain (unusual markup, or nothing came out).
+        body_text = element_to_text(container, skip)
+        if not body_text:
+            body_text = html_to_text(body_html)
 
         return CommentItem(
             site_comment_id=cid,
@@ -861,7 +884,7 @@ class PostPage(_Page):
             posted_at_raw=raw or None,
             posted_at_machine=(machine or "").strip() or None,
             body_html=body_html,
-            body_text=html_to_text(body_html),
+            body_text=body_text,
             upvotes_raw=up,
             downvotes_raw=down,
             score_raw=score,
