@@ -81,8 +81,18 @@ def _flow(text: str | None, pre: bool) -> str:
     return _SOURCE_WS.sub(" ", text)
 
 
-def _walk(el: etree._Element, parts: list[str], pre: bool) -> None:
+def _walk(
+    el: etree._Element, parts: list[str], pre: bool, skip: Callable[[etree._Element], bool] | None = None
+) -> None:
+    # With ``skip`` (element_to_text): subtrees it names are left out (their tails stay), and an element
+    # whose serialised form might not parse back the same ends the walk (_NotRoundTrip).
     tag = el.tag if isinstance(el.tag, str) else ""
+    if skip is not None and tag:
+        if skip(el):
+            parts.append(_flow(el.tail, pre))
+            return
+        if tag not in _ROUND_TRIP_TAGS or (tag in _ITEM_PARENTS and el.getparent().tag not in _ITEM_PARENTS[tag]):
+            raise _NotRoundTrip
     if tag in SKIP_TAGS:
         parts.append(_flow(el.tail, pre))
         return
@@ -98,7 +108,7 @@ def _walk(el: etree._Element, parts: list[str], pre: bool) -> None:
     if isinstance(el.tag, str):
         parts.append(_flow(el.text, inner_pre))
     for child in el:
-        _walk(child, parts, inner_pre)
+        _walk(child, parts, inner_pre, skip)
     if block:
         parts.append("\n\n")
     parts.append(_flow(el.tail, pre))
@@ -134,35 +144,7 @@ def element_to_text(container: etree._Element, skip: Callable[[etree._Element], 
     parts: list[str] = [_flow(container.text, False)]
     try:
         for child in container:
-            if isinstance(child.tag, str) and not skip(child):
-                _walk_kept(child, parts, False, skip)
-            else:
-                parts.append(_flow(child.tail, False))
+            _walk(child, parts, False, skip)
     except _NotRoundTrip:
         return None
     return normalise_space("".join(parts))
-
-
-def _walk_kept(el: etree._Element, parts: list[str], pre: bool, skip) -> None:
-    # _walk over an element that is kept, leaving out descendants ``skip`` drops (their tails stay).
-    tag = el.tag
-    if tag not in _ROUND_TRIP_TAGS:
-        raise _NotRoundTrip
-    if tag in _ITEM_PARENTS and el.getparent().tag not in _ITEM_PARENTS[tag]:
-        raise _NotRoundTrip
-    block = tag in BLOCK_TAGS
-    if block:
-        parts.append("\n\n")
-    if tag == "br":
-        parts.append("\n")
-    elif tag == "img" and _is_smiley(el):
-        parts.append(el.get("alt") or "")
-    parts.append(_flow(el.text, pre))
-    for child in el:
-        if isinstance(child.tag, str) and not skip(child):
-            _walk_kept(child, parts, pre, skip)
-        else:
-            parts.append(_flow(child.tail, pre))
-    if block:
-        parts.append("\n\n")
-    parts.append(_flow(el.tail, pre))
