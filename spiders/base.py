@@ -20,14 +20,14 @@ from scrapy.http import FormRequest, Request, Response, TextResponse
 from twisted.python.failure import Failure
 
 from archiver.items import RecapItem
+from archiver.settings import DISQUS_EMBED_URL
 from archiver.pages.disqus import DisqusEmbed, DisqusPosts, order_orphans_last
 from archiver.pages.rest import COMMENT_FIELDS, PER_PAGE, RestAnswer, merge_comments, rest_url
 from archiver.pages.wpdiscuz import AjaxAnswer, WpdiscuzComments, WpdiscuzSettings
 
 logger = logging.getLogger(__name__)
 
-DISQUS_EMBED_URL = "https://disqus.com/embed/comments/"
-"""Default of the ``DISQUS_EMBED_URL`` setting; its cursor endpoint is ``/api/3.0/threads/listPostsThreaded`` there."""
+# The setting's default lives in the project settings; Disqus's cursor endpoint is /api/3.0/threads/listPostsThreaded there.
 REST_OFF_STATUSES = (400, 401, 403, 404, 410, 501)
 
 

@@ -52,12 +52,18 @@ def start_demo_site(tmp: Path, *args: str) -> DemoSite:
     return DemoSite(line.split()[-1], truth, process)
 
 
-def stop(site: DemoSite) -> None:
-    site.process.terminate()
+def terminate(process: subprocess.Popen, timeout: float = 10) -> None:
+    """Stop a server process: SIGTERM, then SIGKILL if it has not gone within ``timeout`` seconds."""
+    process.terminate()
     try:
-        site.process.wait(timeout=10)
+        process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        site.process.kill()
+        process.kill()
+        process.wait()
+
+
+def stop(site: DemoSite) -> None:
+    terminate(site.process)
 
 
 @dataclass

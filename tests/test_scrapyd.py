@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from conftest import PROJECT, start_demo_site, stop
+from conftest import PROJECT, start_demo_site, stop, terminate
 from test_crawl_e2e import archive_rows, assert_same, differences
 
 CONFIG = Path(__file__).resolve().parent / "scrapyd" / "scrapyd.conf"
@@ -102,12 +102,7 @@ def start_scrapyd(folder: Path) -> Scrapyd:
 
 
 def stop_scrapyd(scrapyd: Scrapyd) -> None:
-    scrapyd.process.terminate()
-    try:
-        scrapyd.process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        scrapyd.process.kill()
-        scrapyd.process.wait()
+    terminate(scrapyd.process, timeout=15)
 
 
 @pytest.fixture
