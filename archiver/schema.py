@@ -3,7 +3,7 @@
 Tables are created and changed only by the migrations below (recorded by
 sqlite-utils in ``_sqlite_migrations``); views are re-declared on every open so
 that their definitions track this module. The README documents every column:
-``tests/test_schema.py`` keeps the two in step.
+``tests/test_docs.py`` keeps the two in step.
 """
 
 from __future__ import annotations
@@ -209,9 +209,13 @@ def m001_initial(db: Database) -> None:
         db[table].enable_fts(columns, create_triggers=True, tokenize="unicode61 remove_diacritics 2")
 
 
-# History: earlier texts, vote changes, recap body changes. Triggers record them, so
-# every write path (crawl, reparse) keeps history the same way; an upsert's
-# ON CONFLICT DO UPDATE fires the UPDATE triggers.
+# History: earlier texts, vote changes, recap body changes. UPDATE triggers record them, so
+# every path that updates an archived row (crawl, reparse, an UPSERT's ON CONFLICT DO UPDATE,
+# another program) keeps history the same way. This is the set m002 created; m004 dropped
+# comments_first_votes again (and sqlite-utils' comments_ai FTS trigger): a new comment's
+# first vote observation and full-text row are written by archiver.store.save_comments, one
+# statement per recap instead of a trigger per row. A program that inserts comments by other
+# means must write both itself (see m004).
 HISTORY_TRIGGERS: dict[str, str] = {
     "comments_keep_versions": """
 CREATE TRIGGER IF NOT EXISTS comments_keep_versions AFTER UPDATE OF body_text ON comments
@@ -357,6 +361,27 @@ def m003_failures(db: Database) -> None:
     )
     db["failures"].create_index(["url"], unique=True)
     db["crawls"].add_column("failures", int)
+
+
+@migrations()
+def m004_comment_inserts_without_triggers(db: Database) -> None:
+    """Drop the per-row INSERT triggers of ``comments``: the store writes new comments' FTS rows and first votes.
+
+    ``comments_ai`` (full-text row) and ``comments_first_votes`` (first vote observation)
+    cost about half the time of saving a thread. ``archiver.store.save_comments`` writes
+    the same rows for all of a recap's new comments with one INSERT ... SELECT each:
+
+        INSERT INTO comments_fts (rowid, body_text, author) SELECT id, body_text, author FROM comments WHERE <new>;
+        INSERT INTO vote_observations (comment_id, crawl_id, observed_at, upvotes, downvotes, score)
+          SELECT id, last_crawl_id, last_seen_at, upvotes, downvotes, score FROM comments
+          WHERE <new> AND (upvotes IS NOT NULL OR downvotes IS NOT NULL OR score IS NOT NULL);
+
+    Updates and deletes keep their triggers (``comments_au``, ``comments_ad``,
+    ``comments_keep_versions``, ``comments_changed_votes``). Rows already archived are
+    indexed and observed already, so nothing else changes.
+    """
+    db.execute("DROP TRIGGER IF EXISTS comments_ai")
+    db.execute("DROP TRIGGER IF EXISTS comments_first_votes")
 
 
 def ensure_schema(db: Database) -> None:

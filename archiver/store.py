@@ -68,6 +68,9 @@ def open_archive(path: str | Path) -> Database:
     db.enable_wal()
     # WAL with synchronous=NORMAL: a killed crawl loses at most its last transactions, never consistency.
     db.execute("PRAGMA synchronous = NORMAL")
+    # An UPSERT on a table with triggers opens a statement journal for every row; in memory rather than in a
+    # temporary file, saving a thread is about a third faster. It holds one statement's changes, not the archive.
+    db.execute("PRAGMA temp_store = MEMORY")
     ensure_schema(db)
     return db
 
@@ -138,7 +141,8 @@ def save_recap(
 
     ``recap.comments`` must already carry their hierarchy (see archiver.threads).
     Existing rows are updated in place, never deleted: edits and vote changes go to
-    the history tables (by triggers), comments missing from a complete thread get
+    the history tables (by triggers; first vote observations and the full-text rows of
+    new comments are written by ``save_comments``), comments missing from a complete thread get
     ``gone_at``. Schedules the recap's next visit with ``policy``. Returns what changed.
     """
     seen_at = recap.fetched_at
@@ -205,24 +209,29 @@ def save_comments(
     complete: bool = False,
     existing: dict[str, dict[str, Any]] | None = None,
 ) -> SaveResult:
-    """Upsert a recap's comments, link parents and roots by archive id, and mark what is gone.
+    """Write a recap's comments, link parents and roots by archive id, and mark what is gone.
 
-    A comment archived before but absent now is marked gone only when ``complete``
-    (every comment page was fetched): a partial thread proves nothing.
+    New comments are inserted with their full-text rows and first vote observations (the
+    archive has no insert triggers for them); archived ones are updated in place, their
+    triggers keeping the full-text index and the history. ``existing`` is what
+    ``_existing_comments`` returns for the recap in this transaction. A comment archived
+    before but absent now is marked gone only when ``complete`` (every comment page was
+    fetched): a partial thread proves nothing.
     """
     result = SaveResult(recap_id, False, len(comments), 0)
     if existing is None:
         existing = _existing_comments(db, recap_id)
     # Archive ids are known before writing (an existing row keeps its id, a new one gets the id SQLite would
     # give it: max(id) + 1, in order), so parent and root links go in the same single write as everything
-    # else. Every write to a row re-indexes its FTS entry and fires the history triggers once.
+    # else, and the rows just inserted are exactly the ids first_new_id..next_id - 1.
     ids = {site_id: row["id"] for site_id, row in existing.items()}
-    next_id = (db.execute("select max(id) from comments").fetchone()[0] or 0) + 1
+    first_new_id = next_id = (db.execute("select max(id) from comments").fetchone()[0] or 0) + 1
     for c in comments:
         if c.site_comment_id not in ids:
             ids[c.site_comment_id] = next_id
             next_id += 1
-    rows = []
+    inserts: list[list[Any]] = []
+    upserts: list[list[Any]] = []
     for c in comments:
         record = _comment_record(recap_id, c, seen_at, crawl_id)
         old = existing.get(c.site_comment_id)
@@ -234,15 +243,29 @@ def save_comments(
             result.vote_changes += any(record[v] != old[v] for v in ("upvotes", "downvotes", "score"))
         parent = ids.get(c.parent_site_id) if c.parent_site_id and not c.parent_missing else None
         root = ids.get(c.root_site_id) if c.root_site_id else None
-        rows.append([None if old is not None else ids[c.site_comment_id], *record.values(), parent, root,
-                     seen_at, crawl_id])
-    if rows:
+        new_id = ids[c.site_comment_id] if old is None else None
+        # A site id given twice (assemble_thread drops such duplicates) is inserted once, then updated by the
+        # later copy, as an upsert of every row would. New ids go in order of first appearance, so a repeat's
+        # id is not above the last one inserted.
+        if new_id is not None and (not inserts or inserts[-1][0] < new_id):
+            inserts.append([new_id, *record.values(), parent, root, seen_at, crawl_id])
+        else:
+            upserts.append([None, *record.values(), parent, root, seen_at, crawl_id])
+    if inserts or upserts:
         # A reply may be written before its parent (only thread order guarantees the opposite): the
         # foreign keys are checked when the transaction commits.
         db.execute("PRAGMA defer_foreign_keys = ON")
-        db.conn.executemany(_UPSERT_COMMENT, rows)
-        # (first_seen_at and first_crawl_id are filled by the upsert itself, only where still empty)
-        result.comments_new = len(ids) - len(existing)
+    if inserts:
+        # New rows: a plain insert, then their full-text rows and first vote observations in one statement each
+        # (per-row insert triggers made saving about twice as slow), before anything may update them.
+        db.conn.executemany(_INSERT_COMMENT, inserts)
+        db.execute(_INDEX_NEW_COMMENTS, [first_new_id, next_id - 1])
+        db.execute(_FIRST_VOTES_OF_NEW_COMMENTS, [first_new_id, next_id - 1])
+        result.comments_new = next_id - first_new_id
+    if upserts:
+        # Archived rows are updated in place: the UPDATE triggers re-index them and record edits and vote
+        # changes; first_seen_at and first_crawl_id are filled only where still empty.
+        db.conn.executemany(_UPSERT_COMMENT, upserts)
     result.comments_back = db.execute(
         "update comments set gone_at = null, gone_crawl_id = null "
         "where recap_id = ? and gone_at is not null and last_seen_at = ?",
@@ -359,9 +382,13 @@ def _comment_record(recap_id: int, c: CommentItem, seen_at: str, crawl_id: int |
 
 
 _COMMENT_COLUMNS = list(_comment_record(0, CommentItem(site_comment_id=""), "", None))
-_UPSERT_COMMENT = (
+_INSERT_COMMENT = (
     "INSERT INTO comments (id, " + ", ".join(_COMMENT_COLUMNS) + ", parent_id, root_id, first_seen_at, first_crawl_id) "
-    "VALUES (" + ", ".join("?" * (len(_COMMENT_COLUMNS) + 5)) + ") "
+    "VALUES (" + ", ".join("?" * (len(_COMMENT_COLUMNS) + 5)) + ")"
+)
+"""A new comment, with the archive id ``save_comments`` gave it and its links."""
+_UPSERT_COMMENT = (
+    _INSERT_COMMENT + " "
     "ON CONFLICT (recap_id, site_comment_id) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in _COMMENT_COLUMNS if c not in ("recap_id", "site_comment_id"))
     + ", parent_id = excluded.parent_id, root_id = excluded.root_id"
@@ -370,6 +397,17 @@ _UPSERT_COMMENT = (
     ", first_seen_at = coalesce(comments.first_seen_at, excluded.first_seen_at)"
 )
 """One comment written once: inserted with its links, or updated in place (``ON CONFLICT DO UPDATE``)."""
+_INDEX_NEW_COMMENTS = (
+    "INSERT INTO comments_fts (rowid, body_text, author) "
+    "SELECT id, body_text, author FROM comments WHERE id BETWEEN ? AND ? ORDER BY id"
+)
+"""Full-text rows of the comments with ids in a range: what the dropped ``comments_ai`` trigger wrote per row."""
+_FIRST_VOTES_OF_NEW_COMMENTS = (
+    "INSERT INTO vote_observations (comment_id, crawl_id, observed_at, upvotes, downvotes, score) "
+    "SELECT id, last_crawl_id, last_seen_at, upvotes, downvotes, score FROM comments "
+    "WHERE id BETWEEN ? AND ? AND (upvotes IS NOT NULL OR downvotes IS NOT NULL OR score IS NOT NULL) ORDER BY id"
+)
+"""First vote observations of the comments with ids in a range: what the dropped ``comments_first_votes`` wrote."""
 
 
 def _id_of(db: Database, table: str, where: str, params: list[Any]) -> int:

@@ -8,7 +8,7 @@ from sqlite_utils import Database
 from archiver.errors import ArchivePathError
 from archiver.items import CommentItem, RecapItem, Term
 from archiver.schema import ensure_schema
-from archiver.store import check_archive_path, finish_crawl, save_recap, start_crawl
+from archiver.store import check_archive_path, finish_crawl, open_archive, save_comments, save_recap, start_crawl
 from archiver.threads import assemble_thread
 
 SITE = "http://127.0.0.1:8000/"
@@ -217,3 +217,74 @@ def test_revisit_schedule_backs_off_while_quiet_and_resets_when_busy(db: Databas
     more = thread() + [CommentItem("105", None, author="Eve", body_text="New!", page=2)]
     assert visit("2024-01-04T00:00:00+00:00", more) == (0, "2024-01-04T00:00:00+00:00")
     assert visit("2024-01-05T00:00:00+00:00", more) == (86400, "2024-01-06T00:00:00+00:00")
+
+
+def assert_fts_in_sync(db: Database) -> None:
+    """``comments_fts`` indexes exactly the rows of ``comments``, with their current text."""
+    # rank = 1 checks the index against the content table, not only its own structure.
+    db.execute("insert into comments_fts(comments_fts, rank) values('integrity-check', 1)")
+    assert db.execute("select count(*) from comments_fts").fetchone() == (db["comments"].count,)
+
+
+def _fts(db: Database, query: str) -> list[str]:
+    return [r[0] for r in db.execute(
+        "select comments.site_comment_id from comments_fts join comments on comments.rowid = comments_fts.rowid "
+        "where comments_fts match ? order by 1", [query])]
+
+
+def test_recrawls_keep_the_full_text_index_and_vote_history_exact(db: Database) -> None:
+    first = _crawl(db, "2024-01-01T00:00:00+00:00")
+    assert save_recap(db, make_recap(thread(), "2024-01-01T00:00:00+00:00"), first).comments_new == 4
+    assert_fts_in_sync(db)
+    assert _fts(db, "wow") == ["101"] and _fts(db, "ana") == ["101"]
+
+    later = [c for c in thread() if c.site_comment_id != "104"]  # 104 is gone
+    later[0].body_text = "Wonderful episode"  # 101 edited, votes unchanged
+    later[1].upvotes = 5  # 102: votes changed
+    later += [
+        CommentItem("105", "101", author="Eve", body_text="Tarot scene", upvotes=2, page=1),
+        CommentItem("106", None, author="Fay", body_text="No votes here", page=2),
+    ]
+    second = _crawl(db, "2024-02-01T00:00:00+00:00")
+    result = save_recap(db, make_recap(later, "2024-02-01T00:00:00+00:00"), second)
+    assert (result.comments_new, result.comments_edited, result.vote_changes, result.comments_gone) == (2, 1, 1, 1)
+    assert_fts_in_sync(db)
+    assert _fts(db, "wonderful") == ["101"] and _fts(db, "wow") == []
+    assert _fts(db, "tarot") == ["105"] and _fts(db, "fay") == ["106"]
+    assert _fts(db, "second") == ["104"]  # a gone comment keeps its row, and its text stays searchable
+
+    # One first observation per new comment with votes, one per change; the store derives no score.
+    observations = db.execute(
+        "select site_comment_id, crawl_id, observed_at, v.upvotes, v.downvotes, v.score from vote_observations v "
+        "join comments on comments.id = comment_id order by crawl_id, site_comment_id"
+    ).fetchall()
+    assert observations == [
+        ("101", first, "2024-01-01T00:00:00+00:00", 3, 1, None),
+        ("102", first, "2024-01-01T00:00:00+00:00", 1, None, None),
+        ("102", second, "2024-02-01T00:00:00+00:00", 5, None, None),
+        ("105", second, "2024-02-01T00:00:00+00:00", 2, None, None),
+    ]
+
+    # The same crawl saved again changes nothing: no observation, no index entry added.
+    save_recap(db, make_recap(later, "2024-02-01T00:00:00+00:00"), second)
+    assert_fts_in_sync(db)
+    assert db["vote_observations"].count == 4
+
+
+def test_a_site_id_given_twice_is_one_row_with_the_later_copy(db: Database) -> None:
+    save_recap(db, make_recap(thread()), None)
+    recap_id = db.execute("select id from recaps").fetchone()[0]
+    twice = [CommentItem("201", None, author="Gil", body_text="first copy", upvotes=1),
+             CommentItem("201", None, author="Gil", body_text="second copy", upvotes=2)]
+    result = save_comments(db, recap_id, twice, "2024-01-02T00:00:00+00:00", None)
+    assert result.comments_new == 1
+    assert db.execute("select body_text, upvotes from comments where site_comment_id = '201'").fetchall() == [
+        ("second copy", 2)
+    ]
+    assert_fts_in_sync(db)
+    assert _fts(db, "second copy") == ["201"] and _fts(db, "first") == []
+
+
+def test_open_archive_keeps_statement_journals_in_memory(tmp_path) -> None:
+    db = open_archive(tmp_path / "a.db")
+    assert db.execute("pragma temp_store").fetchone() == (2,)  # 2 = MEMORY
