@@ -1,13 +1,24 @@
-"""Run a child process and measure it: wall seconds, CPU seconds and peak RSS (stdlib only)."""
+"""Run a child process and measure it: wall seconds, CPU seconds and peak RSS (stdlib only).
+
+The command runs under ``bench/reaper.py``, a small parent that adopts the processes the command leaves
+orphaned (a ``forkserver`` and its pool workers), so that their CPU seconds are counted too. Memory is
+polled from /proc every 50 ms over the whole process tree: the command and every process it started.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+REAPER = Path(__file__).resolve().with_name("reaper.py")
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024 if hasattr(os, "sysconf") else 4
+POLL_S = 0.05
 
 
 @dataclass
@@ -17,9 +28,14 @@ class Run:
     returncode: int
     wall_s: float
     cpu_s: float
-    """User plus system CPU seconds of the child (and of any children it waited for)."""
+    """User plus system CPU seconds of the child and of every process it started (pool workers included)."""
     peak_rss_mb: float
-    """Its largest resident set (``VmHWM`` polled from /proc, else ``ru_maxrss``), in MiB."""
+    """Peak resident memory of the whole process tree, in MiB: the largest sum of the RSS of the child and all
+    its descendants seen at one poll, or the child's own peak (``VmHWM``) if larger."""
+    peak_rss_main_mb: float = 0.0
+    """The child's own largest resident set (``VmHWM`` polled from /proc, else ``ru_maxrss``), in MiB."""
+    processes: int = 1
+    """The most processes of the tree seen running at once."""
 
 
 def _hwm_kb(pid: int) -> int:
@@ -30,23 +46,92 @@ def _hwm_kb(pid: int) -> int:
         return 0
 
 
+def _rss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm") as fh:
+            return int(fh.read().split()[1]) * PAGE_KB
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _children() -> dict[int, list[int]]:
+    """Parent pid to child pids, for every process in /proc."""
+    out: dict[int, list[int]] = {}
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return out
+    for name in names:
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        # "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ")".
+        fields = stat[stat.rfind(b")") + 2:].split()
+        if len(fields) > 1:
+            out.setdefault(int(fields[1]), []).append(int(name))
+    return out
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (not ``pid`` itself)."""
+    children = _children()
+    found: list[int] = []
+    todo = list(children.get(pid, ()))
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        todo.extend(children.get(p, ()))
+    return found
+
+
 def run_measured(command: list[str], cwd: Path, log: Path, env: dict[str, str] | None = None) -> Run:
-    """Run ``command`` to its end with stdout and stderr in ``log``; measure it with ``os.wait4``."""
-    with open(log, "ab") as out:
+    """Run ``command`` to its end with stdout and stderr in ``log``; measure it and every process it starts."""
+    read_fd, write_fd = os.pipe()
+    with open(log, "ab") as out, os.fdopen(read_fd, "r") as report:
         start = time.perf_counter()
-        process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env=env)
+        try:
+            reaper = subprocess.Popen([sys.executable, "-I", "-S", str(REAPER), str(write_fd), *command], cwd=cwd,
+                                      stdout=out, stderr=subprocess.STDOUT, env=env, pass_fds=[write_fd])
+        finally:
+            os.close(write_fd)
+        first = json.loads(report.readline() or "{}")
+        if "pid" not in first:
+            reaper.wait()
+            if "error" in first:
+                raise OSError(first.get("errno"), f"cannot run {command[0]}: {first['error']}")
+            raise RuntimeError(f"bench/reaper.py failed (exit {reaper.returncode}), see {log}")
+        main_pid = first["pid"]
         # ru_maxrss survives execve (a child forked from a big parent reports the parent's size), so the
-        # peak is read from the child's own VmHWM while it runs.
-        peak_kb = 0
+        # peaks are read from /proc while the processes run.
+        peak_main_kb = peak_tree_kb = 0
+        most = 1
         while True:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            pid, status, usage = os.wait4(reaper.pid, os.WNOHANG)
             if pid:
                 break
-            peak_kb = max(peak_kb, _hwm_kb(process.pid))
-            time.sleep(0.05)
+            tree = descendants(reaper.pid)  # the command, its descendants, and orphans adopted by the reaper
+            peak_main_kb = max(peak_main_kb, _hwm_kb(main_pid))
+            peak_tree_kb = max(peak_tree_kb, sum(_rss_kb(p) for p in tree))
+            most = max(most, len(tree))
+            time.sleep(POLL_S)
         wall = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return Run(process.returncode, wall, usage.ru_utime + usage.ru_stime, (peak_kb or usage.ru_maxrss) / 1024)
+        lines = report.read().split("\n")
+    try:
+        last = json.loads(next((l for l in reversed(lines) if l.strip()), "{}"))
+    except ValueError:
+        last = {}
+    reaper.returncode = os.waitstatus_to_exitcode(status)
+    returncode = last.get("returncode", reaper.returncode)
+    if "cpu_s" in last:  # everything the reaper waited for, without its own interpreter
+        wall, cpu, maxrss_kb = last["wall_s"], last["cpu_s"], last["maxrss_kb"]
+    else:
+        cpu, maxrss_kb = usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+    main_kb = peak_main_kb or maxrss_kb
+    return Run(returncode, wall, cpu, max(peak_tree_kb, main_kb) / 1024, main_kb / 1024, most)
 
 
 STAT = re.compile(r"'(?P<key>[a-z_/0-9]+)': (?P<value>\d+(?:\.\d+)?)")

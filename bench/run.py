@@ -56,11 +56,17 @@ def machine() -> dict:
             "scrapy": scrapy.__version__, "sqlite": sqlite3.sqlite_version, "system": platform.platform()}
 
 
+def _memory(run) -> dict:
+    """Peak RSS of the whole process tree (worker processes included) and of the main process alone."""
+    return {"peak_rss_mb": round(run.peak_rss_mb, 1), "peak_rss_main_mb": round(run.peak_rss_main_mb, 1),
+            "processes": run.processes}
+
+
 def _spider_row(name: str, run, stats: dict, comments: int | None) -> dict:
     pages = int(stats.get("downloader/response_count", 0))
     return {
         "spider": name, "returncode": run.returncode, "pages": pages, "comments": comments,
-        "wall_s": round(run.wall_s, 2), "cpu_s": round(run.cpu_s, 2), "peak_rss_mb": round(run.peak_rss_mb, 1),
+        "wall_s": round(run.wall_s, 2), "cpu_s": round(run.cpu_s, 2), **_memory(run),
         "pages_per_s": round(pages / run.wall_s, 1),
         "comments_per_s": round(comments / run.wall_s, 1) if comments is not None else None,
         "status_404": int(stats.get("downloader/response_status_count/404", 0)),
@@ -122,6 +128,7 @@ def bench_one(size_text: str, out: Path, server_kind: str, reparse: bool = True,
     results["pages_per_s_ratio_vs_bare"] = round(ours["pages_per_s"] / max(bare["pages_per_s"], 1e-9), 2)
     results["cpu_ratio_vs_naive"] = round(ours["cpu_s"] / max(naive["cpu_s"], 1e-9), 2)
     results["peak_rss_mb"] = ours["peak_rss_mb"]
+    results["peak_rss_main_mb"] = ours["peak_rss_main_mb"]
     results["comments_missing"] = export.info["comments"] - ours["comments"]
     if archive.exists():
         log(f"[{size.name}] saving, queries, archive size ...")
@@ -133,7 +140,7 @@ def bench_one(size_text: str, out: Path, server_kind: str, reparse: bool = True,
             rlog = runs / "reparse.out"
             run = run_measured([str(bindir / "recap-archiver"), "reparse", str(archive)], PROJECT, rlog, env)
             results["reparse"] = {"returncode": run.returncode, "wall_s": round(run.wall_s, 2),
-                                  "cpu_s": round(run.cpu_s, 2), "peak_rss_mb": round(run.peak_rss_mb, 1),
+                                  "cpu_s": round(run.cpu_s, 2), **_memory(run),
                                   "comments_per_s": round(ours["comments"] / run.wall_s, 1),
                                   "pages_per_s": round(ours["pages"] / run.wall_s, 1)}
     return results
@@ -160,24 +167,26 @@ def _recrawl(archive: Path, runs: Path, bindir: Path, base_url: str, env: dict, 
             "recaps_not_due": int(stats.get("archiver/recaps/not_due", 0)),
             "wall_s": round(run.wall_s, 2), "first_wall_s": round(first.wall_s, 2),
             "wall_ratio": round(run.wall_s / max(first.wall_s, 1e-9), 3),
-            "cpu_s": round(run.cpu_s, 2), "peak_rss_mb": round(run.peak_rss_mb, 1)}
+            "cpu_s": round(run.cpu_s, 2), **_memory(run)}
 
 
 def table(r: dict) -> str:
     """The printed table for one size."""
     lines = [f"\n== {r['size']}: {r['site']['recaps']} recaps, {r['site']['comments']} comments, "
              f"{r['site']['pages']} pages, served by {r['server']} on 127.0.0.1 ==",
-             f"{'spider':<26}{'pages':>7}{'comments':>10}{'wall s':>8}{'pages/s':>9}{'comm/s':>9}{'CPU s':>8}{'peak RSS MB':>13}"]
+             f"{'spider':<26}{'pages':>7}{'comments':>10}{'wall s':>8}{'pages/s':>9}{'comm/s':>9}{'CPU s':>8}{'RSS MB, all procs':>19}{'main':>6}"]
     names = {"bare": "(1) bare Scrapy, no parse", "naive": "(2) naive response.css", "recaps": "(3) scrapy crawl recaps"}
     for key in ("bare", "naive", "recaps"):
         s = r["spiders"][key]
         comm = "-" if s["comments"] is None else str(s["comments"])
         cps = "-" if s["comments_per_s"] is None else f"{s['comments_per_s']:.0f}"
         lines.append(f"{names[key]:<26}{s['pages']:>7}{comm:>10}{s['wall_s']:>8.1f}{s['pages_per_s']:>9.1f}{cps:>9}"
-                     f"{s['cpu_s']:>8.1f}{s['peak_rss_mb']:>13.0f}")
+                     f"{s['cpu_s']:>8.1f}{s['peak_rss_mb']:>19.0f}{s.get('peak_rss_main_mb', 0):>6.0f}")
     lines.append(f"ratios: comments/s vs naive {r['comments_per_s_ratio_vs_naive']} (target >= 2.5), "
                  f"pages/s vs bare {r['pages_per_s_ratio_vs_bare']} (target >= 0.6); "
                  f"comments missing from the archive: {r['comments_missing']}")
+    lines.append("CPU s and RSS MB, all procs: the spider process with every process it started (pool workers "
+                 "included), RSS summed at each 50 ms poll; main: the spider process alone")
     if "recrawl" in r:
         c = r["recrawl"]
         lines.append(f"re-crawl, site unchanged: {c['pages']} pages, {c['bytes']} bytes ({100 * c['bytes_ratio']:.1f}% "
@@ -189,7 +198,8 @@ def table(r: dict) -> str:
         if "reparse" in r:
             p = r["reparse"]
             lines.append(f"reparse from stored pages: {p['wall_s']} s, {p['comments_per_s']:.0f} comments/s, "
-                         f"{p['cpu_s']} CPU s, peak RSS {p['peak_rss_mb']:.0f} MB")
+                         f"{p['cpu_s']} CPU s, peak RSS {p['peak_rss_mb']:.0f} MB with its workers "
+                         f"({p['peak_rss_main_mb']:.0f} MB the main process)")
         lines.append(f"thread of the largest recap ({q['thread_comments']} comments): {q['thread_ms']} ms (target < 20); "
                      f"FTS '{q['fts_term']}' ({q['fts_matches']} matches): first 20 {q['fts_first20_ms']} ms "
                      f"(target < 50), ranked 20 {q['fts_ranked20_ms']} ms, count {q['fts_count_ms']} ms")

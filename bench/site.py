@@ -25,6 +25,9 @@ from archiver.demo.server import DemoResource
 
 BIG_THREAD = 1_000
 """Size of the smallest of the few huge threads every bench site has (one per 400 recaps, at least one)."""
+EXPORT_VERSION = 2
+"""Part of an export's folder name: raised when the demo model changes its output (2: sites of more than 730
+posts dated within two years), so that an export made before is not reused."""
 
 
 @dataclass(frozen=True)
@@ -148,7 +151,7 @@ def _render(paths: list[str], site: Site, base_url: str, root: Path) -> int:
 
 def export_site(size: BenchSize, out: Path, base_url: str, workers: int = 2) -> Export:
     """Render the site for ``size`` under ``out`` with links to ``base_url``; reuse an export already there."""
-    key = hashlib.sha256(json.dumps([asdict(size.options()), base_url, BIG_THREAD]).encode()).hexdigest()[:12]
+    key = hashlib.sha256(json.dumps([asdict(size.options()), base_url, BIG_THREAD, EXPORT_VERSION]).encode()).hexdigest()[:12]
     folder = out / f"site-{size.name}-{key}"
     info_file = folder / "export.json"
     if info_file.exists():

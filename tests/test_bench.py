@@ -6,7 +6,9 @@ import os
 import sys
 from pathlib import Path
 
-from bench.run import bench_one
+import pytest
+
+from bench.run import bench_one, table
 from bench.site import SIZES, build_bench_site, crawl_paths
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -22,6 +24,9 @@ def test_bench_tiny(tmp_path: Path, monkeypatch) -> None:
     assert r["spiders"]["bare"]["pages"] == site["pages"] == r["spiders"]["naive"]["pages"]
     assert r["spiders"]["naive"]["comments"] == site["comments"] == r["spiders"]["recaps"]["comments"]
     assert r["comments_missing"] == 0
+    assert 0 < r["peak_rss_main_mb"] <= r["peak_rss_mb"]
+    assert all(0 < s["peak_rss_main_mb"] <= s["peak_rss_mb"] for s in r["spiders"].values())
+    assert "RSS MB, all procs" in table(r)
     for key in ("comments_per_s_ratio_vs_naive", "pages_per_s_ratio_vs_bare", "peak_rss_mb"):
         assert r[key] > 0
     assert r["save"]["comments"] > 0 and r["queries"]["thread_comments"] > 0
@@ -44,3 +49,48 @@ def test_static_export_matches_the_live_demo_site() -> None:
         for p in paths:
             target = Path(folder) / (p.lstrip("/") + "index.html" if p.endswith("/") else p.lstrip("/"))
             assert target.read_bytes() == expected[p], p
+
+
+POOL_CHILD = '''
+import sys, time
+from concurrent.futures import ProcessPoolExecutor
+import multiprocessing
+
+
+def hold(mb):
+    block = b"x" * (mb << 20)  # written, so resident
+    start = time.process_time()
+    while time.process_time() - start < 0.5:  # CPU seconds the worker's parent never waits for (forkserver)
+        pass
+    time.sleep(1.0)
+    return len(block)
+
+
+if __name__ == "__main__":
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context(sys.argv[1])) as pool:
+        print(pool.submit(hold, 150).result())
+'''
+
+
+def test_run_measured_counts_worker_processes(tmp_path: Path) -> None:
+    """A pool worker's memory is in the tree's peak, not in the main process's; its CPU is counted."""
+    from bench.measure import run_measured
+
+    script = tmp_path / "pool_child.py"
+    script.write_text(POOL_CHILD)
+    run = run_measured([sys.executable, str(script), "forkserver"], tmp_path, tmp_path / "pool.log")
+    assert run.returncode == 0, (tmp_path / "pool.log").read_text()
+    assert run.peak_rss_main_mb < 100
+    assert run.peak_rss_mb >= 150 + run.peak_rss_main_mb * 0.5
+    assert run.processes >= 2
+    assert run.cpu_s >= 0.5  # the worker was reaped by the forkserver, itself an orphan: counted all the same
+    assert run.wall_s >= 1.0
+
+
+def test_run_measured_reports_status_and_missing_command(tmp_path: Path) -> None:
+    from bench.measure import run_measured
+
+    run = run_measured(["sh", "-c", "exit 3"], tmp_path, tmp_path / "a.log")
+    assert run.returncode == 3 and run.peak_rss_mb >= run.peak_rss_main_mb > 0
+    with pytest.raises(FileNotFoundError):
+        run_measured([str(tmp_path / "missing")], tmp_path, tmp_path / "b.log")

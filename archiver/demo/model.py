@@ -440,13 +440,21 @@ def _make_posts(
                 title = f"{title} #{n // len(OPEN_THREAD_TITLES) + 1}"
             specs.append({"series": None, "title": title, "ep": None, "end": None, "label": None})
     day_step = max(1, min(9, (2 * 365) // max(1, total)))
+    # More posts than days in two years (large bench sites): several posts a day, a step in minutes, so
+    # that every post still falls within two years of EPOCH (a day apart, 20,000 posts would reach 2075).
+    # Sites of up to 730 posts keep their day steps, and so their exact dates.
+    minute_step = max(1, (2 * 365 * 24 * 60) // total) if total > 2 * 365 else 0
     date = EPOCH
     post_id = 1200
     posts = []
     used_slugs: dict[str, int] = {}
     for spec in specs:
-        date = date + timedelta(days=rng.randint(1, day_step), hours=0)
-        local = datetime(date.year, date.month, date.day, rng.choice([7, 8, 9, 17, 18, 21]), 0, tzinfo=TZ)
+        if minute_step:
+            date = date + timedelta(minutes=rng.randint(1, minute_step))
+            local = date.astimezone(TZ)
+        else:
+            date = date + timedelta(days=rng.randint(1, day_step), hours=0)
+            local = datetime(date.year, date.month, date.day, rng.choice([7, 8, 9, 17, 18, 21]), 0, tzinfo=TZ)
         post_id += rng.randint(3, 30)
         s = spec["series"]
         slug = slugify(spec["title"])
