@@ -23,23 +23,14 @@ from archiver.items import RecapItem
 from archiver.settings import DISQUS_EMBED_URL
 from archiver.pages.disqus import DisqusEmbed, DisqusPosts, order_orphans_last
 from archiver.pages.rest import COMMENT_FIELDS, PER_PAGE, RestAnswer, merge_comments, rest_url
+from archiver.pages.reading import WpdiscuzStart
 from archiver.pages.wpdiscuz import AjaxAnswer, WpdiscuzComments, WpdiscuzSettings
+from archiver.workers import PageReaders
 
 logger = logging.getLogger(__name__)
 
 # The setting's default lives in the project settings; Disqus's cursor endpoint is /api/3.0/threads/listPostsThreaded there.
 REST_OFF_STATUSES = (400, 401, 403, 404, 410, 501)
-
-
-def release_tree(response: Response) -> None:
-    """Free a response's parsed HTML tree now that its callback is done with it.
-
-    Scrapy's ``TextResponse.selector`` and the ``Selector`` point at each other, so a parsed page (a few MB
-    of lxml tree for a 200 kB comment page) otherwise lives until the next full garbage collection, and
-    dozens of them pile up during a fast crawl. A later ``response.selector`` parses the page again.
-    """
-    if getattr(response, "_cached_selector", None) is not None:
-        response._cached_selector = None
 
 
 @dataclass
@@ -71,11 +62,14 @@ class ThreadSpider(scrapy.Spider):
     """Base: turns a :class:`Thread` into requests until it is complete, then yields its recap."""
 
     disqus_embed_url = DISQUS_EMBED_URL
+    readers = PageReaders(0)
+    """Where page readings run (archiver.workers); set from the crawl's settings."""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ThreadSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.disqus_embed_url = crawler.settings.get("DISQUS_EMBED_URL") or DISQUS_EMBED_URL
+        spider.readers = PageReaders.from_crawler(crawler)
         host = urlsplit(spider.disqus_embed_url).hostname
         if host and getattr(spider, "allowed_domains", None) is not None and host not in spider.allowed_domains:
             spider.allowed_domains = [*spider.allowed_domains, host]
@@ -154,14 +148,13 @@ class ThreadSpider(scrapy.Spider):
 
     # -- wpDiscuz ----------------------------------------------------------------------------------
 
-    def start_wpdiscuz(self, t: Thread, response: TextResponse) -> None:
-        """Read the first wpDiscuz threads of a post page and what remains to load."""
-        page = WpdiscuzComments.from_response(response)
-        t.recap.comments = page.comments()
-        t.wpd = WpdiscuzSettings.from_response(response, t.recap.site_url)
+    def start_wpdiscuz(self, t: Thread, start: WpdiscuzStart) -> None:
+        """Take the first wpDiscuz threads a post page shows, and what remains to load."""
+        t.recap.comments = start.comments
+        t.wpd = start.settings
         t.wpd.post_id = t.wpd.post_id or t.post_id
-        t.wpd_after = page.load_more_after()
-        t.wpd_hidden = page.hidden_replies()
+        t.wpd_after = start.load_more_after
+        t.wpd_hidden = start.hidden_replies
 
     def _wpdiscuz_request(self, t: Thread) -> Request | None:
         if t.wpd is None or not (t.wpd_after or t.wpd_hidden):

@@ -19,13 +19,11 @@ from twisted.python.failure import Failure
 
 from archiver.errors import ArgumentError
 from archiver.items import RecapItem
-from archiver.pages import page_kind
-from archiver.pages.detect import PLATFORMS, detect, rest_root
-from archiver.pages.disqus import DisqusEmbed
-from archiver.pages.rest import PER_PAGE, POST_FIELDS, RestAnswer, post_id, rest_url
-from archiver.pages.wordpress import ListingPage, PostPage, body_classes
+from archiver.pages.detect import PLATFORMS
+from archiver.pages.reading import ListingReading, PostReading, read_comment_page, read_page
+from archiver.pages.rest import PER_PAGE, POST_FIELDS, RestAnswer, rest_url
 from archiver.profiles import profile_for, profile_named
-from spiders.base import REST_OFF_STATUSES, Thread, ThreadSpider, release_tree
+from spiders.base import REST_OFF_STATUSES, Thread, ThreadSpider
 
 logger = logging.getLogger(__name__)
 
@@ -112,52 +110,47 @@ class RecapsSpider(ThreadSpider):
             reason = f"HTTP {failure.value.response.status}"
         logger.error("cannot fetch start URL %s: %s", request.url, reason)
 
-    def parse(self, response: Response) -> Iterator[Request | RecapItem]:
+    async def parse(self, response: Response) -> AsyncIterator[Request | RecapItem]:
         """Route a page to the post or listing handler by what the page shows."""
-        try:
-            yield from self._parse(response)
-        finally:
-            release_tree(response)
-
-    def _parse(self, response: Response) -> Iterator[Request | RecapItem]:
         if not isinstance(response, TextResponse):
             self.crawler.stats.inc_value("archiver/pages/not_html")
             return
         self.crawler.stats.inc_value("archiver/pages/parsed")
-        kind = page_kind(response)
-        self.crawler.stats.inc_value(f"archiver/pages/{kind}")
-        if kind == "post":
-            yield from self.parse_post(response)
-        elif kind == "listing":
-            yield from self.parse_listing(response)
-        elif self.profile and (index := self.profile.listing_urls(response)):
+        reading = await self.readers.read(read_page, response, fetched_at=self.fetched_at(response),
+                                          platform=self.platform_override, profile=self.profile)
+        self.crawler.stats.inc_value(f"archiver/pages/{reading.kind}")
+        if reading.post is not None:
+            for out in self.parse_post(response, reading.post):
+                yield out
+        elif reading.listing is not None:
+            for out in self.parse_listing(response, reading.listing):
+                yield out
+        elif reading.index_urls:
             # A site's own index page (e.g. /recaps/all/ linking to series pages) is a WordPress "page".
             self.crawler.stats.inc_value("archiver/pages/profile_index")
-            for url in index:
+            for url in reading.index_urls:
                 if followable(url):
                     yield response.follow(url, callback=self.parse)
         else:
             logger.info("%s: neither a post nor a listing, skipped", response.url)
 
-    def parse_listing(self, response: TextResponse) -> Iterator[Request]:
+    def parse_listing(self, response: TextResponse, page: ListingReading) -> Iterator[Request]:
         """Follow every post in a home page or archive, and its pagination; list a site's posts through its API."""
-        page = ListingPage(response)
-        extra = self.profile.listing_urls(response) if self.profile else []
-        posts = page.post_urls()
+        posts = page.post_urls
         new_posts = [u for u in posts if u not in self._listed_posts]
         self._listed_posts.update(posts)
-        pagination = page.pagination_urls()
+        pagination = page.pagination_urls
         if pagination and not new_posts:
             # An empty page, or one repeating posts already listed: a pagination trap (or the end).
             self.crawler.stats.inc_value("archiver/listings/no_new_posts")
             logger.info("%s: no post not already listed; not following its pagination", response.url)
             pagination = []
-        for url in posts + pagination + extra:
+        for url in posts + pagination + page.profile_urls:
             if followable(url):
                 yield response.follow(url, callback=self.parse)
-        root = rest_root(response)
+        root = page.rest_root
         site = urljoin(response.url, "/")
-        if root and "home" in body_classes(response) and site not in self._rest_listed | self._rest_off:
+        if root and page.home and site not in self._rest_listed | self._rest_off:
             self._rest_listed.add(site)
             yield self._posts_request(root, site, 1)
 
@@ -180,29 +173,22 @@ class RecapsSpider(ThreadSpider):
         if number < answer.total_pages:
             yield self._posts_request(root, site, number + 1)
 
-    def parse_post(self, response: TextResponse) -> Iterator[Request | RecapItem]:
+    def parse_post(self, response: TextResponse, page: PostReading) -> Iterator[Request | RecapItem]:
         """Start a recap from whichever comment page this is, then fetch what its platform needs."""
-        page = PostPage(response)
-        url = page.canonical_url()
-        if url in self._recaps_started:
+        recap = page.recap
+        if recap.url in self._recaps_started:
             self.crawler.stats.inc_value("archiver/recaps/seen_twice")
             return
-        self._recaps_started.add(url)
-        detected = detect(response)
-        platform = self.platform_override or detected.platform
-        recap = page.recap(fetched_at=self.fetched_at(response))
-        recap.platform = platform
-        t = Thread(recap, platform, rest_root=detected.rest_root, post_id=post_id(response))
+        self._recaps_started.add(recap.url)
+        t = Thread(recap, page.platform, rest_root=page.detection.rest_root, post_id=page.post_id)
         t.lost = self._truncated(response, recap.url)
-        if platform == "wordpress":
-            t.fetched = {page.comment_page()}
-            t.page_urls = page.comment_page_urls()
+        if page.platform == "wordpress":
+            t.fetched = {page.comment_page}
+            t.page_urls = page.comment_page_urls
+        elif page.wpdiscuz is not None:
+            self.start_wpdiscuz(t, page.wpdiscuz)
         else:
-            recap.comments, recap.comment_pages = [], 1
-            if platform == "wpdiscuz":
-                self.start_wpdiscuz(t, response)
-            else:
-                t.disqus = DisqusEmbed.from_response(response, url)
+            t.disqus = page.disqus
         yield from self.continue_thread(t)
 
     def _truncated(self, response: Response, recap_url: str) -> bool:
@@ -218,7 +204,7 @@ class RecapsSpider(ThreadSpider):
             return response.meta["archived_fetched_at"]
         return utc_now()
 
-    def parse_comment_page(self, response: Response, number: int) -> Iterator[Request | RecapItem]:
+    async def parse_comment_page(self, response: Response, number: int) -> AsyncIterator[Request | RecapItem]:
         """Add one more comment page's comments to the recap being assembled."""
         t: Thread = response.meta["thread"]
         if not isinstance(response, TextResponse):
@@ -229,12 +215,11 @@ class RecapsSpider(ThreadSpider):
             return
         self.crawler.stats.inc_value("archiver/pages/parsed")
         self.crawler.stats.inc_value("archiver/pages/comment_page")
-        page = PostPage(response)
-        t.recap.comments.extend(page.comments())
+        page = await self.readers.read(read_comment_page, response)
+        t.recap.comments.extend(page.comments)
         t.fetched.add(number)
         t.lost = self._truncated(response, t.recap.url) or t.lost
         # A thread may grow new pages while it is crawled: every page seen so far counts.
-        t.page_urls = {**page.comment_page_urls(), **t.page_urls}
-        del page
-        release_tree(response)
-        yield from self.continue_thread(t)
+        t.page_urls = {**page.comment_page_urls, **t.page_urls}
+        for out in self.continue_thread(t):
+            yield out

@@ -16,6 +16,7 @@ from scrapy.spiderloader import get_spider_loader
 from archiver.errors import ArchiverError
 from archiver.middlewares import check_refresh
 from archiver.store import check_archive_path
+from archiver.workers import read_processes
 
 EXIT_USAGE = 2
 EXIT_NOTHING_FETCHED = 1
@@ -31,6 +32,7 @@ class Command(ScrapyCrawlCommand):
         assert self.settings is not None
         try:
             check_archive_path(self.settings.get("ARCHIVE_DB", "recaps.db"))
+            read_processes(self.settings)
             spidercls = get_spider_loader(self.settings).load(args[0])
             check = getattr(spidercls, "check_arguments", None)
             if check is not None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 from lxml import etree
-from scrapy.http import TextResponse
+from scrapy.http import Response, TextResponse
 
-__all__ = ["page_kind"]
+__all__ = ["page_kind", "release_tree"]
 
 _POST_CLASSES = frozenset({"single", "single-post"})
 _LISTING_CLASSES = frozenset({"home", "blog", "archive", "tag", "category", "paged", "search", "date", "author"})
@@ -56,3 +56,14 @@ def page_kind(response: TextResponse) -> str:
     if len(entries) == 1 and _HAS_ENTRY_CONTENT(entries[0]):
         return "post"
     return "other"
+
+
+def release_tree(response: Response) -> None:
+    """Free a response's parsed HTML tree now that its reading is done.
+
+    Scrapy's ``TextResponse.selector`` and the ``Selector`` point at each other, so a parsed page (a few MB
+    of lxml tree for a 200 kB comment page) otherwise lives until the next full garbage collection, and
+    dozens of them pile up during a fast crawl. A later ``response.selector`` parses the page again.
+    """
+    if getattr(response, "_cached_selector", None) is not None:
+        response._cached_selector = None

@@ -1,0 +1,132 @@
+"""Everything the crawl needs from one HTML page, read in one go into plain, picklable data.
+
+The spider asks for a page's reading and decides what to fetch next from it. A reading is a
+function of the response alone (no requests, no database, no crawl state), so it can run in a
+worker process (see archiver.workers) as well as in the crawl's own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from scrapy.http import TextResponse
+
+from archiver.items import CommentItem, RecapItem
+from archiver.pages import page_kind, release_tree
+from archiver.pages.detect import Detection, detect, rest_root
+from archiver.pages.disqus import DisqusEmbed
+from archiver.pages.rest import post_id
+from archiver.pages.wordpress import ListingPage, PostPage, body_classes
+from archiver.pages.wpdiscuz import WpdiscuzComments, WpdiscuzSettings
+from archiver.profiles import Profile
+
+__all__ = ["CommentPageReading", "ListingReading", "PageReading", "PostReading", "WpdiscuzStart",
+           "read_comment_page", "read_page"]
+
+
+@dataclass
+class WpdiscuzStart:
+    """The first wpDiscuz threads a post page shows, and what remains to load."""
+
+    comments: list[CommentItem]
+    settings: WpdiscuzSettings
+    load_more_after: str | None
+    hidden_replies: list[str]
+
+
+@dataclass
+class PostReading:
+    """A post page: the recap with this comment page's comments, and where the rest of its thread is."""
+
+    recap: RecapItem
+    detection: Detection
+    platform: str
+    """The detected platform, or the one the crawl was told to use."""
+    post_id: str | None
+    comment_page: int
+    comment_page_urls: dict[int, str]
+    wpdiscuz: WpdiscuzStart | None = None
+    disqus: DisqusEmbed | None = None
+
+
+@dataclass
+class ListingReading:
+    """A home page, archive or series page: the posts it lists and the listings it leads to."""
+
+    post_urls: list[str]
+    pagination_urls: list[str]
+    profile_urls: list[str]
+    rest_root: str | None
+    home: bool
+
+
+@dataclass
+class PageReading:
+    """What kind of page a response is, and what it shows."""
+
+    kind: str
+    """``"post"``, ``"listing"`` or ``"other"`` (see archiver.pages.page_kind)."""
+    post: PostReading | None = None
+    listing: ListingReading | None = None
+    index_urls: list[str] = field(default_factory=list)
+    """For an "other" page (a WordPress page), the listings a site profile finds on it."""
+
+
+@dataclass
+class CommentPageReading:
+    """One more comment page of a thread: its comments and every comment page it links to."""
+
+    comments: list[CommentItem]
+    comment_page_urls: dict[int, str]
+
+
+def read_page(response: TextResponse, fetched_at: str, platform: str | None = None,
+              profile: Profile | None = None) -> PageReading:
+    """Read a page a crawl reached by a link: a post (with its first comment page), a listing, or other.
+
+    ``platform`` overrides the detected comment platform; ``profile`` adds a site's own listing links.
+    """
+    try:
+        kind = page_kind(response)
+        if kind == "post":
+            return PageReading(kind, post=_read_post(response, fetched_at, platform))
+        if kind == "listing":
+            page = ListingPage(response)
+            return PageReading(kind, listing=ListingReading(
+                post_urls=page.post_urls(),
+                pagination_urls=page.pagination_urls(),
+                profile_urls=profile.listing_urls(response) if profile else [],
+                rest_root=rest_root(response),
+                home="home" in body_classes(response),
+            ))
+        return PageReading(kind, index_urls=profile.listing_urls(response) if profile else [])
+    finally:
+        release_tree(response)
+
+
+def _read_post(response: TextResponse, fetched_at: str, platform: str | None) -> PostReading:
+    page = PostPage(response)
+    detected = detect(response)
+    chosen = platform or detected.platform
+    recap = page.recap(fetched_at=fetched_at)
+    recap.platform = chosen
+    reading = PostReading(recap, detected, chosen, post_id(response), page.comment_page(), page.comment_page_urls())
+    if chosen != "wordpress":
+        recap.comments, recap.comment_pages = [], 1
+    if chosen == "wpdiscuz":
+        wpd = WpdiscuzComments.from_response(response)
+        reading.wpdiscuz = WpdiscuzStart(wpd.comments(), WpdiscuzSettings.from_response(response, recap.site_url),
+                                         wpd.load_more_after(), wpd.hidden_replies())
+    elif chosen == "disqus":
+        reading.disqus = DisqusEmbed.from_response(response, recap.url)
+    return reading
+
+
+def read_comment_page(response: TextResponse) -> CommentPageReading:
+    """Read a further comment page of a thread."""
+    try:
+        page = PostPage(response)
+        return CommentPageReading(page.comments(), page.comment_page_urls())
+    finally:
+        release_tree(response)
+

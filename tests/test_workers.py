@@ -1,0 +1,138 @@
+"""Page readings in worker processes: the same archive as in-process, and nothing lost when a worker dies."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from scrapy.http import HtmlResponse
+from scrapy.settings import Settings
+
+from archiver.errors import ArgumentError
+from archiver.workers import PageReaders, read_processes
+from conftest import PROJECT, DemoSite, run_crawl
+from test_crawl_e2e import assert_same, differences
+
+PAGE = HtmlResponse("https://recaps.example/p/", body=b"<html><body><p>x</p></body></html>", encoding="utf-8")
+
+
+def where_read(response: HtmlResponse) -> tuple[int, str]:
+    """A reading that says which process ran it."""
+    return os.getpid(), response.text
+
+
+def die_in_a_worker(response: HtmlResponse) -> int:
+    """A reading that kills the worker running it (and works in the crawl's own process)."""
+    if multiprocessing.parent_process() is not None:
+        os._exit(3)
+    return os.getpid()
+
+
+def settings(**values: object) -> Settings:
+    return Settings({"DOWNLOAD_DELAY": 1.0, "AUTOTHROTTLE_ENABLED": True, **values})
+
+
+def test_polite_crawls_read_pages_themselves_and_unthrottled_ones_use_a_worker() -> None:
+    assert read_processes(settings()) == 0
+    assert read_processes(settings(DOWNLOAD_DELAY=0)) == 0  # AutoThrottle still paces the crawl
+    unthrottled = settings(DOWNLOAD_DELAY=0, AUTOTHROTTLE_ENABLED=False)
+    assert read_processes(unthrottled) == (1 if (os.cpu_count() or 1) > 1 else 0)
+    assert read_processes(settings(ARCHIVER_READ_PROCESSES="3")) == 3
+    assert read_processes(settings(DOWNLOAD_DELAY=0, AUTOTHROTTLE_ENABLED=False, ARCHIVER_READ_PROCESSES=0)) == 0
+
+
+@pytest.mark.parametrize("value", ["many", "-1", "1.5"])
+def test_a_bad_process_count_names_the_setting(value: str) -> None:
+    with pytest.raises(ArgumentError, match="ARCHIVER_READ_PROCESSES"):
+        read_processes(settings(ARCHIVER_READ_PROCESSES=value))
+
+
+def test_crawl_command_rejects_a_bad_process_count_in_one_line(tmp_path: Path) -> None:
+    done = subprocess.run(
+        ["scrapy", "crawl", "recaps", "-a", "url=http://127.0.0.1:9/", "-s", "ARCHIVER_READ_PROCESSES=lots",
+         "-s", f"ARCHIVE_DB={tmp_path / 'a.db'}"],
+        cwd=PROJECT, capture_output=True, text=True, timeout=60,
+        env=dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"),
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "scrapy crawl recaps: error: setting ARCHIVER_READ_PROCESSES: 'lots' is not 'auto' or a number of processes"
+    ]
+    assert not (tmp_path / "a.db").exists()
+
+
+def test_readings_run_in_a_worker_process() -> None:
+    async def go() -> list[tuple[int, str]]:
+        readers = PageReaders(1)
+        try:
+            return list(await asyncio.gather(*[readers.read(where_read, PAGE) for _ in range(5)]))
+        finally:
+            readers.close()
+
+    results = asyncio.run(go())
+    pids = {pid for pid, _ in results}
+    assert os.getpid() not in pids and len(pids) == 1
+    assert {text for _, text in results} == {PAGE.text}
+
+
+def test_a_dead_worker_leaves_the_readings_to_the_crawl_itself() -> None:
+    async def go() -> tuple[list[int], int]:
+        readers = PageReaders(1)
+        try:
+            results = list(await asyncio.gather(*[readers.read(die_in_a_worker, PAGE) for _ in range(4)]))
+            return results, readers.processes
+        finally:
+            readers.close()
+
+    results, processes = asyncio.run(go())
+    assert results == [os.getpid()] * 4
+    assert processes == 0
+
+
+def test_a_script_without_a_main_guard_is_not_run_again_in_the_worker(tmp_path: Path) -> None:
+    marker = tmp_path / "runs.txt"
+    script = tmp_path / "crawl_script.py"
+    script.write_text(
+        "import asyncio, os\n"
+        f"open({str(marker)!r}, 'a').write('ran\\n')\n"
+        "from scrapy.http import HtmlResponse\n"
+        "from archiver.workers import PageReaders\n"
+        "from test_workers import where_read\n"
+        "readers = PageReaders(1)\n"
+        "page = HtmlResponse('https://recaps.example/', body=b'<p>x</p>', encoding='utf-8')\n"
+        "pid, _ = asyncio.run(readers.read(where_read, page))\n"
+        "readers.close()\n"
+        "print('worker' if pid != os.getpid() else 'in-process')\n"
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(PROJECT), str(PROJECT / "tests")]))
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "worker"
+    assert marker.read_text() == "ran\n"
+
+
+def _stat(log: str, key: str) -> int | None:
+    m = re.search(rf"'{re.escape(key)}': (\d+)", log)
+    return int(m.group(1)) if m else None
+
+
+@pytest.mark.parametrize("processes", ["0", "2"])
+def test_worker_count_does_not_change_the_archive(demo_site: DemoSite, tmp_path: Path, processes: str) -> None:
+    db = tmp_path / f"w{processes}.db"
+    run = run_crawl(db, f"url={demo_site.base_url}", settings={"ARCHIVER_READ_PROCESSES": processes})
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert_same(differences(db, demo_site.truth, demo_site.truth["recaps"]))
+    assert _stat(run.log, "archiver/workers/processes") == (int(processes) or None)
+    assert _stat(run.log, "archiver/workers/broken") is None
+
+
+def test_the_default_test_crawl_reads_pages_in_a_worker(full_crawl: tuple[Path, object]) -> None:
+    _, run = full_crawl
+    expected = 1 if (os.cpu_count() or 1) > 1 else None
+    assert _stat(run.log, "archiver/workers/processes") == expected  # type: ignore[attr-defined]
