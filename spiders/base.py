@@ -32,6 +32,12 @@ logger = logging.getLogger(__name__)
 # The setting's default lives in the project settings; Disqus's cursor endpoint is /api/3.0/threads/listPostsThreaded there.
 REST_OFF_STATUSES = (400, 401, 403, 404, 410, 501)
 
+# Scheduling order (Scrapy serves higher priorities first): a thread already started is finished before new posts
+# start, and a listing's posts are read before its next page. Scrapy's default queue is last-in first-out, so a
+# listing's next page would otherwise run ahead of its posts and the queue would hold every post of the site.
+THREAD_PRIORITY = 1
+LISTING_PRIORITY = -1
+
 
 @dataclass
 class Thread:
@@ -92,7 +98,8 @@ class ThreadSpider(scrapy.Spider):
     def _request(self, t: Thread, url: str, callback: Any, **kwargs: Any) -> Request:
         meta = {"thread": t, **kwargs.pop("meta", {})}
         cls = kwargs.pop("cls", Request)
-        return cls(url, callback=callback, errback=self.thread_request_failed, meta=meta, dont_filter=True, **kwargs)
+        return cls(url, callback=callback, errback=self.thread_request_failed, meta=meta, dont_filter=True,
+                   priority=THREAD_PRIORITY, **kwargs)
 
     def finish_thread(self, t: Thread) -> RecapItem:
         """Merge the API's comments into the pages' and count how the parents are known."""

@@ -23,7 +23,7 @@ from archiver.pages.detect import PLATFORMS
 from archiver.pages.reading import ListingReading, PostReading, read_comment_page, read_page
 from archiver.pages.rest import PER_PAGE, POST_FIELDS, RestAnswer, rest_url
 from archiver.profiles import profile_for, profile_named
-from spiders.base import REST_OFF_STATUSES, Thread, ThreadSpider
+from spiders.base import LISTING_PRIORITY, REST_OFF_STATUSES, Thread, ThreadSpider
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +130,7 @@ class RecapsSpider(ThreadSpider):
             self.crawler.stats.inc_value("archiver/pages/profile_index")
             for url in reading.index_urls:
                 if followable(url):
-                    yield response.follow(url, callback=self.parse)
+                    yield response.follow(url, callback=self.parse, priority=LISTING_PRIORITY)
         else:
             logger.info("%s: neither a post nor a listing, skipped", response.url)
 
@@ -145,9 +145,12 @@ class RecapsSpider(ThreadSpider):
             self.crawler.stats.inc_value("archiver/listings/no_new_posts")
             logger.info("%s: no post not already listed; not following its pagination", response.url)
             pagination = []
-        for url in posts + pagination + page.profile_urls:
+        for url in posts:
             if followable(url):
                 yield response.follow(url, callback=self.parse)
+        for url in pagination + page.profile_urls:
+            if followable(url):
+                yield response.follow(url, callback=self.parse, priority=LISTING_PRIORITY)
         root = page.rest_root
         site = urljoin(response.url, "/")
         if root and page.home and site not in self._rest_listed | self._rest_off:
@@ -157,7 +160,7 @@ class RecapsSpider(ThreadSpider):
     def _posts_request(self, root: str, site: str, number: int) -> Request:
         url = rest_url(root, "wp/v2/posts", per_page=PER_PAGE, page=number, _fields=POST_FIELDS)
         return Request(url, callback=self.parse_rest_posts, cb_kwargs={"root": root, "site": site, "number": number},
-                       meta={"handle_httpstatus_list": list(REST_OFF_STATUSES)})
+                       meta={"handle_httpstatus_list": list(REST_OFF_STATUSES)}, priority=LISTING_PRIORITY)
 
     def parse_rest_posts(self, response: Response, root: str, site: str, number: int) -> Iterator[Request]:
         """Follow every post the REST API lists, page by page (``X-WP-TotalPages``)."""

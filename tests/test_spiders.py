@@ -65,3 +65,28 @@ def test_links_never_followed(url: str, ok: bool) -> None:
 def test_bad_platform_or_profile_names_the_argument(args: dict[str, str], name: str) -> None:
     with pytest.raises(ArgumentError, match=f"argument {name}"):
         RecapsSpider.check_arguments("https://a.example/", **args)
+
+
+def test_listings_wait_for_their_posts_and_started_threads_come_first() -> None:
+    """Scrapy's queue is last-in first-out: without priorities a listing's next page would run ahead of its posts
+    and the queue would hold every post of the site at once."""
+    from scrapy.http import HtmlResponse
+
+    from archiver.items import RecapItem
+    from archiver.pages.reading import ListingReading
+    from spiders.base import LISTING_PRIORITY, THREAD_PRIORITY, Thread
+
+    spider = RecapsSpider(url="https://r.example/")
+    listing = ListingReading(post_urls=["https://r.example/2021/01/01/a/", "https://r.example/2021/01/02/b/"],
+                             pagination_urls=["https://r.example/page/2/"], profile_urls=[], rest_root=None, home=False)
+    response = HtmlResponse("https://r.example/", body=b"<html></html>", encoding="utf-8")
+    out = list(spider.parse_listing(response, listing))
+    priorities = {r.url: r.priority for r in out}
+    assert priorities == {"https://r.example/2021/01/01/a/": 0, "https://r.example/2021/01/02/b/": 0,
+                          "https://r.example/page/2/": LISTING_PRIORITY}
+    thread = Thread(RecapItem(url="https://r.example/2021/01/01/a/", site_url="https://r.example/", fetched_at="x"),
+                    "wordpress", page_urls={1: "https://r.example/2021/01/01/a/",
+                                            2: "https://r.example/2021/01/01/a/comment-page-2/"}, fetched={1})
+    (request,) = list(spider.continue_thread(thread))
+    assert request.url.endswith("/comment-page-2/") and request.priority == THREAD_PRIORITY
+    assert THREAD_PRIORITY > 0 > LISTING_PRIORITY

@@ -47,6 +47,13 @@ def test_polite_crawls_read_pages_themselves_and_unthrottled_ones_use_a_worker()
     assert read_processes(settings(DOWNLOAD_DELAY=0, AUTOTHROTTLE_ENABLED=False, ARCHIVER_READ_PROCESSES=0)) == 0
 
 
+def test_the_project_default_reads_pages_in_the_crawl_itself() -> None:
+    project = Settings()
+    project.setmodule("archiver.settings")
+    assert project.get("ARCHIVER_READ_PROCESSES") == "auto"
+    assert read_processes(project) == 0  # polite by default: the network, not the CPU, is the limit
+
+
 @pytest.mark.parametrize("value", ["many", "-1", "1.5"])
 def test_a_bad_process_count_names_the_setting(value: str) -> None:
     with pytest.raises(ArgumentError, match="ARCHIVER_READ_PROCESSES"):
