@@ -78,9 +78,9 @@ DOWNLOADER_MIDDLEWARES = {
 # Redirect chains longer than this are a loop or a trap.
 REDIRECT_MAX_TIMES = 5
 
-# Where pages are read: "auto" reads them in one worker process when the crawl is CPU-bound (no download delay,
-# no AutoThrottle) on a machine with more than one CPU, else in the crawl's own; a number sets the worker count
-# (0: none). See archiver/workers.py.
+# Where pages are read: "auto" reads them in worker processes (one per further CPU, at most two) when the crawl is
+# CPU-bound (no download delay, no AutoThrottle), else in the crawl's own; a number sets the worker count (0: none).
+# See archiver/workers.py.
 ARCHIVER_READ_PROCESSES = "auto"
 
 # Crawl feedback: a progress line every ARCHIVER_PROGRESS_INTERVAL seconds (0: none) and a summary at the end.

@@ -37,15 +37,16 @@ T = TypeVar("T")
 
 
 def read_processes(settings: BaseSettings) -> int:
-    """How many worker processes read pages: ``ARCHIVER_READ_PROCESSES``, or when it is ``auto``, one when
-    the crawl is CPU-bound (no download delay, no AutoThrottle) on a machine with more than one CPU, else none.
+    """How many worker processes read pages: ``ARCHIVER_READ_PROCESSES``, or when it is ``auto``, for a
+    CPU-bound crawl (no download delay, no AutoThrottle) one per CPU beside the crawl's own, at most two (the
+    crawl's own process is the limit beyond that), and none for a paced crawl or on a single CPU.
 
     Raises ArgumentError naming the setting for a value that is neither ``auto`` nor a count.
     """
     value = str(settings.get("ARCHIVER_READ_PROCESSES", "auto")).strip().lower()
     if value == "auto":
         unthrottled = settings.getfloat("DOWNLOAD_DELAY") == 0 and not settings.getbool("AUTOTHROTTLE_ENABLED")
-        return 1 if unthrottled and (os.cpu_count() or 1) > 1 else 0
+        return min(2, (os.cpu_count() or 1) - 1) if unthrottled else 0
     try:
         count = int(value)
     except ValueError:
@@ -76,6 +77,10 @@ def _worker_init() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _warm_up() -> None:
+    import archiver.pages.reading  # noqa: F401 - what every reading needs, imported before the first page comes
+
+
 def _read_remote(fn: Callable[..., T], cls: type[TextResponse], url: str, status: int,
                  headers: list[tuple[bytes, bytes]], body: bytes, encoding: str, kwargs: dict[str, Any]) -> T:
     response = cls(url=url, status=status, headers=headers, body=body, encoding=encoding)
@@ -93,8 +98,16 @@ class PageReaders:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PageReaders:
         readers = cls(read_processes(crawler.settings), crawler)
+        crawler.signals.connect(readers.start, signal=signals.spider_opened)
         crawler.signals.connect(readers.close, signal=signals.spider_closed)
         return readers
+
+    def start(self) -> None:
+        """Start the workers and their imports while the crawl fetches robots.txt and its first pages."""
+        pool = self._executor()
+        if pool is not None:
+            with _main_not_reimported():
+                pool.submit(_warm_up)
 
     def _executor(self) -> Executor | None:
         if self._pool is None and self.processes > 0:
