@@ -275,6 +275,34 @@ def test_embedded_reply_form_and_notes_are_not_comment_text() -> None:
     assert c.body_text == "Only this"
 
 
+def test_moderation_notice_without_a_class_is_dropped_whatever_its_case() -> None:
+    notices = [
+        "<p><em>Your comment is awaiting moderation.</em></p>",
+        "<em>YOUR COMMENT IS AWAITING MODERATION.</em>",
+        "<small>Required fields are marked *</small>",
+    ]
+    for notice in notices:
+        (c,) = PostPage(response(post_html(html5_comment("1", "Only this", extra=notice)))).comments()
+        assert c.body_text == "Only this", notice
+        assert "moderation" not in c.body_html.lower() and "required" not in c.body_html.lower()
+    # Text that merely mentions a comment, or quotes the notice mid-sentence, is the commenter's own.
+    for text in ("I love your comment about the ending", "She wrote: your comment is awaiting moderation, lol"):
+        (c,) = PostPage(response(post_html(html5_comment("1", text)))).comments()
+        assert c.body_text == text
+
+
+def test_markup_with_two_top_level_elements_keeps_its_comments_and_count() -> None:
+    # Damaged markup ("</html><html>" mid-page) leaves libxml2 with two top-level elements.
+    body = post_html(html5_comment("1", "first") + html5_comment("2", "second")).replace(
+        "<ol class='comment-list'>", "<h2 class='comments-title'>2 Comments</h2><ol class='comment-list'>"
+    ).replace("</body></html>", "</body></html><html><p>junk after the page</p><h2 class='comments-title'>9 "
+              "Comments</h2>")
+    page = PostPage(response(body))
+    assert len(list(page.root.itersiblings())) == 1
+    assert [(c.site_comment_id, c.body_text) for c in page.comments()] == [("1", "first"), ("2", "second")]
+    assert page.comment_count_reported() == 2
+
+
 def test_recent_comments_widget_is_never_a_comment() -> None:
     widget = (
         "<aside class='widget-area'><section class='widget widget_recent_comments'><ul id='recentcomments'>"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Sequence
 from urllib.parse import urljoin
 
 from lxml import etree
@@ -68,12 +69,20 @@ def rest_root(response: TextResponse) -> str | None:
     return urljoin(response.url, href.strip()) if href else None
 
 
-def detect(response: TextResponse) -> Detection:
-    """Detect the comment platform, the REST API root and the vote widget of a page."""
+def detect(response: TextResponse, marked: Sequence[tuple[object, str | None, str | None]] | None = None) -> Detection:
+    """Detect the comment platform, the REST API root and the vote widget of a page.
+
+    ``marked``, when given, is every element of the page with a class or id as (element, class, id) in document
+    order (``PostPage._marked``): the two scans over the page are then not needed.
+    """
     root = rest_root(response)
     tree = response.selector.root
-    ids = set(_IDS(tree))
-    classes = "\n".join(_CLASSES(tree))
+    if marked is None:
+        ids = set(_IDS(tree))
+        classes = "\n".join(_CLASSES(tree))
+    else:
+        ids = {ident for _, _, ident in marked if ident == "wpdcom" or ident == "disqus_thread"}
+        classes = "\n".join([value for _, value, _ in marked if value is not None])
     if "wpdcom" in ids or _has_token(classes, ("wpd-comment", "wpd-thread-list")):
         return Detection("wpdiscuz", root, "wpdiscuz")
     if "disqus_thread" in ids or _DISQUS_SCRIPT.search(" ".join(_SCRIPTS(tree))):

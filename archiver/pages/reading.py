@@ -106,7 +106,7 @@ def read_page(response: TextResponse, fetched_at: str, platform: str | None = No
 
 def _read_post(response: TextResponse, fetched_at: str, platform: str | None) -> PostReading:
     page = PostPage(response)
-    detected = detect(response)
+    detected = detect(response, page.marked())
     chosen = platform or detected.platform
     recap = page.recap(fetched_at=fetched_at)
     recap.platform = chosen

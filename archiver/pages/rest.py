@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlencode, urljoin
 
+from lxml import etree
 from scrapy.http import Response, TextResponse
 
 from archiver.items import CommentItem
@@ -35,16 +36,24 @@ def rest_url(root: str, route: str, **params: object) -> str:
     return urljoin(root if root.endswith("/") else root + "/", route) + (f"?{query}" if query else "")
 
 
+# Compiled once and run on the response's lxml root: response.xpath() would wrap every result in a Selector.
+_ID_LINKS = etree.XPath("//link[@type='application/json']/@href | //link[@rel='shortlink']/@href", smart_strings=False)
+_BODY_CLASS = etree.XPath("//body/@class", smart_strings=False)
+_ARTICLE_ID = etree.XPath("//article/@id", smart_strings=False)
+
+
 def post_id(response: TextResponse) -> str | None:
     """The post's id from its JSON alternate link, shortlink, ``postid-N`` body class or ``article#post-N``."""
-    for href in response.xpath("//link[@type='application/json']/@href | //link[@rel='shortlink']/@href").getall():
+    root = response.selector.root
+    for href in _ID_LINKS(root):
         m = _POST_JSON.search(href) or re.search(r"[?&]p=(\d+)", href)
         if m:
             return m.group(1)
-    for cls in " ".join(response.xpath("//body/@class").getall()).split():
+    for cls in " ".join(_BODY_CLASS(root)).split():
         if cls.startswith("postid-") and cls[7:].isdigit():
             return cls[7:]
-    m = re.match(r"post-(\d+)$", response.xpath("//article/@id").get() or "")
+    ids = _ARTICLE_ID(root)
+    m = re.match(r"post-(\d+)$", ids[0] if ids else "")
     return m.group(1) if m else None
 
 

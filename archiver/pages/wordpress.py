@@ -19,7 +19,6 @@ from functools import cached_property, lru_cache
 from typing import Callable, Iterator
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-import lxml.html
 from cssselect import HTMLTranslator
 from lxml import etree
 from scrapy.http import TextResponse
@@ -74,6 +73,15 @@ _COMMENT_FURNITURE_IDS = frozenset("respond cancel-comment-reply commentform".sp
 _DROP_TAGS = frozenset("script style form noscript template".split())
 _FURNITURE_TEXT = re.compile(r"^\s*(?:your comment is awaiting moderation|required fields are marked)", re.I)
 _FURNITURE_ANY = re.compile(r"your comment is awaiting moderation|required fields are marked", re.I)
+# Pieces every match of _FURNITURE_ANY holds once lowercased: under re.I only i, k and s of these letters match
+# non-ASCII characters (ı, İ, K, ſ), which lower() need not map to ASCII, so the pieces avoid those letters.
+_FURNITURE_PIECES = ("your comment ", " are mar")
+
+
+def _may_hold_furniture_text(text: str) -> bool:
+    """False when ``text`` certainly holds no _FURNITURE_ANY match (a plain substring test, not the regex)."""
+    low = text.lower()
+    return any(piece in low for piece in _FURNITURE_PIECES)
 _FURNITURE_TEXT_TAGS = frozenset(("p", "em", "span", "small", "div"))
 
 # Things inside .entry-content that are not the recap.
@@ -95,36 +103,36 @@ _OWN_INTERESTING = (
     _FN_CLASSES | _META_CLASSES | _DATE_CLASSES | _CONTENT_CLASSES
     | {"comment-author", "comment-body", "cld-like-count-wrap", "cld-dislike-count-wrap", "wpd-vote-result"}
 )
-# A CSS selector list costs one document scan per selector; these are one scan each,
-# with a cheap substring pre-filter and the exact class-token test done in Python.
+# Comment lists and comment navigations are found from PostPage._marked, with these class tokens.
 _COMMENT_LIST_CLASSES = frozenset("comment-list commentlist wp-block-comment-template".split())
-# Tests on the attribute axis (``//*/@class[...]/..``) cost libxml2 about a third of the same tests as element
-# predicates (``//*[contains(@class, ...)]``); the union is in document order all the same.
-_COMMENT_LISTS_XPATH = etree.XPath(
-    "//*/@class[contains(., 'comment-list') or contains(., 'commentlist')"
-    " or contains(., 'wp-block-comment-template')]/.."
-    " | //*/@id[. = 'comments-list']/.. | //ol/@class[contains(., 'comments')]/.."
-)
 _COMMENT_NAV_CLASSES = frozenset(
     "comments-pagination comment-navigation comments-navigation comment-nav comments-nav "
     "wp-block-comments-pagination navigation".split()
 )
-_CANONICAL_XPATH = etree.XPath("//link[@rel='canonical']/@href")
-_COMMENT_NAVS_XPATH = etree.XPath(
-    "//*/@class[contains(., 'nav') or contains(., 'pagination')]/.. | //*/@id[starts-with(., 'comment-nav')]/.."
-)
+_BODY_CLASS = etree.XPath("//body/@class", smart_strings=False)
 _TAG_LINKS_XPATH = etree.XPath("//a/@rel[contains(., 'tag')]/..")
 
 
-def _is_comment_list(el: Element) -> bool:
-    cls = _classes(el)
-    return bool(cls & _COMMENT_LIST_CLASSES) or el.get("id") == "comments-list" or (
-        el.tag == "ol" and "comments" in cls
+def _is_comment_list(el: Element, value: str | None, ident: str | None) -> bool:
+    """``el`` (with class attribute ``value`` and id ``ident``) is a ``wp_list_comments`` list."""
+    cls = _class_set(value) if value else _NO_CLASSES
+    return not _COMMENT_LIST_CLASSES.isdisjoint(cls) or ident == "comments-list" or (
+        "comments" in cls and el.tag == "ol"
     )
 
 
-def _is_comment_nav(el: Element) -> bool:
-    return bool(_classes(el) & _COMMENT_NAV_CLASSES) or (el.get("id") or "").startswith("comment-nav-")
+def _is_comment_nav(value: str | None, ident: str | None) -> bool:
+    """An element with class attribute ``value`` and id ``ident`` is a comment navigation."""
+    return (bool(value) and not _COMMENT_NAV_CLASSES.isdisjoint(_class_set(value))) or (
+        ident is not None and ident.startswith("comment-nav-"))
+
+
+_XPATH_SPACE = re.compile(r"[ \t\r\n]+")
+
+
+def _has_css_class(value: str | None, name: str) -> bool:
+    """What cssselect's ``.name`` tests: ``name`` is a token of ``value`` split at XPath whitespace."""
+    return value is not None and name in value and name in _XPATH_SPACE.split(value)
 
 
 @lru_cache(maxsize=None)
@@ -158,8 +166,14 @@ def _classes(el: Element) -> frozenset[str]:
     return _class_set(value) if value else _NO_CLASSES
 
 
+# The string value of an element (what ``text_content()`` gives: libxml2 concatenates the same text nodes for
+# both) without lxml.html's XPath evaluation around it, which costs twice the serialisation for small elements.
+def _string(el: Element) -> str:
+    return etree.tostring(el, method="text", encoding="unicode", with_tail=False)
+
+
 def _text(el: Element | None) -> str:
-    return normalise_line(el.text_content()) if el is not None else ""
+    return normalise_line(_string(el)) if el is not None else ""
 
 
 def _inside(el: Element, pred: Callable[[Element], bool], stop: Element | None = None) -> bool:
@@ -209,7 +223,7 @@ def _comment_id(el: Element) -> str | None:
 
 def body_classes(response: TextResponse) -> set[str]:
     """The ``body_class()`` tokens of the page."""
-    return set(" ".join(response.xpath("//body/@class").getall()).split())
+    return set(" ".join(_BODY_CLASS(response.selector.root)).split())
 
 
 def strip_comment_page(url: str) -> str:
@@ -305,9 +319,11 @@ def _urljoin(base: str, href: str) -> str:
 
 
 def _effective_skip(container: Element, skip: Callable[[Element], bool]) -> Callable[[Element], bool]:
-    if skip is _is_comment_furniture and not _FURNITURE_ANY.search(container.text_content() or ""):
-        # No element below can start with the furniture text when the whole container does not contain it.
-        return _is_comment_furniture_no_text
+    if skip is _is_comment_furniture:
+        text = _string(container)
+        if not (_may_hold_furniture_text(text) and _FURNITURE_ANY.search(text)):
+            # No element below can start with the furniture text when the whole container does not contain it.
+            return _is_comment_furniture_no_text
     return skip
 
 
@@ -326,9 +342,21 @@ def _inner_html(container: Element, skip: Callable[[Element], bool]) -> str:
                 if d.getparent() is not None:
                     d.drop_tree()
             child.tail = None
-        parts.append(lxml.html.tostring(child, encoding="unicode", with_tail=False))
+        parts.append(_html(child))
         parts.append(tail)
     return "".join(parts).strip()
+
+
+_META_CONTENT_TYPE = '<meta http-equiv="Content-Type"'
+_META_CONTENT_TYPE_TAG = re.compile(r'<meta http-equiv="Content-Type"[^>]*>')
+
+
+def _html(el: Element) -> str:
+    """``lxml.html.tostring(el, encoding="unicode", with_tail=False)``, without its Python wrapper's costs."""
+    out = etree.tostring(el, method="html", encoding="unicode", with_tail=False)
+    # lxml.html.tostring drops content-type <meta> tags (include_meta_content_type=False); the regex only
+    # where there is one to drop.
+    return _META_CONTENT_TYPE_TAG.sub("", out) if _META_CONTENT_TYPE in out else out
 
 
 _EDGE_BREAKS = re.compile(r"^(?:\s*<br\s*/?>)+|(?:<br\s*/?>\s*)+$")
@@ -346,20 +374,29 @@ def _strip_breaks(fragment: str) -> str:
 
 def _is_comment_furniture_no_text(el: Element) -> bool:
     """:func:`_is_comment_furniture` without its text test (for elements known not to hold the text)."""
-    if el.tag in _DROP_TAGS or el.get("id") in _COMMENT_FURNITURE_IDS:
+    tag = el.tag
+    if tag in _DROP_TAGS:
         return True
-    cls = _classes(el)
-    if el.tag == "img" and "avatar" in cls:
+    ident = el.get("id")
+    value = el.get("class")
+    if not value:
+        # Without a class, only the id can make it furniture or a comment (the common case: called for every
+        # element of every comment's text).
+        return ident is not None and (ident in _COMMENT_FURNITURE_IDS or (
+            tag in _COMMENT_EL_TAGS and bool(_COMMENT_EL_ID.match(ident))))
+    if ident in _COMMENT_FURNITURE_IDS:
         return True
+    cls = _class_set(value)
+    # ("avatar" is one of the furniture classes, so an img.avatar is furniture here too.)
     if not _COMMENT_FURNITURE_CLASSES.isdisjoint(cls):
         return True
-    return _is_comment_el(el)
+    return tag in _COMMENT_EL_TAGS and (not _COMMENT_EL_CLASSES.isdisjoint(cls) or bool(_COMMENT_EL_ID.match(ident or "")))
 
 
 def _is_comment_furniture(el: Element) -> bool:
     if _is_comment_furniture_no_text(el):
         return True
-    if el.tag in _FURNITURE_TEXT_TAGS and _FURNITURE_TEXT.match(el.text_content() or ""):
+    if el.tag in _FURNITURE_TEXT_TAGS and _FURNITURE_TEXT.match(_string(el)):
         return True
     return False
 
@@ -400,6 +437,48 @@ class _Page:
     @cached_property
     def _body_classes(self) -> set[str]:
         return body_classes(self.response)
+
+    def marked(self) -> list[tuple[Element, str | None, str | None]]:
+        """Every element of the page with a class or id attribute as (element, class, id), in document order."""
+        return self._marked
+
+    @cached_property
+    def _marked(self) -> list[tuple[Element, str | None, str | None]]:
+        """Every element with a class or id attribute as (element, class, id), in document order.
+
+        Whole-document questions (the comment lists, the comment navigation, the comments title) are answered
+        from this one pass instead of one libxml2 scan each, which costs about as much per element as this
+        loop. It also keeps every element's Python object alive for the walks that follow, which then do not
+        make (and class-look-up) new ones.
+        """
+        marked: list[tuple[Element, str | None, str | None]] = []
+        add = marked.append
+        links: list[Element] = []
+        # Damaged markup can leave libxml2 with more than one top-level element: //* (XPath) sees them all, a CSS
+        # query from the root (descendant-or-self::) only the root's; _root_marked is the root's part.
+        root = self.root
+        before = [*reversed(list(root.itersiblings(_ELEMENTS, preceding=True)))]
+        after = list(root.itersiblings(_ELEMENTS))
+        everything: list[list[Element]] = []
+        start = end = 0
+        for top in (*before, root, *after):
+            if top is root:
+                start = len(marked)
+            elements = list(top.iter(_ELEMENTS))
+            everything.append(elements)
+            for el in elements:
+                value = el.get("class")
+                ident = el.get("id")
+                if value is not None or ident is not None:
+                    add((el, value, ident))
+                if el.tag == "link":
+                    links.append(el)
+            if top is root:
+                end = len(marked)
+        self._root_marked = marked if not before and not after else marked[start:end]
+        self._links = links
+        self._everything = everything
+        return marked
 
 
 class ListingPage(_Page):
@@ -508,7 +587,8 @@ class PostPage(_Page):
 
     @cached_property
     def _comment_area(self) -> list[Element]:
-        lists = [el for el in _COMMENT_LISTS_XPATH(self.root) if _is_comment_list(el) and not _inside(el, _is_widget)]
+        lists = [el for el, value, ident in self._marked
+                 if _is_comment_list(el, value, ident) and not _inside(el, _is_widget)]
         ids = {id(el) for el in lists}
         top = [el for el in lists if el.getparent() is None or not _inside(el.getparent(), lambda n: id(n) in ids)]
         if top:
@@ -524,8 +604,11 @@ class PostPage(_Page):
 
     @cached_property
     def _canonical_url(self) -> str:
-        href = _CANONICAL_XPATH(self.root)
-        return strip_comment_page(_urljoin(self.url, href[0]) if href else self.url)
+        self._marked  # noqa: B018 - collects the <link> elements
+        # What //link[@rel='canonical']/@href gives first.
+        href = next((h for h in (el.get("href") for el in self._links if el.get("rel") == "canonical")
+                     if h is not None), None)
+        return strip_comment_page(_urljoin(self.url, href) if href is not None else self.url)
 
     def site_url(self) -> str:
         """The site's base URL with a trailing slash."""
@@ -651,10 +734,23 @@ class PostPage(_Page):
 
     def comment_count_reported(self) -> int | None:
         """The comment count the page states (comments title, else the entry-meta link)."""
-        for css in (
-            ".comments-title", "#comments-title", "h2#comments, h3#comments, h4#comments",
-            ".comments-link", "a[href$='#comments']", "a[href$='#respond']",
-        ):
+        # The first four selectors test only classes and ids: answered from the index, in the same order.
+        self._marked  # noqa: B018 - makes _root_marked
+        marked = self._root_marked  # CSS queries from the root
+        firsts: list[Callable[[Element, str | None, str | None], bool]] = [
+            lambda el, value, ident: _has_css_class(value, "comments-title"),
+            lambda el, value, ident: ident == "comments-title",
+            lambda el, value, ident: ident == "comments" and el.tag in ("h2", "h3", "h4"),
+            lambda el, value, ident: _has_css_class(value, "comments-link"),
+        ]
+        for test in firsts:
+            el = next((el for el, value, ident in marked if test(el, value, ident) and not _inside(el, _is_widget)),
+                      None)
+            if el is not None:
+                count = _parse_count(_text(el))
+                if count is not None:
+                    return count
+        for css in ("a[href$='#comments']", "a[href$='#respond']"):
             el = self._css_first(css)
             if el is not None:
                 count = _parse_count(_text(el))
@@ -667,12 +763,16 @@ class PostPage(_Page):
     @cached_property
     def _nav(self) -> tuple[list[tuple[int, str]], int | None]:
         """(page number, absolute href) of comment-page links, and the current page if shown."""
-        containers = [el for el in _COMMENT_NAVS_XPATH(self.root) if _is_comment_nav(el) and not _inside(el, _is_widget)]
+        marked = self._marked
+        containers = [el for el, value, ident in marked if _is_comment_nav(value, ident) and not _inside(el, _is_widget)]
         links: list[Element] = []
         for c in containers:
             links.extend(_q(c, "a[href]"))
         seen = {id(a) for a in links}
-        for a in _q(self.root, "a.page-numbers[href]"):
+        # a.page-numbers[href]
+        numbers = [el for el, value, ident in self._root_marked
+                   if _has_css_class(value, "page-numbers") and el.tag == "a" and el.get("href") is not None]
+        for a in numbers:
             if id(a) not in seen and not _inside(a, _is_widget):
                 links.append(a)
         own = self.canonical_url()
@@ -754,70 +854,85 @@ class PostPage(_Page):
         # One walk over the comment area does two things at once, exactly as two separate walks would:
         # it finds the comment elements with their parents (skipping widget and reply-form subtrees), and it
         # collects each comment's own elements (not descending into replies or reply forms) for _comment.
+        # lxml's iterwalk does the tree walking in C; the state of an element (parent comment id, the comments
+        # collecting its own elements, whether it is outside widgets and forms) is pushed at its start event and
+        # popped at its end event, and a subtree that can hold nothing of interest is skipped.
         page = self.comment_page()
         found: list[tuple[Element, str, str | None, list[tuple[Element, frozenset[str]]]]] = []
         no_owners: tuple = ()
-        # (element, parent id, owners collecting own elements as (comment id, list), still in the main walk)
-        stack: list[tuple[Element, str | None, tuple, bool]] = [(el, None, no_owners, True) for el in reversed(self._comment_area)]
-        pop, extend = stack.pop, stack.extend
         # Every element the walk visits stays referenced until the comments are read: lxml then hands _comment
         # the same Python objects instead of making (and class-looking-up) new ones for every element again.
         visited: list[Element] = []
         keep = visited.append
         widget_classes, widget_ids, furniture_ids = _WIDGET_CLASSES, _WIDGET_IDS, _COMMENT_FURNITURE_IDS
         comment_tags, comment_classes, interesting = _COMMENT_EL_TAGS, _COMMENT_EL_CLASSES, _OWN_INTERESTING
-        while stack:
-            el, parent, owners, live = pop()
-            tag = el.tag
-            if tag.__class__ is not str:
-                continue
-            keep(el)
-            value = el.get("class")
-            cls = _class_set(value) if value else _NO_CLASSES
-            ident = el.get("id")
-            is_comment = tag in comment_tags and (
-                not comment_classes.isdisjoint(cls) or bool(_COMMENT_EL_ID.match(ident or ""))
-            )
-            cid = _comment_id(el) if is_comment else None
-            if owners:
-                if "children" in cls or ident in furniture_ids or "comment-respond" in cls:
-                    owners = no_owners
-                else:
-                    if is_comment:
-                        owners = tuple(o for o in owners if o[0] == cid)
-                    if owners and (tag == "time" or not interesting.isdisjoint(cls)):
-                        for o in owners:
-                            o[1].append((el, cls))
-            if live and (tag == "aside" or ident in widget_ids or ident in furniture_ids
-                         or not widget_classes.isdisjoint(cls)):
-                live = False
-            child_parent = parent
-            if live and is_comment:
-                if cid is not None and cid == parent and "comment" not in cls:
-                    pass  # a wrapper inside the comment's own element (twentyten's li#li-comment-N > div#comment-N)
-                elif cid is None:
-                    pass  # undamaged replies still get the nearest enclosing comment with an id
-                else:
-                    if _PING_CLASSES.isdisjoint(cls):
-                        nodes: list[tuple[Element, frozenset[str]]] = []
-                        found.append((el, cid, parent, nodes))
-                        owners = (*owners, (cid, nodes))
-                    child_parent = cid
-            if live or owners:
-                # Elements only (comments and processing instructions do nothing here), selected by lxml itself.
-                extend([(child, child_parent, owners, live) for child in el.iterchildren(_ELEMENTS, reversed=True)])
+        for area in self._comment_area:
+            # (parent id, owners collecting own elements as (comment id, list), still in the main walk)
+            states: list[tuple[str | None, tuple, bool]] = [(None, no_owners, True)]
+            push, drop = states.append, states.pop
+            walker = etree.iterwalk(area, events=("start", "end"))
+            for event, el in walker:
+                if event == "end":
+                    drop()
+                    continue
+                keep(el)
+                state = states[-1]
+                value = el.get("class")
+                ident = el.get("id")
+                tag = el.tag
+                if not value and ident is None and tag != "time" and tag != "aside":
+                    # Nothing to see on the element itself: it is no comment, no widget, nothing a comment keeps.
+                    push(state)
+                    continue
+                parent, owners, live = state
+                cls = _class_set(value) if value else _NO_CLASSES
+                is_comment = tag in comment_tags and (
+                    not comment_classes.isdisjoint(cls) or bool(_COMMENT_EL_ID.match(ident or ""))
+                )
+                cid = _comment_id(el) if is_comment else None
+                if owners:
+                    if "children" in cls or ident in furniture_ids or "comment-respond" in cls:
+                        owners = no_owners
+                    else:
+                        if is_comment:
+                            owners = tuple(o for o in owners if o[0] == cid)
+                        if owners and (tag == "time" or not interesting.isdisjoint(cls)):
+                            for o in owners:
+                                o[1].append((el, cls))
+                if live and (tag == "aside" or ident in widget_ids or ident in furniture_ids
+                             or not widget_classes.isdisjoint(cls)):
+                    live = False
+                child_parent = parent
+                if live and is_comment:
+                    if cid is not None and cid == parent and "comment" not in cls:
+                        pass  # a wrapper inside the comment's own element (twentyten's li#li-comment-N > div#comment-N)
+                    elif cid is None:
+                        pass  # undamaged replies still get the nearest enclosing comment with an id
+                    else:
+                        if _PING_CLASSES.isdisjoint(cls):
+                            nodes: list[tuple[Element, frozenset[str]]] = []
+                            found.append((el, cid, parent, nodes))
+                            owners = (*owners, (cid, nodes))
+                        child_parent = cid
+                push((child_parent, owners, live))
+                if not (live or owners):
+                    walker.skip_subtree()
+        # Every comment's text is a piece of its area's text: when no area's text can hold the furniture text
+        # ("Your comment is awaiting moderation"), no comment needs the per-element text test.
+        quiet = not any(_may_hold_furniture_text(_string(area)) for area in self._comment_area)
         items: list[CommentItem] = []
         for el, cid, parent, nodes in found:
             try:
-                items.append(self._comment(el, cid, parent, page, nodes))
+                items.append(self._comment(el, cid, parent, page, nodes, quiet))
             except Exception:  # noqa: BLE001 - one broken comment must not lose the thread
                 pass
         return items
 
     def _comment(
         self, el: Element, cid: str, parent: str | None, page: int,
-        nodes: list[tuple[Element, frozenset[str]]] | None = None,
+        nodes: list[tuple[Element, frozenset[str]]] | None = None, quiet: bool = False,
     ) -> CommentItem:
+        """One comment; ``quiet`` when its text is known to hold no furniture text (see _effective_skip)."""
         fn = meta = time_el = content = body = author_box = None
         up = down = score = None
         date_title = None
@@ -868,7 +983,7 @@ class PostPage(_Page):
             raw = date_title
 
         container = content if content is not None else body if body is not None else el
-        skip = _effective_skip(container, _is_comment_furniture)
+        skip = _is_comment_furniture_no_text if quiet else _effective_skip(container, _is_comment_furniture)
         body_html = _strip_breaks(_inner_html(container, skip))
         # The text straight from the tree, as html_to_text(body_html) would give it, without parsing the HTML
         # again; html_to_text where that is not certain (unusual markup, or nothing came out).
