@@ -14,9 +14,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import multiprocessing.connection
 import os
 import signal
 import sys
+import threading
 import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -75,6 +77,15 @@ def _main_not_reimported() -> Iterator[None]:
 def _worker_init() -> None:
     # Ctrl-C goes to the whole process group: the crawl shuts down gracefully and stops its workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A crawl killed outright (SIGKILL, OOM) cannot stop its workers, which would wait for work forever.
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_with, args=(parent.sentinel,), daemon=True, name="parent-watch").start()
+
+
+def _exit_with(sentinel: int) -> None:
+    multiprocessing.connection.wait([sentinel])
+    os._exit(0)
 
 
 def _warm_up() -> None:

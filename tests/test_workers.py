@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -143,3 +144,39 @@ def test_the_default_test_crawl_reads_pages_in_a_worker(full_crawl: tuple[Path, 
     _, run = full_crawl
     expected = min(2, (os.cpu_count() or 1) - 1) or None
     assert _stat(run.log, "archiver/workers/processes") == expected  # type: ignore[attr-defined]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")  # a zombie has exited; its new parent may not have reaped it yet
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads process states from /proc")
+def test_workers_exit_when_the_crawl_is_killed_outright(tmp_path: Path) -> None:
+    script = tmp_path / "killed.py"
+    script.write_text(
+        "import asyncio, sys, time\n"
+        "from scrapy.http import HtmlResponse\n"
+        "from archiver.workers import PageReaders\n"
+        "from test_workers import where_read\n"
+        "readers = PageReaders(1)\n"
+        "page = HtmlResponse('https://recaps.example/', body=b'<p>x</p>', encoding='utf-8')\n"
+        "pid, _ = asyncio.run(readers.read(where_read, page))\n"
+        "print(pid, flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(PROJECT), str(PROJECT / "tests")]))
+    process = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        worker = int(process.stdout.readline())
+        assert worker != process.pid and _alive(worker)
+    finally:
+        process.kill()
+        process.wait()
+    deadline = time.monotonic() + 10
+    while _alive(worker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(worker), "the worker outlived the crawl that was killed"
