@@ -103,23 +103,30 @@ def test_a_dead_worker_leaves_the_readings_to_the_crawl_itself() -> None:
     assert processes == 0
 
 
-def test_a_script_without_a_main_guard_is_not_run_again_in_the_worker(tmp_path: Path) -> None:
-    marker = tmp_path / "runs.txt"
-    script = tmp_path / "crawl_script.py"
+SCRIPT_ENV = dict(os.environ, PYTHONPATH=os.pathsep.join([str(PROJECT), str(PROJECT / "tests")]))
+
+
+def reader_script(folder: Path, first: str, last: str) -> Path:
+    """A script, with no ``__main__`` guard, that reads one page in a worker (``pid``: the worker's) between
+    the lines ``first`` and ``last``."""
+    script = folder / "reader_script.py"
     script.write_text(
-        "import asyncio, os\n"
-        f"open({str(marker)!r}, 'a').write('ran\\n')\n"
-        "from scrapy.http import HtmlResponse\n"
+        "import asyncio, os, time\n" + first
+        + "from scrapy.http import HtmlResponse\n"
         "from archiver.workers import PageReaders\n"
         "from test_workers import where_read\n"
         "readers = PageReaders(1)\n"
         "page = HtmlResponse('https://recaps.example/', body=b'<p>x</p>', encoding='utf-8')\n"
-        "pid, _ = asyncio.run(readers.read(where_read, page))\n"
-        "readers.close()\n"
-        "print('worker' if pid != os.getpid() else 'in-process')\n"
+        "pid, _ = asyncio.run(readers.read(where_read, page))\n" + last
     )
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(PROJECT), str(PROJECT / "tests")]))
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60, env=env)
+    return script
+
+
+def test_a_script_without_a_main_guard_is_not_run_again_in_the_worker(tmp_path: Path) -> None:
+    marker = tmp_path / "runs.txt"
+    script = reader_script(tmp_path, f"open({str(marker)!r}, 'a').write('ran\\n')\n",
+                           "readers.close()\nprint('worker' if pid != os.getpid() else 'in-process')\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60, env=SCRIPT_ENV)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "worker"
     assert marker.read_text() == "ran\n"
@@ -156,20 +163,8 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads process states from /proc")
 def test_workers_exit_when_the_crawl_is_killed_outright(tmp_path: Path) -> None:
-    script = tmp_path / "killed.py"
-    script.write_text(
-        "import asyncio, sys, time\n"
-        "from scrapy.http import HtmlResponse\n"
-        "from archiver.workers import PageReaders\n"
-        "from test_workers import where_read\n"
-        "readers = PageReaders(1)\n"
-        "page = HtmlResponse('https://recaps.example/', body=b'<p>x</p>', encoding='utf-8')\n"
-        "pid, _ = asyncio.run(readers.read(where_read, page))\n"
-        "print(pid, flush=True)\n"
-        "time.sleep(120)\n"
-    )
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(PROJECT), str(PROJECT / "tests")]))
-    process = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env=env)
+    script = reader_script(tmp_path, "", "print(pid, flush=True)\ntime.sleep(120)\n")
+    process = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env=SCRIPT_ENV)
     try:
         worker = int(process.stdout.readline())
         assert worker != process.pid and _alive(worker)
