@@ -152,9 +152,7 @@ class PageReaders:
         logger.error("a page-reading worker process died; the crawl reads the remaining pages itself")
         self._stat("inc_value", "archiver/workers/broken", 1)
         self.processes = 0
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+        self._shutdown(wait=False)
 
     def _stat(self, method: str, key: str, value: int) -> None:
         if self.crawler is not None and self.crawler.stats is not None:
@@ -162,6 +160,9 @@ class PageReaders:
 
     def close(self) -> None:
         """Stop the workers (at the end of the crawl)."""
+        self._shutdown(wait=True)
+
+    def _shutdown(self, wait: bool) -> None:
         pool, self._pool = self._pool, None
         if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+            pool.shutdown(wait=wait, cancel_futures=True)

@@ -7,7 +7,7 @@ import re
 from lxml import etree
 from scrapy.http import Response, TextResponse
 
-__all__ = ["page_kind", "release_tree"]
+__all__ = ["body_class_tokens", "body_classes", "has_class_token", "page_kind", "release_tree"]
 
 _POST_CLASSES = frozenset({"single", "single-post"})
 _LISTING_CLASSES = frozenset({"home", "blog", "archive", "tag", "category", "paged", "search", "date", "author"})
@@ -30,6 +30,33 @@ def _has_class(name: str) -> str:
 _HAS_ENTRY_CONTENT = etree.XPath(f"boolean((descendant-or-self::*[{_has_class('entry-content')}])[1])")
 
 
+def body_class_tokens(root: etree._Element) -> list[str]:
+    """The ``body_class()`` tokens of a parsed page, in the order the page gives them."""
+    return " ".join(_BODY_CLASS(root)).split()
+
+
+def body_classes(response: TextResponse) -> set[str]:
+    """The ``body_class()`` tokens of the page."""
+    return set(body_class_tokens(response.selector.root))
+
+
+_XPATH_SPACE = " \t\r\n"
+
+
+def has_class_token(classes: str, names: tuple[str, ...]) -> bool:
+    """What cssselect's ``.name`` tests (``contains(concat(' ', normalize-space(@class), ' '), ' name ')``) for
+    any of ``names``: ``name`` between XPath whitespace or the ends of ``classes`` (one class attribute, or
+    several joined by newlines)."""
+    for name in names:
+        i = classes.find(name)
+        while i >= 0:
+            end = i + len(name)
+            if (i == 0 or classes[i - 1] in _XPATH_SPACE) and (end == len(classes) or classes[end] in _XPATH_SPACE):
+                return True
+            i = classes.find(name, i + 1)
+    return False
+
+
 def page_kind(response: TextResponse) -> str:
     """Return ``"post"``, ``"listing"`` or ``"other"`` for a WordPress page.
 
@@ -37,7 +64,7 @@ def page_kind(response: TextResponse) -> str:
     ``.entry-content`` and a comments area is a post, several entries are a listing.
     """
     root = response.selector.root
-    classes = set(" ".join(_BODY_CLASS(root)).split())
+    classes = set(body_class_tokens(root))
     if classes & _POST_CLASSES or any(_POSTID.match(c) for c in classes):
         return "post"
     static_front = "home" in classes and "blog" not in classes and (

@@ -13,6 +13,8 @@ from urllib.parse import urljoin
 from lxml import etree
 from scrapy.http import TextResponse
 
+from archiver.pages import has_class_token
+
 __all__ = ["PLATFORMS", "Detection", "detect", "rest_root"]
 
 PLATFORMS = ("wordpress", "wpdiscuz", "disqus")
@@ -27,20 +29,6 @@ _IDS = etree.XPath("//*/@id[. = 'wpdcom' or . = 'disqus_thread']", smart_strings
 _CLASSES = etree.XPath("//*/@class", smart_strings=False)
 
 
-def _has_token(classes: str, names: tuple[str, ...]) -> bool:
-    """What cssselect's ``.name`` tests (``contains(concat(' ', normalize-space(@class), ' '), ' name ')``) for
-    any element, on every class attribute joined by newlines: ``name`` between XPath whitespace or the ends."""
-    for name in names:
-        i = classes.find(name)
-        while i >= 0:
-            end = i + len(name)
-            if (i == 0 or classes[i - 1] in _XPATH_SPACE) and (end == len(classes) or classes[end] in _XPATH_SPACE):
-                return True
-            i = classes.find(name, i + 1)
-    return False
-
-
-_XPATH_SPACE = " \t\r\n"
 _SCRIPTS = etree.XPath("//script/@src | //script/@id | //script/text()", smart_strings=False)
 
 
@@ -73,7 +61,7 @@ def detect(response: TextResponse, marked: Sequence[tuple[object, str | None, st
     """Detect the comment platform, the REST API root and the vote widget of a page.
 
     ``marked``, when given, is every element of the page with a class or id as (element, class, id) in document
-    order (``PostPage._marked``): the two scans over the page are then not needed.
+    order (``PostPage.marked()``): the two scans over the page are then not needed.
     """
     root = rest_root(response)
     tree = response.selector.root
@@ -83,9 +71,9 @@ def detect(response: TextResponse, marked: Sequence[tuple[object, str | None, st
     else:
         ids = {ident for _, _, ident in marked if ident == "wpdcom" or ident == "disqus_thread"}
         classes = "\n".join([value for _, value, _ in marked if value is not None])
-    if "wpdcom" in ids or _has_token(classes, ("wpd-comment", "wpd-thread-list")):
+    if "wpdcom" in ids or has_class_token(classes, ("wpd-comment", "wpd-thread-list")):
         return Detection("wpdiscuz", root, "wpdiscuz")
     if "disqus_thread" in ids or _DISQUS_SCRIPT.search(" ".join(_SCRIPTS(tree))):
         return Detection("disqus", root, "disqus")
-    votes = "cld" if _has_token(classes, ("cld-like-dislike-wrap", "cld-like-count-wrap")) else None
+    votes = "cld" if has_class_token(classes, ("cld-like-dislike-wrap", "cld-like-count-wrap")) else None
     return Detection("wordpress", root, votes)

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from scrapy.http import TextResponse
 
 from archiver.items import CommentItem, RecapItem
-from archiver.pages import page_kind, release_tree
+from archiver.pages import body_classes, page_kind, release_tree
 from archiver.pages.detect import Detection, detect, rest_root
 from archiver.pages.disqus import DisqusEmbed
 from archiver.pages.rest import post_id
-from archiver.pages.wordpress import ListingPage, PostPage, body_classes
+from archiver.pages.wordpress import ListingPage, PostPage
 from archiver.pages.wpdiscuz import WpdiscuzComments, WpdiscuzSettings
 from archiver.profiles import Profile
 

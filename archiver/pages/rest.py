@@ -17,6 +17,7 @@ from lxml import etree
 from scrapy.http import Response, TextResponse
 
 from archiver.items import CommentItem
+from archiver.pages import body_class_tokens
 from archiver.text import html_to_text
 
 __all__ = ["COMMENT_FIELDS", "MergeReport", "RestAnswer", "merge_comments", "post_id", "rest_url"]
@@ -38,7 +39,6 @@ def rest_url(root: str, route: str, **params: object) -> str:
 
 # Compiled once and run on the response's lxml root: response.xpath() would wrap every result in a Selector.
 _ID_LINKS = etree.XPath("//link[@type='application/json']/@href | //link[@rel='shortlink']/@href", smart_strings=False)
-_BODY_CLASS = etree.XPath("//body/@class", smart_strings=False)
 _ARTICLE_ID = etree.XPath("//article/@id", smart_strings=False)
 
 
@@ -49,7 +49,7 @@ def post_id(response: TextResponse) -> str | None:
         m = _POST_JSON.search(href) or re.search(r"[?&]p=(\d+)", href)
         if m:
             return m.group(1)
-    for cls in " ".join(_BODY_CLASS(root)).split():
+    for cls in body_class_tokens(root):
         if cls.startswith("postid-") and cls[7:].isdigit():
             return cls[7:]
     ids = _ARTICLE_ID(root)

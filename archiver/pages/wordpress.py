@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import html
 import re
+from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Callable, Iterator
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -24,6 +25,7 @@ from lxml import etree
 from scrapy.http import TextResponse
 
 from archiver.items import CommentItem, RecapItem, Term
+from archiver.pages import body_classes, has_class_token
 from archiver.text import element_to_text, html_to_text, normalise_line
 
 __all__ = [
@@ -35,6 +37,22 @@ __all__ = [
 ]
 
 Element = etree._Element
+Marked = tuple[Element, str | None, str | None]
+"""An element with a class or id attribute, as (element, class, id)."""
+
+
+@dataclass
+class _PageIndex:
+    """What one pass over a page's elements finds (see ``_Page._index``)."""
+
+    marked: list[Marked]
+    """Every element with a class or id, under every top-level element, in document order."""
+    root_marked: list[Marked]
+    """Those under the root element only: what a CSS query from the root sees."""
+    links: list[Element]
+    """Every ``<link>``."""
+    elements: list[list[Element]]
+    """Every element, kept so that later walks get the same Python objects instead of making new ones."""
 
 _COMMENT_ID = re.compile(r"(?:^|-)comment-(\d+)$")
 _COMMENT_PAGE_PATH = re.compile(r"/comment-page-(\d+)/?$")
@@ -103,13 +121,12 @@ _OWN_INTERESTING = (
     _FN_CLASSES | _META_CLASSES | _DATE_CLASSES | _CONTENT_CLASSES
     | {"comment-author", "comment-body", "cld-like-count-wrap", "cld-dislike-count-wrap", "wpd-vote-result"}
 )
-# Comment lists and comment navigations are found from PostPage._marked, with these class tokens.
+# Comment lists and comment navigations are found from the page index (_Page._index), with these class tokens.
 _COMMENT_LIST_CLASSES = frozenset("comment-list commentlist wp-block-comment-template".split())
 _COMMENT_NAV_CLASSES = frozenset(
     "comments-pagination comment-navigation comments-navigation comment-nav comments-nav "
     "wp-block-comments-pagination navigation".split()
 )
-_BODY_CLASS = etree.XPath("//body/@class", smart_strings=False)
 _TAG_LINKS_XPATH = etree.XPath("//a/@rel[contains(., 'tag')]/..")
 
 
@@ -127,12 +144,10 @@ def _is_comment_nav(value: str | None, ident: str | None) -> bool:
         ident is not None and ident.startswith("comment-nav-"))
 
 
-_XPATH_SPACE = re.compile(r"[ \t\r\n]+")
-
-
 def _has_css_class(value: str | None, name: str) -> bool:
-    """What cssselect's ``.name`` tests: ``name`` is a token of ``value`` split at XPath whitespace."""
-    return value is not None and name in value and name in _XPATH_SPACE.split(value)
+    """What cssselect's ``.name`` tests on one class attribute ``value``."""
+    # (the substring test first: called for every marked element of a page, and almost all fail it)
+    return value is not None and name in value and has_class_token(value, (name,))
 
 
 @lru_cache(maxsize=None)
@@ -219,11 +234,6 @@ def _comment_id(el: Element) -> str | None:
         if m:
             return m.group(1) if attr == "id" else value.strip()
     return None
-
-
-def body_classes(response: TextResponse) -> set[str]:
-    """The ``body_class()`` tokens of the page."""
-    return set(" ".join(_BODY_CLASS(response.selector.root)).split())
 
 
 def strip_comment_page(url: str) -> str:
@@ -438,24 +448,24 @@ class _Page:
     def _body_classes(self) -> set[str]:
         return body_classes(self.response)
 
-    def marked(self) -> list[tuple[Element, str | None, str | None]]:
+    def marked(self) -> list[Marked]:
         """Every element of the page with a class or id attribute as (element, class, id), in document order."""
-        return self._marked
+        return self._index.marked
 
     @cached_property
-    def _marked(self) -> list[tuple[Element, str | None, str | None]]:
-        """Every element with a class or id attribute as (element, class, id), in document order.
+    def _index(self) -> _PageIndex:
+        """One pass over every element of the page.
 
         Whole-document questions (the comment lists, the comment navigation, the comments title) are answered
         from this one pass instead of one libxml2 scan each, which costs about as much per element as this
         loop. It also keeps every element's Python object alive for the walks that follow, which then do not
         make (and class-look-up) new ones.
         """
-        marked: list[tuple[Element, str | None, str | None]] = []
+        marked: list[Marked] = []
         add = marked.append
         links: list[Element] = []
         # Damaged markup can leave libxml2 with more than one top-level element: //* (XPath) sees them all, a CSS
-        # query from the root (descendant-or-self::) only the root's; _root_marked is the root's part.
+        # query from the root (descendant-or-self::) only the root's.
         root = self.root
         before = [*reversed(list(root.itersiblings(_ELEMENTS, preceding=True)))]
         after = list(root.itersiblings(_ELEMENTS))
@@ -475,10 +485,7 @@ class _Page:
                     links.append(el)
             if top is root:
                 end = len(marked)
-        self._root_marked = marked if not before and not after else marked[start:end]
-        self._links = links
-        self._everything = everything
-        return marked
+        return _PageIndex(marked, marked if not before and not after else marked[start:end], links, everything)
 
 
 class ListingPage(_Page):
@@ -587,7 +594,7 @@ class PostPage(_Page):
 
     @cached_property
     def _comment_area(self) -> list[Element]:
-        lists = [el for el, value, ident in self._marked
+        lists = [el for el, value, ident in self._index.marked
                  if _is_comment_list(el, value, ident) and not _inside(el, _is_widget)]
         ids = {id(el) for el in lists}
         top = [el for el in lists if el.getparent() is None or not _inside(el.getparent(), lambda n: id(n) in ids)]
@@ -604,9 +611,8 @@ class PostPage(_Page):
 
     @cached_property
     def _canonical_url(self) -> str:
-        self._marked  # noqa: B018 - collects the <link> elements
         # What //link[@rel='canonical']/@href gives first.
-        href = next((h for h in (el.get("href") for el in self._links if el.get("rel") == "canonical")
+        href = next((h for h in (el.get("href") for el in self._index.links if el.get("rel") == "canonical")
                      if h is not None), None)
         return strip_comment_page(_urljoin(self.url, href) if href is not None else self.url)
 
@@ -735,8 +741,7 @@ class PostPage(_Page):
     def comment_count_reported(self) -> int | None:
         """The comment count the page states (comments title, else the entry-meta link)."""
         # The first four selectors test only classes and ids: answered from the index, in the same order.
-        self._marked  # noqa: B018 - makes _root_marked
-        marked = self._root_marked  # CSS queries from the root
+        marked = self._index.root_marked  # CSS queries from the root
         firsts: list[Callable[[Element, str | None, str | None], bool]] = [
             lambda el, value, ident: _has_css_class(value, "comments-title"),
             lambda el, value, ident: ident == "comments-title",
@@ -763,14 +768,14 @@ class PostPage(_Page):
     @cached_property
     def _nav(self) -> tuple[list[tuple[int, str]], int | None]:
         """(page number, absolute href) of comment-page links, and the current page if shown."""
-        marked = self._marked
+        marked = self._index.marked
         containers = [el for el, value, ident in marked if _is_comment_nav(value, ident) and not _inside(el, _is_widget)]
         links: list[Element] = []
         for c in containers:
             links.extend(_q(c, "a[href]"))
         seen = {id(a) for a in links}
         # a.page-numbers[href]
-        numbers = [el for el, value, ident in self._root_marked
+        numbers = [el for el, value, ident in self._index.root_marked
                    if _has_css_class(value, "page-numbers") and el.tag == "a" and el.get("href") is not None]
         for a in numbers:
             if id(a) not in seen and not _inside(a, _is_widget):
