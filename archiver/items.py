@@ -113,6 +113,8 @@ class RecapItem:
     """How many of them were fetched and parsed."""
     platform: str | None = None
     """The comment platform detected on the page (``"wordpress"``, ``"wpdiscuz"``, ``"disqus"``), or None."""
+    incomplete_reasons: list[str] = field(default_factory=list)
+    """Why the thread is known not to be whole (a step not read, fewer comments than reported); empty if none."""
 
     # Filled in by pipelines.
     published_at: str | None = None
@@ -130,5 +132,5 @@ class RecapItem:
 
     @property
     def complete(self) -> bool:
-        """True when every comment page of the thread was fetched."""
-        return self.comment_pages_fetched >= self.comment_pages
+        """True when every step of the thread was read and its comments account for the count reported."""
+        return self.comment_pages_fetched >= self.comment_pages and not self.incomplete_reasons

@@ -58,6 +58,7 @@ class RevisitMiddleware(BaseSpiderMiddleware):
         self.path = Path(crawler.settings.get("ARCHIVE_DB", "recaps.db"))
         self.due: dict[str, bool] = {}  # archived recap URL -> due now
         self.in_scope: set[str] = set()  # archived recaps the start URLs cover (site home or its archive page)
+        self.incomplete: set[str] = set()  # archived recaps of the start URLs' sites whose thread is not whole
         self.refresh = "due"
 
     async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
@@ -74,11 +75,17 @@ class RevisitMiddleware(BaseSpiderMiddleware):
         if retried:
             self.stats.set_value("archiver/failures/retried_first", retried)
             logger.info("%d page(s) that failed in earlier crawls are tried first", retried)
+        for url in sorted(self.incomplete):
+            yield Request(url, callback=spider.parse, priority=10)
+        if self.incomplete:
+            self.stats.set_value("archiver/threads/incomplete_retried_first", len(self.incomplete))
+            logger.info("%d recap(s) whose thread was incomplete are crawled first", len(self.incomplete))
         async for item in start:
             yield item
         scheduled = 0
         for url, due in self.due.items():
-            if (due or self.refresh == "all") and url in self.in_scope and url not in start_urls:
+            if (due or self.refresh == "all") and url in self.in_scope and url not in start_urls \
+                    and url not in self.incomplete:
                 scheduled += 1
                 yield Request(url, callback=spider.parse)
         if scheduled:
@@ -132,7 +139,8 @@ class RevisitMiddleware(BaseSpiderMiddleware):
             if not conn.execute("select 1 from sqlite_master where name = 'recaps' and sql like '%next_due_at%'").fetchone():
                 return
             rows = conn.execute(
-                "select recaps.url, recaps.next_due_at, sites.base_url in (%s) or exists("
+                "select recaps.url, recaps.next_due_at, not coalesce(recaps.thread_complete, 1), "
+                "sites.base_url in (%s) or exists("
                 "  select 1 from recap_terms join terms on terms.id = recap_terms.term_id"
                 "  where recap_terms.recap_id = recaps.id and terms.url in (%s)) "
                 "from recaps join sites on sites.id = recaps.site_id" % (marks, marks),
@@ -141,8 +149,10 @@ class RevisitMiddleware(BaseSpiderMiddleware):
         finally:
             conn.close()
         now = utc_now()
-        for url, next_due_at, in_scope in rows:
+        for url, next_due_at, incomplete, in_scope in rows:
             if urlsplit(url).netloc in hosts:
-                self.due[url] = is_due(next_due_at, now)
+                self.due[url] = bool(incomplete) or is_due(next_due_at, now)
+                if incomplete:
+                    self.incomplete.add(url)
                 if in_scope:
                     self.in_scope.add(url)

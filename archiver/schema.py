@@ -384,6 +384,12 @@ def m004_comment_inserts_without_triggers(db: Database) -> None:
     db.execute("DROP TRIGGER IF EXISTS comments_first_votes")
 
 
+@migrations()
+def m005_incomplete_reason(db: Database) -> None:
+    """Say why a thread is not whole, beside ``thread_complete``."""
+    db["recaps"].add_column("incomplete_reason", str)
+
+
 def ensure_schema(db: Database) -> None:
     """Bring ``db`` to the current schema: pending migrations, then views. Safe to repeat."""
     db.execute("PRAGMA foreign_keys = ON")
@@ -455,7 +461,8 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "body_text": "Plain text of the content; paragraphs separated by a blank line.",
             "comment_count_reported": "The comment count the page itself states.",
             "comment_pages": "How many comment pages the thread spans.",
-            "thread_complete": "1 when every comment page was fetched in the last crawl, else 0.",
+            "thread_complete": "1 when the last crawl read every step of the thread (comment pages, load-more and "
+                               "API pages) and its comments account for the count the site reports, else 0.",
             "first_seen_at": "When a crawl first saved this recap (ISO 8601 UTC).",
             "last_crawled_at": "When a crawl last saved it (ISO 8601 UTC).",
             "first_crawl_id": "The crawl that first saved it (`crawls.id`).",
@@ -463,6 +470,8 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "next_due_at": "When a re-crawl with `refresh=due` fetches it again (ISO 8601 UTC).",
             "revisit_interval": "Seconds between visits: 0 for a busy thread, doubling while it is quiet.",
             "last_activity_at": "Its newest comment's time (or its publication's), ISO 8601 UTC.",
+            "incomplete_reason": "Why the last crawl could not call the thread whole (`; `-separated), NULL when "
+                                 "it is whole.",
         },
     ),
     "recap_terms": (

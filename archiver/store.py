@@ -168,6 +168,8 @@ def save_recap(
             "comment_count_reported": recap.comment_count_reported,
             "comment_pages": recap.comment_pages,
             "thread_complete": int(recap.complete),
+            "incomplete_reason": None if recap.complete else "; ".join(
+                recap.incomplete_reasons or [f"{recap.comment_pages_fetched} of {recap.comment_pages} comment pages read"]),
             "last_crawled_at": seen_at,
             "last_crawl_id": crawl_id,
         }
@@ -182,6 +184,8 @@ def save_recap(
             policy or RevisitPolicy(), seen_at, before[3] if before else None,
             gained_comments=before is not None and comments_new > 0, last_activity_at=activity,
         )
+        if not recap.complete:
+            due = seen_at  # what is missing is fetched by the very next crawl
         record.update(revisit_interval=interval, next_due_at=due, last_activity_at=activity,
                       first_seen_at=seen_at, first_crawl_id=crawl_id)
         recap_id = db.conn.execute(_recap_upsert_sql(tuple(record)), list(record.values())).fetchone()[0]

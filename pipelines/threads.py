@@ -27,8 +27,6 @@ class ThreadPipeline(CountingPipeline):
         self.stats.max_value("archiver/comments/max_depth", report.max_depth)
         if not item.complete:
             self.stats.inc_value("archiver/threads/incomplete")
-            logger.warning(
-                "%s: thread incomplete, %d of %d comment pages fetched",
-                item.url, item.comment_pages_fetched, item.comment_pages,
-            )
+            reasons = item.incomplete_reasons or [f"{item.comment_pages_fetched} of {item.comment_pages} comment pages read"]
+            logger.warning("%s: thread incomplete: %s", item.url, "; ".join(reasons))
         return item

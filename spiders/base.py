@@ -16,6 +16,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 import scrapy
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.http import FormRequest, Request, Response, TextResponse
 from twisted.python.failure import Failure
 
@@ -30,7 +31,8 @@ from archiver.workers import PageReaders
 logger = logging.getLogger(__name__)
 
 # The setting's default lives in the project settings; Disqus's cursor endpoint is /api/3.0/threads/listPostsThreaded there.
-REST_OFF_STATUSES = (400, 401, 403, 404, 410, 501)
+REST_OFF_STATUSES = (401, 403, 404)
+"""Only these answers mean the REST API is switched off; anything else that cannot be read is a failure to retry."""
 
 # Scheduling order (Scrapy serves higher priorities first): a thread already started is finished before new posts
 # start, and a listing's posts are read before its next page. Scrapy's default queue is last-in first-out, so a
@@ -52,6 +54,7 @@ class Thread:
     wpd: WpdiscuzSettings | None = None
     wpd_after: str | None = None
     wpd_hidden: list[str] = field(default_factory=list)
+    wpd_nonce_refreshes: int = 0
     disqus: DisqusEmbed | None = None
     disqus_thread: str | None = None
     disqus_cursor: str | None = None
@@ -59,9 +62,20 @@ class Thread:
     disqus_deleted: set[str] = field(default_factory=set)
     disqus_started: bool = False
     rest_next: int | None = 1
+    rest_total: int | None = None
+    """``X-WP-Total`` of the post's REST comments, when the API answered."""
     api: list | None = None
-    lost: bool = False
-    """True when part of a wpDiscuz or Disqus thread could not be fetched."""
+    failed_pages: set[int] = field(default_factory=set)
+    """Comment pages that could not be fetched or read, after retries."""
+    incomplete: list[str] = field(default_factory=list)
+    """Why the thread is known not to be whole; empty when nothing is known to be missing."""
+    unreadable: int = 0
+    """Comments shown on a page that could not be read."""
+
+    def lose(self, reason: str) -> None:
+        """Record that part of the thread is missing, and why."""
+        if reason not in self.incomplete:
+            self.incomplete.append(reason)
 
 
 class ThreadSpider(scrapy.Spider):
@@ -102,12 +116,13 @@ class ThreadSpider(scrapy.Spider):
                    priority=THREAD_PRIORITY, **kwargs)
 
     def finish_thread(self, t: Thread) -> RecapItem:
-        """Merge the API's comments into the pages' and count how the parents are known."""
+        """Merge the API's comments into the pages', count how the parents are known, and say whether it is whole."""
         recap = t.recap
-        recap.comment_pages = max(recap.comment_pages, len(t.fetched), max(t.page_urls, default=1))
-        recap.comment_pages_fetched = len(t.fetched) if t.platform == "wordpress" else recap.comment_pages
-        if t.lost:
-            recap.comment_pages_fetched = 0
+        if t.platform == "wordpress":
+            recap.comment_pages = max(recap.comment_pages, len(t.fetched), max(t.page_urls, default=1))
+            recap.comment_pages_fetched = len(t.fetched)
+        else:
+            recap.comment_pages_fetched = recap.comment_pages
         self._stat(f"platform/{t.platform}")
         if t.api is not None:
             recap.comments, report = merge_comments(recap.comments, t.api)
@@ -119,32 +134,58 @@ class ThreadSpider(scrapy.Spider):
                 self._stat("comments/parents_inferred", len(inferred))
                 logger.info("%s: parents of %d repl(ies) inferred from the page only (no REST API): %s",
                             recap.url, len(inferred), ", ".join(inferred[:20]))
+        self._check_whole(t)
+        recap.incomplete_reasons = list(t.incomplete)
         return recap
 
+    def _check_whole(self, t: Thread) -> None:
+        """Lose the thread where what was read does not account for what the site says it holds."""
+        recap = t.recap
+        if t.failed_pages:
+            t.lose("comment page(s) " + ", ".join(map(str, sorted(t.failed_pages))) + " not read")
+        if t.unreadable:
+            t.lose(f"{t.unreadable} comment(s) shown but unreadable")
+        read = len({c.site_comment_id for c in recap.comments})
+        if t.platform == "disqus":
+            return  # the post page's own count is WordPress's, not Disqus's
+        for source, expected in (("the page reports", recap.comment_count_reported), ("the REST API reports", t.rest_total)):
+            if expected is not None and read < expected:
+                t.lose(f"{read} of {expected} comments read ({source} {expected})")
+
     def thread_request_failed(self, failure: Failure) -> Iterator[Request | RecapItem]:
-        """A request for a thread failed for good: go on without it, the recap flagged incomplete where it counts."""
+        """A request for a thread failed for good: go on with the rest of it, the thread flagged incomplete."""
         request = failure.request  # type: ignore[attr-defined]
         t: Thread = request.meta["thread"]
         reason = failure.getErrorMessage() or failure.type.__name__
+        if hasattr(failure.value, "response") and getattr(failure.value, "response", None) is not None:
+            reason = f"HTTP {failure.value.response.status}"
         kind = request.meta.get("kind", "comment_page")
         self._stat(f"errors/{kind}")
         logger.error("%s: %s lost (%s: %s)", t.recap.url, kind, request.url, reason)
         if kind == "rest":
-            t.rest_next, t.api = None, None
-        elif kind == "comment_page":
-            t.page_urls = {n: u for n, u in t.page_urls.items() if n in t.fetched}
-            t.recap.comment_pages_fetched = len(t.fetched)
             t.rest_next = None
-            yield t.recap
-            return
+            t.lose(f"REST comments page could not be fetched ({reason})")
+        elif kind == "comment_page":
+            t.failed_pages.add(request.cb_kwargs.get("number", 0))
         else:
-            t.wpd_after, t.wpd_hidden, t.disqus_cursor, t.disqus_started, t.lost = None, [], None, True, True
+            t.wpd_after, t.wpd_hidden, t.disqus_cursor, t.disqus_started = None, [], None, True
+            t.lose(f"{kind} request failed ({reason})")
         yield from self.continue_thread(t)
+
+    def unreadable_answer(self, response: Response, t: Thread, what: str) -> Request | None:
+        """A 200 answer that cannot be read: a retry while retries last, else None with the thread lost."""
+        retry = get_retry_request(response.request, spider=self, reason=f"unreadable {what}")
+        self._stat(f"errors/unreadable/{what.replace(' ', '_')}")
+        if retry is not None:
+            return retry
+        logger.error("%s: %s unreadable after retries (%s)", t.recap.url, what, response.url)
+        t.lose(f"{what} unreadable ({response.url})")
+        return None
 
     # -- WordPress comment pages ---------------------------------------------------------------
 
     def _html_page_request(self, t: Thread) -> Request | None:
-        missing = sorted(n for n in t.page_urls if n not in t.fetched)
+        missing = sorted(n for n in t.page_urls if n not in t.fetched and n not in t.failed_pages)
         if not missing:
             return None
         return self._request(t, t.page_urls[missing[0]], self.parse_comment_page, cb_kwargs={"number": missing[0]})
@@ -182,20 +223,48 @@ class ThreadSpider(scrapy.Spider):
     def parse_wpdiscuz_nonce(self, response: Response) -> Iterator[Request | RecapItem]:
         t: Thread = response.meta["thread"]
         answer = AjaxAnswer.parse(response.text if isinstance(response, TextResponse) else "")
-        t.wpd.nonce = str(answer.data) if answer.success and isinstance(answer.data, (str, int)) else ""
+        if answer is None or not answer.success or not isinstance(answer.data, (str, int)):
+            retry = self.unreadable_answer(response, t, "wpDiscuz nonce")
+            if retry is not None:
+                yield retry
+                return
+            t.wpd_after, t.wpd_hidden = None, []
+        else:
+            t.wpd.nonce = str(answer.data)
         yield from self.continue_thread(t)
+
+    def _wpdiscuz_answer(self, response: Response, t: Thread, what: str) -> tuple[AjaxAnswer | None, Request | None]:
+        """The answer to a load-more or show-replies call, or what to do instead: a new nonce, a retry, or give up.
+
+        wpDiscuz answers a stale nonce with HTTP 200 and the plain text ``Nonce is invalid.``: a new nonce is
+        asked for (twice at most per thread), then the call is made again.
+        """
+        text = response.text if isinstance(response, TextResponse) else ""
+        answer = AjaxAnswer.parse(text)
+        if answer is not None and answer.success:
+            return answer, None
+        if answer is None and "nonce is invalid" in text.lower() and t.wpd_nonce_refreshes < 2:
+            t.wpd_nonce_refreshes += 1
+            t.wpd.nonce = None
+            self._stat("wpdiscuz/nonce_refreshed")
+            return None, self._wpdiscuz_request(t)
+        if answer is not None:  # JSON saying it failed: asking again gives the same
+            self._stat("errors/wpdiscuz")
+            logger.error("%s: wpDiscuz %s refused (%s)", t.recap.url, what, str(answer.data)[:200])
+            t.lose(f"wpDiscuz {what} refused")
+            return None, None
+        return None, self.unreadable_answer(response, t, f"wpDiscuz {what}")
 
     def parse_wpdiscuz_more(self, response: Response) -> Iterator[Request | RecapItem]:
         """Add the next threads wpDiscuz loads after the last one shown."""
         t: Thread = response.meta["thread"]
-        answer = AjaxAnswer.parse(response.text if isinstance(response, TextResponse) else "")
         self._stat("pages/wpdiscuz_more")
+        answer, instead = self._wpdiscuz_answer(response, t, "load-more")
+        if instead is not None:
+            yield instead
+            return
         previous, t.wpd_after = t.wpd_after, None
-        if not answer.success:
-            self._stat("errors/wpdiscuz")
-            logger.error("%s: wpDiscuz load-more refused (%s)", t.recap.url, answer.data)
-            t.lost = True
-        else:
+        if answer is not None:
             fragment = WpdiscuzComments.from_fragment(answer.field("comment_list") or "", response.url)
             t.recap.comments.extend(fragment.comments())
             t.wpd_hidden.extend(fragment.hidden_replies())
@@ -207,12 +276,17 @@ class ThreadSpider(scrapy.Spider):
     def parse_wpdiscuz_replies(self, response: Response) -> Iterator[Request | RecapItem]:
         """Add the replies wpDiscuz shows only after "View Replies"."""
         t: Thread = response.meta["thread"]
-        root = t.wpd_hidden.pop(0)
-        answer = AjaxAnswer.parse(response.text if isinstance(response, TextResponse) else "")
         self._stat("pages/wpdiscuz_replies")
-        fragment = WpdiscuzComments.from_fragment(answer.field("comment_list") or "", response.url)
-        known = {c.site_comment_id for c in t.recap.comments}
-        t.recap.comments.extend(c for c in fragment.comments() if c.site_comment_id not in known and c.site_comment_id != root)
+        answer, instead = self._wpdiscuz_answer(response, t, "show-replies")
+        if instead is not None:
+            yield instead
+            return
+        root = t.wpd_hidden.pop(0)
+        if answer is not None:
+            fragment = WpdiscuzComments.from_fragment(answer.field("comment_list") or "", response.url)
+            known = {c.site_comment_id for c in t.recap.comments}
+            t.recap.comments.extend(c for c in fragment.comments()
+                                    if c.site_comment_id not in known and c.site_comment_id != root)
         yield from self.continue_thread(t)
 
     # -- Disqus --------------------------------------------------------------------------------------
@@ -244,9 +318,12 @@ class ThreadSpider(scrapy.Spider):
             else:
                 batch = DisqusPosts.from_api(response.text)
         except ValueError as exc:
-            self._stat("errors/disqus")
             logger.error("%s: Disqus answer unreadable (%s)", t.recap.url, exc)
-            t.lost = True
+            retry = self.unreadable_answer(response, t, "Disqus answer")
+            if retry is not None:
+                yield retry
+                return
+            t.disqus_cursor = None
             yield from self.continue_thread(t)
             return
         t.disqus_deleted |= batch.deleted_ids()
@@ -268,15 +345,25 @@ class ThreadSpider(scrapy.Spider):
                              meta={"kind": "rest", "handle_httpstatus_list": list(REST_OFF_STATUSES)})
 
     def parse_rest_comments(self, response: Response) -> Iterator[Request | RecapItem]:
-        """Add one page of the post's comments from the REST API; fall back to the page quietly."""
+        """Add one page of the post's comments from the REST API; fall back to the pages when the API is off."""
         t: Thread = response.meta["thread"]
-        answer = RestAnswer.parse(response)
-        if answer is None:
+        if response.status in REST_OFF_STATUSES:
             self.rest_unavailable(t.recap.site_url, response)
             t.rest_next, t.api = None, None
+            yield from self.continue_thread(t)
+            return
+        answer = RestAnswer.parse(response)
+        if answer is None:
+            retry = self.unreadable_answer(response, t, "REST comments")
+            if retry is not None:
+                yield retry
+                return
+            t.rest_next = None
         else:
             self._stat("pages/rest")
-            t.api = (t.api or []) + answer.comments()
+            t.api = (t.api or []) + answer.comments(response.url)
+            if answer.total is not None:
+                t.rest_total = answer.total
             t.rest_next = t.rest_next + 1 if t.rest_next and t.rest_next < answer.total_pages else None
         yield from self.continue_thread(t)
 

@@ -184,7 +184,7 @@ class RecapsSpider(ThreadSpider):
             return
         self._recaps_started.add(recap.url)
         t = Thread(recap, page.platform, rest_root=page.detection.rest_root, post_id=page.post_id)
-        t.lost = self._truncated(response, recap.url)
+        self._note_page_damage(t, response, page.unreadable)
         if page.platform == "wordpress":
             t.fetched = {page.comment_page}
             t.page_urls = page.comment_page_urls
@@ -194,12 +194,17 @@ class RecapsSpider(ThreadSpider):
             t.disqus = page.disqus
         yield from self.continue_thread(t)
 
-    def _truncated(self, response: Response, recap_url: str) -> bool:
-        """A page still cut off after retries: keep what it shows, but the thread is not complete."""
+    def _note_page_damage(self, t: Thread, response: Response, unreadable: list[str]) -> None:
+        """A page still cut off after retries, or with comments that could not be read: keep what it shows, but
+        the thread is not whole."""
         if response.meta.get("archiver_truncated"):
-            logger.warning("%s: %s is cut off; the thread is archived as incomplete", recap_url, response.url)
-            return True
-        return False
+            logger.warning("%s: %s is cut off; the thread is archived as incomplete", t.recap.url, response.url)
+            t.lose(f"{response.url} cut off")
+        if unreadable:
+            self.crawler.stats.inc_value("archiver/comments/unreadable", len(unreadable))
+            logger.error("%s: %d comment(s) on %s could not be read (%s)", t.recap.url, len(unreadable), response.url,
+                         ", ".join(unreadable[:10]))
+            t.unreadable += len(unreadable)
 
     def fetched_at(self, response: Response) -> str:
         """When the page was fetched: now, or when a re-parse reads a stored page, when it was stored."""
@@ -213,15 +218,18 @@ class RecapsSpider(ThreadSpider):
         if not isinstance(response, TextResponse):
             self.crawler.stats.inc_value("archiver/errors/comment_page")
             logger.error("%s: comment page %d is not HTML; archiving the thread as incomplete", t.recap.url, number)
-            t.page_urls = {n: u for n, u in t.page_urls.items() if n in t.fetched}
-            yield t.recap
+            t.failed_pages.add(number)
+            for out in self.continue_thread(t):
+                yield out
             return
         self.crawler.stats.inc_value("archiver/pages/parsed")
         self.crawler.stats.inc_value("archiver/pages/comment_page")
         page = await self.readers.read(read_comment_page, response)
+        for comment in page.comments:
+            comment.page = number  # the page asked for, whatever its navigation calls it
         t.recap.comments.extend(page.comments)
         t.fetched.add(number)
-        t.lost = self._truncated(response, t.recap.url) or t.lost
+        self._note_page_damage(t, response, page.unreadable)
         # A thread may grow new pages while it is crawled: every page seen so far counts.
         t.page_urls = {**page.comment_page_urls, **t.page_urls}
         for out in self.continue_thread(t):

@@ -47,6 +47,8 @@ class PostReading:
     comment_page_urls: dict[int, str]
     wpdiscuz: WpdiscuzStart | None = None
     disqus: DisqusEmbed | None = None
+    unreadable: list[str] = field(default_factory=list)
+    """Comments the page shows that could not be read."""
 
 
 @dataclass
@@ -78,6 +80,10 @@ class CommentPageReading:
 
     comments: list[CommentItem]
     comment_page_urls: dict[int, str]
+    number: int | None = None
+    """The comment page the response itself shows, as its navigation says."""
+    unreadable: list[str] = field(default_factory=list)
+    """Comments the page shows that could not be read."""
 
 
 def read_page(response: TextResponse, fetched_at: str, platform: str | None = None,
@@ -110,7 +116,8 @@ def _read_post(response: TextResponse, fetched_at: str, platform: str | None) ->
     chosen = platform or detected.platform
     recap = page.recap(fetched_at=fetched_at)
     recap.platform = chosen
-    reading = PostReading(recap, detected, chosen, post_id(response), page.comment_page(), page.comment_page_urls())
+    reading = PostReading(recap, detected, chosen, post_id(response), page.comment_page(), page.comment_page_urls(),
+                          unreadable=page.unreadable)
     if chosen != "wordpress":
         recap.comments, recap.comment_pages = [], 1
     if chosen == "wpdiscuz":
@@ -126,7 +133,7 @@ def read_comment_page(response: TextResponse) -> CommentPageReading:
     """Read a further comment page of a thread."""
     try:
         page = PostPage(response)
-        return CommentPageReading(page.comments(), page.comment_page_urls())
+        return CommentPageReading(page.comments(), page.comment_page_urls(), page.comment_page(), page.unreadable)
     finally:
         release_tree(response)
 

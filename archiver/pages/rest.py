@@ -18,7 +18,7 @@ from scrapy.http import Response, TextResponse
 
 from archiver.items import CommentItem
 from archiver.pages import body_class_tokens
-from archiver.text import html_to_text
+from archiver.pages.wordpress import read_rendered_comments
 
 __all__ = ["COMMENT_FIELDS", "MergeReport", "RestAnswer", "merge_comments", "post_id", "rest_url"]
 
@@ -63,6 +63,8 @@ class RestAnswer:
 
     items: list[dict]
     total_pages: int
+    total: int | None = None
+    """``X-WP-Total``: how many items the whole collection holds, when the header says."""
 
     @classmethod
     def parse(cls, response: Response) -> RestAnswer | None:
@@ -76,25 +78,38 @@ class RestAnswer:
         if not isinstance(data, list):
             return None
         pages = response.headers.get(b"X-WP-TotalPages")
-        return cls(data, int(pages) if pages and pages.isdigit() else 1)
+        total = response.headers.get(b"X-WP-Total")
+        return cls(data, int(pages) if pages and pages.isdigit() else 1,
+                   int(total) if total and total.isdigit() else None)
 
-    def comments(self) -> list[CommentItem]:
-        """The comments as items; ``page`` is None (the API knows no comment pages)."""
+    def comments(self, base_url: str = "http://localhost/") -> list[CommentItem]:
+        """The comments as items; ``page`` is None (the API knows no comment pages).
+
+        ``content.rendered`` goes through the same ``comment_text`` filters as a page, so plugin widgets
+        (Comments Like Dislike's counts) ride along: it is read with the page's own comment reader, which
+        takes the votes from the widget and leaves it out of the text.
+        """
+        wanted = [c for c in self.items
+                  if isinstance(c, dict) and "id" in c and c.get("type", "comment") in ("comment", "")]
+        shown = {c.site_comment_id: c for c in read_rendered_comments(
+            [(str(c["id"]), ((c.get("content") or {}).get("rendered") or "") if isinstance(c.get("content"), dict)
+              else "") for c in wanted], base_url)}
         out = []
-        for c in self.items:
-            if not isinstance(c, dict) or "id" not in c or c.get("type", "comment") not in ("comment", ""):
-                continue
-            body = ((c.get("content") or {}).get("rendered") or "").strip()
+        for c in wanted:
+            cid = str(c["id"])
             date_gmt = c.get("date_gmt")
+            rendered = shown.get(cid)
             out.append(CommentItem(
-                site_comment_id=str(c["id"]),
+                site_comment_id=cid,
                 parent_site_id=str(c["parent"]) if c.get("parent") else None,
                 author=c.get("author_name") or None,
                 author_url=c.get("author_url") or None,
                 posted_at_raw=c.get("date"),
                 posted_at_machine=f"{date_gmt}+00:00" if date_gmt else None,
-                body_html=body,
-                body_text=html_to_text(body),
+                body_html=rendered.body_html if rendered else "",
+                body_text=rendered.body_text if rendered else "",
+                upvotes_raw=rendered.upvotes_raw if rendered else None,
+                downvotes_raw=rendered.downvotes_raw if rendered else None,
                 page=None,
             ))
         return out

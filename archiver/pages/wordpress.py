@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from cssselect import HTMLTranslator
 from lxml import etree
-from scrapy.http import TextResponse
+from scrapy.http import HtmlResponse, TextResponse
 
 from archiver.items import CommentItem, RecapItem, Term
 from archiver.pages import body_classes, has_class_token
@@ -31,6 +31,7 @@ from archiver.text import element_to_text, html_to_text, normalise_line
 __all__ = [
     "ListingPage",
     "PostPage",
+    "read_rendered_comments",
     "body_classes",
     "strip_comment_page",
     "strip_paged",
@@ -274,6 +275,28 @@ def _comment_page_of(url: str) -> int | None:
         if key == "cpage" and value.isdigit():
             return int(value)
     return None
+
+
+_LABEL_NUMBER = re.compile(r"(\d{1,9})\s*$")
+_PREV_CLASSES = frozenset(("prev", "previous", "nav-previous", "wp-block-comments-pagination-previous"))
+_NEXT_CLASSES = frozenset(("next", "nav-next", "wp-block-comments-pagination-next"))
+
+
+def _label_number(text: str) -> int | None:
+    """The page number a navigation label ends with: "3", "Page 3", "Comment page 3"; None otherwise."""
+    m = _LABEL_NUMBER.search(text[-40:])
+    return int(m.group(1)) if m else None
+
+
+def _nav_step(a: Element) -> int:
+    """-1 for a link to the previous comment page, 1 for the next, 0 for a numbered link."""
+    rel = (a.get("rel") or "").split()
+    cls = _classes(a) | (_classes(a.getparent()) if a.getparent() is not None else _NO_CLASSES)
+    if "prev" in rel or not _PREV_CLASSES.isdisjoint(cls):
+        return -1
+    if "next" in rel or not _NEXT_CLASSES.isdisjoint(cls):
+        return 1
+    return 0
 
 
 def _parse_count(text: str) -> int | None:
@@ -587,6 +610,11 @@ class ListingPage(_Page):
 class PostPage(_Page):
     """A single post page (one comment page of it) with its comment thread."""
 
+    def __init__(self, response: TextResponse) -> None:
+        super().__init__(response)
+        self.unreadable: list[str] = []
+        """Comments the page shows that could not be read (their id and why), once :meth:`comments` ran."""
+
     @cached_property
     def _article(self) -> Element:
         el = self._css_first("article[id^=post-]", "article.post", ".hentry", ".type-post", "article", "main")
@@ -767,7 +795,12 @@ class PostPage(_Page):
 
     @cached_property
     def _nav(self) -> tuple[list[tuple[int, str]], int | None]:
-        """(page number, absolute href) of comment-page links, and the current page if shown."""
+        """(page number, absolute href) of comment-page links, and the page this response shows.
+
+        Navigations differ: numbers, "Page N" with screen-reader text, dots, previous/next only, page 1 or
+        the last page linked as the bare post URL (oldest or newest first). The current page is the number
+        the navigation marks as current, else the one its previous/next links imply, else the URL's.
+        """
         marked = self._index.marked
         containers = [el for el, value, ident in marked if _is_comment_nav(value, ident) and not _inside(el, _is_widget)]
         links: list[Element] = []
@@ -783,25 +816,34 @@ class PostPage(_Page):
         own = self.canonical_url()
         pages: list[tuple[int, str]] = []
         parents: list[Element] = list(containers)
+        implied: int | None = None
         for a in links:
             url = self._abs(a.get("href"))
-            if not url:
+            if not url or strip_comment_page(url) != own:
                 continue
             n = _comment_page_of(url)
-            if n is None or strip_comment_page(url) != own:
-                continue
+            step = _nav_step(a)
+            if n is None:
+                # The bare post URL stands for page 1 (oldest first) or the last page (newest first): its label
+                # says which, when it has a number.
+                n = _label_number(_text(a)) if step == 0 else None
+                if n is None:
+                    continue
             pages.append((n, _drop_fragment(url)))
+            if step and implied is None and n - step >= 1:
+                implied = n - step
             if a.getparent() is not None:
                 parents.append(a.getparent())
         current = None
         for p in parents:
             for el in _q(p, ".page-numbers.current, .current, [aria-current=page]"):
-                m = _NUMBER.match(_text(el))
-                if m:
-                    current = int(m.group(1).replace(",", ""))
+                current = _label_number(_text(el))
+                if current is not None:
                     break
             if current is not None:
                 break
+        if current is None:
+            current = implied
         return pages, current
 
     def comment_page(self) -> int:
@@ -810,10 +852,15 @@ class PostPage(_Page):
 
     @cached_property
     def _comment_page(self) -> int:
-        current = self._nav[1]
+        pages, current = self._nav
         if current is not None:
             return current
-        return _comment_page_of(self.url) or 1
+        from_url = _comment_page_of(self.url)
+        if from_url is not None:
+            return from_url
+        # The bare post URL with nothing marking it: newest first when the navigation links to page 1.
+        linked = {n for n, _ in pages}
+        return max(linked) + 1 if 1 in linked else 1
 
     def comment_page_count(self) -> int:
         """The highest comment page number the navigation shows; 1 without navigation."""
@@ -929,8 +976,9 @@ class PostPage(_Page):
         for el, cid, parent, nodes in found:
             try:
                 items.append(self._comment(el, cid, parent, page, nodes, quiet))
-            except Exception:  # noqa: BLE001 - one broken comment must not lose the thread
-                pass
+            except (RecursionError, ValueError, TypeError, AttributeError) as exc:
+                # One broken comment must not lose the thread; it is counted, and the thread is not whole.
+                self.unreadable.append(f"{cid}: {type(exc).__name__}")
         return items
 
     def _comment(
@@ -1064,3 +1112,18 @@ def _text_without(el: Element, skip: Callable[[Element], bool]) -> str:
 
     walk(el)
     return normalise_line("".join(parts))
+
+
+def read_rendered_comments(contents: list[tuple[str, str]], base_url: str) -> list[CommentItem]:
+    """Comments from their rendered content alone (``(id, html)``, as the REST API gives them).
+
+    Each is read as if a page printed it (``li.comment > div.comment-content``), so the same reader takes
+    votes from a widget the ``comment_text`` filter added and keeps the widget out of the text.
+    """
+    if not contents:
+        return []
+    items = "".join(f'<li id="comment-{html.escape(cid)}" class="comment"><div class="comment-content">{body}</div></li>'
+                    for cid, body in contents)
+    doc = f'<html><body><div id="comments"><ol class="comment-list">{items}</ol></div></body></html>'
+    page = PostPage(HtmlResponse(url=base_url, body=doc.encode("utf-8"), encoding="utf-8"))
+    return page.comments()
