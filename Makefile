@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test clean bench bench-large bench-nginx chromium
+.PHONY: install demo test clean bench bench-large bench-nginx chromium wordpress-lab
 
 install: $(STAMP)
 
@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 demo: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/recap-archiver demo --db demo.db
 
-test: install chromium
+test: install chromium wordpress-lab
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
 
 # Debian's chromium, for tests/test_browser.py; when it cannot be installed that test is skipped, saying why.
@@ -28,6 +28,11 @@ chromium:
 	    apt-cache show chromium >/dev/null 2>&1 || $(APT) apt-get update -qq; \
 	    $(APT) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  }; } || echo "chromium could not be installed: the browser test will be skipped"
+
+# Debian's WordPress, MariaDB, Apache + PHP, for tests/test_wordpress_lab.py (archiver.demo.wordpress_lab);
+# installed with apt-get when root. When they cannot be, that module is skipped saying why (it fails under CI=true).
+wordpress-lab: install
+	@$(BIN)/python -m archiver.demo.wordpress_lab --ensure-packages || echo "WordPress lab unavailable: tests/test_wordpress_lab.py will be skipped"
 
 # Benchmarks (bench/): a large demo site pre-rendered to static files and served on 127.0.0.1 by nginx
 # (installed from apt when possible, else Twisted's static File), three spiders measured one after another.
