@@ -161,7 +161,9 @@ def lab_differences(db: Path, truth: dict[str, Any], cell: LabCell) -> dict[str,
             if row is None:
                 found["comment missing"].append(f"{at} (page {c['page']}, depth {c['depth']})")
                 continue
-            shown = c["in_html"]
+            # votes where the site publishes them: on the pages, and for Comments Like Dislike also in REST's
+            # content.rendered (its widget filters comment_text); wpDiscuz's votes are on its pages only
+            shown = c["in_html"] or cell.plugin == "cld"
             for field, value, wanted in [
                 ("parent", row["parent_site_comment_id"], c["parent"]),
                 ("position", row["position"], c["position"]),

@@ -352,7 +352,6 @@ SetEnv WORDPRESS_CONFIG {self.name}
 <FilesMatch "\\.php$">
     SetHandler application/x-httpd-php
 </FilesMatch>
-php_admin_flag opcache.enable On
 php_admin_value memory_limit 256M
 <Directory />
     AllowOverride None

@@ -134,6 +134,10 @@ function lab_plugins($input) {
             throw new Exception($file . ': ' . $result->get_error_message());
         }
     }
+    // Comments Like Dislike installs itself switched off (basic_settings.status 0); its owner ticks "Enable".
+    $cld = get_option('cld_settings');
+    $cld['basic_settings']['status'] = 1;
+    update_option('cld_settings', $cld);
     return ['active_plugins' => get_option('active_plugins')];
 }
 
