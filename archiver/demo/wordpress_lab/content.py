@@ -8,7 +8,6 @@ shows; ``dump_differences(...)`` compares what WordPress reads back with the mod
 from __future__ import annotations
 
 import html
-import math
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -224,7 +223,3 @@ def dump_differences(site: Site, dump: list[dict[str, Any]]) -> list[str]:
                 problems.append(f"comment {cid}: {name} {value!r} != {expected!r}")
     return problems
 
-
-def pages_at(per_page: int, roots: int) -> int:
-    """Comment pages for ``roots`` top-level threads at ``per_page`` a page (at least 1)."""
-    return max(1, math.ceil(roots / per_page))
