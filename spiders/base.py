@@ -118,7 +118,7 @@ class ThreadSpider(scrapy.Spider):
     def finish_thread(self, t: Thread) -> RecapItem:
         """Merge the API's comments into the pages', count how the parents are known, and say whether it is whole."""
         recap = t.recap
-        if t.platform == "wordpress":
+        if t.platform in ("wordpress", "wpdiscuz"):
             recap.comment_pages = max(recap.comment_pages, len(t.fetched), max(t.page_urls, default=1))
             recap.comment_pages_fetched = len(t.fetched)
         else:
@@ -223,14 +223,15 @@ class ThreadSpider(scrapy.Spider):
     def parse_wpdiscuz_nonce(self, response: Response) -> Iterator[Request | RecapItem]:
         t: Thread = response.meta["thread"]
         answer = AjaxAnswer.parse(response.text if isinstance(response, TextResponse) else "")
-        if answer is None or not answer.success or not isinstance(answer.data, (str, int)):
+        nonce = answer.nonce() if answer is not None else None
+        if nonce is None:
             retry = self.unreadable_answer(response, t, "wpDiscuz nonce")
             if retry is not None:
                 yield retry
                 return
             t.wpd_after, t.wpd_hidden = None, []
         else:
-            t.wpd.nonce = str(answer.data)
+            t.wpd.nonce = nonce
         yield from self.continue_thread(t)
 
     def _wpdiscuz_answer(self, response: Response, t: Thread, what: str) -> tuple[AjaxAnswer | None, Request | None]:

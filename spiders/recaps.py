@@ -185,12 +185,13 @@ class RecapsSpider(ThreadSpider):
         self._recaps_started.add(recap.url)
         t = Thread(recap, page.platform, rest_root=page.detection.rest_root, post_id=page.post_id)
         self._note_page_damage(t, response, page.unreadable)
-        if page.platform == "wordpress":
+        if page.platform in ("wordpress", "wpdiscuz"):
+            # wpDiscuz follows WordPress's comment pages where the site pages its comments.
             t.fetched = {page.comment_page}
             t.page_urls = page.comment_page_urls
-        elif page.wpdiscuz is not None:
+        if page.wpdiscuz is not None:
             self.start_wpdiscuz(t, page.wpdiscuz)
-        else:
+        elif page.platform == "disqus":
             t.disqus = page.disqus
         yield from self.continue_thread(t)
 
@@ -224,7 +225,7 @@ class RecapsSpider(ThreadSpider):
             return
         self.crawler.stats.inc_value("archiver/pages/parsed")
         self.crawler.stats.inc_value("archiver/pages/comment_page")
-        page = await self.readers.read(read_comment_page, response)
+        page = await self.readers.read(read_comment_page, response, platform=t.platform)
         for comment in page.comments:
             comment.page = number  # the page asked for, whatever its navigation calls it
         t.recap.comments.extend(page.comments)

@@ -206,7 +206,11 @@ def test_damaged_pages_do_not_raise(body: str) -> None:
 def test_no_comments_page() -> None:
     page = PostPage(response(post_html("")))
     assert page.comments() == []
-    assert page.comment_count_reported() is None
+    # Themes print no count over an empty thread (Twenty Twenty-One shows only the reply form): an empty comment
+    # area says 0, which the thread check needs; a page with no comment area at all says nothing (None).
+    assert page.comment_count_reported() == 0
+    assert PostPage(response(post_html("").replace("id='comments' class='comments-area'", "")
+                             .replace("<ol class='comment-list'></ol>", ""))).comment_count_reported() is None
     assert page.comment_page_urls() == {1: "https://recaps.example/2022/04/a-post/"}
 
 

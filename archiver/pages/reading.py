@@ -14,6 +14,7 @@ from scrapy.http import TextResponse
 from archiver.items import CommentItem, RecapItem
 from archiver.pages import body_classes, page_kind, release_tree
 from archiver.pages.detect import Detection, detect, rest_root
+from archiver.pages.lists import repair_comment_lists
 from archiver.pages.disqus import DisqusEmbed
 from archiver.pages.rest import post_id
 from archiver.pages.wordpress import ListingPage, PostPage
@@ -93,6 +94,7 @@ def read_page(response: TextResponse, fetched_at: str, platform: str | None = No
     ``platform`` overrides the detected comment platform; ``profile`` adds a site's own listing links.
     """
     try:
+        response = _as_browsers_build_it(response)
         kind = page_kind(response)
         if kind == "post":
             return PageReading(kind, post=_read_post(response, fetched_at, platform))
@@ -110,6 +112,14 @@ def read_page(response: TextResponse, fetched_at: str, platform: str | None = No
         release_tree(response)
 
 
+def _as_browsers_build_it(response: TextResponse) -> TextResponse:
+    """The response, or a copy whose comment lists nest as a browser nests them (see archiver.pages.lists)."""
+    if "wp-block-comment-template" not in response.text:
+        return response
+    fixed = repair_comment_lists(response.text)
+    return response if fixed is None else response.replace(body=fixed.encode("utf-8"), encoding="utf-8")
+
+
 def _read_post(response: TextResponse, fetched_at: str, platform: str | None) -> PostReading:
     page = PostPage(response)
     detected = detect(response, page.marked())
@@ -118,22 +128,29 @@ def _read_post(response: TextResponse, fetched_at: str, platform: str | None) ->
     recap.platform = chosen
     reading = PostReading(recap, detected, chosen, post_id(response), page.comment_page(), page.comment_page_urls(),
                           unreadable=page.unreadable)
-    if chosen != "wordpress":
+    if chosen == "disqus":
         recap.comments, recap.comment_pages = [], 1
+    elif chosen == "wpdiscuz":
+        recap.comments = []
     if chosen == "wpdiscuz":
         wpd = WpdiscuzComments.from_response(response)
-        reading.wpdiscuz = WpdiscuzStart(wpd.comments(), WpdiscuzSettings.from_response(response, recap.site_url),
+        reading.wpdiscuz = WpdiscuzStart(wpd.comments(reading.comment_page),
+                                         WpdiscuzSettings.from_response(response, recap.site_url),
                                          wpd.load_more_after(), wpd.hidden_replies())
+        recap.comment_count_reported = wpd.reported_count() or recap.comment_count_reported
     elif chosen == "disqus":
         reading.disqus = DisqusEmbed.from_response(response, recap.url)
     return reading
 
 
-def read_comment_page(response: TextResponse) -> CommentPageReading:
-    """Read a further comment page of a thread."""
+def read_comment_page(response: TextResponse, platform: str = "wordpress") -> CommentPageReading:
+    """Read a further comment page of a thread (WordPress's own comment pages, which wpDiscuz can follow too)."""
     try:
+        response = _as_browsers_build_it(response)
         page = PostPage(response)
-        return CommentPageReading(page.comments(), page.comment_page_urls(), page.comment_page(), page.unreadable)
+        comments = (WpdiscuzComments.from_response(response).comments(page.comment_page()) if platform == "wpdiscuz"
+                    else page.comments())
+        return CommentPageReading(comments, page.comment_page_urls(), page.comment_page(), page.unreadable)
     finally:
         release_tree(response)
 

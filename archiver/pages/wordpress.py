@@ -789,6 +789,11 @@ class PostPage(_Page):
                 count = _parse_count(_text(el))
                 if count is not None:
                     return count
+        # Themes print no count where there are no comments: a comment area holding only the reply form says 0.
+        has_area = any(ident in ("comments", "respond") or _has_css_class(value, "comments-area")
+                       or _has_css_class(value, "wp-block-comments") for _, value, ident in marked)
+        if has_area and not self._comments and not self.unreadable:
+            return 0
         return None
 
     # -- comment pagination ---------------------------------------------------------------

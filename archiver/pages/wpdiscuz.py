@@ -51,16 +51,16 @@ class WpdiscuzComments:
                 found.append((el, m.group(1), m.group(2)))
         return found
 
-    def comments(self) -> list[CommentItem]:
-        """Every comment shown, in document order, with its parent from its id."""
+    def comments(self, page: int = 1) -> list[CommentItem]:
+        """Every comment shown, in document order, with its parent from its id; ``page`` is the comment page."""
         out = []
         for el, cid, parent in self._elements():
             right = next(iter(el.xpath(".//*[@id=$i]", i=f"comment-{cid}")), None)
             if right is not None:
-                out.append(self._comment(right, cid, None if parent == "0" else parent))
+                out.append(self._comment(right, cid, None if parent == "0" else parent, page))
         return out
 
-    def _comment(self, right: Element, cid: str, parent: str | None) -> CommentItem:
+    def _comment(self, right: Element, cid: str, parent: str | None, page: int = 1) -> CommentItem:
         author_el = _first(right, ".wpd-comment-author")
         link = _first(author_el, "a[href]")
         date_el = _first(right, ".wpd-comment-date")
@@ -89,12 +89,21 @@ class WpdiscuzComments:
             upvotes_raw=up,
             downvotes_raw=down,
             score_raw=score,
-            page=1,
+            page=page,
         )
+
+    def reported_count(self) -> int | None:
+        """The comment count wpDiscuz shows above its threads (``.wpd-thread-info[data-comments-count]``)."""
+        for value in self.root.xpath(".//*[contains(@class, 'wpd-thread-info')]/@data-comments-count"):
+            if value.strip().isdigit():
+                return int(value.strip())
+        return None
 
     def load_more_after(self) -> str | None:
         """``data-lastparentid`` of the load-more button when more threads remain, else None."""
-        more = self.root.xpath(".//input[@id='wpdiscuzHasMoreComments']/@value")
+        # 7.6 says so in span#wpdiscuzHasMoreComments[data-is_show_load_more]; older releases in an input's value.
+        more = self.root.xpath(".//*[@id='wpdiscuzHasMoreComments']/@data-is_show_load_more"
+                               " | .//input[@id='wpdiscuzHasMoreComments']/@value")
         if more and more[0].strip() == "0":
             return None
         button = self.root.xpath(".//*[contains(@class, 'wpd-load-more-submit')]/@data-lastparentid")
@@ -143,14 +152,20 @@ class AjaxAnswer:
     data: object
 
     @classmethod
-    def parse(cls, text: str) -> AjaxAnswer:
+    def parse(cls, text: str) -> AjaxAnswer | None:
+        """The answer, or None when it is not a JSON object (``Nonce is invalid.``, an HTML page, JSON cut short)."""
         try:
             doc = json.loads(text)
-        except ValueError:
-            return cls(False, None)
+        except (ValueError, RecursionError):
+            return None
         if not isinstance(doc, dict):
-            return cls(False, None)
+            return None
         return cls(bool(doc.get("success")), doc.get("data"))
+
+    def nonce(self) -> str | None:
+        """The nonce a ``wpdGetNonce`` answer carries (``data`` itself, or ``data.wpdiscuz_nonce`` as 7.6 sends)."""
+        data = self.data.get("wpdiscuz_nonce") if isinstance(self.data, dict) else self.data
+        return str(data) if self.success and isinstance(data, (str, int)) and str(data) else None
 
     def field(self, name: str) -> str | None:
         """``data[name]`` as text, or None."""
