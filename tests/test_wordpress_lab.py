@@ -15,6 +15,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -178,6 +179,51 @@ def lab_differences(db: Path, truth: dict[str, Any], cell: LabCell) -> dict[str,
     return dict(found)
 
 
+def fetch_differences(requests: list[tuple[str, str, int]], truth: dict[str, Any], cell: LabCell,
+                      stats: dict[str, Any]) -> dict[str, list[str]]:
+    """Every comment page and load-more step the crawl fetched other than exactly once, from Apache's access log.
+
+    A post's bare URL counts as the comment page it shows (the last with newest first); ``comment-page-N/`` of
+    that page fetched as well is a second fetch. wpDiscuz's POST bodies are not logged: its ``admin-ajax.php``
+    POSTs must be the expected load-more steps plus at most one nonce call per thread that has steps, and the
+    crawl's own count of load-more answers must be those steps.
+    """
+    found: dict[str, list[str]] = defaultdict(list)
+    gets = Counter(target for method, target, _ in requests if method == "GET")
+    steps = nonce_threads = 0
+    for recap in truth["recaps"]:
+        path = urlsplit(recap["url"]).path
+        pages = recap["comment_pages"]
+        shown = pages if cell.paged and cell.default_comments_page == "newest" else 1
+        fetched = {n: gets[f"{path}comment-page-{n}/"] for n in range(1, pages + 1)}
+        fetched[shown] += gets[path]
+        for n, times in fetched.items():
+            if times != 1:
+                found["comment page fetched " + ("never" if times == 0 else "twice")].append(
+                    f"{path} page {n}: {times} times (bare URL {gets[path]})")
+        for target in gets:
+            number = target.removeprefix(f"{path}comment-page-").rstrip("/")
+            if target.startswith(f"{path}comment-page-") and not (number.isdigit() and 1 <= int(number) <= pages):
+                found["comment page beyond the thread"].append(target)
+        if cell.plugin == "wpdiscuz" and not cell.paged:
+            roots = sum(1 for c in recap["comments"] if c["parent"] is None and c["in_html"])
+            more = max(0, -(-roots // cell.comments_per_page) - 1)
+            steps += more
+            nonce_threads += 1 if more else 0
+    for target, times in gets.items():
+        if times > 1 and target.startswith("/wp-json/wp/v2/comments"):
+            found["REST page fetched twice"].append(f"{target}: {times} times")
+    posts = sum(1 for method, target, _ in requests if method == "POST" and target.startswith("/wp-admin/admin-ajax"))
+    replies = stats.get("archiver/pages/wpdiscuz_replies", 0)
+    if stats.get("archiver/pages/wpdiscuz_more", 0) != steps:
+        found["wpDiscuz load-more steps"].append(
+            f"{stats.get('archiver/pages/wpdiscuz_more', 0)} load-more answers read, {steps} steps expected")
+    if not steps + replies <= posts <= steps + replies + nonce_threads:
+        found["wpDiscuz admin-ajax POSTs"].append(
+            f"{posts} POSTs for {steps} load-more steps, {replies} show-replies, <= {nonce_threads} nonce calls")
+    return dict(found)
+
+
 def report(found: dict[str, list[str]], examples: int = 3) -> str:
     """Counts per kind of difference and a few examples of each."""
     lines = [f"{sum(len(v) for v in found.values())} differences:"]
@@ -193,11 +239,13 @@ def test_crawl_of_the_real_site_equals_the_truth(lab: WordPressLab, cell: LabCel
     truth = lab.truth(cell)
     db = tmp_path / "archive.db"
     started = time.monotonic()
+    mark = lab.log_mark()
     run = run_crawl(db, f"url={lab.base_url}")
     seconds = time.monotonic() - started
     assert run.returncode == 0, run.stderr[-2000:]
     found = lab_differences(db, truth, cell)
     stats = json.loads(archive_rows(db, "select stats from crawls order by id desc limit 1")[0]["stats"] or "{}")
+    found.update(fetch_differences(lab.requests_since(mark), truth, cell, stats))
     record = OUTPUT / "wordpress-lab"
     record.mkdir(parents=True, exist_ok=True)
     (record / f"{cell.label}.json").write_text(json.dumps(

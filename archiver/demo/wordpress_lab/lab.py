@@ -450,3 +450,26 @@ Alias /wp-content "{self.content_dir}"
                 return answer.status, answer.read().decode("utf-8", "replace")
         except urllib.error.HTTPError as error:
             return error.code, error.read().decode("utf-8", "replace")
+
+    def log_mark(self) -> int:
+        """Where Apache's access log ends now: pass it to ``requests_since`` to see what came after."""
+        path = self.folder / "apache-access.log"
+        return path.stat().st_size if path.exists() else 0
+
+    def requests_since(self, mark: int) -> list[tuple[str, str, int]]:
+        """Every request Apache logged after ``mark`` (see ``log_mark``): (method, target with query, status)."""
+        path = self.folder / "apache-access.log"
+        if not path.exists():
+            return []
+        with open(path, "rb") as log:
+            log.seek(mark)
+            lines = log.read().decode("utf-8", "replace").splitlines()
+        out = []
+        for line in lines:  # LogFormat "%h %t \"%r\" %>s %b %D"
+            try:
+                request, rest = line.split('"', 2)[1:]
+                method, target = request.split(" ")[:2]
+                out.append((method, target, int(rest.split()[0])))
+            except ValueError:
+                continue
+        return out
