@@ -39,9 +39,32 @@ def export_jsonl(conn: sqlite3.Connection, out: TextIO, series: str | None = Non
     """Write one JSON object per recap, its thread nested, to ``out``; return the number of recaps."""
     count = 0
     for recap in iter_recaps_with_threads(conn, series):
-        out.write(json.dumps(recap, ensure_ascii=False) + "\n")
+        head = json.dumps({k: v for k, v in recap.items() if k != "comments"}, ensure_ascii=False)
+        out.write(f"{head[:-1]}, \"comments\": {tree_json(recap['comments'])}}}\n")
         count += 1
     return count
+
+
+def tree_json(nodes: list[dict[str, Any]]) -> str:
+    """``json.dumps(nodes, ensure_ascii=False)`` for a tree of comments nested under ``replies`` (their last key),
+    built with an explicit stack: a reply chain thousands deep is written like any other."""
+    parts = ["["]
+    stack = [iter(nodes)]
+    first = [True]
+    while stack:
+        node = next(stack[-1], None)
+        if node is None:
+            stack.pop(), first.pop()
+            parts.append("]}" if stack else "]")
+            continue
+        if not first[-1]:
+            parts.append(", ")
+        first[-1] = False
+        fields = json.dumps({k: v for k, v in node.items() if k != "replies"}, ensure_ascii=False)
+        parts.append(f"{fields[:-1]}{', ' if len(fields) > 2 else ''}\"replies\": [")
+        stack.append(iter(node.get("replies") or []))
+        first.append(True)
+    return "".join(parts)
 
 
 def export_csv(conn: sqlite3.Connection, out: TextIO, series: str | None = None) -> int:

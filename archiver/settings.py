@@ -86,3 +86,13 @@ ARCHIVER_READ_PROCESSES = "auto"
 # Crawl feedback: a progress line every ARCHIVER_PROGRESS_INTERVAL seconds (0: none) and a summary at the end.
 EXTENSIONS = {"archiver.progress.CrawlProgress": 500}
 ARCHIVER_PROGRESS_INTERVAL = 10.0
+
+# Bounds: how far one thread is followed whatever its pages claim, and how large a response may be. Reaching one
+# is counted (archiver/bounds/...) and leaves the thread archived as incomplete, never an error.
+ARCHIVER_MAX_THREAD_STEPS = 2000  # comment pages, load-more, show-replies and Disqus cursor requests per thread
+ARCHIVER_MAX_REST_PAGES = 200  # REST pages (100 items each) per thread, and of a site's post list
+ARCHIVER_MAX_THREAD_COMMENTS = 100_000  # comments kept per thread
+ARCHIVER_MAX_PATH_DEPTH = 100  # levels spelled out in `comments.path`; deeper replies keep their true parent_id and depth
+ARCHIVER_MAX_TEXT_CHARS = 16_000_000  # characters kept per text field (a body's HTML or text)
+DOWNLOAD_MAXSIZE = 64 * 1024 * 1024  # bytes of one response, after decompression
+DOWNLOAD_WARNSIZE = 16 * 1024 * 1024

@@ -82,36 +82,43 @@ def _flow(text: str | None, pre: bool) -> str:
 
 
 def _walk(
-    el: etree._Element, parts: list[str], pre: bool, skip: Callable[[etree._Element], bool] | None = None
+    top: etree._Element, parts: list[str], pre: bool, skip: Callable[[etree._Element], bool] | None = None
 ) -> None:
     # With ``skip`` (element_to_text): subtrees it names are left out (their tails stay), and an element
     # whose serialised form might not parse back the same ends the walk (_NotRoundTrip).
-    tag = el.tag if isinstance(el.tag, str) else ""
-    if skip is not None and tag:
-        if skip(el):
+    # An explicit stack, not recursion: a comment can nest thousands of elements deep.
+    # Entries: (element, pre of its context, None) to enter it; (element, pre of its context, block) to leave it.
+    stack: list[tuple[etree._Element, bool, bool | None]] = [(top, pre, None)]
+    while stack:
+        el, pre, leaving = stack.pop()
+        if leaving is not None:
+            if leaving:
+                parts.append("\n\n")
             parts.append(_flow(el.tail, pre))
-            return
-        if tag not in _ROUND_TRIP_TAGS or (tag in _ITEM_PARENTS and el.getparent().tag not in _ITEM_PARENTS[tag]):
-            raise _NotRoundTrip
-    if tag in SKIP_TAGS:
-        parts.append(_flow(el.tail, pre))
-        return
-    block = tag in BLOCK_TAGS
-    if block:
-        parts.append("\n\n")
-    if tag == "br":
-        parts.append("\n")
-    elif tag == "img" and _is_smiley(el):
-        # WordPress's convert_smilies() turns ":)" and emoji into <img class="wp-smiley" alt="🙂">.
-        parts.append(el.get("alt") or "")
-    inner_pre = pre or tag == "pre"
-    if isinstance(el.tag, str):
-        parts.append(_flow(el.text, inner_pre))
-    for child in el:
-        _walk(child, parts, inner_pre, skip)
-    if block:
-        parts.append("\n\n")
-    parts.append(_flow(el.tail, pre))
+            continue
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if skip is not None and tag:
+            if skip(el):
+                parts.append(_flow(el.tail, pre))
+                continue
+            if tag not in _ROUND_TRIP_TAGS or (tag in _ITEM_PARENTS and el.getparent().tag not in _ITEM_PARENTS[tag]):
+                raise _NotRoundTrip
+        if tag in SKIP_TAGS:
+            parts.append(_flow(el.tail, pre))
+            continue
+        block = tag in BLOCK_TAGS
+        if block:
+            parts.append("\n\n")
+        if tag == "br":
+            parts.append("\n")
+        elif tag == "img" and _is_smiley(el):
+            # WordPress's convert_smilies() turns ":)" and emoji into <img class="wp-smiley" alt="🙂">.
+            parts.append(el.get("alt") or "")
+        inner_pre = pre or tag == "pre"
+        if isinstance(el.tag, str):
+            parts.append(_flow(el.text, inner_pre))
+        stack.append((el, pre, block))
+        stack.extend((child, inner_pre, None) for child in reversed(el))
 
 
 def _is_smiley(el: etree._Element) -> bool:

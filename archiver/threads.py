@@ -28,10 +28,16 @@ class ThreadReport:
     """Replies whose parent chain looped back on itself (or named itself)."""
     max_depth: int = 0
     """Depth of the deepest reply."""
+    paths_bounded: int = 0
+    """Replies deeper than ``max_path_depth`` whose path names their ancestor at that depth, not every level."""
 
 
-def assemble_thread(comments: list[CommentItem]) -> tuple[list[CommentItem], ThreadReport]:
+def assemble_thread(comments: list[CommentItem], max_path_depth: int = 0) -> tuple[list[CommentItem], ThreadReport]:
     """Compute the hierarchy fields of ``comments`` in place.
+
+    ``max_path_depth`` (0: none) bounds the levels ``path`` spells out: a reply deeper than that gets the path
+    of its ancestor at that depth plus its place in that ancestor's subtree, so paths stay short and their text
+    order is still thread order, while ``depth``, ``position`` and the parent keep their true values.
 
     ``comments`` are in reading order: comment page 1 first (items are stably sorted
     by ``page``, comments with no page last), document order within a page. Returns the distinct comments in
@@ -74,10 +80,17 @@ def assemble_thread(comments: list[CommentItem]) -> tuple[list[CommentItem], Thr
     stack: list[tuple[CommentItem, str, str | None, int, int]] = []
     for position, root in reversed(list(enumerate(children.get(None, []), start=1))):
         stack.append((root, "", None, 1, position))
+    flattened: dict[str, int] = {}  # path of an ancestor at max_path_depth -> descendants given a path under it
     while stack:
         comment, parent_path, root_id, depth, position = stack.pop()
-        segment = f"{position:0{PATH_WIDTH}d}"
-        comment.path = f"{parent_path}.{segment}" if parent_path else segment
+        if max_path_depth and depth > max_path_depth:
+            anchor = parent_path if depth == max_path_depth + 1 else parent_path.rsplit(".", 1)[0]
+            flattened[anchor] = flattened.get(anchor, 0) + 1
+            comment.path = f"{anchor}.{flattened[anchor]:0{PATH_WIDTH}d}"
+            report.paths_bounded += 1
+        else:
+            segment = f"{position:0{PATH_WIDTH}d}"
+            comment.path = f"{parent_path}.{segment}" if parent_path else segment
         comment.depth = depth
         comment.position = position
         comment.root_site_id = root_id or comment.site_comment_id

@@ -25,6 +25,7 @@ from archiver.settings import DISQUS_EMBED_URL
 from archiver.pages.disqus import DisqusEmbed, DisqusPosts, order_orphans_last
 from archiver.pages.rest import COMMENT_FIELDS, PER_PAGE, RestAnswer, merge_comments, rest_url
 from archiver.pages.reading import WpdiscuzStart
+from archiver.pages.wordpress import CommentPages
 from archiver.pages.wpdiscuz import AjaxAnswer, WpdiscuzComments, WpdiscuzSettings
 from archiver.workers import PageReaders
 
@@ -41,6 +42,24 @@ THREAD_PRIORITY = 1
 LISTING_PRIORITY = -1
 
 
+@dataclass(frozen=True)
+class ThreadBounds:
+    """How far one thread is followed, whatever its pages claim (settings ``ARCHIVER_MAX_*``)."""
+
+    steps: int = 2000
+    """Comment pages, load-more, show-replies and Disqus cursor requests per thread."""
+    rest_pages: int = 200
+    """REST API pages per thread (100 comments each), and of a site's post list."""
+    comments: int = 100_000
+    """Comments kept per thread."""
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> ThreadBounds:
+        return cls(settings.getint("ARCHIVER_MAX_THREAD_STEPS", cls.steps),
+                   settings.getint("ARCHIVER_MAX_REST_PAGES", cls.rest_pages),
+                   settings.getint("ARCHIVER_MAX_THREAD_COMMENTS", cls.comments))
+
+
 @dataclass
 class Thread:
     """One recap being assembled, and what is still to fetch for it."""
@@ -49,7 +68,9 @@ class Thread:
     platform: str
     rest_root: str | None = None
     post_id: str | None = None
-    page_urls: dict[int, str] = field(default_factory=dict)
+    pages: CommentPages | None = None
+    """The thread's comment pages (WordPress's own, which wpDiscuz can follow too), once a page showed them."""
+    next_page: int = 1
     fetched: set[int] = field(default_factory=set)
     wpd: WpdiscuzSettings | None = None
     wpd_after: str | None = None
@@ -71,6 +92,8 @@ class Thread:
     """Why the thread is known not to be whole; empty when nothing is known to be missing."""
     unreadable: int = 0
     """Comments shown on a page that could not be read."""
+    steps: int = 0
+    """Requests made for the thread after its post page."""
 
     def lose(self, reason: str) -> None:
         """Record that part of the thread is missing, and why."""
@@ -82,6 +105,7 @@ class ThreadSpider(scrapy.Spider):
     """Base: turns a :class:`Thread` into requests until it is complete, then yields its recap."""
 
     disqus_embed_url = DISQUS_EMBED_URL
+    bounds = ThreadBounds()
     readers = PageReaders(0)
     """Where page readings run (archiver.workers); set from the crawl's settings."""
 
@@ -90,6 +114,7 @@ class ThreadSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.disqus_embed_url = crawler.settings.get("DISQUS_EMBED_URL") or DISQUS_EMBED_URL
         spider.readers = PageReaders.from_crawler(crawler)
+        spider.bounds = ThreadBounds.from_settings(crawler.settings)
         host = urlsplit(spider.disqus_embed_url).hostname
         if host and getattr(spider, "allowed_domains", None) is not None and host not in spider.allowed_domains:
             spider.allowed_domains = [*spider.allowed_domains, host]
@@ -101,13 +126,42 @@ class ThreadSpider(scrapy.Spider):
     # -- the sequence ------------------------------------------------------------------------
 
     def continue_thread(self, t: Thread) -> Iterator[Request | RecapItem]:
-        """The next request the thread needs, or its finished recap."""
+        """The next request the thread needs, or its finished recap (at once when a bound is reached)."""
+        if not self._within_bounds(t):
+            yield self.finish_thread(t)
+            return
         for step in (self._html_page_request, self._wpdiscuz_request, self._disqus_request, self._rest_request):
             request = step(t)
             if request is not None:
+                t.steps += 1
                 yield request
                 return
         yield self.finish_thread(t)
+
+    def _within_bounds(self, t: Thread) -> bool:
+        """False (the thread lost, the bound counted) once it holds too many comments or needs too many steps."""
+        bounds = self.bounds
+        if len(t.recap.comments) > bounds.comments:
+            del t.recap.comments[bounds.comments:]
+            self._bound_hit(t, "thread_comments", f"more than {bounds.comments} comments (ARCHIVER_MAX_THREAD_COMMENTS)")
+            return False
+        if t.steps >= bounds.steps and self._pending(t):
+            self._bound_hit(t, "thread_steps", f"more than {bounds.steps} requests (ARCHIVER_MAX_THREAD_STEPS)")
+            return False
+        return True
+
+    def _bound_hit(self, t: Thread, name: str, what: str) -> None:
+        self._stat(f"bounds/{name}")
+        logger.warning("%s: thread has %s; archived as incomplete", t.recap.url, what)
+        t.lose(what)
+
+    def _pending(self, t: Thread) -> bool:
+        """Whether the thread still has a step to take (without taking it)."""
+        pages = self._next_page(t) is not None
+        wpd = t.wpd is not None and bool(t.wpd_after or t.wpd_hidden)
+        disqus = t.disqus is not None and (not t.disqus_started or bool(t.disqus_cursor and t.disqus_thread))
+        rest = t.platform != "disqus" and bool(t.rest_root and t.post_id) and t.rest_next is not None
+        return pages or wpd or disqus or rest
 
     def _request(self, t: Thread, url: str, callback: Any, **kwargs: Any) -> Request:
         meta = {"thread": t, **kwargs.pop("meta", {})}
@@ -119,7 +173,7 @@ class ThreadSpider(scrapy.Spider):
         """Merge the API's comments into the pages', count how the parents are known, and say whether it is whole."""
         recap = t.recap
         if t.platform in ("wordpress", "wpdiscuz"):
-            recap.comment_pages = max(recap.comment_pages, len(t.fetched), max(t.page_urls, default=1))
+            recap.comment_pages = max(recap.comment_pages, len(t.fetched), t.pages.count if t.pages else 1)
             recap.comment_pages_fetched = len(t.fetched)
         else:
             recap.comment_pages_fetched = recap.comment_pages
@@ -184,11 +238,20 @@ class ThreadSpider(scrapy.Spider):
 
     # -- WordPress comment pages ---------------------------------------------------------------
 
-    def _html_page_request(self, t: Thread) -> Request | None:
-        missing = sorted(n for n in t.page_urls if n not in t.fetched and n not in t.failed_pages)
-        if not missing:
+    @staticmethod
+    def _next_page(t: Thread) -> int | None:
+        """The lowest comment page neither read nor failed, or None (the cursor skips only pages already done)."""
+        if t.pages is None:
             return None
-        return self._request(t, t.page_urls[missing[0]], self.parse_comment_page, cb_kwargs={"number": missing[0]})
+        while t.next_page <= t.pages.count and (t.next_page in t.fetched or t.next_page in t.failed_pages):
+            t.next_page += 1
+        return t.next_page if t.next_page <= t.pages.count else None
+
+    def _html_page_request(self, t: Thread) -> Request | None:
+        number = self._next_page(t)
+        if number is None:
+            return None
+        return self._request(t, t.pages.url(number), self.parse_comment_page, cb_kwargs={"number": number})
 
     def parse_comment_page(self, response: Response, number: int) -> Iterator[Request | RecapItem]:
         """Overridden by the spider: add one comment page to the thread."""
@@ -366,6 +429,9 @@ class ThreadSpider(scrapy.Spider):
             if answer.total is not None:
                 t.rest_total = answer.total
             t.rest_next = t.rest_next + 1 if t.rest_next and t.rest_next < answer.total_pages else None
+            if t.rest_next is not None and t.rest_next > self.bounds.rest_pages:
+                t.rest_next = None
+                self._bound_hit(t, "rest_pages", f"more than {self.bounds.rest_pages} REST pages (ARCHIVER_MAX_REST_PAGES)")
         yield from self.continue_thread(t)
 
     def rest_unavailable(self, site_url: str, response: Response) -> None:

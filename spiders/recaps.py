@@ -174,6 +174,11 @@ class RecapsSpider(ThreadSpider):
             if link and followable(link):
                 yield response.follow(link, callback=self.parse)
         if number < answer.total_pages:
+            if number >= self.bounds.rest_pages:
+                self.crawler.stats.inc_value("archiver/bounds/rest_pages")
+                logger.warning("%s: REST post list has more than %d pages (ARCHIVER_MAX_REST_PAGES); the listing pages "
+                               "are still followed", site, self.bounds.rest_pages)
+                return
             yield self._posts_request(root, site, number + 1)
 
     def parse_post(self, response: TextResponse, page: PostReading) -> Iterator[Request | RecapItem]:
@@ -184,18 +189,18 @@ class RecapsSpider(ThreadSpider):
             return
         self._recaps_started.add(recap.url)
         t = Thread(recap, page.platform, rest_root=page.detection.rest_root, post_id=page.post_id)
-        self._note_page_damage(t, response, page.unreadable)
+        self._note_page_damage(t, response, page.unreadable, page.stopped)
         if page.platform in ("wordpress", "wpdiscuz"):
             # wpDiscuz follows WordPress's comment pages where the site pages its comments.
             t.fetched = {page.comment_page}
-            t.page_urls = page.comment_page_urls
+            t.pages = page.comment_pages
         if page.wpdiscuz is not None:
             self.start_wpdiscuz(t, page.wpdiscuz)
         elif page.platform == "disqus":
             t.disqus = page.disqus
         yield from self.continue_thread(t)
 
-    def _note_page_damage(self, t: Thread, response: Response, unreadable: list[str]) -> None:
+    def _note_page_damage(self, t: Thread, response: Response, unreadable: list[str], stopped: str | None) -> None:
         """A page still cut off after retries, or with comments that could not be read: keep what it shows, but
         the thread is not whole."""
         if response.meta.get("archiver_truncated"):
@@ -206,6 +211,11 @@ class RecapsSpider(ThreadSpider):
             logger.error("%s: %d comment(s) on %s could not be read (%s)", t.recap.url, len(unreadable), response.url,
                          ", ".join(unreadable[:10]))
             t.unreadable += len(unreadable)
+        if stopped:
+            self.crawler.stats.inc_value("archiver/pages/parse_stopped")
+            logger.error("%s: %s could not be read to its end (%s); later comments are missing", t.recap.url,
+                         response.url, stopped)
+            t.lose(f"{response.url} nested too deeply to read to its end")
 
     def fetched_at(self, response: Response) -> str:
         """When the page was fetched: now, or when a re-parse reads a stored page, when it was stored."""
@@ -230,8 +240,8 @@ class RecapsSpider(ThreadSpider):
             comment.page = number  # the page asked for, whatever its navigation calls it
         t.recap.comments.extend(page.comments)
         t.fetched.add(number)
-        self._note_page_damage(t, response, page.unreadable)
+        self._note_page_damage(t, response, page.unreadable, page.stopped)
         # A thread may grow new pages while it is crawled: every page seen so far counts.
-        t.page_urls = {**page.comment_page_urls, **t.page_urls}
+        t.pages = page.comment_pages if t.pages is None else t.pages.merged(page.comment_pages)
         for out in self.continue_thread(t):
             yield out

@@ -74,3 +74,21 @@ def test_tools_give_one_line_errors(tmp_path: Path) -> None:
     db.write_bytes(b"")
     bad_out = cli("export-warc", str(db), str(tmp_path / "no" / "out.warc.gz"))
     assert bad_out.returncode == 1 and "does not exist" in bad_out.stderr and bad_out.stderr.count("\n") == 1
+
+
+def test_tree_json_equals_json_dumps_and_survives_a_deep_chain() -> None:
+    import json as _json
+
+    from archiver.export import tree_json
+
+    tree = [{"id": 1, "a": "é", "replies": [{"id": 2, "replies": []}, {"id": 3, "replies": [{"id": 4, "replies": []}]}]},
+            {"id": 5, "replies": []}]
+    assert tree_json(tree) == _json.dumps(tree, ensure_ascii=False) and tree_json([]) == "[]"
+    deep: dict = {"id": 0, "replies": []}
+    node = deep
+    for n in range(1, 5000):
+        child = {"id": n, "replies": []}
+        node["replies"].append(child)
+        node = child
+    text = tree_json([deep])
+    assert text.startswith('[{"id": 0, "replies": [{"id": 1,') and text.endswith("]}" * 5000 + "]")

@@ -551,3 +551,11 @@ if given is not None:
         slug = slugify(text)
         assert slug == slug.strip("-") and "--" not in slug
         match_series_term(text, [_tag(text), _cat("x")])
+
+
+def test_text_of_a_comment_nested_thousands_deep() -> None:
+    from archiver.text import html_to_text
+
+    deep = "<p>a" + "<span>b" * 1500 + "c" + "</span>" * 1500 + "d</p>"
+    assert html_to_text(deep) == "a" + "b" * 1500 + "cd"
+    assert html_to_text("<div>x<p>y<br>z</p>w</div>t") == "x\n\ny\nz\n\nw\n\nt"

@@ -74,6 +74,7 @@ def test_listings_wait_for_their_posts_and_started_threads_come_first() -> None:
 
     from archiver.items import RecapItem
     from archiver.pages.reading import ListingReading
+    from archiver.pages.wordpress import CommentPages
     from spiders.base import LISTING_PRIORITY, THREAD_PRIORITY, Thread
 
     spider = RecapsSpider(url="https://r.example/")
@@ -85,8 +86,49 @@ def test_listings_wait_for_their_posts_and_started_threads_come_first() -> None:
     assert priorities == {"https://r.example/2021/01/01/a/": 0, "https://r.example/2021/01/02/b/": 0,
                           "https://r.example/page/2/": LISTING_PRIORITY}
     thread = Thread(RecapItem(url="https://r.example/2021/01/01/a/", site_url="https://r.example/", fetched_at="x"),
-                    "wordpress", page_urls={1: "https://r.example/2021/01/01/a/",
-                                            2: "https://r.example/2021/01/01/a/comment-page-2/"}, fetched={1})
+                    "wordpress", pages=CommentPages(2, "https://r.example/2021/01/01/a/"), fetched={1})
     (request,) = list(spider.continue_thread(thread))
     assert request.url.endswith("/comment-page-2/") and request.priority == THREAD_PRIORITY
     assert THREAD_PRIORITY > 0 > LISTING_PRIORITY
+
+
+def test_a_thread_claiming_a_trillion_comment_pages_stops_at_the_bound_and_is_incomplete() -> None:
+    from scrapy.utils.test import get_crawler
+
+    from archiver.items import RecapItem
+    from archiver.pages.wordpress import CommentPages
+    from spiders.base import Thread, ThreadBounds
+
+    crawler = get_crawler(RecapsSpider, {"ARCHIVER_MAX_THREAD_STEPS": 3})
+    spider = RecapsSpider.from_crawler(crawler, url="https://r.example/")
+    assert spider.bounds == ThreadBounds(steps=3)
+    thread = Thread(RecapItem(url="https://r.example/2021/01/01/a/", site_url="https://r.example/", fetched_at="x"),
+                    "wordpress", pages=CommentPages(10**12, "https://r.example/2021/01/01/a/"), fetched={10**12})
+    urls = []
+    for _ in range(5):
+        (out,) = list(spider.continue_thread(thread))
+        if isinstance(out, RecapItem):
+            break
+        urls.append(out.url)
+        thread.fetched.add(out.cb_kwargs["number"])
+    assert urls == [f"https://r.example/2021/01/01/a/comment-page-{n}/" for n in (1, 2, 3)]
+    assert isinstance(out, RecapItem) and not out.complete
+    assert out.comment_pages == 10**12 and "ARCHIVER_MAX_THREAD_STEPS" in out.incomplete_reasons[0]
+    assert crawler.stats.get_value("archiver/bounds/thread_steps") == 1
+
+
+def test_a_page_nested_deeper_than_the_parser_allows_is_flagged() -> None:
+    from scrapy.http import HtmlResponse
+
+    from archiver.pages.reading import read_comment_page
+
+    deep = "<span>" * 3000 + "x" + "</span>" * 3000
+    body = ("<html><body class='single'><article id='post-9' class='post'></article><div id='comments'>"
+            "<ol class='comment-list'><li id='comment-1' class='comment'><div class='comment-content'>" + deep
+            + "</div></li><li id='comment-2' class='comment'><div class='comment-content'>later</div></li></ol>"
+            "</div></body></html>")
+    reading = read_comment_page(HtmlResponse("https://r.example/2021/01/01/a/", body=body.encode(), encoding="utf-8"))
+    assert reading.stopped and "depth" in reading.stopped
+    shallow = read_comment_page(HtmlResponse("https://r.example/2021/01/01/a/", body=b"<html><body></body></html>",
+                                             encoding="utf-8"))
+    assert shallow.stopped is None

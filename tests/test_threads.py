@@ -73,3 +73,19 @@ def test_random_trees_parents_precede_children_in_path_order() -> None:
                 parent = next(p for p in result if p.site_comment_id == x.parent_site_id)
                 assert order[parent.site_comment_id] < order[x.site_comment_id]
                 assert x.depth == parent.depth + 1 and x.root_site_id == parent.root_site_id
+
+
+def test_paths_stay_short_past_the_bound_and_keep_thread_order() -> None:
+    # A 300-deep reply chain with a side reply half-way: paths past depth 10 name the depth-10 ancestor only.
+    comments = [CommentItem(site_comment_id="1", parent_site_id=None, page=1)]
+    for n in range(2, 301):
+        comments.append(CommentItem(site_comment_id=str(n), parent_site_id=str(n - 1), page=1))
+    comments.append(CommentItem(site_comment_id="side", parent_site_id="150", page=1))
+    ordered, report = assemble_thread(comments, max_path_depth=10)
+    assert report.max_depth == 300 and report.paths_bounded == 291
+    assert max(len(c.path) for c in ordered) == 11 * 7 - 1
+    by_id = {c.site_comment_id: c for c in ordered}
+    assert by_id["300"].depth == 300 and by_id["300"].parent_site_id == "299" and by_id["side"].depth == 151
+    assert [c.site_comment_id for c in sorted(ordered, key=lambda c: c.path)] == [c.site_comment_id for c in ordered]
+    # The side reply is its parent's second child: it comes after the first child's whole subtree.
+    assert [c.site_comment_id for c in ordered][-1] == "side" and by_id["side"].position == 2

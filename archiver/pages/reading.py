@@ -17,7 +17,7 @@ from archiver.pages.detect import Detection, detect, rest_root
 from archiver.pages.lists import repair_comment_lists
 from archiver.pages.disqus import DisqusEmbed
 from archiver.pages.rest import post_id
-from archiver.pages.wordpress import ListingPage, PostPage
+from archiver.pages.wordpress import CommentPages, ListingPage, PostPage
 from archiver.pages.wpdiscuz import WpdiscuzComments, WpdiscuzSettings
 from archiver.profiles import Profile
 
@@ -45,11 +45,13 @@ class PostReading:
     """The detected platform, or the one the crawl was told to use."""
     post_id: str | None
     comment_page: int
-    comment_page_urls: dict[int, str]
+    comment_pages: CommentPages
     wpdiscuz: WpdiscuzStart | None = None
     disqus: DisqusEmbed | None = None
     unreadable: list[str] = field(default_factory=list)
     """Comments the page shows that could not be read."""
+    stopped: str | None = None
+    """Why the parser stopped building the page early (later comments are missing), else None."""
 
 
 @dataclass
@@ -80,11 +82,13 @@ class CommentPageReading:
     """One more comment page of a thread: its comments and every comment page it links to."""
 
     comments: list[CommentItem]
-    comment_page_urls: dict[int, str]
+    comment_pages: CommentPages
     number: int | None = None
     """The comment page the response itself shows, as its navigation says."""
     unreadable: list[str] = field(default_factory=list)
     """Comments the page shows that could not be read."""
+    stopped: str | None = None
+    """Why the parser stopped building the page early (later comments are missing), else None."""
 
 
 def read_page(response: TextResponse, fetched_at: str, platform: str | None = None,
@@ -126,8 +130,8 @@ def _read_post(response: TextResponse, fetched_at: str, platform: str | None) ->
     chosen = platform or detected.platform
     recap = page.recap(fetched_at=fetched_at)
     recap.platform = chosen
-    reading = PostReading(recap, detected, chosen, post_id(response), page.comment_page(), page.comment_page_urls(),
-                          unreadable=page.unreadable)
+    reading = PostReading(recap, detected, chosen, post_id(response), page.comment_page(), page.comment_pages(),
+                          unreadable=page.unreadable, stopped=page.parse_stopped())
     if chosen == "disqus":
         recap.comments, recap.comment_pages = [], 1
     elif chosen == "wpdiscuz":
@@ -150,7 +154,8 @@ def read_comment_page(response: TextResponse, platform: str = "wordpress") -> Co
         page = PostPage(response)
         comments = (WpdiscuzComments.from_response(response).comments(page.comment_page()) if platform == "wpdiscuz"
                     else page.comments())
-        return CommentPageReading(comments, page.comment_page_urls(), page.comment_page(), page.unreadable)
+        return CommentPageReading(comments, page.comment_pages(), page.comment_page(), page.unreadable,
+                                  page.parse_stopped())
     finally:
         release_tree(response)
 

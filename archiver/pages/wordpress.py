@@ -29,6 +29,7 @@ from archiver.pages import body_classes, has_class_token
 from archiver.text import element_to_text, html_to_text, normalise_line
 
 __all__ = [
+    "CommentPages",
     "ListingPage",
     "PostPage",
     "read_rendered_comments",
@@ -445,6 +446,41 @@ def _is_body_furniture(el: Element) -> bool:
     return any(c.startswith(_BODY_FURNITURE_PREFIXES) for c in cls)
 
 
+@dataclass
+class CommentPages:
+    """A thread's comment pages: how many there are and each one's URL, computed on demand.
+
+    A page can claim any number of pages (``comment-page-1000000000000``): nothing here lists them.
+    """
+
+    count: int
+    canonical: str
+    """The post URL (what page 1 is when there is only one)."""
+    template: str | None = None
+    """A linked comment-page URL (``comment-page-N/`` or ``?cpage=N``) the others are built from."""
+
+    def url(self, n: int) -> str:
+        """The absolute URL of comment page ``n``, without fragment."""
+        if self.count <= 1 and n == 1:
+            return self.canonical
+        if self.template and _COMMENT_PAGE_ANY.search(urlsplit(self.template).path):
+            parts = urlsplit(self.template)
+            path = _COMMENT_PAGE_ANY.sub(f"comment-page-{n}", parts.path)
+            return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
+        if self.template:
+            parts = urlsplit(self.template)
+            pairs = [(k, str(n) if k == "cpage" else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+            return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(pairs), ""))
+        parts = urlsplit(self.canonical)
+        if parts.query:
+            return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query + f"&cpage={n}", ""))
+        return self.canonical.rstrip("/") + f"/comment-page-{n}/"
+
+    def merged(self, other: CommentPages) -> CommentPages:
+        """What both readings of the thread's navigation say: the larger count, a template from either."""
+        return CommentPages(max(self.count, other.count), self.canonical, self.template or other.template)
+
+
 class _Page:
     """Shared plumbing: one selector tree per response."""
 
@@ -614,6 +650,17 @@ class PostPage(_Page):
         super().__init__(response)
         self.unreadable: list[str] = []
         """Comments the page shows that could not be read (their id and why), once :meth:`comments` ran."""
+
+    def parse_stopped(self) -> str | None:
+        """Why libxml2 stopped building the page early (nesting deeper than it allows), else None.
+
+        Everything after that point is missing from the tree, later comments included.
+        """
+        parser = self.root.getroottree().parser
+        for error in parser.error_log if parser is not None else ():
+            if error.type_name == "ERR_RESOURCE_LIMIT" or "Excessive depth" in error.message:
+                return error.message.strip()
+        return None
 
     @cached_property
     def _article(self) -> Element:
@@ -872,33 +919,15 @@ class PostPage(_Page):
         pages, current = self._nav
         return max([n for n, _ in pages] + [current or 1, self._comment_page])
 
-    def comment_page_urls(self) -> dict[int, str]:
-        """Every comment page 1..count mapped to its absolute URL, without fragments."""
-        count = self.comment_page_count()
-        canonical = self.canonical_url()
-        if count <= 1:
-            return {1: canonical}
-        pages = self._nav[0]
-        template = pages[0][1] if pages else None
-        out: dict[int, str] = {}
-        for n in range(1, count + 1):
-            out[n] = self._page_url(template, canonical, n)
-        return out
+    def comment_pages(self) -> CommentPages:
+        """How many comment pages the thread has and how to reach each, without listing them."""
+        template = next((url for n, url in self._nav[0] if _comment_page_of(url) is not None), None)
+        return CommentPages(self.comment_page_count(), self.canonical_url(), template)
 
-    @staticmethod
-    def _page_url(template: str | None, canonical: str, n: int) -> str:
-        if template and _COMMENT_PAGE_ANY.search(urlsplit(template).path):
-            parts = urlsplit(template)
-            path = _COMMENT_PAGE_ANY.sub(f"comment-page-{n}", parts.path)
-            return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
-        if template:
-            parts = urlsplit(template)
-            pairs = [(k, str(n) if k == "cpage" else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
-            return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(pairs), ""))
-        parts = urlsplit(canonical)
-        if parts.query:
-            return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query + f"&cpage={n}", ""))
-        return canonical.rstrip("/") + f"/comment-page-{n}/"
+    def comment_page_urls(self) -> dict[int, str]:
+        """Comment pages 1..count (the first 1,000 at most) mapped to their absolute URLs, without fragments."""
+        pages = self.comment_pages()
+        return {n: pages.url(n) for n in range(1, min(pages.count, 1000) + 1)}
 
     # -- comments ---------------------------------------------------------------------------
 
