@@ -10,8 +10,8 @@ faults are only on post pages (a bare post URL or a comment page), one per post,
 has no other fault: the home and listing pages always come through a crawl with retries, and every faulted URL
 is one a first crawl asks for (unless ``faults`` is so high that nothing else is left to fault).
 
-Fault-eligible: the home page and its ``/page/N/``, every post's bare URL and, on the WordPress platform,
-each ``comment-page-N/`` but the last (the bare URL shows the last page, so a crawl never asks for it).
+Fault-eligible: the home page and its ``/page/N/``, every post's bare URL and, where threads are paged,
+each ``comment-page-N/`` but the one the bare URL shows (so a crawl never asks for it).
 Never robots.txt, feeds, REST JSON or anything else.
 
 Kinds: ``500``, ``503``, ``429`` (with ``Retry-After: <retry_after>``), ``reset`` (the connection is aborted
@@ -28,7 +28,7 @@ import random
 import re
 from dataclasses import dataclass
 
-from archiver.demo.model import Post, Site
+from archiver.demo.model import Post, Site, bare_page, paged
 
 KINDS = ("500", "503", "429", "reset", "stall", "short", "truncated")
 HARD_ATTEMPTS = 4
@@ -57,9 +57,10 @@ def listing_pages(site: Site) -> int:
 
 def post_page_paths(site: Site, post: Post) -> list[tuple[str, int]]:
     """(path, comment page shown) for every page of ``post`` a crawl fetches: the bare URL first."""
-    out = [(post.path, post.comment_pages)]
-    if site.options.platform == "wordpress":
-        out += [(f"{post.path}comment-page-{n}/", n) for n in range(1, post.comment_pages)]
+    bare = bare_page(site.options, post)
+    out = [(post.path, bare)]
+    if paged(site.options):
+        out += [(f"{post.path}comment-page-{n}/", n) for n in range(1, post.comment_pages + 1) if n != bare]
     return out
 
 
@@ -191,7 +192,8 @@ def first_crawl(truth: dict, attempts: int = HARD_ATTEMPTS, rest: bool | None = 
             continue
         out["recaps"].append(url)
         last = recap["comment_pages"]
-        lost = {n for n in range(1, last + 1) if (url if n == last else f"{url}comment-page-{n}/") in failed}
+        bare = last if options.get("default_comments_page", "newest") == "newest" else 1
+        lost = {n for n in range(1, last + 1) if (url if n == bare else f"{url}comment-page-{n}/") in failed}
         out["pages_failed"][url] = sorted(lost)
         out["comments_from_pages"][url] = [c["id"] for c in recap["comments"] if c["in_html"] and c["page"] not in lost]
     return out

@@ -93,6 +93,10 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "traps": ("off", "on"),
     "hostile": ("off", "on"),
     "layout": ("blog", "dramabeans"),
+    "page_comments": ("on", "off"),
+    "default_comments_page": ("newest", "oldest"),
+    "cld": ("pages", "on", "off"),
+    "wpdiscuz_pages": ("off", "on"),
 }
 """The ``SiteOptions`` fields that take one of a few words (CLI choices)."""
 
@@ -123,6 +127,11 @@ class SiteOptions:
     huge_comment_kb: int = 10240  # size of the hostile post's huge comment (0: none)
     hostile_thread: int = 10000   # ordinary comments in the hostile post's thread
     layout: str = "blog"       # "dramabeans": also a recap index /recaps/all/ and series pages /shows/<slug>/
+    page_comments: str = "on"  # WordPress "Break comments into pages"; "off": every thread on the post page
+    default_comments_page: str = "newest"  # the comment page the bare post URL shows: "newest" or "oldest"
+    cld: str = "pages"         # Comments Like Dislike's widget: "on" in pages and REST (the real plugin), "pages"
+    #                            only in pages (REST-only comments without votes), "off": no plugin
+    wpdiscuz_pages: str = "off"  # "on": wpDiscuz follows WordPress comment pages instead of loading more
 
     def __post_init__(self) -> None:
         for name, allowed in CHOICES.items():
@@ -346,11 +355,14 @@ def build_site(options: SiteOptions) -> Site:
     _make_comments(rng, options, posts, authors)
     _trash_replies(random.Random(f"{options.seed}-trash"), posts, options.trashed)
     if options.platform != "wordpress":
-        for post in posts:  # wpDiscuz and Disqus show one list (no comment pages) and a dislike count everywhere
+        for post in posts:  # wpDiscuz and Disqus show a dislike count on every comment
+            for comment in post.comments:
+                comment.downvotes = 0 if comment.downvotes is None else comment.downvotes
+    if not paged(options):
+        for post in posts:  # one list: no comment pages
             post.comment_pages = 1
             for comment in post.comments:
                 comment.page = 1
-                comment.downvotes = 0 if comment.downvotes is None else comment.downvotes
     used = {t.id for p in posts for t in p.tags}
     tags = [s.tag for s in series] + [t for t in general + [open_tag] if t.id in used]
     posts.sort(key=lambda p: p.date, reverse=True)
@@ -368,6 +380,19 @@ def build_site(options: SiteOptions) -> Site:
 
         site.faults = plan_faults(site)
     return site
+
+
+def paged(options: SiteOptions) -> bool:
+    """Whether post threads are split into comment pages: core WordPress with ``page_comments``, wpDiscuz
+    when it follows them (``wpdiscuz_pages``); Disqus never."""
+    if options.platform == "wpdiscuz":
+        return options.wpdiscuz_pages == "on"
+    return options.platform == "wordpress" and options.page_comments == "on"
+
+
+def bare_page(options: SiteOptions, post: Post) -> int:
+    """The comment page a post's bare URL shows: the newest (WordPress's default) or the first."""
+    return post.comment_pages if options.default_comments_page == "newest" else 1
 
 
 def _episode_titles(rng: random.Random, s: Series, count: int) -> list[tuple[str, int, int | None, str | None]]:
@@ -666,6 +691,9 @@ def truth(site: Site, base_url: str) -> dict:
     def iso(d: datetime) -> str:
         return d.astimezone(timezone.utc).isoformat()
 
+    # core WordPress without Comments Like Dislike shows no votes; the plugins show likes and dislikes everywhere
+    no_votes = site.options.platform == "wordpress" and site.options.cld == "off"
+    profile_links = site.options.platform == "wpdiscuz"  # wpDiscuz links a registered user's name to their page
     recaps = []
     for post in sorted(site.posts, key=lambda p: p.date):
         body_text = [text for kind, text in post.body if kind == "p"]
@@ -693,11 +721,11 @@ def truth(site: Site, base_url: str) -> dict:
                         "id": str(c.id),
                         "parent": str(c.parent_id) if c.parent_id else None,
                         "author": c.author,
-                        "author_url": c.author_url,
+                        "author_url": f"{root}/author/{c.user.nicename}/" if profile_links and c.user else c.author_url,
                         "posted_at": iso(c.date),
                         "text": c.text,
-                        "upvotes": c.upvotes,
-                        "downvotes": c.downvotes,
+                        "upvotes": None if no_votes else c.upvotes,
+                        "downvotes": None if no_votes else c.downvotes or 0,
                         "depth": c.depth,
                         "page": c.page,
                         "in_html": shown is None or c.id in shown,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from archiver.demo.model import Comment, Post, Site
+from archiver.demo.model import Comment, Post, Site, paged
 from archiver.demo.render import Renderer, esc, local_date, local_time
 
 WPD_NONCE = "4f1c2a9e0b"
@@ -50,11 +50,18 @@ class WpdiscuzRenderer:
             stack.extend(reversed(self._children(post, k)))
         return out
 
+    def author_url(self, c: Comment) -> str | None:
+        """Where wpDiscuz links the author's name: a registered user's author page, else the guest's website."""
+        return self.r.url(f"/author/{c.user.nicename}/") if c.user is not None else c.author_url
+
     def comment(self, post: Post, c: Comment, level: int = 1, with_replies: bool = True) -> str:
         """One ``.wpd-comment`` with its replies nested up to ``thread_depth``, flat beyond it."""
         uid = f"{c.id}_{c.parent_id or 0}"
-        author = (f'<a href="{esc(c.author_url)}" rel="ugc external nofollow">{esc(c.author)}</a>'
-                  if c.author_url else esc(c.author))
+        author = esc(c.author)
+        href = self.author_url(c)
+        if href:  # a registered user's profile (author page), or a guest's website
+            rel = "noreferrer ugc" + ("" if href.startswith(self.r.root) else " nofollow")
+            author = f"<a href='{esc(href)}' rel='{rel}' target='_blank'>{author}</a>"
         when = f"{local_date(c.date)} {local_time(c.date)}"
         replies = self._replies(post, c) if level == 1 else []
         hidden = level == 1 and len(replies) >= WPD_HIDE_REPLIES_FROM and not with_replies
@@ -96,40 +103,57 @@ class WpdiscuzRenderer:
         html = "".join(self.comment(post, c, with_replies=False) for c in batch)
         return html, batch[-1].id if batch else None, len(roots) > count
 
-    def comments_area(self, post: Post) -> str:
-        """``#wpdcom``: the thread head, the first threads, the load-more button, the AJAX settings."""
-        n = len(post.public_comments)
-        html, last, more = self.threads(post, 0, self.site.options.per_page)
+    def comments_area(self, post: Post, page: int = 1) -> str:
+        """``#wpdcom``: the thread head, the first threads (or comment page ``page`` when wpDiscuz follows
+        WordPress comment pages), then its ``paginate_comments_links()`` or the load-more button."""
+        n = post.reported_count
+        if paged(self.site.options):
+            shown = [c for c in post.page_comments(page) if c.parent_id is None]
+            html = "".join(self.comment(post, c) for c in shown)
+            footer = ""
+            if post.comment_pages > 1:
+                links = self.r.paginate_links(page, post.comment_pages,
+                                              lambda k: f"{self.r.comment_page_url(post, k)}#comments",
+                                              "&laquo; Previous", "Next &raquo;")
+                footer = f'<div class="wpdiscuz-comment-pagination">\n{links}</div>'
+        else:
+            html, last, more = self.threads(post, 0, self.site.options.per_page)
+            footer = ""
+            if more:
+                footer = ('<div class="wpdiscuz-comment-pagination"><div class="wpd-load-more-submit-wrap">'
+                          f'<button name="submit" data-lastparentid="{last}" '
+                          'class="wpd-load-more-submit wpd-loaded wpd-prim-button">Load More Comments</button></div>'
+                          '<span id="wpdiscuzHasMoreComments" data-is_show_load_more="1"></span></div>')
         ajax = {"url": self.r.url("/wp-admin/admin-ajax.php"), "wc_post_id": post.id, "wpdiscuz_options": {
-            "wordpressIsPaginate": "", "commentListLoadType": "0"}, "isLoadOnlyParentComments": 0}
-        load_more = ""
-        if more:
-            load_more = (f'<div class="wpdiscuz-comment-pagination"><div class="wpd-load-more-submit-wrap">'
-                         f'<button name="submit" data-lastparentid="{last}" class="wpd-load-more-submit wpd-loaded wpd-prim-button" '
-                         'type="submit" title="Load More Comments">Load More Comments</button></div>'
-                         '<input id="wpdiscuzHasMoreComments" type="hidden" value="1" /></div>')
+            "wordpressIsPaginate": "1" if paged(self.site.options) else "", "commentListLoadType": "0"},
+            "isLoadOnlyParentComments": 0}
         return (
             '<div class="wpdiscuz_top_clearing"></div><div id="comments" class="comments-area">'
             '<div id="respond" style="width: 0;height: 0;clear: both;margin: 0;padding: 0;"></div>'
             '<div id="wpdcom" class="wpdiscuz_unauth wpd-default wpd-layout-1 wpd-comments-open">'
             '<div class="wpd-form-wrap"><div class="wpd-form-head"><div class="wpd-auth">Join the discussion</div></div></div>'
-            f'<div id="wpd-threads" class="wpd-thread-wrapper"><div class="wpd-thread-head"><div class="wpd-thread-info " '
-            f'data-comments-count="{n}"><span class=\'wpdtc\' title=\'{n}\'>{n}</span> Comments</div></div>'
-            f'<div class="wpd-thread-list">{html}{load_more}</div></div></div></div>'
+            f'<div id="wpd-threads" class="wpd-thread-wrapper"><div class="wpd-thread-head"><div class="wpd-thread-info "\n'
+            f'data-comments-count="{n}"><span class=\'wpdtc\' title=\'{n}\'>{human(n)}</span> Comments</div></div>'
+            f'<div class="wpd-thread-list">{html}{footer}</div></div></div></div>'
             f"<script id='wpdiscuz-combo-js-js-extra'>\nvar wpdiscuzAjaxObj = {json.dumps(ajax)};\n</script>"
         )
 
-    def ajax(self, form: dict[str, str]) -> dict:
-        """The JSON ``admin-ajax.php`` answers for ``action`` in ``form``."""
+    def ajax(self, form: dict[str, str]) -> dict | str:
+        """What ``admin-ajax.php`` answers for ``action`` in ``form``: JSON as wpDiscuz 7.6 sends it, or the plain
+        text of ``wp_die()`` (``Nonce is invalid.``) when a load-more carries a wrong nonce."""
         action = form.get("action")
         if action == "wpdGetNonce":
-            return {"success": True, "data": WPD_NONCE}
+            return {"success": True, "data": {"wpdiscuz_nonce": WPD_NONCE}}
         post = self._post(form.get("postId"))
-        if action == "wpdLoadMoreComments" and post is not None and form.get("wpdiscuz_nonce") == WPD_NONCE:
+        if action == "wpdLoadMoreComments" and post is not None:
+            if form.get("wpdiscuz_nonce") != WPD_NONCE:
+                return "Nonce is invalid."
             after = int(form.get("lastParentId") or 0)
             html, last, more = self.threads(post, after, self.site.options.per_page)
-            return {"success": True, "data": {"comment_list": html, "is_show_load_more": more,
-                                              "last_parent_id": str(last or after), "loadLastCommentId": str(last or 0),
+            batch = [c for c in post.html_comments if c.parent_id is None and after < c.id <= (last or after)]
+            count = sum(1 + len(self._replies(post, root)) for root in batch)  # comments in comment_list
+            return {"success": True, "data": {"is_show_load_more": more, "last_parent_id": str(last or after),
+                                              "comments_count": count, "comment_list": html,
                                               "callbackFunctions": []}}
         if action == "wpdShowReplies":
             comment_id = int(form.get("commentId") or 0)
@@ -153,8 +177,8 @@ class DisqusRenderer:
         self.site = site
         self.r = renderer
 
-    def comments_area(self, post: Post) -> str:
-        """What the Disqus WordPress plugin prints where the comments would be."""
+    def comments_area(self, post: Post, page: int = 1) -> str:
+        """What the Disqus WordPress plugin prints where the comments would be (``page`` is unused)."""
         embed = {"disqusConfig": {"integration": "wordpress 3.0.23"},
                  "disqusIdentifier": f"{post.id} {self.r.url(f'/?p={post.id}')}", "disqusShortname": DISQUS_SHORTNAME,
                  "disqusTitle": post.title, "disqusUrl": self.r.url(post.path), "postId": str(post.id)}

@@ -13,9 +13,15 @@ from datetime import datetime, timezone
 from email.utils import format_datetime
 
 from archiver.demo import traps
-from archiver.demo.model import SITE_TAGLINE, TZ, Block, Comment, Post, Site, Term
+from archiver.demo.model import SITE_TAGLINE, TZ, Block, Comment, Post, Site, Term, paged
 
-WP_VERSION = "6.4.3"
+WP_VERSION = "6.1.1"
+SVG_PREV = ('<svg class="svg-icon" width="24" height="24" aria-hidden="true" role="img" focusable="false" '
+            'viewBox="0 0 24 24" fill="none" xmlns="http://www.w3.org/2000/svg"><path fill-rule="evenodd" '
+            'clip-rule="evenodd" d="M20 13v-2H8l4-4-1-2-7 7 7 7 1-2-4-4z" fill="currentColor"/></svg>')
+SVG_NEXT = ('<svg class="svg-icon" width="24" height="24" aria-hidden="true" role="img" focusable="false" '
+            'viewBox="0 0 24 24" fill="none" xmlns="http://www.w3.org/2000/svg"><path fill-rule="evenodd" '
+            'clip-rule="evenodd" d="m4 13v-2h12l-4-4 1-2 7 7-7 7-1-2 4-4z" fill="currentColor"/></svg>')
 _TEXTURIZE = {"’": "&#8217;", "‘": "&#8216;", "“": "&#8220;", "”": "&#8221;", "…": "&#8230;", "–": "&#8211;"}
 
 
@@ -64,8 +70,12 @@ class Renderer:
         return self.root + path
 
     def comment_link(self, post: Post, comment: Comment) -> str:
-        """``get_comment_link``: with ``default_comments_page=newest`` every page is numbered."""
-        return f"{self.url(post.path)}comment-page-{comment.page}/#comment-{comment.id}"
+        """``get_comment_link``: comment pages are numbered, but the first page is the bare URL with
+        ``default_comments_page=oldest``, and every link is with paging off or a single page."""
+        page = comment.page
+        if not paged(self.opts) or post.comment_pages == 1 or (self.opts.default_comments_page == "oldest" and page == 1):
+            return f"{self.url(post.path)}#comment-{comment.id}"
+        return f"{self.url(post.path)}comment-page-{page}/#comment-{comment.id}"
 
     def comment_page_url(self, post: Post, page: int) -> str:
         """URL of comment page ``page`` (``/comment-page-N/``)."""
@@ -217,18 +227,19 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
         return html_out
 
     # ------------------------------------------------------------ pagination
-    def paginate_links(self, current: int, total: int, link, prev_text: str, next_text: str) -> str:
-        """``paginate_links()`` with end_size 1 and mid_size 2: prev, numbers with dots, next."""
+    def paginate_links(self, current: int, total: int, link, prev_text: str, next_text: str, mid_size: int = 2,
+                       before_number: str = "") -> str:
+        """``paginate_links()`` with end_size 1: prev, numbers (``before_number`` before each) with dots, next."""
         out = []
         if current > 1:
             out.append(f'<a class="prev page-numbers" href="{link(current - 1)}">{prev_text}</a>')
         dots = False
         for n in range(1, total + 1):
             if n == current:
-                out.append(f'<span aria-current="page" class="page-numbers current">{n}</span>')
+                out.append(f'<span aria-current="page" class="page-numbers current">{before_number}{n}</span>')
                 dots = True
-            elif n <= 1 or current - 2 <= n <= current + 2 or n > total - 1:
-                out.append(f'<a class="page-numbers" href="{link(n)}">{n}</a>')
+            elif n <= 1 or current - mid_size <= n <= current + mid_size or n > total - 1:
+                out.append(f'<a class="page-numbers" href="{link(n)}">{before_number}{n}</a>')
                 dots = True
             elif dots:
                 out.append('<span class="page-numbers dots">&hellip;</span>')
@@ -457,31 +468,34 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
             from archiver.demo.plugins import DisqusRenderer, WpdiscuzRenderer  # they build on this module
 
             plugin = WpdiscuzRenderer if self.opts.platform == "wpdiscuz" else DisqusRenderer
-            return plugin(self.site, self).comments_area(post)
+            return plugin(self.site, self).comments_area(post, page)
         n = post.reported_count
-        parts = [f'<div id="comments" class="comments-area default-max-width {"show-avatars" if n else ""}">']
-        if n:
-            title = texturize(post.title)
-            heading = f"One thought on &ldquo;{title}&rdquo;" if n == 1 else f"{n:,} thoughts on &ldquo;{title}&rdquo;"
+        shown = post.page_comments(page)
+        parts = ['<div id="comments" class="comments-area default-max-width show-avatars">']
+        if shown or post.hostile.get("kind") == "hostile":
+            # Twenty Twenty-One: a title only over comments (have_comments()), the navigation after the list
+            heading = "1 comment" if n == 1 else f"{n:,} comments"
             nav = ""
             if post.comment_pages > 1:
                 def link(k: int) -> str:
                     return f"{self.comment_page_url(post, k)}#comments"
 
-                links = self.paginate_links(page, post.comment_pages, link, "&laquo; Previous", "Next &raquo;")
-                nav = self.navigation(links, "comments-pagination", "Comments pagination", "Comments navigation")
-            parts.append(f'\n\t<h2 class="comments-title">\n\t\t{heading}\n\t</h2><!-- .comments-title -->')
+                links = self.paginate_links(page, post.comment_pages, link, f"{SVG_PREV} <span class=\"nav-prev-text\">"
+                                            "Older comments</span>", f"<span class=\"nav-next-text\">Newer comments"
+                                            f"</span> {SVG_NEXT}", mid_size=0, before_number="Page ")
+                nav = self.navigation(links, "comments-pagination", "Comments", "Comments navigation")
+            parts.append(f'\n\t\t\t<h2 class="comments-title">\n\t\t\t\t\t\t\t{heading}\t\t\t\t\t</h2>'
+                         "<!-- .comments-title -->\n")
             if traps.on(self.site):
                 parts.append(traps.sort_links(self.url(post.path)))
-            parts.append(nav)
-            parts.append('\n\t<ol class="comment-list">')
-            listed = self.comment_list(post, post.page_comments(page))
+            parts.append('\t\t<ol class="comment-list">')
+            listed = self.comment_list(post, shown)
             if post.hostile.get("kind") == "hostile":
                 from archiver.demo.hostile import hostile_comment_list  # it builds on this module
 
                 listed = hostile_comment_list(self, post, page, listed)
             parts.append(listed)
-            parts.append("\t</ol><!-- .comment-list -->")
+            parts.append("\t\t</ol><!-- .comment-list -->\n")
             parts.append(nav)
         parts.append(self.comment_form(post, reply_to))
         parts.append("</div><!-- #comments -->")
@@ -582,26 +596,24 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
             out.append(f"<blockquote>{para}</blockquote>" if block.kind == "quote" else para)
         return "\n".join(out) + "\n"
 
-    @staticmethod
-    def votes(c: Comment) -> str:
-        """The Comments Like Dislike markup; replies show likes only."""
-        like = (
-            '<div class="cld-like-wrap  cld-common-wrap">\n'
-            f'    <a href="javascript:void(0)" class="cld-like-trigger cld-like-dislike-trigger " title="Like" '
-            f'data-comment-id="{c.id}" data-trigger-type="like" data-restriction="cookie" data-already-liked="0">\n'
-            '        <i class="fas fa-thumbs-up"></i>\n    </a>\n'
-            f'    <span class="cld-like-count-wrap cld-count-wrap">{c.upvotes}</span>\n</div>'
-        )
-        dislike = ""
-        if c.downvotes is not None:
-            dislike = (
-                '<div class="cld-dislike-wrap  cld-common-wrap">\n'
-                f'    <a href="javascript:void(0)" class="cld-dislike-trigger cld-like-dislike-trigger " title="Dislike" '
-                f'data-comment-id="{c.id}" data-trigger-type="dislike" data-restriction="cookie" data-already-liked="0">\n'
-                '        <i class="fas fa-thumbs-down"></i>\n    </a>\n'
-                f'    <span class="cld-dislike-count-wrap cld-count-wrap">{c.downvotes}</span>\n</div>'
+    def votes(self, c: Comment) -> str:
+        """The Comments Like Dislike 1.2.4 widget (``comment_text`` filter): likes and dislikes on every comment;
+        nothing when the plugin is off."""
+        if self.opts.cld == "off":
+            return ""
+
+        def wrap(kind: str, icon: str, count: int) -> str:
+            pad = "    " if kind == "like" else ""
+            return (
+                f'<div class="cld-{kind}-wrap  cld-common-wrap">\n'
+                f'    <a href="javascript:void(0)" class="cld-{kind}-trigger cld-like-dislike-trigger  " title="" '
+                f'data-comment-id="{c.id}" data-trigger-type="{kind}" data-restriction="cookie" data-already-liked="0">\n'
+                f'                        <i class="fas fa-thumbs-{icon}"></i>\n                </a>\n'
+                f'    <span class="cld-{kind}-count-wrap cld-count-wrap">{count}{pad}</span>\n</div>'
             )
-        return f'<div class="cld-like-dislike-wrap cld-template-1">\n{like}{dislike}\n</div>'
+
+        return ('<div class="cld-like-dislike-wrap cld-template-1">\n'
+                f'{wrap("like", "up", c.upvotes)}{wrap("dislike", "down", c.downvotes or 0)}</div>')
 
     def comment_start(self, post: Post, c: Comment, counters: dict[str, int], indent: str) -> str:
         """``Walker_Comment::html5_comment()`` or ``::comment()`` up to (not including) ``</li>``."""

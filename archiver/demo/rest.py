@@ -115,6 +115,8 @@ class RestApi:
             "author_name": c.author, "author_url": c.author_url or "",
             "date": c.date.astimezone(TZ).strftime("%Y-%m-%dT%H:%M:%S"),
             "date_gmt": c.date.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
-            "content": {"rendered": self.r.content_html(c.blocks)},
+            # comment_text(): the real Comments Like Dislike filters it, so its widget is in content.rendered too
+            "content": {"rendered": self.r.comment_text(c) if self.site.options.cld == "on"
+                        and self.site.options.platform == "wordpress" else self.r.content_html(c.blocks)},
             "link": self.r.comment_link(post, c), "status": "approved", "type": "comment",
         }

@@ -24,7 +24,7 @@ from twisted.web.server import Site as WebSite
 
 from archiver.demo import traps
 from archiver.demo.faults import Fault, truncate_comment_list
-from archiver.demo.model import SITE_TAGLINE, TZ, Site, SiteOptions, build_site, truth
+from archiver.demo.model import SITE_TAGLINE, TZ, Site, SiteOptions, bare_page, build_site, truth
 from archiver.demo.plugins import DisqusRenderer, WpdiscuzRenderer
 from archiver.demo.render import Renderer, esc, html_class, term_heading
 from archiver.demo.rest import RestApi
@@ -161,6 +161,8 @@ class DemoResource(Resource):
         form = {k.decode("utf-8", "replace"): v[-1].decode("utf-8", "replace") for k, v in request.args.items()}
         if request.path.decode("ascii", "replace") == "/wp-admin/admin-ajax.php" and self.site.options.platform == "wpdiscuz":
             answer = WpdiscuzRenderer(self.site, self.renderer).ajax(form)
+            if isinstance(answer, str):  # wp_die() in an AJAX request: its message as plain HTML, status 200
+                return self.write(request, Response(body=answer.encode(), headers={"Content-Type": HTML}))
             return self.write(request, self.json(answer))
         return self.write(request, self.not_found())
 
@@ -247,7 +249,7 @@ class DemoResource(Resource):
                 return self.redirect(r.comment_page_url(post, wanted))
             return self.redirect(post_url)
         explicit = match["cpage"] is not None
-        page = int(match["cpage"]) if explicit else post.comment_pages
+        page = int(match["cpage"]) if explicit else bare_page(self.site.options, post)
         if not 1 <= page <= post.comment_pages:
             return self.redirect(post_url)
         reply_to = None
