@@ -321,3 +321,53 @@ def test_hostile_default_sizes_are_opt_in():
     ids = Counter(c.id for p in build_site(SiteOptions(hostile="on", huge_comment_kb=1, hostile_thread=30)).posts
                   for c in p.comments + p.rest_extra)
     assert max(ids.values()) == 1
+
+
+# ------------------------------------------------------------------ faults on thread steps, live
+def test_rest_answers_cut_then_whole_html_where_json_and_a_stale_wpdiscuz_nonce(tmp_path: Path) -> None:
+    proc, base, t = start(tmp_path, "--comments", "120", "--rest-cut", "2", "--rest-html", "3")
+    try:
+        recap = next(r for r in t["recaps"] if r["url"] == t["thread_faults"]["rest_recap"])
+        url = f"{base}wp-json/wp/v2/comments?post={recap['post_id']}&per_page=100"
+        answers = [get(url) for _ in range(4)]
+        assert [a["status"] for a in answers] == [200] * 4
+        for cut in answers[:2]:  # cut mid-JSON, with a Content-Length that matches what was sent
+            assert cut["headers"]["content-type"].startswith("application/json")
+            assert int(cut["headers"]["content-length"]) == len(cut["body"])
+            with pytest.raises(ValueError):
+                json.loads(cut["body"])
+        assert answers[2]["headers"]["content-type"].startswith("text/html") and b"<html" in answers[2]["body"]
+        assert len(json.loads(answers[3]["body"])) == min(100, recap["comment_count"])
+        other = next(r for r in t["recaps"] if r["url"] != recap["url"] and r["comment_count"])
+        json.loads(get(f"{base}wp-json/wp/v2/comments?post={other['post_id']}")["body"])  # other posts: whole
+    finally:
+        proc.terminate()
+        proc.wait()
+    from archiver.demo.faults import thread_fault
+
+    site = build_site(SiteOptions(rest_cut="always"))
+    post = next(p for p in site.posts if BASE.rstrip("/") + p.path == truth(site, BASE)["thread_faults"]["rest_recap"])
+    assert all(thread_fault(site, "/wp-json/wp/v2/comments", {"post": str(post.id)}, n) == "rest_cut"
+               for n in (1, 4, 50))
+    with pytest.raises(ValueError):
+        SiteOptions(rest_cut="sometimes")
+
+
+def test_wpdiscuz_answers_as_wpdiscuz_7_6() -> None:
+    from archiver.demo.plugins import WPD_NONCE, WpdiscuzRenderer
+    from archiver.demo.render import Renderer
+
+    site = build_site(SiteOptions(platform="wpdiscuz", per_page=3))
+    wpd = WpdiscuzRenderer(site, Renderer(site, BASE))
+    assert wpd.ajax({"action": "wpdGetNonce"}) == {"success": True, "data": {"wpdiscuz_nonce": WPD_NONCE}}
+    post = max(site.posts, key=lambda p: len(p.top_level))
+    page = lxml.html.fromstring(wpd.comments_area(post))
+    assert page.cssselect("div.wpd-thread-info")[0].get("data-comments-count") == str(post.reported_count)
+    assert page.cssselect("span#wpdiscuzHasMoreComments")[0].get("data-is_show_load_more") == "1"
+    last = page.cssselect("button.wpd-load-more-submit")[0].get("data-lastparentid")
+    more = wpd.ajax({"action": "wpdLoadMoreComments", "postId": str(post.id), "lastParentId": last,
+                     "wpdiscuz_nonce": WPD_NONCE})["data"]
+    assert set(more) >= {"is_show_load_more", "last_parent_id", "comments_count", "comment_list"}
+    assert more["comments_count"] == len(lxml.html.fromstring(f"<div>{more['comment_list']}</div>").cssselect(".wpd-comment-right"))
+    assert wpd.ajax({"action": "wpdLoadMoreComments", "postId": str(post.id), "lastParentId": last,
+                     "wpdiscuz_nonce": "stale"}) == "Nonce is invalid."

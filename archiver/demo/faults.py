@@ -14,6 +14,12 @@ Fault-eligible: the home page and its ``/page/N/``, every post's bare URL and, w
 each ``comment-page-N/`` but the one the bare URL shows (so a crawl never asks for it).
 Never robots.txt, feeds, REST JSON or anything else.
 
+Thread steps fault apart from this plan (``thread_fault``): with ``rest_cut N`` (or ``always``) the busiest
+post's REST comments answers come back HTTP 200 with their JSON cut mid-way for their first N attempts (each
+URL counted apart), with ``rest_html N`` as an HTML page where JSON was expected, and with ``wpd_stale_nonce
+on`` the first wpDiscuz nonce handed out is stale: every load-more carrying it answers ``Nonce is invalid.``
+(HTTP 200, text/html, as ``wp_die()`` answers AJAX) until the crawl asks for a new nonce.
+
 Kinds: ``500``, ``503``, ``429`` (with ``Retry-After: <retry_after>``), ``reset`` (the connection is aborted
 with no response), ``stall`` (the response comes only after ``stall`` seconds), ``short`` (``Content-Length``
 larger than the body, then the connection closes), ``truncated`` (a 200 whose HTML stops just after a
@@ -126,6 +132,53 @@ def plan_faults(site: Site) -> list[Fault]:
         attempts = HARD_ATTEMPTS if path in hard else rng.choice([1, 2])
         faults.append(Fault(path, kind, attempts, rng.randrange(1 << 16)))
     return faults
+
+
+def attempts_failing(setting: str) -> float:
+    """How many attempts a thread-step fault lasts: a number, or ``always`` (infinity)."""
+    return math.inf if setting == "always" else int(setting)
+
+
+def busiest_post(site: Site) -> Post | None:
+    """The post with the most public comments (the first published among equals), or None without comments."""
+    posts = [p for p in sorted(site.posts, key=lambda p: p.date) if p.public_comments]
+    return max(posts, key=lambda p: len(p.public_comments)) if posts else None
+
+
+HTML_FOR_JSON = ('<!DOCTYPE html>\n<html lang="en-US">\n<head><meta charset="UTF-8" /><title>Just a moment...</title>'
+                 '</head>\n<body><h1>Checking your browser before accessing the site.</h1></body>\n</html>\n')
+"""What a cache or firewall plugin answers (HTTP 200, text/html) where the REST API's JSON was expected."""
+
+
+def thread_fault(site: Site, path: str, query: dict[str, str], attempt: int) -> str | None:
+    """The fault a REST comments request answers on its ``attempt``-th try (``rest_cut``, ``rest_html``), or None."""
+    options = site.options
+    if path.rstrip("/") != "/wp-json/wp/v2/comments" or (options.rest_cut == "0" and options.rest_html == "0"):
+        return None
+    post = busiest_post(site)
+    if post is None or query.get("post") != str(post.id):
+        return None
+    if attempt <= attempts_failing(options.rest_cut):
+        return "rest_cut"
+    if attempt <= attempts_failing(options.rest_html):
+        return "rest_html"
+    return None
+
+
+def cut_json(body: bytes) -> bytes:
+    """A JSON answer cut mid-way (in the middle of its bytes, so never a whole document)."""
+    return body[: max(1, len(body) // 2)]
+
+
+def thread_faults_truth(site: Site, base_url: str) -> dict:
+    """The ``thread_faults`` key of the ground truth: which recap's REST answers fault, how and how long."""
+    options = site.options
+    post = busiest_post(site)
+    rest = (options.rest_cut != "0" or options.rest_html != "0") and post is not None
+    return {
+        "rest_recap": base_url.rstrip("/") + post.path if rest else None,
+        "rest_cut": options.rest_cut, "rest_html": options.rest_html, "wpd_stale_nonce": options.wpd_stale_nonce,
+    }
 
 
 _LIST_START = b'<ol class="comment-list">'

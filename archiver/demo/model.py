@@ -97,6 +97,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "default_comments_page": ("newest", "oldest"),
     "cld": ("pages", "on", "off"),
     "wpdiscuz_pages": ("off", "on"),
+    "wpd_stale_nonce": ("off", "on"),
 }
 """The ``SiteOptions`` fields that take one of a few words (CLI choices)."""
 
@@ -132,11 +133,18 @@ class SiteOptions:
     cld: str = "pages"         # Comments Like Dislike's widget: "on" in pages and REST (the real plugin), "pages"
     #                            only in pages (REST-only comments without votes), "off": no plugin
     wpdiscuz_pages: str = "off"  # "on": wpDiscuz follows WordPress comment pages instead of loading more
+    rest_cut: str = "0"        # the busiest post's REST comments answers: a 200 with JSON cut mid-way, for the
+    #                            first N attempts of each ("always": every attempt)
+    rest_html: str = "0"       # the same, with an HTML page (HTTP 200) where JSON was expected
+    wpd_stale_nonce: str = "off"  # "on": the first wpDiscuz nonce handed out is stale ("Nonce is invalid.")
 
     def __post_init__(self) -> None:
         for name, allowed in CHOICES.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {getattr(self, name)!r}")
+        for name in ("rest_cut", "rest_html"):
+            if not (getattr(self, name).isdigit() or getattr(self, name) == "always"):
+                raise ValueError(f"{name} must be a number of attempts or 'always', not {getattr(self, name)!r}")
         if not 0.0 <= self.faults <= 1.0:
             raise ValueError("faults must be between 0 and 1")
         for name in ("retry_after", "stall"):
@@ -751,7 +759,7 @@ def truth(site: Site, base_url: str) -> dict:
 
 def _modes_truth(site: Site, base_url: str) -> dict:
     """The truth keys of fault mode, traps and hostile input."""
-    from archiver.demo.faults import eligible_paths, faults_truth
+    from archiver.demo.faults import eligible_paths, faults_truth, thread_faults_truth
     from archiver.demo.traps import traps_truth
 
     root = base_url.rstrip("/")
@@ -763,6 +771,7 @@ def _modes_truth(site: Site, base_url: str) -> dict:
             hostile["charset_post_url"] = root + post.path
     return {
         "faults": faults_truth(site, base_url),
+        "thread_faults": thread_faults_truth(site, base_url),
         "fault_eligible": [root + p for p in eligible_paths(site)] if site.options.faults > 0 else [],
         "traps": traps_truth(site, base_url),
         "hostile": hostile,

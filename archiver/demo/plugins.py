@@ -150,8 +150,7 @@ class WpdiscuzRenderer:
                 return "Nonce is invalid."
             after = int(form.get("lastParentId") or 0)
             html, last, more = self.threads(post, after, self.site.options.per_page)
-            batch = [c for c in post.html_comments if c.parent_id is None and after < c.id <= (last or after)]
-            count = sum(1 + len(self._replies(post, root)) for root in batch)  # comments in comment_list
+            count = html.count('class="wpd-comment-right"')  # the comments comment_list holds
             return {"success": True, "data": {"is_show_load_more": more, "last_parent_id": str(last or after),
                                               "comments_count": count, "comment_list": html,
                                               "callbackFunctions": []}}

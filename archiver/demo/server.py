@@ -23,9 +23,12 @@ from twisted.web.server import NOT_DONE_YET, Request
 from twisted.web.server import Site as WebSite
 
 from archiver.demo import traps
-from archiver.demo.faults import Fault, truncate_comment_list
+from archiver.demo.faults import HTML_FOR_JSON, Fault, cut_json, thread_fault, truncate_comment_list
 from archiver.demo.model import SITE_TAGLINE, TZ, Site, SiteOptions, bare_page, build_site, truth
 from archiver.demo.plugins import DisqusRenderer, WpdiscuzRenderer
+
+STALE_NONCE = "0bad0c0ffe"
+"""The nonce ``--wpd-stale-nonce on`` hands out first: every load-more carrying it answers ``Nonce is invalid.``"""
 from archiver.demo.render import Renderer, esc, html_class, term_heading
 from archiver.demo.rest import RestApi
 
@@ -113,6 +116,12 @@ class DemoResource(Resource):
             self.faults_served[fault.kind] += 1
             return self.serve_fault(request, fault, path, query)
         response = self.route(path, query, request)
+        kind = thread_fault(self.site, path, query, self.attempts[key])
+        if kind is not None and response.status == 200:
+            self.faults_served[kind] += 1
+            body = cut_json(response.body) if kind == "rest_cut" else HTML_FOR_JSON.encode()
+            headers = dict(response.headers or {}, **({"Content-Type": HTML} if kind == "rest_html" else {}))
+            response = Response(status=200, body=body, headers=headers)
         return self.write(request, response)
 
     def serve_fault(self, request: Request, fault: Fault, path: str, query: dict[str, str]) -> bytes | int:
@@ -160,7 +169,16 @@ class DemoResource(Resource):
         """``/wp-admin/admin-ajax.php`` (wpDiscuz); anything else is not found."""
         form = {k.decode("utf-8", "replace"): v[-1].decode("utf-8", "replace") for k, v in request.args.items()}
         if request.path.decode("ascii", "replace") == "/wp-admin/admin-ajax.php" and self.site.options.platform == "wpdiscuz":
-            answer = WpdiscuzRenderer(self.site, self.renderer).ajax(form)
+            wpdiscuz = WpdiscuzRenderer(self.site, self.renderer)
+            action = form.get("action", "")
+            self.attempts[f"POST {action}"] += 1
+            if self.site.options.wpd_stale_nonce == "on":
+                if action == "wpdGetNonce" and self.attempts["POST wpdGetNonce"] == 1:
+                    # the first nonce handed out has gone stale (nonces live 12-24 hours) by the time it is used
+                    return self.write(request, self.json({"success": True, "data": {"wpdiscuz_nonce": STALE_NONCE}}))
+                if action == "wpdLoadMoreComments" and form.get("wpdiscuz_nonce") == STALE_NONCE:
+                    self.faults_served["wpd_stale_nonce"] += 1
+            answer = wpdiscuz.ajax(form)
             if isinstance(answer, str):  # wp_die() in an AJAX request: its message as plain HTML, status 200
                 return self.write(request, Response(body=answer.encode(), headers={"Content-Type": HTML}))
             return self.write(request, self.json(answer))
