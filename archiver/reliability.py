@@ -43,11 +43,11 @@ def retry_after_seconds(value: bytes | str | None, now: float | None = None) -> 
         return None
     text = value.decode("latin-1") if isinstance(value, bytes) else value
     text = text.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # "²" and other Unicode digits are digits to isdigit(), not to float()
         return float(text)
     try:
         when = parsedate_to_datetime(text).timestamp()
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     return max(0.0, when - (time.time() if now is None else now))
 
