@@ -37,6 +37,10 @@ REMOTE_CONTROL_ENABLED = False
 # Public Suffix List from the internet (tldextract) at the first page that sets one.
 COOKIES_ENABLED = False
 
+# Store errors in a row (a locked archive past its busy timeout, a full disk) after which the crawl stops, exit 1;
+# each recap not saved is listed in `failures` and fetched first by the next crawl.
+ARCHIVER_STORE_ERRORS_MAX = 10
+
 ITEM_PIPELINES = {
     "pipelines.clean.CleanPipeline": 100,
     "pipelines.episodes.EpisodePipeline": 200,
