@@ -48,8 +48,8 @@ def test_unreadable_json_is_the_unreadable_path(text: str) -> None:
     with pytest.raises(ValueError):
         json_object(text)
     assert RestAnswer.parse(rest(text)) is None or text == DEEP  # a list, however deep, is a list of nothing usable
-    answer = AjaxAnswer.parse(text)
-    assert not answer.success and answer.field("comment_list") is None
+    answer = AjaxAnswer.parse(text)  # main (issue 11) answers None here; this branch an unsuccessful answer
+    assert answer is None or (not answer.success and answer.field("comment_list") is None)
     with pytest.raises(ValueError):
         DisqusPosts.from_api(text)
     embed = HtmlResponse(url="http://127.0.0.1/embed/", encoding="utf-8",
@@ -72,7 +72,8 @@ def test_any_json_document_is_read_or_refused(doc: Any) -> None:
     answer = RestAnswer.parse(rest(text))
     if answer is not None:
         check_comments(answer.comments())
-    AjaxAnswer.parse(text).field("comment_list")
+    ajax = AjaxAnswer.parse(text)
+    assert ajax is None or ajax.field("comment_list") is None or isinstance(ajax.field("comment_list"), str)
     try:
         check_comments(DisqusPosts.from_api(text).comments())
     except ValueError:
