@@ -122,6 +122,8 @@ class SiteOptions:
     hostile: str = "off"       # "on": two extra posts with hostile input (archiver.demo.hostile)
     huge_comment_kb: int = 10240  # size of the hostile post's huge comment (0: none)
     hostile_thread: int = 10000   # ordinary comments in the hostile post's thread
+    canary: str = ""           # with hostile "on": a URL off the site that links, redirects, the REST root and
+                               # wpDiscuz's ajax_url point to (tests serve a server there that must get no request)
     layout: str = "blog"       # "dramabeans": also a recap index /recaps/all/ and series pages /shows/<slug>/
 
     def __post_init__(self) -> None:
@@ -733,6 +735,8 @@ def _modes_truth(site: Site, base_url: str) -> dict:
             hostile["post_url"] = root + post.path
         elif post.hostile.get("kind") == "charset":
             hostile["charset_post_url"] = root + post.path
+        elif post.hostile.get("kind") == "escape":
+            hostile["escape_post_url"] = root + post.path
     return {
         "faults": faults_truth(site, base_url),
         "fault_eligible": [root + p for p in eligible_paths(site)] if site.options.faults > 0 else [],
@@ -746,6 +750,8 @@ def _hostile_truth(post: Post, comments: list[dict]) -> dict:
     quirks = post.hostile
     if quirks.get("kind") == "charset":
         return {"charset_header": quirks["charset_header"], "charset_actual": quirks["charset_actual"]}
+    if quirks.get("kind") == "escape":
+        return {"escape": {"canary": quirks["canary"]}}
     extra = [
         {
             "id": str(c.id), "parent": str(c.parent_id), "author": c.author, "author_url": None,
