@@ -105,13 +105,14 @@ class DisqusPosts:
         """The live posts as comments; deleted ones are left out (see ``deleted_ids``)."""
         out = []
         for p in self.posts:
-            if p.get("isDeleted") or p.get("isSpam") or "id" not in p:
+            pid = text_field(p, "id")
+            if p.get("isDeleted") or p.get("isSpam") or not pid:
                 continue
             author = object_field(p, "author")
             created = text_field(p, "createdAt")
             body = (text_field(p, "message") or "").strip()
             out.append(CommentItem(
-                site_comment_id=str(p["id"]),
+                site_comment_id=pid,
                 parent_site_id=text_field(p, "parent") if p.get("parent") else None,
                 author=text_field(author, "name") or None,
                 author_url=text_field(author, "url") or None,
