@@ -385,7 +385,24 @@ _EPISODE = re.compile(
 _KOREAN_EPISODE = re.compile(r"(?:제\s*)?" + _EP_NUM + r"\s*(?:화|회)(?:\s*[-~–]\s*" + _EP_NUM + r"\s*(?:화|회)?)?")
 _LABEL = re.compile(r"^\s*[:\-–—]?\s*[(\[]\s*([^)\]]+?)\s*[)\]]")
 _SEPARATORS = " \t:-–—|,/·•~"
-_NOISE_WORDS = re.compile(r"(?:\b(?:recaps?|reviews?|thoughts|impressions|roundup|open thread)\b[\s:\-–—|]*)+$", re.I)
+# Words that end a title without naming the series ("... Recap", "... Review | Thoughts"), each matched alone and
+# chained from the end by strip_noise_words: a single `(?:word seps)+$` regex is retried at every word, quadratic.
+_NOISE_WORD = re.compile(r"\b(?:recaps?|reviews?|thoughts|impressions|roundup|open thread)\b", re.I)
+_NOISE_SEPS = re.compile(r"[\s:\-–—|]*")
+
+
+def strip_noise_words(text: str) -> str:
+    """``text`` without its trailing run of noise words and separators (linear in ``text``).
+
+    The same as removing ``(?:\\b(?:recaps?|...|open thread)\\b[\\s:\\-–—|]*)+$``.
+    """
+    cut = len(text)
+    end = len(text)  # where the separators after the next word (leftwards) must stop
+    for word in reversed(list(_NOISE_WORD.finditer(text))):
+        if word.end() > cut or not _NOISE_SEPS.fullmatch(text, word.end(), end):
+            break
+        cut = end = word.start()
+    return text[:cut]
 _NOISE_PREFIX = re.compile(r"^(?:recap|review|first impressions?)\s*[:\-–—|]\s*", re.I)
 
 
@@ -424,7 +441,7 @@ def parse_episode_title(title: str | None) -> EpisodeInfo:
 
 def _trim_series(text: str) -> str | None:
     text = _NOISE_PREFIX.sub("", text.strip(_SEPARATORS))
-    text = _NOISE_WORDS.sub("", text).strip(_SEPARATORS)
+    text = strip_noise_words(text).strip(_SEPARATORS)
     if text.count("(") > text.count(")"):
         text = text.rstrip("( ").strip(_SEPARATORS)
     return text or None

@@ -13,12 +13,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import fields
 from pathlib import Path
-from typing import TextIO
 
 import click
 
 from archiver.datasette import metadata_json
 from archiver.errors import ArchiverError
+from archiver.sanitize import terminal_text
 from archiver.schema import schema_markdown
 from archiver.summary import archive_summary, format_summary
 
@@ -28,6 +28,15 @@ LOCAL_CRAWL_SETTINGS = {
     "AUTOTHROTTLE_ENABLED": "False",
     "CONCURRENT_REQUESTS_PER_DOMAIN": "8",
 }
+
+
+# Matches are marked with two private-use characters, turned into bold or brackets once the text is made safe.
+_SEARCH_MARKS = ("\ue000", "\ue001")
+
+
+def echo_safe(text: str, nl: bool = True) -> None:
+    """Print ``text`` (archived, so written by strangers) without the control characters a terminal obeys."""
+    click.echo(terminal_text(text), nl=nl)
 
 
 @click.group()
@@ -73,17 +82,24 @@ def demo_site(host: str, port: int, truth: str | None, **options: object) -> Non
 @cli.command()
 @click.option("--db", "db_path", default="demo.db", show_default=True, type=click.Path(dir_okay=False), help="Archive to write.")
 @click.option("--keep", is_flag=True, help="Keep the existing archive instead of starting afresh.")
-def demo(db_path: str, keep: bool) -> None:
+@click.option("--force", is_flag=True, help="Start afresh even when the --db file is not a demo archive.")
+def demo(db_path: str, keep: bool, force: bool) -> None:
     """Serve the demo site, crawl it with `scrapy crawl recaps`, print a summary.
+
+    An existing --db file is replaced only when it is a demo archive (or with --force).
 
     Example: recap-archiver demo --db demo.db
     """
-    try:
-        from archiver.store import check_archive_path
+    from archiver.demo.model import SITE_NAME
+    from archiver.files import is_demo_archive
+    from archiver.store import check_archive_path
 
+    try:
         check_archive_path(db_path)
     except ArchiverError as exc:
         raise click.ClickException(str(exc)) from exc
+    if not keep and Path(db_path).exists() and not force and not is_demo_archive(db_path, SITE_NAME):
+        raise click.ClickException(f"{db_path!r} exists and is not a demo archive; use --force to replace it")
     if not keep:
         for suffix in ("", "-wal", "-shm"):
             Path(db_path + suffix).unlink(missing_ok=True)
@@ -164,7 +180,8 @@ def reparse_command(archive: str) -> None:
 @cli.command("export-warc")
 @click.argument("archive", type=click.Path(dir_okay=False))
 @click.argument("out", type=click.Path(dir_okay=False))
-def export_warc_command(archive: str, out: str) -> None:
+@click.option("--force", is_flag=True, help="Replace OUT if it exists (never the archive itself).")
+def export_warc_command(archive: str, out: str, force: bool) -> None:
     """Write every response stored in ARCHIVE to OUT as gzipped WARC records.
 
     Example: recap-archiver export-warc recaps.db recaps.warc.gz
@@ -172,7 +189,7 @@ def export_warc_command(archive: str, out: str) -> None:
     from archiver.warc import export_warc
 
     try:
-        count = export_warc(archive, out)
+        count = export_warc(archive, out, force)
     except ArchiverError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Wrote {count} response records to {out}")
@@ -204,7 +221,7 @@ def stats_command(archive: str, top: int) -> None:
     from archiver.summary import archive_stats, format_stats
 
     try:
-        click.echo(format_stats(archive_stats(archive, top)))
+        echo_safe(format_stats(archive_stats(archive, top)))
     except ArchiverError as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -223,7 +240,7 @@ def thread_command(archive: str, recap: str, width: int) -> None:
 
     with _archive(archive) as conn:
         found = find_recap(conn, recap)
-        click.echo(format_thread(found, thread(conn, found["id"]), width), nl=False)
+        echo_safe(format_thread(found, thread(conn, found["id"]), width), nl=False)
 
 
 @cli.command("export")
@@ -231,16 +248,28 @@ def thread_command(archive: str, recap: str, width: int) -> None:
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True,
               help="jsonl: one recap a line, its thread nested under `comments` and `replies`; csv: one comment a row.")
 @click.option("--series", help="Only this series (its name or archive id).")
-@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-", help="File to write (default: stdout).")
-def export_command(archive: str, fmt: str, series: str | None, output: TextIO) -> None:
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="File to write (default: stdout).")
+@click.option("--force", is_flag=True, help="Replace the --output file if it exists (never the archive itself).")
+def export_command(archive: str, fmt: str, series: str | None, output: str | None, force: bool) -> None:
     """Export ARCHIVE's recaps and comments as JSON lines or CSV.
 
     Example: recap-archiver export recaps.db --format jsonl --series "Soundtrack #1" -o soundtrack.jsonl
     """
     from archiver.export import export_csv, export_jsonl
+    from archiver.files import check_output, safe_output
 
+    write = export_jsonl if fmt == "jsonl" else export_csv
+    try:
+        if output is not None and output != "-":
+            check_output(output, (archive,), force)
+    except ArchiverError as exc:
+        raise click.ClickException(str(exc)) from exc
     with _archive(archive) as conn:
-        count = (export_jsonl if fmt == "jsonl" else export_csv)(conn, output, series)
+        if output is None or output == "-":
+            count = write(conn, sys.stdout, series)
+        else:
+            with safe_output(output, (archive,), force, newline="" if fmt == "csv" else None) as fh:
+                count = write(conn, fh, series)
     click.echo(f"Exported {count} {'recaps' if fmt == 'jsonl' else 'comments'}.", err=True)
 
 
@@ -257,10 +286,12 @@ def search_command(archive: str, query: str, limit: int, raw: bool) -> None:
     from archiver.query import search_comments
 
     with _archive(archive) as conn:
-        found = search_comments(conn, query, limit, raw, mark=("\x1b[1m", "\x1b[0m") if sys.stdout.isatty() else ("[", "]"))
+        found = search_comments(conn, query, limit, raw, mark=_SEARCH_MARKS)
+    start, end = ("\x1b[1m", "\x1b[0m") if sys.stdout.isatty() else ("[", "]")
     for hit in found:
-        click.echo(f"{hit['recap_title']} · {hit['author'] or '(anonymous)'} · {(hit['posted_at'] or '')[:10]} · comment {hit['id']}")
-        click.echo(f"    {hit['snippet']}")
+        echo_safe(f"{hit['recap_title']} · {hit['author'] or '(anonymous)'} · {(hit['posted_at'] or '')[:10]} · comment {hit['id']}")
+        snippet = terminal_text(hit["snippet"] or "").replace(_SEARCH_MARKS[0], start).replace(_SEARCH_MARKS[1], end)
+        click.echo(f"    {snippet}")
     if not found:
         click.echo("No comments match.", err=True)
 

@@ -24,6 +24,7 @@ from archiver import query
 from archiver.chart import bar_chart
 from archiver.datasette import SNIPPET_MARK, metadata
 from archiver.facets import YearFacet
+from archiver.files import connect_read_only
 from archiver.sanitize import highlight, safe_html, safe_url
 from archiver.thread_text import comment_marks, votes_text
 
@@ -37,7 +38,7 @@ def _is_archive_file(path: str | None) -> bool:
         return False
     if path not in _ARCHIVE_PATHS:
         try:
-            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            conn = connect_read_only(path)
             try:
                 _ARCHIVE_PATHS[path] = query.is_archive(conn)
             finally:

@@ -16,6 +16,17 @@ CSV_COLUMNS = [
 ]  # fmt: skip
 
 
+# What a spreadsheet reads as the start of a formula (OWASP's list for CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """``value`` made inert for a spreadsheet: text starting like a formula gets a leading ``'``; numbers stay."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def recaps_of(conn: sqlite3.Connection, series: str | None = None) -> list[dict[str, Any]]:
     """Every recap (or one series' recaps) in series, episode and publication order.
 
@@ -78,6 +89,7 @@ def export_csv(conn: sqlite3.Connection, out: TextIO, series: str | None = None)
             "series": recap["series_name"], "episode_number": recap["episode_number"],
         }  # fmt: skip
         for comment in thread(conn, recap["id"]):
-            writer.writerow({**comment, **context, "comment_id": comment["id"]})
+            row = {**comment, **context, "comment_id": comment["id"]}
+            writer.writerow({name: csv_cell(row.get(name)) for name in CSV_COLUMNS})
             count += 1
     return count

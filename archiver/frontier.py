@@ -24,6 +24,7 @@ from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
 from archiver.items import RecapItem
 from archiver.pages.wordpress import strip_comment_page
+from archiver.scope import scope_of
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +76,8 @@ class FrontierJournal(BaseSpiderMiddleware):
         self.file.flush()  # one write() per line: a killed process loses nothing it acknowledged
 
     def request_scheduled(self, request: Request, spider: Spider) -> None:
-        if getattr(request.callback, "__name__", "parse") == "parse":
+        # Only what the scope lets through (archiver/scope.py): a resumed crawl re-requests what is journalled.
+        if getattr(request.callback, "__name__", "parse") == "parse" and scope_of(self.crawler).refusal(request.url) is None:
             self._write("+", request.url)
 
     def item_scraped(self, item: Any, response: Response, spider: Spider) -> None:

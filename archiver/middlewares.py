@@ -15,7 +15,6 @@ With ``-a refresh=due`` (the default) a re-crawl into an existing archive
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
 from archiver.errors import ArgumentError
+from archiver.files import connect_read_only
 from archiver.pages.wordpress import strip_comment_page, strip_paged
 from archiver.revisit import is_due
 from archiver.session import ArchiveSession, utc_now
@@ -134,7 +134,7 @@ class RevisitMiddleware(BaseSpiderMiddleware):
             return
         hosts = {urlsplit(u).netloc for u in start_urls}
         marks = ",".join("?" * len(start_urls))
-        conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+        conn = connect_read_only(self.path)
         try:
             if not conn.execute("select 1 from sqlite_master where name = 'recaps' and sql like '%next_due_at%'").fetchone():
                 return

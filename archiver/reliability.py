@@ -29,6 +29,7 @@ from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
 
+from archiver.scope import OutOfScope
 from archiver.session import ArchiveSession, utc_now
 
 logger = logging.getLogger(__name__)
@@ -43,11 +44,11 @@ def retry_after_seconds(value: bytes | str | None, now: float | None = None) -> 
         return None
     text = value.decode("latin-1") if isinstance(value, bytes) else value
     text = text.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # "²" and other Unicode digits are digits to isdigit(), not to float()
         return float(text)
     try:
         when = parsedate_to_datetime(text).timestamp()
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     return max(0.0, when - (time.time() if now is None else now))
 
@@ -212,7 +213,10 @@ class FailureRecorder:
         return response
 
     def process_exception(self, request: Request, exception: Exception, spider: Spider | None = None) -> None:
-        # Below the retry middleware: this runs only once retries are exhausted.
+        # Below the retry middleware: this runs only once retries are exhausted. A request refused as out of
+        # scope never failed: it was never sent, and no later crawl should send it.
+        if isinstance(exception, OutOfScope):
+            return None
         self._failed(request, f"{type(exception).__name__}: {exception}".strip().rstrip(":"))
         return None
 

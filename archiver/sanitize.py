@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 import nh3
@@ -22,6 +23,22 @@ def safe_url(url: str | None) -> str | None:
     return url if urlsplit(url.strip()).scheme.lower() in ("http", "https") else None
 
 
+# An href whose value is a mailto: address, quoted or not (each quantifier bounded by a character class it stops at).
+_MAILTO_HREF = re.compile(r"""\shref\s*=\s*(?:"\s*mailto:[^"]*"|'\s*mailto:[^']*'|mailto:[^\s>]*)""", re.I)
+# C0 controls but tab and newline, DEL and the C1 controls: what a terminal may read as a command.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def drop_mailto_links(html: str | None) -> str | None:
+    """``html`` with every ``href="mailto:..."`` attribute removed (in any letter case); None stays None."""
+    return _MAILTO_HREF.sub("", html) if html and "mailto" in html.lower() else html
+
+
+def terminal_text(text: str) -> str:
+    """``text`` without control characters (ESC, BEL, other C0 but tab and newline, DEL, C1) for a terminal."""
+    return _CONTROLS.sub("", text)
+
+
 def text_html(text: str | None) -> Markup:
     """Plain text as escaped HTML paragraphs (blank lines separate paragraphs)."""
     paragraphs = [p for p in (text or "").split("\n\n") if p.strip()]
@@ -36,7 +53,7 @@ def safe_html(html: str | None, text: str | None = None) -> Markup:
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
+        url_schemes={"http", "https"},
         link_rel="nofollow noopener noreferrer",
     )
     return Markup(cleaned)

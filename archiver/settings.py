@@ -33,6 +33,13 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 # A crawl opens no port.
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
+# Nor talks to anyone but its sites: the crawl needs no cookies, and Scrapy's cookie handling would fetch the
+# Public Suffix List from the internet (tldextract) at the first page that sets one.
+COOKIES_ENABLED = False
+
+# Store errors in a row (a locked archive past its busy timeout, a full disk) after which the crawl stops, exit 1;
+# each recap not saved is listed in `failures` and fetched first by the next crawl.
+ARCHIVER_STORE_ERRORS_MAX = 10
 
 ITEM_PIPELINES = {
     "pipelines.clean.CleanPipeline": 100,
@@ -66,6 +73,9 @@ HTTPCACHE_ENABLED = True
 HTTPCACHE_STORAGE = "archiver.pagestore.ArchivePageStorage"
 HTTPCACHE_POLICY = "archiver.pagestore.ArchivePolicy"
 DOWNLOADER_MIDDLEWARES = {
+    # First of all (before robots.txt, 100, and Scrapy's offsite filter, 50): every request and every redirect
+    # target is checked against the hosts the user named, whatever its dont_filter. See archiver/scope.py.
+    "archiver.scope.ScopeMiddleware": 40,
     "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
     "archiver.pagestore.ArchiveCacheMiddleware": 900,
     # Above the retry middleware (550): they see a response before it is retried.

@@ -8,7 +8,6 @@ rows, and nothing here ever deletes.
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from archiver.errors import ArchivePathError
+from archiver.files import connect_read_only
 from archiver.clean import slugify
 from archiver.items import CommentItem, RecapItem, Term
 from archiver.revisit import RevisitPolicy, next_visit
@@ -339,7 +339,7 @@ def unresolved_failures(path: str | Path) -> list[str]:
     """URLs that failed for good and have not succeeded since, read without writing; [] without an archive."""
     if not Path(path).is_file():
         return []
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    conn = connect_read_only(path)
     try:
         if not conn.execute("select 1 from sqlite_master where name = 'failures'").fetchone():
             return []

@@ -11,25 +11,27 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from archiver.errors import ArchivePathError
+from archiver.files import check_output, safe_output
 from archiver.pagestore import decompress, headers_from_json
 
 
-def export_warc(archive: str | Path, out: str | Path) -> int:
+def export_warc(archive: str | Path, out: str | Path, force: bool = False) -> int:
     """Write every stored response of ``archive`` to ``out`` (gzipped WARC 1.1); return how many.
 
-    Raises ArchivePathError when ``archive`` is not an archive or ``out``'s folder is missing.
+    ``out`` is written through a temporary file renamed into place, never over ``archive``, and over an existing
+    file only with ``force``. Raises ArchivePathError when ``archive`` is not an archive or ``out``'s folder is
+    missing, OutputRefused when ``out`` may not be written.
     """
     archive, out = Path(archive), Path(out)
     if not archive.is_file():
         raise ArchivePathError(f"no archive at {str(archive)!r}")
-    if not out.parent.is_dir():
-        raise ArchivePathError(f"output folder {str(out.parent)!r} does not exist")
+    check_output(out, (archive,), force)
     db = Database(archive)
     try:
+        count = 0
         if "pages" not in db.table_names():
             return 0
-        count = 0
-        with out.open("wb") as fh:
+        with safe_output(out, (archive,), force, binary=True) as fh:
             writer = WARCWriter(fh, gzip=True, warc_version="WARC/1.1")
             rows = db.execute(
                 "select pages.url, pages.status, pages.headers, pages.fetched_at, bodies.encoding, bodies.body "

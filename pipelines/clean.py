@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from archiver.clean import parse_count, to_utc_iso, tz_offset_of
 from archiver.items import CommentItem, RecapItem
+from archiver.sanitize import drop_mailto_links, safe_url
 from archiver.text import normalise_line, normalise_space
 from pipelines import CountingPipeline
 
@@ -15,6 +16,7 @@ def clean_recap_text(recap: RecapItem) -> RecapItem:
     recap.title = normalise_line(recap.title)
     recap.author = normalise_line(recap.author) or None
     recap.body_text = normalise_space(recap.body_text)
+    recap.body_html = drop_mailto_links(recap.body_html) or ""
     return recap
 
 
@@ -38,6 +40,13 @@ def clean_comment_text(comment: CommentItem) -> CommentItem:
     """Author on one line, body text with paragraph breaks kept."""
     comment.author = normalise_line(comment.author) or None
     comment.body_text = normalise_space(comment.body_text)
+    return comment
+
+
+def clean_comment_links(comment: CommentItem) -> CommentItem:
+    """Only an http(s) ``author_url`` is kept, and no ``mailto:`` link in the body (e-mail addresses are never stored)."""
+    comment.author_url = safe_url(comment.author_url)
+    comment.body_html = drop_mailto_links(comment.body_html) or ""
     return comment
 
 
@@ -70,6 +79,7 @@ class CleanPipeline(CountingPipeline):
             self.stats.inc_value("archiver/dates/unparsed")
         steps: list[Callable[[CommentItem], CommentItem]] = [
             clean_comment_text,
+            clean_comment_links,
             lambda c: clean_comment_date(c, item.fetched_at, tz_hint),
             clean_votes,
         ]

@@ -7,10 +7,11 @@ import sqlite3
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from scrapy.utils.defer import deferred_from_coro
 
 from archiver import store
 from archiver.items import RecapItem
-from archiver.session import ArchiveSession
+from archiver.session import ArchiveSession, utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +26,10 @@ COUNTED = {
 }
 
 
+STORE_ERRORS_MAX = 10
+"""Store errors in a row (no recap saved between them) after which the crawl stops: the archive is not writable."""
+
+
 class StorePipeline:
     """Save recaps with sqlite-utils into ``ARCHIVE_DB``; the crawl is recorded in ``crawls``.
 
@@ -36,6 +41,8 @@ class StorePipeline:
         self.crawler = crawler
         self.stats = crawler.stats
         self.session = ArchiveSession.of(crawler)
+        self.max_errors = crawler.settings.getint("ARCHIVER_STORE_ERRORS_MAX", STORE_ERRORS_MAX)
+        self.errors_in_a_row = 0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -48,8 +55,9 @@ class StorePipeline:
         try:
             result = store.save_recap(self.session.db, item, self.session.crawl_id, platform, self.session.policy)
         except sqlite3.Error as exc:
-            self.stats.inc_value("archiver/store/errors")
+            self.store_failed(item, exc)
             raise DropItem(f"could not save {item.url}: {exc}") from exc
+        self.errors_in_a_row = 0
         self.stats.inc_value("archiver/recaps/saved")
         if result.recap_new:
             self.stats.inc_value("archiver/recaps/new")
@@ -62,3 +70,15 @@ class StorePipeline:
         if result.comments_gone:
             logger.info("%s: %d comment(s) no longer on the thread, kept as gone", item.url, result.comments_gone)
         return item
+
+    def store_failed(self, item: RecapItem, exc: sqlite3.Error) -> None:
+        """Record the recap in ``failures`` (the next crawl fetches it first); stop the crawl after too many in a row."""
+        self.stats.inc_value("archiver/store/errors")
+        self.session.failed(item.url, f"not saved: {type(exc).__name__}: {exc}"[:300], 1, utc_now())
+        self.errors_in_a_row += 1
+        logger.error("%s: could not save the recap (%s); listed in failures for the next crawl", item.url, exc)
+        if self.errors_in_a_row == self.max_errors:
+            self.stats.set_value("archiver/store/stopped", self.errors_in_a_row)
+            logger.error("%d store errors in a row: the archive %s cannot be written (%s); stopping the crawl",
+                         self.errors_in_a_row, self.session.path, exc)
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="store_errors"))

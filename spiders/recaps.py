@@ -21,6 +21,7 @@ from archiver.errors import ArgumentError
 from archiver.items import RecapItem
 from archiver.pages.detect import PLATFORMS
 from archiver.pages.reading import ListingReading, PostReading, read_comment_page, read_page
+from archiver.pages.jsdata import text_field
 from archiver.pages.rest import PER_PAGE, POST_FIELDS, RestAnswer, rest_url
 from archiver.profiles import profile_for, profile_named
 from spiders.base import LISTING_PRIORITY, REST_OFF_STATUSES, Thread, ThreadSpider
@@ -170,7 +171,7 @@ class RecapsSpider(ThreadSpider):
             return
         self.crawler.stats.inc_value("archiver/pages/rest_posts")
         for post in answer.items:
-            link = post.get("link") if isinstance(post, dict) else None
+            link = text_field(post, "link")
             if link and followable(link):
                 yield response.follow(link, callback=self.parse)
         if number < answer.total_pages:

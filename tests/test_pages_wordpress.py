@@ -419,3 +419,10 @@ def test_block_theme_comment_template() -> None:
     (c,) = PostPage(response(body)).comments()
     assert (c.site_comment_id, c.author, c.author_url, c.body_text) == ("3", "Zed", "https://z.example/", "Block themes too.")
     assert c.posted_at_machine == "2023-05-01T10:00:00+00:00" and c.posted_at_raw == "May 1, 2023 at 10:00 am"
+
+
+def test_counts_too_long_to_be_counts_are_not_read() -> None:
+    from archiver.pages.wordpress import _parse_count
+
+    assert _parse_count("9" * 5000 + " comments") is None
+    assert _parse_count("1,234 thoughts on “A”") == 1234 and _parse_count("12 Comments") == 12

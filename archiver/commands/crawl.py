@@ -20,10 +20,11 @@ from archiver.workers import read_processes
 
 EXIT_USAGE = 2
 EXIT_NOTHING_FETCHED = 1
+EXIT_STORE_FAILED = 1
 
 
 class Command(ScrapyCrawlCommand):
-    """Run a spider; exit 2 on a bad argument, 1 when no start URL could be fetched."""
+    """Run a spider; exit 2 on a bad argument, 1 when no start URL could be fetched or the archive cannot be written."""
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
@@ -57,6 +58,12 @@ class Command(ScrapyCrawlCommand):
             self.exitcode = 1
             return
         stats = crawler.stats.get_stats() if crawler.stats else {}
+        if stats.get("archiver/store/stopped"):
+            print(f"scrapy crawl {args[0]}: error: stopped after {stats['archiver/store/stopped']} store errors in a row: "
+                  "the archive cannot be written (locked or disk full?); the recaps not saved are listed in its "
+                  "failures table and fetched first by the next crawl", file=sys.stderr)
+            self.exitcode = EXIT_STORE_FAILED
+            return
         if stats.get("archiver/errors/start_url") and not stats.get("archiver/pages/parsed"):
             print(f"scrapy crawl {args[0]}: error: no start URL could be fetched (see the log above)", file=sys.stderr)
             self.exitcode = EXIT_NOTHING_FETCHED

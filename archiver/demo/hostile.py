@@ -6,6 +6,11 @@ comments over many comment pages, one comment printed on two comment pages (a ca
 comment element with no id (not archivable), a mojibake comment, and, in the REST API only, a reply cycle
 (A's parent is B, B's parent is A) and a comment that is its own parent.
 
+``Open Thread: Escape Attempts`` (only with ``canary``, a URL off the site) tries to take the crawl elsewhere:
+its REST root (``<link rel="https://api.w.org/">`` and the ``Link`` header) and wpDiscuz's ``ajax_url`` point at
+the canary, and the home page lists posts at the canary, behind a redirect to it (``/go/escape/``), and at
+``file:``, ``data:`` and ``ftp:`` URLs. A crawl in scope never asks the canary anything.
+
 ``Open Thread: Wrong Charset`` is served as ``text/html; charset=ISO-8859-1`` while its body is UTF-8 with
 ``<meta charset="UTF-8" />``, as misconfigured servers do.
 
@@ -14,6 +19,7 @@ The quirks are recorded in ``post.hostile`` for the renderer, the server and the
 
 from __future__ import annotations
 
+import html
 import random
 from datetime import timedelta
 
@@ -21,6 +27,9 @@ from archiver.demo.model import EPOCH, SENTENCES, Block, Comment, Post, Site, Te
 
 HOSTILE_TITLE = "Open Thread: Hostile Input"
 CHARSET_TITLE = "Open Thread: Wrong Charset"
+ESCAPE_TITLE = "Open Thread: Escape Attempts"
+ESCAPE_REDIRECT = "/go/escape/"
+"""A path of the site that redirects to the canary."""
 WRONG_CHARSET = "ISO-8859-1"
 
 ZERO_WIDTH_TEXT = "Zero\u200bwidth space, zero\u200dwidth joiner and a byte order mark\ufeff in the middle."
@@ -188,6 +197,19 @@ def add_hostile_posts(site: Site) -> None:
     charset.hostile = {"kind": "charset", "charset_header": WRONG_CHARSET, "charset_actual": "UTF-8"}
 
     site.posts.extend([hostile, charset])
+    if options.canary:
+        date3 = when2 + timedelta(days=1)
+        escape = Post(
+            id=post_id + 18, slug="open-thread-escape-attempts", title=ESCAPE_TITLE, date=date3, author=author,
+            series=None, episode_number=None, episode_end=None, episode_label=None, tags=[tag], categories=[category],
+            body=[("p", "This post's REST API and comment plugin live somewhere else. Do not follow them.")],
+        )
+        for n in range(options.per_page + 3):  # more threads than a page shows: wpDiscuz must load more
+            text = CHARSET_TEXTS[n % len(CHARSET_TEXTS)]
+            new_comment(escape, None, date3 + timedelta(minutes=n + 1), _text_block(text), names[n % len(names)], n)
+        _paginate(escape, options.per_page)
+        escape.hostile = {"kind": "escape", "canary": options.canary}
+        site.posts.append(escape)
     site.posts.sort(key=lambda p: p.date, reverse=True)
 
 
@@ -222,3 +244,36 @@ def hostile_comment_list(renderer, post: Post, page: int, listed: str) -> str:
     if page == quirks["no_id"]["page"]:
         listed = listed + "\n" + no_id_comment(renderer, post)
     return listed
+
+
+def escape_on(site: Site) -> bool:
+    """True when the site serves the escape attempts (hostile input with a canary URL)."""
+    return site.options.hostile == "on" and bool(site.options.canary)
+
+
+def escape_targets(renderer, canary: str) -> list[str]:
+    """The links the home page lists that lead off the site: the canary, a redirect to it, other schemes."""
+    return [canary + "2024/01/01/escaped/", renderer.url(ESCAPE_REDIRECT), "file:///etc/passwd",
+            "data:text/html,<h1>escaped</h1>", "ftp://127.0.0.2/escaped/"]
+
+
+def escape_listing(body: str, renderer, canary: str) -> str:
+    """The home page with one listed post per escape target, before its first real post."""
+    entries = "".join(
+        f'<article class="post type-post hentry"><header class="entry-header"><h2 class="entry-title">'
+        f'<a href="{html.escape(url, quote=True)}" rel="bookmark">Escape {n}</a></h2></header></article>\n'
+        for n, url in enumerate(escape_targets(renderer, canary), 1)
+    )
+    return body.replace("<article", entries + "<article", 1)
+
+
+def escape_post(body: bytes, links: list[str], renderer, canary: str) -> tuple[bytes, list[str]]:
+    """The escape post's page and ``Link`` header with the REST root and wpDiscuz's ajax_url at the canary."""
+    swaps = {renderer.url("/wp-json/"): canary + "wp-json/",
+             renderer.url("/wp-admin/admin-ajax.php"): canary + "wp-admin/admin-ajax.php"}
+    text = body.decode("utf-8")
+    for old, new in swaps.items():
+        text = text.replace(old, new)
+        links = [link.replace(old, new) for link in links]
+    return text.encode("utf-8"), links
+

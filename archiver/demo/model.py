@@ -127,6 +127,8 @@ class SiteOptions:
     hostile: str = "off"       # "on": two extra posts with hostile input (archiver.demo.hostile)
     huge_comment_kb: int = 10240  # size of the hostile post's huge comment (0: none)
     hostile_thread: int = 10000   # ordinary comments in the hostile post's thread
+    canary: str = ""           # with hostile "on": a URL off the site that links, redirects, the REST root and
+                               # wpDiscuz's ajax_url point to (tests serve a server there that must get no request)
     layout: str = "blog"       # "dramabeans": also a recap index /recaps/all/ and series pages /shows/<slug>/
     page_comments: str = "on"  # WordPress "Break comments into pages"; "off": every thread on the post page
     default_comments_page: str = "newest"  # the comment page the bare post URL shows: "newest" or "oldest"
@@ -769,6 +771,8 @@ def _modes_truth(site: Site, base_url: str) -> dict:
             hostile["post_url"] = root + post.path
         elif post.hostile.get("kind") == "charset":
             hostile["charset_post_url"] = root + post.path
+        elif post.hostile.get("kind") == "escape":
+            hostile["escape_post_url"] = root + post.path
     return {
         "faults": faults_truth(site, base_url),
         "thread_faults": thread_faults_truth(site, base_url),
@@ -783,6 +787,8 @@ def _hostile_truth(post: Post, comments: list[dict]) -> dict:
     quirks = post.hostile
     if quirks.get("kind") == "charset":
         return {"charset_header": quirks["charset_header"], "charset_actual": quirks["charset_actual"]}
+    if quirks.get("kind") == "escape":
+        return {"escape": {"canary": quirks["canary"]}}
     extra = [
         {
             "id": str(c.id), "parent": str(c.parent_id), "author": c.author, "author_url": None,

@@ -24,13 +24,14 @@ from twisted.web.server import Site as WebSite
 
 from archiver.demo import traps
 from archiver.demo.faults import HTML_FOR_JSON, Fault, cut_json, thread_fault, truncate_comment_list
+from archiver.demo.hostile import ESCAPE_REDIRECT, escape_listing, escape_on, escape_post
 from archiver.demo.model import SITE_TAGLINE, TZ, Site, SiteOptions, bare_page, build_site, truth
 from archiver.demo.plugins import DisqusRenderer, WpdiscuzRenderer
+from archiver.demo.render import Renderer, esc, html_class, term_heading
+from archiver.demo.rest import RestApi
 
 STALE_NONCE = "0bad0c0ffe"
 """The nonce ``--wpd-stale-nonce on`` hands out first: every load-more carrying it answers ``Nonce is invalid.``"""
-from archiver.demo.render import Renderer, esc, html_class, term_heading
-from archiver.demo.rest import RestApi
 
 HTML = "text/html; charset=UTF-8"
 NOCACHE = {
@@ -211,6 +212,8 @@ class DemoResource(Resource):
             self.trap_counts["redirect_loop"] += 1
             target = r.url(traps.LOOP_PATH) if query.get("r") else r.url(traps.LOOP_PATH) + "?r=1"
             return Response(status=302, headers={"Location": target, "Content-Type": HTML})
+        if path == ESCAPE_REDIRECT and escape_on(self.site):
+            return Response(status=302, headers={"Location": self.site.options.canary + "redirected/", "Content-Type": HTML})
         if path == "/wp-login.php":
             return self.html(r.login(), extra=NOCACHE)
         if path == "/wp-sitemap.xml":
@@ -292,6 +295,8 @@ class DemoResource(Resource):
             f'<{r.url(f"/wp-json/wp/v2/posts/{post.id}")}>; rel="alternate"; type="application/json"',
             f"<{r.url(f'/?p={post.id}')}>; rel=shortlink",
         ]
+        if post.hostile.get("kind") == "escape":
+            body, links = escape_post(body, links, r, self.site.options.canary)
         return Response(body=body, headers={"Content-Type": content_type, "Link": links})
 
     def disqus(self, path: str, query: dict[str, str]) -> Response:
@@ -371,6 +376,8 @@ class DemoResource(Resource):
             classes += [f"paged-{paged}", f"{section}-paged-{paged}"]
         body = r.listing(shown, paged, pages, base, title, " ".join(classes), heading, endless=endless,
                          calendar=calendar)
+        if kind == "home" and paged == 1 and escape_on(self.site):
+            body = escape_listing(body, r, self.site.options.canary)
         return self.html(body)
 
     # ---------------------------------------------------------------- answers

@@ -8,18 +8,19 @@ Deleted posts are not comments: their replies keep them as parent (``parent_miss
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 
 from scrapy.http import TextResponse
 
 from archiver.items import CommentItem
+from archiver.pages.jsdata import assigned_object, json_object, object_field, text_field
 from archiver.text import html_to_text
 
 __all__ = ["DisqusEmbed", "DisqusPosts"]
 
-_EMBED_VARS = re.compile(r"embedVars\s*=\s*(\{.*?\});", re.S)
+_EMBED_VARS = re.compile(r"embedVars\s*=\s*\{")
+"""Where the plugin's settings object starts; it ends at the first ``};`` (archiver.pages.jsdata)."""
 _SHORTNAME = re.compile(r"""(?:disqus_shortname\s*=\s*|//)['"]?([\w-]+)(?:['"]|\.disqus\.com/embed\.js)""")
 _IDENTIFIER = re.compile(r"""(?:page\.identifier|disqus_identifier)\s*=\s*['"]([^'"]+)['"]""")
 _API_KEY = re.compile(r'"api_?[kK]ey"\s*:\s*"([^"]+)"')
@@ -38,15 +39,16 @@ class DisqusEmbed:
     def from_response(cls, response: TextResponse, canonical: str) -> DisqusEmbed | None:
         """From the Disqus plugin's ``embedVars`` or a hand-written ``disqus_config``; None without a shortname."""
         scripts = "\n".join(response.xpath("//script/text() | //script/@src").getall())
-        m = _EMBED_VARS.search(scripts)
-        if m:
+        found = assigned_object(scripts, _EMBED_VARS)
+        if found is not None:
             try:
-                data = json.loads(m.group(1))
+                data = json_object(found)
             except ValueError:
                 data = {}
-            if data.get("disqusShortname"):
-                return cls(data["disqusShortname"], data.get("disqusIdentifier"), data.get("disqusUrl") or canonical,
-                           data.get("disqusTitle"))
+            shortname = text_field(data, "disqusShortname")
+            if shortname:
+                return cls(shortname, text_field(data, "disqusIdentifier"), text_field(data, "disqusUrl") or canonical,
+                           text_field(data, "disqusTitle"))
         name = _SHORTNAME.search(scripts)
         if not name:
             return None
@@ -77,46 +79,49 @@ class DisqusPosts:
     @classmethod
     def from_embed(cls, response: TextResponse) -> DisqusPosts:
         """The thread data of the embed page (empty when it carries none)."""
+        """The thread data of the embed page (empty when it carries none); ValueError when it is unreadable."""
         raw = response.xpath("//script[@id='disqus-threadData']/text()").get() or "{}"
-        data = json.loads(raw)
-        body = data.get("response") or {}
-        thread = body.get("thread") or {}
+        data = json_object(raw)
+        body = object_field(data, "response")
+        thread = object_field(body, "thread")
         key = _API_KEY.search(response.xpath("//script[@id='disqus-forumData']/text()").get() or "")
-        return cls._make(body.get("posts") or [], data.get("cursor"), str(thread.get("id") or "") or None,
-                         thread.get("forum"), key.group(1) if key else None)
+        posts = body.get("posts")
+        return cls._make(posts if isinstance(posts, list) else [], object_field(data, "cursor"),
+                         text_field(thread, "id") or None, text_field(thread, "forum"), key.group(1) if key else None)
 
     @classmethod
     def from_api(cls, text: str) -> DisqusPosts:
-        """A ``threads/listPostsThreaded`` answer."""
-        data = json.loads(text)
+        """A ``threads/listPostsThreaded`` answer; ValueError when it is unreadable."""
+        data = json_object(text)
         posts = data.get("response") if isinstance(data.get("response"), list) else []
-        return cls._make(posts, data.get("cursor"), None, None, None)
+        return cls._make(posts, object_field(data, "cursor"), None, None, None)
 
     @classmethod
-    def _make(cls, posts: list, cursor: dict | None, thread: str | None, forum: str | None, key: str | None) -> DisqusPosts:
-        nxt = cursor.get("next") if cursor and cursor.get("hasNext") else None
-        return cls([p for p in posts if isinstance(p, dict)], thread, forum, nxt, key)
+    def _make(cls, posts: list, cursor: dict, thread: str | None, forum: str | None, key: str | None) -> DisqusPosts:
+        nxt = text_field(cursor, "next") if cursor.get("hasNext") else None
+        return cls([p for p in posts if isinstance(p, dict) and text_field(p, "id") is not None], thread, forum, nxt, key)
 
     def comments(self) -> list[CommentItem]:
         """The live posts as comments; deleted ones are left out (see ``deleted_ids``)."""
         out = []
         for p in self.posts:
-            if p.get("isDeleted") or p.get("isSpam") or "id" not in p:
+            pid = text_field(p, "id")
+            if p.get("isDeleted") or p.get("isSpam") or not pid:
                 continue
-            author = p.get("author") or {}
-            created = p.get("createdAt")
-            body = (p.get("message") or "").strip()
+            author = object_field(p, "author")
+            created = text_field(p, "createdAt")
+            body = (text_field(p, "message") or "").strip()
             out.append(CommentItem(
-                site_comment_id=str(p["id"]),
-                parent_site_id=str(p["parent"]) if p.get("parent") else None,
-                author=author.get("name") or None,
-                author_url=author.get("url") or None,
+                site_comment_id=pid,
+                parent_site_id=text_field(p, "parent") if p.get("parent") else None,
+                author=text_field(author, "name") or None,
+                author_url=text_field(author, "url") or None,
                 posted_at_raw=created,
                 posted_at_machine=f"{created}+00:00" if created and "+" not in created else created,
                 body_html=body,
                 body_text=html_to_text(body),
-                upvotes_raw=str(p.get("likes", 0)),
-                downvotes_raw=str(p.get("dislikes", 0)),
+                upvotes_raw=text_field(p, "likes") if "likes" in p else "0",
+                downvotes_raw=text_field(p, "dislikes") if "dislikes" in p else "0",
                 page=1,
             ))
         return out

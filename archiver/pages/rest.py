@@ -8,7 +8,6 @@ carry ``X-WP-Total`` and ``X-WP-TotalPages``. Unauthenticated requests see appro
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from urllib.parse import urlencode, urljoin
@@ -18,6 +17,7 @@ from scrapy.http import Response, TextResponse
 
 from archiver.items import CommentItem
 from archiver.pages import body_class_tokens
+from archiver.pages.jsdata import load_json, object_field, text_field
 from archiver.pages.wordpress import read_rendered_comments
 
 __all__ = ["COMMENT_FIELDS", "MergeReport", "RestAnswer", "merge_comments", "post_id", "rest_url"]
@@ -57,6 +57,13 @@ def post_id(response: TextResponse) -> str | None:
     return m.group(1) if m else None
 
 
+def _is_id(value: object) -> bool:
+    """True for what WordPress ids are: a non-negative integer, or its ASCII digits."""
+    if isinstance(value, bool):
+        return False
+    return (isinstance(value, int) and value >= 0) or (isinstance(value, str) and value.isascii() and value.isdigit())
+
+
 @dataclass
 class RestAnswer:
     """One REST API response: its items and how many pages the collection has."""
@@ -72,7 +79,7 @@ class RestAnswer:
         if response.status != 200 or not isinstance(response, TextResponse):
             return None
         try:
-            data = json.loads(response.text)
+            data = load_json(response.text)
         except ValueError:
             return None
         if not isinstance(data, list):
@@ -89,22 +96,21 @@ class RestAnswer:
         (Comments Like Dislike's counts) ride along: it is read with the page's own comment reader, which
         takes the votes from the widget and leaves it out of the text.
         """
-        wanted = [c for c in self.items
-                  if isinstance(c, dict) and "id" in c and c.get("type", "comment") in ("comment", "")]
+        wanted = [c for c in self.items if isinstance(c, dict) and _is_id(c.get("id"))
+                  and c.get("type", "comment") in ("comment", "")]
         shown = {c.site_comment_id: c for c in read_rendered_comments(
-            [(str(c["id"]), ((c.get("content") or {}).get("rendered") or "") if isinstance(c.get("content"), dict)
-              else "") for c in wanted], base_url)}
+            [(str(c["id"]), text_field(object_field(c, "content"), "rendered") or "") for c in wanted], base_url)}
         out = []
         for c in wanted:
             cid = str(c["id"])
-            date_gmt = c.get("date_gmt")
+            date_gmt = text_field(c, "date_gmt")
             rendered = shown.get(cid)
             out.append(CommentItem(
                 site_comment_id=cid,
-                parent_site_id=str(c["parent"]) if c.get("parent") else None,
-                author=c.get("author_name") or None,
-                author_url=c.get("author_url") or None,
-                posted_at_raw=c.get("date"),
+                parent_site_id=str(c["parent"]) if c.get("parent") and _is_id(c["parent"]) else None,
+                author=text_field(c, "author_name") or None,
+                author_url=text_field(c, "author_url") or None,
+                posted_at_raw=text_field(c, "date"),
                 posted_at_machine=f"{date_gmt}+00:00" if date_gmt else None,
                 body_html=rendered.body_html if rendered else "",
                 body_text=rendered.body_text if rendered else "",

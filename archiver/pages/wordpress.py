@@ -60,9 +60,10 @@ _COMMENT_ID = re.compile(r"(?:^|-)comment-(\d+)$")
 _COMMENT_PAGE_PATH = re.compile(r"/comment-page-(\d+)/?$")
 _COMMENT_PAGE_ANY = re.compile(r"comment-page-(\d+)")
 _PAGED_PATH = re.compile(r"/page/\d+/?$")
-_NUMBER = re.compile(r"^\s*(\d{1,3}(?:[,.\u00a0\u202f ]\d{3})+|\d+)(?!\d)")
+_NUMBER = re.compile(r"^\s*(\d{1,3}(?:[,.\u00a0\u202f ]\d{3}){1,6}|\d{1,18})(?!\d)")
+# Bounded numbers (up to 10^21 grouped, 18 digits plain): an unbounded `\d+` is retried at every digit of a long run.
 _COUNT_WORD = re.compile(
-    r"(\d{1,3}(?:[,.\u00a0\u202f]\d{3})+|\d+)\s*(?:comments?|thoughts?|responses?|replies|reply|reactions?)",
+    r"(?<!\d)(\d{1,3}(?:[,.\u00a0\u202f]\d{3}){1,6}|\d{1,18})\s*(?:comments?|thoughts?|responses?|replies|reply|reactions?)",
     re.I,
 )
 _ZERO_COUNT = re.compile(r"^\s*(?:no\s+(?:comments?|thoughts?|responses?|replies)|leave a (?:comment|reply))", re.I)
@@ -393,17 +394,26 @@ def _html(el: Element) -> str:
     return _META_CONTENT_TYPE_TAG.sub("", out) if _META_CONTENT_TYPE in out else out
 
 
-_EDGE_BREAKS = re.compile(r"^(?:\s*<br\s*/?>)+|(?:<br\s*/?>\s*)+$")
+_EDGE_BREAK = re.compile(r"\s*<br\s*/?>")
+"""One <br> (after whitespace) at a fragment's edge. Leading ones are matched one by one and trailing ones read
+backwards from the last ``<``: a ``(?:<br\\s*/?>\\s*)+$`` regex is retried at every <br>, quadratic."""
 
 
 def _strip_breaks(fragment: str) -> str:
     """Drop <br> left at the edges once furniture (a moderation notice, a widget) is gone."""
-    stripped = fragment.strip()
-    # The regex only where it can match (its end alternative is tried at every position): a <br> first, or a
-    # <br> as the last tag with nothing but whitespace after it.
-    if stripped.startswith("<br") or stripped.startswith("<br", max(stripped.rfind("<"), 0)):
-        return _EDGE_BREAKS.sub("", fragment).strip()
-    return stripped
+    pos = 0
+    while m := _EDGE_BREAK.match(fragment, pos):
+        pos = m.end()
+    end = len(fragment)
+    while True:
+        stop = end
+        while stop > pos and fragment[stop - 1].isspace():
+            stop -= 1
+        last = fragment.rfind("<", pos, stop)
+        if last < 0 or not _EDGE_BREAK.fullmatch(fragment, last, stop):
+            break
+        end = last
+    return fragment[pos:end].strip()
 
 
 def _is_comment_furniture_no_text(el: Element) -> bool:

@@ -9,7 +9,6 @@ and ``.wpd-vote-result-dislike`` (exact numbers in ``title``; dislikes are shown
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from urllib.parse import urljoin
@@ -18,13 +17,15 @@ import lxml.html
 from scrapy.http import TextResponse
 
 from archiver.items import CommentItem
+from archiver.pages.jsdata import assigned_object, json_object, text_field
 from archiver.pages.wordpress import Element, _classes, _first, _inner_html, _is_comment_furniture, _strip_breaks, _text
 from archiver.text import HTML_PARSER, html_to_text
 
 __all__ = ["AjaxAnswer", "WpdiscuzComments", "WpdiscuzSettings"]
 
 _WPD_ID = re.compile(r"^wpd-comm-(\d+)_(\d+)$")
-_AJAX_OBJ = re.compile(r"wpdiscuzAjaxObj\s*=\s*(\{.*?\});\s*$", re.S | re.M)
+_AJAX_OBJ = re.compile(r"wpdiscuzAjaxObj\s*=\s*\{")
+"""Where the settings object starts; it ends at the first ``};`` that ends a line (archiver.pages.jsdata)."""
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d")
 
 
@@ -132,16 +133,16 @@ class WpdiscuzSettings:
     def from_response(cls, response: TextResponse, site_url: str) -> WpdiscuzSettings:
         data: dict = {}
         for script in response.xpath("//script/text()").getall():
-            m = _AJAX_OBJ.search(script)
-            if m:
+            found = assigned_object(script, _AJAX_OBJ, line_end=True)
+            if found is not None:
                 try:
-                    data = json.loads(m.group(1))
+                    data = json_object(found)
                 except ValueError:
                     data = {}
                 break
-        url = data.get("url") or urljoin(site_url, "wp-admin/admin-ajax.php")
-        post = data.get("wc_post_id")
-        return cls(urljoin(response.url, url), str(post) if post else None, data.get("wpdiscuz_nonce") or None)
+        url = text_field(data, "url") or urljoin(site_url, "wp-admin/admin-ajax.php")
+        post = text_field(data, "wc_post_id") if data.get("wc_post_id") else None
+        return cls(urljoin(response.url, url), post, text_field(data, "wpdiscuz_nonce") or None)
 
 
 @dataclass
@@ -153,12 +154,11 @@ class AjaxAnswer:
 
     @classmethod
     def parse(cls, text: str) -> AjaxAnswer | None:
-        """The answer, or None when it is not a JSON object (``Nonce is invalid.``, an HTML page, JSON cut short)."""
+        """The answer, or None when it is not a readable JSON object (``Nonce is invalid.``, an HTML page, JSON cut
+        short, nesting too deep)."""
         try:
-            doc = json.loads(text)
-        except (ValueError, RecursionError):
-            return None
-        if not isinstance(doc, dict):
+            doc = json_object(text)
+        except ValueError:
             return None
         return cls(bool(doc.get("success")), doc.get("data"))
 
@@ -168,6 +168,6 @@ class AjaxAnswer:
         return str(data) if self.success and isinstance(data, (str, int)) and str(data) else None
 
     def field(self, name: str) -> str | None:
-        """``data[name]`` as text, or None."""
+        """``data[name]`` as text when it is a string, number or bool; else None (missing, an object, a list)."""
         value = self.data.get(name) if isinstance(self.data, dict) else None
-        return None if value is None else str(value)
+        return str(value) if isinstance(value, (str, int, float)) else None  # bools too: "True"
