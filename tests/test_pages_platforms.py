@@ -94,7 +94,7 @@ def test_wpdiscuz_page_load_more_and_replies() -> None:
     assert after and settings.post_id == str(post.id) and settings.nonce is None
     assert settings.ajax_url == BASE + "wp-admin/admin-ajax.php"
     plugin = WpdiscuzRenderer(site, resource.renderer)
-    nonce = AjaxAnswer.parse(json.dumps(plugin.ajax({"action": "wpdGetNonce"}))).data
+    nonce = AjaxAnswer.parse(json.dumps(plugin.ajax({"action": "wpdGetNonce"}))).nonce()
     more = AjaxAnswer.parse(json.dumps(plugin.ajax({"action": "wpdLoadMoreComments", "postId": str(post.id),
                                                     "lastParentId": after, "wpdiscuz_nonce": nonce})))
     assert more.success and WpdiscuzComments.from_fragment(more.field("comment_list"), BASE).comments()
