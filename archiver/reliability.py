@@ -127,10 +127,17 @@ class PolitenessMiddleware:
 _HTML_END = re.compile(rb"</html\s*>", re.I)
 
 
+_HTML_START = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>])", re.I | re.S)
+
+
 def looks_truncated(response: Response) -> bool:
-    """True for an HTML page that stops before its closing ``</html>`` (cut off in transit or by the server)."""
+    """True for an HTML document that stops before its closing ``</html>`` (cut off in transit or by the server).
+
+    Only a body that starts as a document counts: WordPress sends AJAX answers such as wpDiscuz's
+    ``Nonce is invalid.`` as ``text/html`` too, and those are not pages cut short.
+    """
     content_type = response.headers.get(b"Content-Type", b"").lower()
-    if response.status != 200 or b"html" not in content_type:
+    if response.status != 200 or b"html" not in content_type or not _HTML_START.match(response.body[:4096]):
         return False
     return _HTML_END.search(response.body[-4096:]) is None and _HTML_END.search(response.body) is None
 

@@ -38,6 +38,9 @@ def test_cut_off_html_is_noticed() -> None:
     assert looks_truncated(html(whole[:40]))
     assert not looks_truncated(html(whole[:40], status=500))
     assert not looks_truncated(HtmlResponse("http://x/", body=b"{}", headers={"Content-Type": b"application/json"}))
+    # AJAX answers WordPress sends as text/html are not documents, so not cut-off pages.
+    assert not looks_truncated(html(b"Nonce is invalid."))
+    assert looks_truncated(html(b"\xef\xbb\xbf<!-- cache --> <!DOCTYPE html><html><body><ol><li>a"))
 
 
 def test_wrong_header_charset_on_a_utf8_page_is_corrected() -> None:
