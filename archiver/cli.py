@@ -16,11 +16,11 @@ from pathlib import Path
 
 import click
 
-from archiver.datasette import metadata_json
+from archiver.web.metadata import metadata_json
 from archiver.errors import ArchiverError
 from archiver.sanitize import terminal_text
-from archiver.schema import schema_markdown
-from archiver.summary import archive_summary, format_summary
+from archiver.archive.schema import schema_markdown
+from archiver.archive.summary import archive_summary, format_summary
 
 # The demo crawls only the local demo site, so it may lift the politeness limits for it.
 LOCAL_CRAWL_SETTINGS = {
@@ -91,8 +91,8 @@ def demo(db_path: str, keep: bool, force: bool) -> None:
     Example: recap-archiver demo --db demo.db
     """
     from archiver.demo.model import SITE_NAME
-    from archiver.files import is_demo_archive
-    from archiver.store import check_archive_path
+    from archiver.archive.files import is_demo_archive
+    from archiver.archive.store import check_archive_path
 
     try:
         check_archive_path(db_path)
@@ -165,7 +165,7 @@ def reparse_command(archive: str) -> None:
 
     Example: recap-archiver reparse recaps.db
     """
-    from archiver.reparse import reparse
+    from archiver.crawl.reparse import reparse
 
     try:
         stats = reparse(archive)
@@ -186,7 +186,7 @@ def export_warc_command(archive: str, out: str, force: bool) -> None:
 
     Example: recap-archiver export-warc recaps.db recaps.warc.gz
     """
-    from archiver.warc import export_warc
+    from archiver.archive.warc import export_warc
 
     try:
         count = export_warc(archive, out, force)
@@ -198,7 +198,7 @@ def export_warc_command(archive: str, out: str, force: bool) -> None:
 @contextmanager
 def _archive(path: str) -> Iterator[sqlite3.Connection]:
     """The archive at ``path`` opened for reading; library errors become one-line ClickExceptions."""
-    from archiver.query import connect
+    from archiver.archive.query import connect
 
     try:
         conn = connect(path)
@@ -218,7 +218,7 @@ def stats_command(archive: str, top: int) -> None:
 
     Example: recap-archiver stats recaps.db
     """
-    from archiver.summary import archive_stats, format_stats
+    from archiver.archive.summary import archive_stats, format_stats
 
     try:
         echo_safe(format_stats(archive_stats(archive, top)))
@@ -235,8 +235,8 @@ def thread_command(archive: str, recap: str, width: int) -> None:
 
     Example: recap-archiver thread recaps.db https://recaps.example/2021/12/23/soundtrack-1-episode-4/
     """
-    from archiver.query import find_recap, thread
-    from archiver.thread_text import format_thread
+    from archiver.archive.query import find_recap, thread
+    from archiver.archive.thread_text import format_thread
 
     with _archive(archive) as conn:
         found = find_recap(conn, recap)
@@ -255,8 +255,8 @@ def export_command(archive: str, fmt: str, series: str | None, output: str | Non
 
     Example: recap-archiver export recaps.db --format jsonl --series "Soundtrack #1" -o soundtrack.jsonl
     """
-    from archiver.export import export_csv, export_jsonl
-    from archiver.files import check_output, safe_output
+    from archiver.archive.export import export_csv, export_jsonl
+    from archiver.archive.files import check_output, safe_output
 
     write = export_jsonl if fmt == "jsonl" else export_csv
     try:
@@ -283,7 +283,7 @@ def search_command(archive: str, query: str, limit: int, raw: bool) -> None:
 
     Example: recap-archiver search recaps.db "flower shop"
     """
-    from archiver.query import search_comments
+    from archiver.archive.query import search_comments
 
     with _archive(archive) as conn:
         found = search_comments(conn, query, limit, raw, mark=_SEARCH_MARKS)
@@ -305,7 +305,7 @@ def serve_command(archive: str, port: int, open_browser: bool) -> None:
 
     Example: recap-archiver serve recaps.db --port 8001
     """
-    from archiver.datasette import serve_argv
+    from archiver.web.metadata import serve_argv
 
     with _archive(archive):
         pass  # it exists and is an archive

@@ -9,7 +9,7 @@ BOT_NAME = "recap-archiver"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
 # Our `crawl` command validates arguments up front and exits non-zero when nothing could be fetched.
-COMMANDS_MODULE = "archiver.commands"
+COMMANDS_MODULE = "archiver.crawl.commands"
 
 # The archive: a SQLite file, created at the first recap saved.
 ARCHIVE_DB = "recaps.db"
@@ -56,9 +56,9 @@ LOG_LEVEL = "INFO"
 
 # Re-crawls (`-a refresh=due`, the default): skip archived recaps that are not due, schedule those that are.
 SPIDER_MIDDLEWARES = {
-    "archiver.middlewares.RevisitMiddleware": 600,
+    "archiver.crawl.refresh.RevisitMiddleware": 600,
     # With -s JOBDIR=...: a journal that lets a killed crawl resume without losing a recap.
-    "archiver.frontier.FrontierJournal": 650,
+    "archiver.crawl.frontier.FrontierJournal": 650,
 }
 # Back-off for quiet threads, in seconds: first interval, longest interval, and how recent a
 # newest comment makes a thread busy (due every run).
@@ -70,20 +70,20 @@ REVISIT_ACTIVE = 7 * 86_400
 # which also makes re-crawls conditional (If-None-Match / If-Modified-Since) where a site sends
 # validators. `-s HTTPCACHE_ENABLED=False` crawls without keeping raw pages.
 HTTPCACHE_ENABLED = True
-HTTPCACHE_STORAGE = "archiver.pagestore.ArchivePageStorage"
-HTTPCACHE_POLICY = "archiver.pagestore.ArchivePolicy"
+HTTPCACHE_STORAGE = "archiver.crawl.pagestore.ArchivePageStorage"
+HTTPCACHE_POLICY = "archiver.crawl.pagestore.ArchivePolicy"
 DOWNLOADER_MIDDLEWARES = {
     # First of all (before robots.txt, 100, and Scrapy's offsite filter, 50): every request and every redirect
     # target is checked against the hosts the user named, whatever its dont_filter. See archiver/scope.py.
-    "archiver.scope.ScopeMiddleware": 40,
+    "archiver.crawl.scope.ScopeMiddleware": 40,
     "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
-    "archiver.pagestore.ArchiveCacheMiddleware": 900,
+    "archiver.crawl.pagestore.ArchiveCacheMiddleware": 900,
     # Above the retry middleware (550): they see a response before it is retried.
-    "archiver.reliability.CharsetMiddleware": 580,
-    "archiver.reliability.PolitenessMiddleware": 570,
-    "archiver.reliability.TruncationMiddleware": 560,
+    "archiver.crawl.politeness.CharsetMiddleware": 580,
+    "archiver.crawl.politeness.PolitenessMiddleware": 570,
+    "archiver.crawl.politeness.TruncationMiddleware": 560,
     # Below it: only what failed for good reaches the failures table.
-    "archiver.reliability.FailureRecorder": 500,
+    "archiver.crawl.politeness.FailureRecorder": 500,
 }
 # Redirect chains longer than this are a loop or a trap.
 REDIRECT_MAX_TIMES = 5
@@ -94,7 +94,7 @@ REDIRECT_MAX_TIMES = 5
 ARCHIVER_READ_PROCESSES = "auto"
 
 # Crawl feedback: a progress line every ARCHIVER_PROGRESS_INTERVAL seconds (0: none) and a summary at the end.
-EXTENSIONS = {"archiver.progress.CrawlProgress": 500}
+EXTENSIONS = {"archiver.crawl.progress.CrawlProgress": 500}
 ARCHIVER_PROGRESS_INTERVAL = 10.0
 
 # Bounds: how far one thread is followed whatever its pages claim, and how large a response may be. Reaching one

@@ -8,7 +8,7 @@ import statistics
 import time
 from pathlib import Path
 
-from archiver import store
+from archiver.archive import store
 from archiver.items import CommentItem, RecapItem, Term
 from archiver.threads import assemble_thread
 
@@ -46,7 +46,7 @@ def synthetic_recaps(comments: int, per_recap: int = 500, seed: int = 1) -> list
 
 
 def bench_save(path: Path, comments: int) -> dict:
-    """Comments per second through ``archiver.store.save_recap`` into a fresh archive file."""
+    """Comments per second through ``archiver.archive.store.save_recap`` into a fresh archive file."""
     for suffix in ("", "-wal", "-shm"):
         Path(str(path) + suffix).unlink(missing_ok=True)
     recaps = synthetic_recaps(comments)

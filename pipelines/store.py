@@ -9,9 +9,9 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
 
-from archiver import store
+from archiver.archive import store
 from archiver.items import RecapItem
-from archiver.session import ArchiveSession, utc_now
+from archiver.crawl.session import ArchiveSession, utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ STORE_ERRORS_MAX = 10
 class StorePipeline:
     """Save recaps with sqlite-utils into ``ARCHIVE_DB``; the crawl is recorded in ``crawls``.
 
-    The archive is opened at the first recap (see archiver.session), so a crawl
+    The archive is opened at the first recap (see archiver.crawl.session), so a crawl
     that reaches nothing creates no file.
     """
 

@@ -27,7 +27,7 @@ from archiver.pages.rest import COMMENT_FIELDS, PER_PAGE, RestAnswer, merge_comm
 from archiver.pages.reading import WpdiscuzStart
 from archiver.pages.wordpress import CommentPages
 from archiver.pages.wpdiscuz import AjaxAnswer, WpdiscuzComments, WpdiscuzSettings
-from archiver.workers import PageReaders
+from archiver.crawl.workers import PageReaders
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ class ThreadSpider(scrapy.Spider):
     disqus_embed_url = DISQUS_EMBED_URL
     bounds = ThreadBounds()
     readers = PageReaders(0)
-    """Where page readings run (archiver.workers); set from the crawl's settings."""
+    """Where page readings run (archiver.crawl.workers); set from the crawl's settings."""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ThreadSpider:

@@ -79,7 +79,7 @@ def test_tools_give_one_line_errors(tmp_path: Path) -> None:
 def test_tree_json_equals_json_dumps_and_survives_a_deep_chain() -> None:
     import json as _json
 
-    from archiver.export import tree_json
+    from archiver.archive.export import tree_json
 
     tree = [{"id": 1, "a": "é", "replies": [{"id": 2, "replies": []}, {"id": 3, "replies": [{"id": 4, "replies": []}]}]},
             {"id": 5, "replies": []}]

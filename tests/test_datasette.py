@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from datasette.app import Datasette
 
-from archiver.datasette import metadata
+from archiver.web.metadata import metadata
 from conftest import CrawlRun, DemoSite
 
 

@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from sqlite_utils import Database
 
 from archiver.cli import cli
-from archiver.datasette import SHIPPED, metadata
-from archiver.schema import TABLE_DOCS, columns_of, ensure_schema, schema_markdown
+from archiver.web.metadata import SHIPPED, metadata
+from archiver.archive.schema import TABLE_DOCS, columns_of, ensure_schema, schema_markdown
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 

@@ -16,7 +16,7 @@ from archiver.pages.disqus import DisqusEmbed, DisqusPosts
 from archiver.pages.jsdata import json_object, load_json
 from archiver.pages.rest import RestAnswer
 from archiver.pages.wpdiscuz import AjaxAnswer, WpdiscuzSettings
-from archiver.reliability import retry_after_seconds
+from archiver.crawl.politeness import retry_after_seconds
 
 DEEP = "[" * 200_000 + "]" * 200_000
 DEEP_OBJECT = '{"a":' * 200_000 + "1" + "}" * 200_000

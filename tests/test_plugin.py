@@ -15,9 +15,9 @@ import pytest
 from datasette.app import Datasette
 from datasette.plugins import get_plugins
 
-from archiver.datasette import CANNED_QUERIES
+from archiver.web.metadata import CANNED_QUERIES
 from archiver.items import CommentItem, RecapItem
-from archiver.store import open_archive, save_recap, start_crawl
+from archiver.archive.store import open_archive, save_recap, start_crawl
 from archiver.threads import assemble_thread
 from conftest import CrawlRun, DemoSite
 

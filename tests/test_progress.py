@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from scrapy.utils.test import get_crawler
 
-from archiver.progress import CrawlProgress, crawl_summary, progress_line
+from archiver.crawl.progress import CrawlProgress, crawl_summary, progress_line
 from conftest import CrawlRun, DemoSite
 
 STATS = {
@@ -45,7 +45,7 @@ def test_extension_logs_progress_and_summary(caplog: pytest.LogCaptureFixture) -
     extension = CrawlProgress.from_crawler(crawler)
     for key, value in STATS.items():
         crawler.stats.set_value(key, value)
-    with caplog.at_level(logging.INFO, logger="archiver.progress"):
+    with caplog.at_level(logging.INFO, logger="archiver.crawl.progress"):
         extension.log_progress()
         extension.spider_closed(None, "finished")  # type: ignore[arg-type]
     assert [r.message.split(":")[0] for r in caplog.records] == ["Progress", "Crawl finished in 0 s"]
@@ -55,7 +55,7 @@ def test_a_real_crawl_logs_its_summary(demo_site: DemoSite, full_crawl: tuple[Pa
     _, run = full_crawl
     comments = sum(len(r["comments"]) for r in demo_site.truth["recaps"])
     recaps = len(demo_site.truth["recaps"])
-    summary = [line for line in run.log.splitlines() if "[archiver.progress] INFO: Crawl finished" in line]
+    summary = [line for line in run.log.splitlines() if "[archiver.crawl.progress] INFO: Crawl finished" in line]
     assert len(summary) == 1
     assert f"{recaps} recaps saved ({recaps} new" in summary[0]
     assert f"{comments} comments saved ({comments} new" in summary[0]

@@ -12,11 +12,11 @@ from click.testing import CliRunner, Result
 
 from archiver.cli import cli
 from archiver.demo.model import SITE_NAME
-from archiver.export import csv_cell
-from archiver.files import OutputRefused, connect_read_only, is_demo_archive, safe_output
+from archiver.archive.export import csv_cell
+from archiver.archive.files import OutputRefused, connect_read_only, is_demo_archive, safe_output
 from archiver.items import CommentItem
 from archiver.sanitize import drop_mailto_links, safe_html, terminal_text
-from archiver.store import open_archive, save_recap, start_crawl
+from archiver.archive.store import open_archive, save_recap, start_crawl
 from pipelines.clean import clean_comment_links
 from test_store import make_recap
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from archiver.items import CommentItem
-from archiver.schema import ensure_schema, migrations
-from archiver.store import open_archive, save_recap, start_crawl
+from archiver.archive.schema import ensure_schema, migrations
+from archiver.archive.store import open_archive, save_recap, start_crawl
 from test_store import assert_fts_in_sync, make_recap, thread
 
 BEFORE_BULK_INSERTS = "m004_comment_inserts_without_triggers"

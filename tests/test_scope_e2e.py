@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from archiver.scope import Scope
+from archiver.crawl.scope import Scope
 from conftest import run_crawl, start_demo_site, stop
 from test_crawl_e2e import archive_rows
 

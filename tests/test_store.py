@@ -7,8 +7,8 @@ from sqlite_utils import Database
 
 from archiver.errors import ArchivePathError
 from archiver.items import CommentItem, RecapItem, Term
-from archiver.schema import ensure_schema
-from archiver.store import check_archive_path, finish_crawl, open_archive, save_comments, save_recap, start_crawl
+from archiver.archive.schema import ensure_schema
+from archiver.archive.store import check_archive_path, finish_crawl, open_archive, save_comments, save_recap, start_crawl
 from archiver.threads import assemble_thread
 
 SITE = "http://127.0.0.1:8000/"

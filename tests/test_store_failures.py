@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from archiver.store import open_archive
+from archiver.archive.store import open_archive
 from conftest import run_crawl, start_demo_site, stop
 from test_crawl_e2e import archive_rows
 

@@ -16,7 +16,7 @@ from scrapy.http import HtmlResponse
 from scrapy.settings import Settings
 
 from archiver.errors import ArgumentError
-from archiver.workers import PageReaders, read_processes
+from archiver.crawl.workers import PageReaders, read_processes
 from conftest import PROJECT, DemoSite, run_crawl
 from test_crawl_e2e import assert_same, differences
 
@@ -113,7 +113,7 @@ def reader_script(folder: Path, first: str, last: str) -> Path:
     script.write_text(
         "import asyncio, os, time\n" + first
         + "from scrapy.http import HtmlResponse\n"
-        "from archiver.workers import PageReaders\n"
+        "from archiver.crawl.workers import PageReaders\n"
         "from test_workers import where_read\n"
         "readers = PageReaders(1)\n"
         "page = HtmlResponse('https://recaps.example/', body=b'<p>x</p>', encoding='utf-8')\n"

@@ -2,7 +2,7 @@
 
 The spider asks for a page's reading and decides what to fetch next from it. A reading is a
 function of the response alone (no requests, no database, no crawl state), so it can run in a
-worker process (see archiver.workers) as well as in the crawl's own.
+worker process (see archiver.crawl.workers) as well as in the crawl's own.
 """
 
 from __future__ import annotations

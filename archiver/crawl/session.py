@@ -18,8 +18,8 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from sqlite_utils import Database
 
-from archiver import store
-from archiver.revisit import RevisitPolicy
+from archiver.archive import store
+from archiver.archive.revisit import RevisitPolicy
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from archiver.errors import ArchivePathError
-from archiver.query import connect, rows
+from archiver.archive.query import connect, rows
 
 
 def archive_summary(path: str | Path) -> dict[str, Any]:

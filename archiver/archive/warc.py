@@ -11,8 +11,8 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from archiver.errors import ArchivePathError
-from archiver.files import check_output, safe_output
-from archiver.pagestore import decompress, headers_from_json
+from archiver.archive.files import check_output, safe_output
+from archiver.crawl.pagestore import decompress, headers_from_json
 
 
 def export_warc(archive: str | Path, out: str | Path, force: bool = False) -> int:

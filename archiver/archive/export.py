@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import Iterator
 from typing import Any, TextIO
 
-from archiver.query import RECAP_COLUMNS, find_series, nest, rows, thread
+from archiver.archive.query import RECAP_COLUMNS, find_series, nest, rows, thread
 
 CSV_COLUMNS = [
     "recap_id", "recap_url", "recap_title", "series", "episode_number", "comment_id", "site_comment_id",

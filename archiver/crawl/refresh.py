@@ -26,10 +26,10 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
 from archiver.errors import ArgumentError
-from archiver.files import connect_read_only
+from archiver.archive.files import connect_read_only
 from archiver.pages.wordpress import strip_comment_page, strip_paged
-from archiver.revisit import is_due
-from archiver.session import ArchiveSession, utc_now
+from archiver.archive.revisit import is_due
+from archiver.crawl.session import ArchiveSession, utc_now
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Crawl feedback: a progress line at a steady interval, and at the end what this crawl added and changed.
 
 A Scrapy extension in the manner of ``scrapy.extensions.logstats.LogStats``, reading
-the crawler's stats (the same keys ``crawls`` is filled from, archiver.session).
+the crawler's stats (the same keys ``crawls`` is filled from, archiver.crawl.session).
 ``ARCHIVER_PROGRESS_INTERVAL`` (seconds, default 10; 0 turns it off) sets the interval.
 """
 

@@ -31,7 +31,7 @@ from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from scrapy.utils.response import response_from_dict
 
-from archiver.session import ArchiveSession, utc_now
+from archiver.crawl.session import ArchiveSession, utc_now
 
 logger = logging.getLogger(__name__)
 

@@ -15,11 +15,11 @@ from typing import Any
 from sqlite_utils import Database
 
 from archiver.errors import ArchivePathError
-from archiver.files import connect_read_only
+from archiver.archive.files import connect_read_only
 from archiver.clean import slugify
 from archiver.items import CommentItem, RecapItem, Term
-from archiver.revisit import RevisitPolicy, next_visit
-from archiver.schema import ensure_schema
+from archiver.archive.revisit import RevisitPolicy, next_visit
+from archiver.archive.schema import ensure_schema
 
 # Fields a later crawl may not observe (a page without the vote widget, an API without dates):
 # an empty value never replaces an archived one.

@@ -213,7 +213,7 @@ def m001_initial(db: Database) -> None:
 # every path that updates an archived row (crawl, reparse, an UPSERT's ON CONFLICT DO UPDATE,
 # another program) keeps history the same way. This is the set m002 created; m004 dropped
 # comments_first_votes again (and sqlite-utils' comments_ai FTS trigger): a new comment's
-# first vote observation and full-text row are written by archiver.store.save_comments, one
+# first vote observation and full-text row are written by archiver.archive.store.save_comments, one
 # statement per recap instead of a trigger per row. A program that inserts comments by other
 # means must write both itself (see m004).
 HISTORY_TRIGGERS: dict[str, str] = {
@@ -368,7 +368,7 @@ def m004_comment_inserts_without_triggers(db: Database) -> None:
     """Drop the per-row INSERT triggers of ``comments``: the store writes new comments' FTS rows and first votes.
 
     ``comments_ai`` (full-text row) and ``comments_first_votes`` (first vote observation)
-    cost about half the time of saving a thread. ``archiver.store.save_comments`` writes
+    cost about half the time of saving a thread. ``archiver.archive.store.save_comments`` writes
     the same rows for all of a recap's new comments with one INSERT ... SELECT each:
 
         INSERT INTO comments_fts (rowid, body_text, author) SELECT id, body_text, author FROM comments WHERE <new>;

@@ -29,8 +29,8 @@ from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
 
-from archiver.scope import OutOfScope
-from archiver.session import ArchiveSession, utc_now
+from archiver.crawl.scope import OutOfScope
+from archiver.crawl.session import ArchiveSession, utc_now
 
 logger = logging.getLogger(__name__)
 

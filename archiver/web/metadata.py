@@ -1,6 +1,6 @@
 """Datasette metadata for an archive: titles, column descriptions, canned queries.
 
-Built from archiver.schema.TABLE_DOCS; the copy shipped as ``datasette-metadata.json``
+Built from archiver.archive.schema.TABLE_DOCS; the copy shipped as ``datasette-metadata.json``
 (for the default archive name, ``recaps``) is checked against it by the tests.
 """
 
@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from archiver.schema import TABLE_DOCS
+from archiver.archive.schema import TABLE_DOCS
 
 SHIPPED = Path(__file__).with_name("datasette-metadata.json")
 # What `search_comments` puts around each match in its snippets (the plugin shows them highlighted).

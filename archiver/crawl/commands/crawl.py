@@ -14,9 +14,9 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.spiderloader import get_spider_loader
 
 from archiver.errors import ArchiverError
-from archiver.middlewares import check_refresh
-from archiver.store import check_archive_path
-from archiver.workers import read_processes
+from archiver.crawl.refresh import check_refresh
+from archiver.archive.store import check_archive_path
+from archiver.crawl.workers import read_processes
 
 EXIT_USAGE = 2
 EXIT_NOTHING_FETCHED = 1

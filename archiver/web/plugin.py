@@ -1,7 +1,7 @@
 """The Datasette plugin (entry point ``datasette``): metadata for any archive, thread and series pages.
 
 * ``get_metadata``: the archive's titles, column descriptions, facets and canned queries
-  (archiver.datasette.metadata) for every database that is an archive, whatever its name.
+  (archiver.web.metadata.metadata) for every database that is an archive, whatever its name.
 * ``/<db>/-/thread/<recap id>``: a recap's comments as a nested thread; ``/<db>/-/series/<series id>``:
   a series' episodes, a chart of comments per episode and its most-voted comments.
 * ``render_cell``: recap titles and series names link to those pages; search snippets are highlighted.
@@ -20,13 +20,13 @@ from datasette.utils.asgi import NotFound, Response
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 from markupsafe import Markup
 
-from archiver import query
-from archiver.chart import bar_chart
-from archiver.datasette import SNIPPET_MARK, metadata
-from archiver.facets import YearFacet
-from archiver.files import connect_read_only
+from archiver.archive import query
+from archiver.web.chart import bar_chart
+from archiver.web.metadata import SNIPPET_MARK, metadata
+from archiver.web.facets import YearFacet
+from archiver.archive.files import connect_read_only
 from archiver.sanitize import highlight, safe_html, safe_url
-from archiver.thread_text import comment_marks, votes_text
+from archiver.archive.thread_text import comment_marks, votes_text
 
 TEMPLATES = Path(__file__).with_name("templates")
 _ARCHIVE_PATHS: dict[str, bool] = {}

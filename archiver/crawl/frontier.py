@@ -24,7 +24,7 @@ from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
 from archiver.items import RecapItem
 from archiver.pages.wordpress import strip_comment_page
-from archiver.scope import scope_of
+from archiver.crawl.scope import scope_of
 
 logger = logging.getLogger(__name__)
 

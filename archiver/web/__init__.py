@@ -1,0 +1,1 @@
+"""The Datasette side: the plugin, its metadata, facets, chart and templates."""
