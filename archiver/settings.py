@@ -74,23 +74,23 @@ HTTPCACHE_STORAGE = "archiver.crawl.pagestore.ArchivePageStorage"
 HTTPCACHE_POLICY = "archiver.crawl.pagestore.ArchivePolicy"
 DOWNLOADER_MIDDLEWARES = {
     # First of all (before robots.txt, 100, and Scrapy's offsite filter, 50): every request and every redirect
-    # target is checked against the hosts the user named, whatever its dont_filter. See archiver/scope.py.
+    # target is checked against the hosts the user named, whatever its dont_filter. See archiver/crawl/scope.py.
     "archiver.crawl.scope.ScopeMiddleware": 40,
     "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
     "archiver.crawl.pagestore.ArchiveCacheMiddleware": 900,
     # Above the retry middleware (550): they see a response before it is retried.
-    "archiver.crawl.politeness.CharsetMiddleware": 580,
+    "archiver.crawl.charset.CharsetMiddleware": 580,
     "archiver.crawl.politeness.PolitenessMiddleware": 570,
-    "archiver.crawl.politeness.TruncationMiddleware": 560,
+    "archiver.crawl.truncation.TruncationMiddleware": 560,
     # Below it: only what failed for good reaches the failures table.
-    "archiver.crawl.politeness.FailureRecorder": 500,
+    "archiver.crawl.failures.FailureRecorder": 500,
 }
 # Redirect chains longer than this are a loop or a trap.
 REDIRECT_MAX_TIMES = 5
 
 # Where pages are read: "auto" reads them in worker processes (one per further CPU, at most two) when the crawl is
 # CPU-bound (no download delay, no AutoThrottle), else in the crawl's own; a number sets the worker count (0: none).
-# See archiver/workers.py.
+# See archiver/crawl/workers.py.
 ARCHIVER_READ_PROCESSES = "auto"
 
 # Crawl feedback: a progress line every ARCHIVER_PROGRESS_INTERVAL seconds (0: none) and a summary at the end.

@@ -25,7 +25,7 @@ from archiver.settings import DISQUS_EMBED_URL
 from archiver.pages.disqus import DisqusEmbed, DisqusPosts, order_orphans_last
 from archiver.pages.rest import COMMENT_FIELDS, PER_PAGE, RestAnswer, merge_comments, rest_url
 from archiver.pages.reading import WpdiscuzStart
-from archiver.pages.wordpress import CommentPages
+from archiver.pages.urls import CommentPages
 from archiver.pages.wpdiscuz import AjaxAnswer, WpdiscuzComments, WpdiscuzSettings
 from archiver.crawl.workers import PageReaders
 

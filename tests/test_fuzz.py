@@ -14,7 +14,8 @@ from scrapy.http import HtmlResponse
 from archiver.demo.model import EPOCH, Block, Comment, SiteOptions, _paginate, build_site
 from archiver.demo.render import Renderer
 from archiver.pages import page_kind
-from archiver.pages.wordpress import ListingPage, PostPage
+from archiver.pages.listing import ListingPage
+from archiver.pages.wordpress import PostPage
 from archiver.text import normalise_space
 
 FIXTURES = Path(__file__).parent / "fixtures" / "wordpress"
@@ -119,4 +120,3 @@ def test_damaged_pages_never_raise(case: tuple[Path, str, float, float, bytes]) 
     listing = ListingPage(response)
     listing.post_urls()
     listing.pagination_urls()
-    listing.archive_term()

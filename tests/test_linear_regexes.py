@@ -17,7 +17,8 @@ from scrapy.http import HtmlResponse
 from archiver.clean import strip_noise_words
 from archiver.pages.disqus import _EMBED_VARS, DisqusEmbed
 from archiver.pages.jsdata import assigned_object
-from archiver.pages.wordpress import _COUNT_WORD, _parse_count, _strip_breaks
+from archiver.pages.markup import strip_edge_breaks as _strip_breaks
+from archiver.pages.wordpress import _COUNT_WORD, _parse_count
 from archiver.pages.wpdiscuz import _AJAX_OBJ, WpdiscuzSettings
 
 MB = 1 << 20

@@ -11,7 +11,9 @@ import pytest
 from scrapy.http import HtmlResponse
 
 from archiver.pages import page_kind
-from archiver.pages.wordpress import ListingPage, PostPage, strip_comment_page, strip_paged
+from archiver.pages.listing import ListingPage
+from archiver.pages.urls import strip_comment_page, strip_paged
+from archiver.pages.wordpress import PostPage
 from archiver.text import normalise_line
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -150,11 +152,6 @@ def test_tag_archive_listing() -> None:
     assert len(urls) == 3
     assert not any("comment-page" in u or "#" in u or "our-blues" in u for u in urls)
     assert "https://recaps.example/tag/han-so-hee/page/9/" in page.pagination_urls()
-    term = page.archive_term()
-    assert term is not None
-    assert (term.name, term.slug, term.url, term.taxonomy) == (
-        "Han So-hee", "han-so-hee", "https://recaps.example/tag/han-so-hee/", "post_tag"
-    )
 
 
 # -- focused cases ------------------------------------------------------------------------------
@@ -199,7 +196,6 @@ def test_damaged_pages_do_not_raise(body: str) -> None:
     assert page.comment_page_count() >= 1
     assert page.comment_page_urls()[1]
     ListingPage(response(body or "<html></html>")).post_urls()
-    ListingPage(response(body or "<html></html>")).archive_term()
     assert page_kind(response(body or "<html></html>")) in {"post", "listing", "other"}
 
 
@@ -390,19 +386,6 @@ def test_strip_paged() -> None:
 )
 def test_page_kind(body: str, kind: str) -> None:
     assert page_kind(response(f"<html>{body}</html>")) == kind
-
-
-def test_category_archive_term() -> None:
-    body = (
-        "<html><body class='archive category category-recaps category-3'>"
-        "<h1 class='page-title'>Category: <span>Recaps</span></h1></body></html>"
-    )
-    term = ListingPage(response(body, url="https://recaps.example/category/recaps/page/2/")).archive_term()
-    assert term is not None
-    assert (term.name, term.slug, term.url, term.taxonomy) == (
-        "Recaps", "recaps", "https://recaps.example/category/recaps/", "category"
-    )
-    assert ListingPage(response("<html><body class='home blog'></body></html>")).archive_term() is None
 
 
 def test_block_theme_comment_template() -> None:

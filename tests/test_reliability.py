@@ -9,7 +9,9 @@ from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 from sqlite_utils import Database
 
-from archiver.crawl.politeness import CharsetMiddleware, looks_truncated, retry_after_seconds
+from archiver.crawl.charset import CharsetMiddleware
+from archiver.crawl.politeness import retry_after_seconds
+from archiver.crawl.truncation import looks_truncated
 from archiver.archive.schema import ensure_schema
 from archiver.archive.store import record_failures, resolve_failures, start_crawl, unresolved_failures
 

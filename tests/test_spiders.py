@@ -74,7 +74,7 @@ def test_listings_wait_for_their_posts_and_started_threads_come_first() -> None:
 
     from archiver.items import RecapItem
     from archiver.pages.reading import ListingReading
-    from archiver.pages.wordpress import CommentPages
+    from archiver.pages.urls import CommentPages
     from spiders.base import LISTING_PRIORITY, THREAD_PRIORITY, Thread
 
     spider = RecapsSpider(url="https://r.example/")
@@ -96,7 +96,7 @@ def test_a_thread_claiming_a_trillion_comment_pages_stops_at_the_bound_and_is_in
     from scrapy.utils.test import get_crawler
 
     from archiver.items import RecapItem
-    from archiver.pages.wordpress import CommentPages
+    from archiver.pages.urls import CommentPages
     from spiders.base import Thread, ThreadBounds
 
     crawler = get_crawler(RecapsSpider, {"ARCHIVER_MAX_THREAD_STEPS": 3})

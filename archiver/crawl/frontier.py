@@ -23,17 +23,12 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
 from archiver.items import RecapItem
-from archiver.pages.wordpress import strip_comment_page
+from archiver.pages.urls import recap_url
 from archiver.crawl.scope import scope_of
 
 logger = logging.getLogger(__name__)
 
 JOURNAL = "archiver-frontier.log"
-
-
-def frontier_key(url: str) -> str:
-    """The journal's key for a URL: comment pages and fragments belong to their post."""
-    return strip_comment_page(url)
 
 
 def read_journal(path: Path) -> list[str]:
@@ -72,11 +67,11 @@ class FrontierJournal(BaseSpiderMiddleware):
         return cls(crawler, Path(jobdir))
 
     def _write(self, mark: str, url: str) -> None:
-        self.file.write(f"{mark} {frontier_key(url)}\n")
+        self.file.write(f"{mark} {recap_url(url)}\n")
         self.file.flush()  # one write() per line: a killed process loses nothing it acknowledged
 
     def request_scheduled(self, request: Request, spider: Spider) -> None:
-        # Only what the scope lets through (archiver/scope.py): a resumed crawl re-requests what is journalled.
+        # Only what the scope lets through (archiver/crawl/scope.py): a resumed crawl re-requests what is journalled.
         if getattr(request.callback, "__name__", "parse") == "parse" and scope_of(self.crawler).refusal(request.url) is None:
             self._write("+", request.url)
 

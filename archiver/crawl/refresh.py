@@ -27,7 +27,7 @@ from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
 from archiver.errors import ArgumentError
 from archiver.archive.files import connect_read_only
-from archiver.pages.wordpress import strip_comment_page, strip_paged
+from archiver.pages.urls import recap_url, strip_paged
 from archiver.archive.revisit import is_due
 from archiver.crawl.session import ArchiveSession, utc_now
 
@@ -42,11 +42,6 @@ def check_refresh(value: str | None) -> str:
     if value not in REFRESH_CHOICES:
         raise ArgumentError(f"argument refresh: {value!r} is not one of {', '.join(REFRESH_CHOICES)}")
     return value
-
-
-def recap_key(url: str) -> str:
-    """The archived-recap URL a link points to (comment pages and fragments removed)."""
-    return strip_comment_page(url)
 
 
 class RevisitMiddleware(BaseSpiderMiddleware):
@@ -115,7 +110,7 @@ class RevisitMiddleware(BaseSpiderMiddleware):
             if strip_paged(item.url) != item.url.split("#")[0]:
                 pagination.append(item)
                 continue
-            if self.due.get(recap_key(item.url), True):
+            if self.due.get(recap_url(item.url), True):
                 wanted_posts += 1
                 yield item
             else:

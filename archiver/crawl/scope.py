@@ -11,7 +11,7 @@ A request is refused (``IgnoreRequest``, counted as ``archiver/scope/refused``, 
 * or its host is one the user did not name (a subdomain, the default Disqus host) and resolves to a loopback,
   private, link-local or unspecified address. Start URLs on 127.0.0.1 are allowed: the user named them.
 
-The JOBDIR journal (archiver/frontier.py) asks :meth:`Scope.refusal` too, so it records only requests in scope.
+The JOBDIR journal (archiver/crawl/frontier.py) asks :meth:`Scope.refusal` too, so it records only requests in scope.
 """
 
 from __future__ import annotations

@@ -17,7 +17,9 @@ from archiver.pages.detect import Detection, detect, rest_root
 from archiver.pages.lists import repair_comment_lists
 from archiver.pages.disqus import DisqusEmbed
 from archiver.pages.rest import post_id
-from archiver.pages.wordpress import CommentPages, ListingPage, PostPage
+from archiver.pages.listing import ListingPage
+from archiver.pages.urls import CommentPages
+from archiver.pages.wordpress import PostPage
 from archiver.pages.wpdiscuz import WpdiscuzComments, WpdiscuzSettings
 from archiver.profiles import Profile
 

@@ -18,7 +18,15 @@ from scrapy.http import TextResponse
 
 from archiver.items import CommentItem
 from archiver.pages.jsdata import assigned_object, json_object, text_field
-from archiver.pages.wordpress import Element, _classes, _first, _inner_html, _is_comment_furniture, _strip_breaks, _text
+from archiver.pages.markup import (
+    Element,
+    class_tokens,
+    css_first_in,
+    inner_html,
+    is_comment_furniture,
+    strip_edge_breaks,
+    text_of,
+)
 from archiver.text import HTML_PARSER, html_to_text
 
 __all__ = ["AjaxAnswer", "WpdiscuzComments", "WpdiscuzSettings"]
@@ -62,16 +70,16 @@ class WpdiscuzComments:
         return out
 
     def _comment(self, right: Element, cid: str, parent: str | None, page: int = 1) -> CommentItem:
-        author_el = _first(right, ".wpd-comment-author")
-        link = _first(author_el, "a[href]")
-        date_el = _first(right, ".wpd-comment-date")
+        author_el = css_first_in(right, ".wpd-comment-author")
+        link = css_first_in(author_el, "a[href]")
+        date_el = css_first_in(right, ".wpd-comment-date")
         title = (date_el.get("title") or "").strip() if date_el is not None else ""
-        text_el = _first(right, ".wpd-comment-text")
-        body = _strip_breaks(_inner_html(text_el, _is_comment_furniture)) if text_el is not None else ""
+        text_el = css_first_in(right, ".wpd-comment-text")
+        body = strip_edge_breaks(inner_html(text_el, is_comment_furniture)) if text_el is not None else ""
         up = down = score = None
         for node in right.xpath(".//*[contains(@class, 'wpd-vote-result')]"):
-            cls = _classes(node)
-            value = (node.get("title") or "").strip() or _text(node)
+            cls = class_tokens(node)
+            value = (node.get("title") or "").strip() or text_of(node)
             if "wpd-vote-result-like" in cls:
                 up = value
             elif "wpd-vote-result-dislike" in cls:
@@ -81,9 +89,9 @@ class WpdiscuzComments:
         return CommentItem(
             site_comment_id=cid,
             parent_site_id=parent,
-            author=_text(author_el) or None,
+            author=text_of(author_el) or None,
             author_url=urljoin(self.base_url, link.get("href")) if link is not None else None,
-            posted_at_raw=title or _text(date_el) or None,
+            posted_at_raw=title or text_of(date_el) or None,
             posted_at_machine=title if _ISO_DATE.match(title) else None,
             body_html=body,
             body_text=html_to_text(body),
@@ -116,7 +124,7 @@ class WpdiscuzComments:
         for el, cid, parent in self._elements():
             if parent != "0" or not el.xpath(".//*[contains(@class, 'wpd-view-replies')]"):
                 continue
-            if not any("wpd-reply" in _classes(child) for child in el):
+            if not any("wpd-reply" in class_tokens(child) for child in el):
                 out.append(cid)
         return out
 
