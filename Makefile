@@ -4,7 +4,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test clean bench bench-large bench-nginx chromium wordpress-lab
+# `make test-fast`: the unit tests alone (saved pages, in-memory archives), no crawls, lab, browser or builds.
+.PHONY: install demo test test-fast clean bench bench-large bench-nginx chromium wordpress-lab
 
 install: $(STAMP)
 
@@ -19,6 +20,9 @@ demo: install
 
 test: install chromium wordpress-lab
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not e2e and not lab and not browser and not slow"
 
 # Debian's chromium, for tests/test_browser.py; when it cannot be installed that test is skipped, saying why.
 APT := $(if $(filter 0,$(shell id -u)),,sudo -n)

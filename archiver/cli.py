@@ -84,7 +84,7 @@ def demo_site(host: str, port: int, truth: str | None, **options: object) -> Non
 @click.option("--keep", is_flag=True, help="Keep the existing archive instead of starting afresh.")
 @click.option("--force", is_flag=True, help="Start afresh even when the --db file is not a demo archive.")
 def demo(db_path: str, keep: bool, force: bool) -> None:
-    """Serve the demo site, crawl it with `scrapy crawl recaps`, print a summary.
+    """Serve the demo site, crawl it with `recap-archiver crawl`, print a summary.
 
     An existing --db file is replaced only when it is a demo archive (or with --force).
 
@@ -103,7 +103,6 @@ def demo(db_path: str, keep: bool, force: bool) -> None:
     if not keep:
         for suffix in ("", "-wal", "-shm"):
             Path(db_path + suffix).unlink(missing_ok=True)
-    project = Path(__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory() as tmp:
         truth_path = Path(tmp) / "truth.json"
         site = subprocess.Popen(
@@ -118,11 +117,13 @@ def demo(db_path: str, keep: bool, force: bool) -> None:
             base_url = line.strip().split()[-1]
             click.echo(f"Demo site serving at {base_url}")
             started = time.monotonic()
-            command = ["scrapy", "crawl", "recaps", "-a", f"url={base_url}", "-s", f"ARCHIVE_DB={os.path.abspath(db_path)}"]
+            # The crawl runs in its own process (Twisted's reactor starts once per process), from this folder.
+            command = ["recap-archiver", "crawl", base_url, "--db", os.path.abspath(db_path)]
             for name, value in LOCAL_CRAWL_SETTINGS.items():
                 command += ["-s", f"{name}={value}"]
             click.echo("$ " + " ".join(command))
-            crawl = subprocess.run(command, cwd=project, stderr=subprocess.PIPE, text=True)
+            crawl = subprocess.run([sys.executable, "-m", "archiver.cli", *command[1:]], stderr=subprocess.PIPE,
+                                   text=True)
             elapsed = time.monotonic() - started
             if crawl.returncode != 0:
                 sys.stderr.write(crawl.stderr[-3000:])
@@ -143,6 +144,45 @@ def demo(db_path: str, keep: bool, force: bool) -> None:
         f"  .venv/bin/recap-archiver thread {db_path} 1\n"
         f"  sqlite3 {db_path} 'select preview from comment_threads limit 20'"
     )
+
+
+def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
+    """``NAME=VALUE`` options as a dict; a value without ``=`` is a usage error naming ``option``."""
+    out: dict[str, str] = {}
+    for value in values:
+        name, sep, rest = value.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"{value!r} is not NAME=VALUE", param_hint=option)
+        out[name] = rest
+    return out
+
+
+@cli.command("crawl")
+@click.argument("urls", nargs=-1, required=True)
+@click.option("--db", "db_path", default="recaps.db", show_default=True, type=click.Path(dir_okay=False),
+              help="Archive to write (created at the first recap saved, updated in place).")
+@click.option("-a", "spider_args", multiple=True, metavar="NAME=VALUE",
+              help="A spider argument, as `scrapy crawl recaps -a` (platform=, profile=, refresh=).")
+@click.option("-s", "settings", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting, as `scrapy crawl -s`.")
+def crawl_command(urls: tuple[str, ...], db_path: str, spider_args: tuple[str, ...], settings: tuple[str, ...]) -> None:
+    """Crawl URLS (site home pages, tag or category archives, single recaps) into an archive, in this process.
+
+    The same spider, arguments and settings as `scrapy crawl recaps -a url=URL,URL -s ARCHIVE_DB=FILE`, from any
+    folder.
+
+    Example: recap-archiver crawl https://recaps.example/ --db recaps.db
+    """
+    from archiver.crawl.run import EXIT_USAGE, crawl
+
+    args = {**_pairs(spider_args, "-a"), "url": ",".join(urls)}
+    try:
+        result = crawl(args, {**_pairs(settings, "-s"), "ARCHIVE_DB": db_path})
+    except ArchiverError as exc:
+        click.echo(f"recap-archiver crawl: error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    if result.message:
+        click.echo(f"recap-archiver crawl: error: {result.message}", err=True)
+    sys.exit(result.status)
 
 
 @cli.command("metadata")

@@ -6,8 +6,8 @@ Every value here can be overridden per crawl with ``-s NAME=VALUE``.
 from archiver import __version__
 
 BOT_NAME = "recap-archiver"
-SPIDER_MODULES = ["spiders"]
-NEWSPIDER_MODULE = "spiders"
+SPIDER_MODULES = ["archiver.spiders"]
+NEWSPIDER_MODULE = "archiver.spiders"
 # Our `crawl` command validates arguments up front and exits non-zero when nothing could be fetched.
 COMMANDS_MODULE = "archiver.crawl.commands"
 
@@ -42,10 +42,10 @@ COOKIES_ENABLED = False
 ARCHIVER_STORE_ERRORS_MAX = 10
 
 ITEM_PIPELINES = {
-    "pipelines.clean.CleanPipeline": 100,
-    "pipelines.episodes.EpisodePipeline": 200,
-    "pipelines.threads.ThreadPipeline": 300,
-    "pipelines.store.StorePipeline": 900,
+    "archiver.pipelines.clean.CleanPipeline": 100,
+    "archiver.pipelines.episodes.EpisodePipeline": 200,
+    "archiver.pipelines.threads.ThreadPipeline": 300,
+    "archiver.pipelines.store.StorePipeline": 900,
 }
 
 # Sites using Disqus: where the comment embed is read from (tests point it at a local stand-in).

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from archiver.clean import match_series_term, parse_episode_title
+from archiver.episodes import match_series_term, parse_episode_title
 from archiver.items import RecapItem
-from pipelines import CountingPipeline
+from archiver.pipelines import CountingPipeline
 
 
 class EpisodePipeline(CountingPipeline):

@@ -10,7 +10,7 @@ from scrapy.statscollectors import StatsCollector
 
 from archiver.items import RecapItem
 from archiver.threads import assemble_thread
-from pipelines import CountingPipeline
+from archiver.pipelines import CountingPipeline
 
 logger = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from archiver.pages.reading import ListingReading, PostReading, read_comment_pag
 from archiver.pages.jsdata import text_field
 from archiver.pages.rest import PER_PAGE, POST_FIELDS, RestAnswer, rest_url
 from archiver.profiles import profile_for, profile_named
-from spiders.base import LISTING_PRIORITY, REST_OFF_STATUSES, Thread, ThreadSpider
+from archiver.spiders.base import LISTING_PRIORITY, REST_OFF_STATUSES, Thread, ThreadSpider
 
 logger = logging.getLogger(__name__)
 

@@ -9,8 +9,12 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
-from conftest import PROJECT, run_crawl, start_demo_site, stop
-from test_crawl_e2e import archive_rows, assert_same, differences
+import pytest
+
+from helpers import PROJECT, run_crawl, start_demo_site, stop
+from helpers import archive_rows, assert_same, differences
+
+pytestmark = pytest.mark.e2e
 
 SMALL = ("--series", "2", "--episodes", "2", "--extra-posts", "1", "--comments", "120", "--per-page", "5")
 

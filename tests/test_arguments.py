@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_crawl
+from helpers import run_crawl
+
+pytestmark = pytest.mark.e2e
 
 
 @pytest.mark.parametrize(

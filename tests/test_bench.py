@@ -11,6 +11,8 @@ import pytest
 from bench.run import bench_one, table
 from bench.site import SIZES, build_bench_site, crawl_paths
 
+pytestmark = pytest.mark.slow
+
 PROJECT = Path(__file__).resolve().parent.parent
 
 

@@ -24,9 +24,9 @@ FLAGS = [
     "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
 ]  # fmt: skip
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.skipif(
     CHROMIUM is None, reason="Debian's chromium is not installed (make test installs it: apt-get install chromium)"
-)
+)]
 
 
 def chromium(url: str, *args: str) -> subprocess.CompletedProcess[str]:

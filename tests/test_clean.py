@@ -8,17 +8,13 @@ import pytest
 
 from archiver import clean
 from archiver.clean import (
-    EpisodeInfo,
-    match_series_term,
     parse_comment_count,
     parse_count,
-    parse_episode_title,
-    slugify,
-    term_key,
     to_utc_iso,
     tz_offset_of,
     tzinfo_of,
 )
+from archiver.episodes import EpisodeInfo, match_series_term, parse_episode_title, slugify, term_key
 from archiver.items import Term
 
 try:

@@ -16,8 +16,12 @@ from typing import Any
 
 from click.testing import CliRunner, Result
 
+import pytest
+
 from archiver.cli import cli
-from conftest import CrawlRun, DemoSite
+from helpers import CrawlRun, DemoSite
+
+pytestmark = pytest.mark.e2e
 
 
 def run(*args: str) -> Result:

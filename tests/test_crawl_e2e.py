@@ -2,130 +2,25 @@
 
 from __future__ import annotations
 
-import re
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import DemoSite, run_crawl, start_demo_site, stop
+from helpers import (  # noqa: F401 (differences, comment_differences: imported from here by older branches)
+    DemoSite,
+    archive_rows,
+    assert_same,
+    comment_differences,
+    crawled_urls,
+    differences,
+    run_crawl,
+    start_demo_site,
+    stop,
+    table_counts,
+)
 
-TABLES = ("sites", "series", "terms", "recaps", "recap_terms", "comments")
-
-
-def archive_rows(db: Path, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
-    conn = sqlite3.connect(db)
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute(sql, params)]
-    finally:
-        conn.close()
-
-
-def table_counts(db: Path) -> dict[str, int]:
-    return {t: archive_rows(db, f"select count(*) as n from {t}")[0]["n"] for t in TABLES}
-
-
-def differences(
-    db: Path, truth: dict[str, Any], recaps: list[dict[str, Any]], only_archived: bool = False
-) -> list[str]:
-    """Every way the archive differs from the ground truth for ``recaps``; empty when equal.
-
-    With ``only_archived`` the archive may hold other recaps too (a crawl that could not get everything).
-    """
-    problems: list[str] = []
-    archived = {r["url"]: r for r in archive_rows(db, "select recaps.*, series.name as series_name, series.url as series_url from recaps left join series on series.id = recaps.series_id")}
-    if only_archived:
-        archived = {url: row for url, row in archived.items() if url in {r["url"] for r in recaps}}
-    if set(archived) != {r["url"] for r in recaps}:
-        problems.append(f"recap URLs differ: missing {sorted({r['url'] for r in recaps} - set(archived))[:5]}, "
-                        f"extra {sorted(set(archived) - {r['url'] for r in recaps})[:5]}")
-    series_urls = {s["name"]: s["tag_url"] for s in truth["series"]}
-    for want in recaps:
-        got = archived.get(want["url"])
-        if got is None:
-            continue
-        where = want["url"]
-        for field, value in [
-            ("title", want["title"]),
-            ("series_name", want["series"]),
-            ("episode_number", want["episode_number"]),
-            ("episode_end", want["episode_end"]),
-            ("episode_label", want["episode_label"]),
-            ("author", want["author"]),
-            ("published_at", want["published_at"]),
-            ("comment_count_reported", want["comment_count"]),
-            ("comment_pages", want["comment_pages"]),
-            ("thread_complete", 1),
-        ]:
-            if got[field] != value:
-                problems.append(f"{where}: {field} {got[field]!r} != {value!r}")
-        if want["series"] and got["series_url"] != series_urls[want["series"]]:
-            problems.append(f"{where}: series not linked to its tag ({got['series_url']!r})")
-        for sentence in want["body_text_contains"]:
-            if sentence not in got["body_text"]:
-                problems.append(f"{where}: body lacks {sentence[:40]!r}")
-        for furniture in ("Required fields are marked", "Share this:", "Related"):
-            if furniture in got["body_text"]:
-                problems.append(f"{where}: body contains page furniture {furniture!r}")
-        terms = archive_rows(db, "select terms.taxonomy, terms.name from recap_terms join terms on terms.id = recap_terms.term_id where recap_id = ?", (got["id"],))
-        if sorted(t["name"] for t in terms if t["taxonomy"] == "post_tag") != sorted(want["tags"]):
-            problems.append(f"{where}: tags {terms} != {want['tags']}")
-        if sorted(t["name"] for t in terms if t["taxonomy"] == "category") != sorted(want["categories"]):
-            problems.append(f"{where}: categories {terms} != {want['categories']}")
-        problems += comment_differences(db, got["id"], where, want["comments"])
-    return problems
-
-
-def comment_differences(db: Path, recap_id: int, where: str, want: list[dict[str, Any]]) -> list[str]:
-    problems: list[str] = []
-    rows = archive_rows(
-        db,
-        "select c.*, p.site_comment_id as parent_site, r.site_comment_id as root_site from comments c "
-        "left join comments p on p.id = c.parent_id left join comments r on r.id = c.root_id "
-        "where c.recap_id = ? order by c.path",
-        (recap_id,),
-    )
-    if [r["site_comment_id"] for r in rows] != [c["id"] for c in want]:
-        problems.append(f"{where}: comment ids in thread order differ ({len(rows)} archived, {len(want)} on the site)")
-    truth_by_id = {c["id"]: c for c in want}
-    for row in rows:
-        expected = truth_by_id.get(row["site_comment_id"])
-        if expected is None:
-            continue
-        # A reply whose parent is not public starts a thread of its own in the archive.
-        # (The truth flags replies in a reply cycle or naming themselves as parent_missing too.)
-        root, depth = expected, 1
-        while root["parent"] is not None and root["parent"] in truth_by_id and not root.get("parent_missing"):
-            root, depth = truth_by_id[root["parent"]], depth + 1
-        missing = expected.get("parent_missing", False)
-        shown = expected.get("in_html", True)
-        for field, got, value in [
-            ("parent", row["parent_site"] if not missing else row["parent_site_comment_id"], expected["parent"]),
-            ("root", row["root_site"], root["id"]),
-            ("depth", row["depth"], depth),
-            ("author", row["author"], expected["author"]),
-            ("author_url", row["author_url"], expected["author_url"]),
-            ("posted_at", row["posted_at"], expected["posted_at"]),
-            ("text", row["body_text"], expected["text"]),
-            ("upvotes", row["upvotes"], expected["upvotes"] if shown else None),
-            ("downvotes", row["downvotes"], expected["downvotes"] if shown else None),
-            ("parent_missing", row["parent_missing"], int(missing)),
-        ]:
-            if got != value:
-                problems.append(f"{where}#comment-{row['site_comment_id']}: {field} {got!r} != {value!r}")
-        if row["body_html"] and re.search(r"comment-reply-link|cld-like|commentform", row["body_html"]):
-            problems.append(f"{where}#comment-{row['site_comment_id']}: body_html keeps page furniture")
-    return problems
-
-
-def crawled_urls(log: str) -> list[str]:
-    return re.findall(r"Crawled \(\d+\) <GET ([^>]+)>", log)
-
-
-def assert_same(problems: list[str]) -> None:
-    assert not problems, f"{len(problems)} differences, first ones:\n" + "\n".join(problems[:25])
+pytestmark = pytest.mark.e2e
 
 
 def test_demo_site_meets_the_minimum_size(demo_site: DemoSite) -> None:

@@ -9,8 +9,12 @@ from urllib.parse import quote
 
 from datasette.app import Datasette
 
+import pytest
+
 from archiver.web.metadata import metadata
-from conftest import CrawlRun, DemoSite
+from helpers import CrawlRun, DemoSite
+
+pytestmark = pytest.mark.e2e
 
 
 def get_json(db: Path, path: str) -> Any:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from archiver.demo.wordpress_lab import LAB_OPTIONS, LabCell, WordPressLab, available
-from conftest import run_crawl, start_demo_site, stop
+from helpers import run_crawl, start_demo_site, stop
 
 pytestmark = pytest.mark.lab
 

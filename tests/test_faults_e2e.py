@@ -12,8 +12,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from conftest import run_crawl, start_demo_site, stop
-from test_crawl_e2e import archive_rows, assert_same, differences
+import pytest
+
+from helpers import run_crawl, start_demo_site, stop
+from helpers import archive_rows, assert_same, differences
+
+pytestmark = pytest.mark.e2e
 
 SITE = ("--series", "2", "--episodes", "4", "--extra-posts", "1", "--comments", "260", "--per-page", "5",
         "--faults", "0.3", "--retry-after", "1", "--stall", "3")

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scrapy.http import HtmlResponse
 
-from archiver.clean import strip_noise_words
+from archiver.episodes import strip_noise_words
 from archiver.pages.disqus import _EMBED_VARS, DisqusEmbed
 from archiver.pages.jsdata import assigned_object
 from archiver.pages.markup import strip_edge_breaks as _strip_breaks

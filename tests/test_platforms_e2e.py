@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 
-from conftest import DemoSite, run_crawl, start_demo_site, stop
-from test_crawl_e2e import archive_rows, assert_same, differences
+from helpers import DemoSite, run_crawl, start_demo_site, stop
+from helpers import archive_rows, assert_same, differences
+
+pytestmark = pytest.mark.e2e
 
 SMALL = ("--series", "1", "--episodes", "3", "--extra-posts", "1", "--comments", "160", "--seed", "3",
          "--per-page", "4", "--thread-depth", "3")

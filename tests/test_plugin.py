@@ -19,7 +19,9 @@ from archiver.web.metadata import CANNED_QUERIES
 from archiver.items import CommentItem, RecapItem
 from archiver.archive.store import open_archive, save_recap, start_crawl
 from archiver.threads import assemble_thread
-from conftest import CrawlRun, DemoSite
+from helpers import CrawlRun, DemoSite
+
+pytestmark = pytest.mark.e2e
 
 SCRIPT = "<script>alert(1)</script>"
 SITE = "http://127.0.0.1:9/"

@@ -9,7 +9,9 @@ import pytest
 from scrapy.utils.test import get_crawler
 
 from archiver.crawl.progress import CrawlProgress, crawl_summary, progress_line
-from conftest import CrawlRun, DemoSite
+from helpers import CrawlRun, DemoSite
+
+pytestmark = pytest.mark.e2e
 
 STATS = {
     "archiver/recaps/saved": 3,

@@ -10,8 +10,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from conftest import PROJECT, DemoSite, run_crawl, start_demo_site, stop
-from test_crawl_e2e import archive_rows, assert_same, differences
+import pytest
+
+from helpers import PROJECT, DemoSite, run_crawl, start_demo_site, stop
+from helpers import archive_rows, assert_same, differences
+
+pytestmark = pytest.mark.e2e
 
 SMALL = ("--series", "2", "--episodes", "3", "--extra-posts", "1", "--comments", "220", "--per-page", "6")
 

@@ -10,8 +10,12 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import LOCAL_SETTINGS, PROJECT, run_crawl, start_demo_site, stop
-from test_crawl_e2e import assert_same, differences
+import pytest
+
+from helpers import LOCAL_SETTINGS, PROJECT, run_crawl, start_demo_site, stop
+from helpers import assert_same, differences
+
+pytestmark = pytest.mark.e2e
 
 
 def saved_recaps(db: Path) -> int:

@@ -17,7 +17,7 @@ from archiver.archive.files import OutputRefused, connect_read_only, is_demo_arc
 from archiver.items import CommentItem
 from archiver.sanitize import drop_mailto_links, safe_html, terminal_text
 from archiver.archive.store import open_archive, save_recap, start_crawl
-from pipelines.clean import clean_comment_links
+from archiver.pipelines.clean import clean_comment_links
 from test_store import make_recap
 
 

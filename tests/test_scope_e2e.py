@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 
 from archiver.crawl.scope import Scope
-from conftest import run_crawl, start_demo_site, stop
-from test_crawl_e2e import archive_rows
+from helpers import run_crawl, start_demo_site, stop
+from helpers import archive_rows
+
+pytestmark = pytest.mark.e2e
 
 CANARY_HOST = "127.0.0.2"  # Linux routes all of 127.0.0.0/8 to the loopback interface
 

@@ -27,8 +27,9 @@ from typing import Any
 
 import pytest
 
-from conftest import PROJECT, start_demo_site, stop, terminate
-from test_crawl_e2e import archive_rows, assert_same, differences
+from helpers import PROJECT, archive_rows, assert_same, copy_project, differences, start_demo_site, stop, terminate
+
+pytestmark = pytest.mark.slow
 
 CONFIG = Path(__file__).resolve().parent / "scrapyd" / "scrapyd.conf"
 SCRAPY_PROJECT = "recap_archiver"  # scrapy.cfg: [deploy] project
@@ -114,20 +115,6 @@ def scrapyd(tmp_path: Path) -> Iterator[Scrapyd]:
         stop_scrapyd(server)
 
 
-def copy_project(dest: Path) -> Path:
-    """Copy the project's files (tracked, and new ones git does not ignore) to ``dest``: no .venv, no build/."""
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=PROJECT, capture_output=True, check=True,
-    ).stdout.decode().split("\0")
-    for name in filter(None, listed):
-        source = PROJECT / name
-        if source.is_file():  # a tracked file may be deleted in the working tree
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, dest / name)
-    return dest
-
-
 def setuptools_reads_the_pyproject(copy: Path) -> bool:
     """Whether plain `scrapyd-deploy` builds a usable egg here: pyproject.toml declares Scrapy's entry point, and
     setuptools is 77 or later (older ones cannot read its SPDX `license`)."""
@@ -150,11 +137,12 @@ def declare_scrapy_entry_point(copy: Path) -> None:
     cfg = configparser.ConfigParser()
     cfg.read(copy / "scrapy.cfg")
     (copy / "setup.py").write_text(
-        "from setuptools import find_packages, setup\n\n"
+        "from setuptools import setup\n\n"
         "setup(\n"
         f"    name={pyproject['project']['name']!r},\n"
         f"    version={pyproject['project']['version']!r},\n"
-        f"    packages=find_packages(include={tool['packages']['find']['include']!r}),\n"
+        f"    packages={tool['packages']!r},\n"
+        f"    package_dir={tool.get('package-dir', {})!r},\n"
         f"    package_data={tool.get('package-data', {})!r},\n"
         f"    entry_points={{'scrapy': ['settings = {cfg['settings']['default']}']}},\n"
         ")\n",
@@ -202,7 +190,8 @@ def test_deploy_and_schedule_a_crawl_on_scrapyd(scrapyd: Scrapyd, tmp_path: Path
     (egg,) = (scrapyd.folder / "eggs" / SCRAPY_PROJECT).glob("*.egg")
     with zipfile.ZipFile(egg) as z:
         names = set(z.namelist())
-        assert {"archiver/settings.py", "spiders/recaps.py", "pipelines/store.py"} <= names
+        assert {"archiver/settings.py", "archiver/spiders/recaps.py", "archiver/pipelines/store.py"} <= names
+        assert not any(n.startswith(("spiders/", "pipelines/")) for n in names)  # no generic top-level names
         assert "settings = archiver.settings" in z.read("EGG-INFO/entry_points.txt").decode()
 
     site = start_demo_site(tmp_path, "--series", "1", "--episodes", "3", "--extra-posts", "0", "--comments", "80")

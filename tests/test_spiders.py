@@ -7,7 +7,7 @@ from scrapy.spiderloader import SpiderLoader
 from scrapy.utils.project import get_project_settings
 
 from archiver.errors import ArgumentError
-from spiders.recaps import RecapsSpider, followable, parse_url_argument
+from archiver.spiders.recaps import RecapsSpider, followable, parse_url_argument
 
 
 def test_every_spider_loads() -> None:
@@ -75,7 +75,7 @@ def test_listings_wait_for_their_posts_and_started_threads_come_first() -> None:
     from archiver.items import RecapItem
     from archiver.pages.reading import ListingReading
     from archiver.pages.urls import CommentPages
-    from spiders.base import LISTING_PRIORITY, THREAD_PRIORITY, Thread
+    from archiver.spiders.base import LISTING_PRIORITY, THREAD_PRIORITY, Thread
 
     spider = RecapsSpider(url="https://r.example/")
     listing = ListingReading(post_urls=["https://r.example/2021/01/01/a/", "https://r.example/2021/01/02/b/"],
@@ -97,7 +97,7 @@ def test_a_thread_claiming_a_trillion_comment_pages_stops_at_the_bound_and_is_in
 
     from archiver.items import RecapItem
     from archiver.pages.urls import CommentPages
-    from spiders.base import Thread, ThreadBounds
+    from archiver.spiders.base import Thread, ThreadBounds
 
     crawler = get_crawler(RecapsSpider, {"ARCHIVER_MAX_THREAD_STEPS": 3})
     spider = RecapsSpider.from_crawler(crawler, url="https://r.example/")

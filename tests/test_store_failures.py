@@ -6,9 +6,13 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from archiver.archive.store import open_archive
-from conftest import run_crawl, start_demo_site, stop
-from test_crawl_e2e import archive_rows
+from helpers import run_crawl, start_demo_site, stop
+from helpers import archive_rows
+
+pytestmark = pytest.mark.e2e
 
 SITE = ("--series", "3", "--episodes", "4", "--extra-posts", "2", "--comments", "60")
 

@@ -7,8 +7,12 @@ import time
 import urllib.request
 from pathlib import Path
 
-from conftest import run_crawl, start_demo_site, stop
-from test_crawl_e2e import archive_rows, assert_same, differences
+import pytest
+
+from helpers import run_crawl, start_demo_site, stop
+from helpers import archive_rows, assert_same, differences
+
+pytestmark = pytest.mark.e2e
 
 SITE = ("--series", "2", "--episodes", "3", "--extra-posts", "1", "--comments", "200", "--traps", "on",
         "--hostile", "on", "--huge-comment-kb", "10240", "--hostile-thread", "10000")

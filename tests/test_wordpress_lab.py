@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from archiver.demo.wordpress_lab import LabCell, WordPressLab, available
-from conftest import OUTPUT, run_crawl
-from test_crawl_e2e import archive_rows
+from helpers import OUTPUT, run_crawl
+from helpers import archive_rows
 
 pytestmark = pytest.mark.lab
 

@@ -17,8 +17,10 @@ from scrapy.settings import Settings
 
 from archiver.errors import ArgumentError
 from archiver.crawl.workers import PageReaders, read_processes
-from conftest import PROJECT, DemoSite, run_crawl
-from test_crawl_e2e import assert_same, differences
+from helpers import PROJECT, DemoSite, run_crawl
+from helpers import assert_same, differences
+
+pytestmark = pytest.mark.e2e
 
 PAGE = HtmlResponse("https://recaps.example/p/", body=b"<html><body><p>x</p></body></html>", encoding="utf-8")
 

@@ -16,7 +16,7 @@ from sqlite_utils import Database
 
 from archiver.errors import ArchivePathError
 from archiver.archive.files import connect_read_only
-from archiver.clean import slugify
+from archiver.episodes import slugify
 from archiver.items import CommentItem, RecapItem, Term
 from archiver.archive.revisit import RevisitPolicy, next_visit
 from archiver.archive.schema import ensure_schema

@@ -12,7 +12,7 @@ from warcio.warcwriter import WARCWriter
 
 from archiver.errors import ArchivePathError
 from archiver.archive.files import check_output, safe_output
-from archiver.crawl.pagestore import decompress, headers_from_json
+from archiver.archive.bodies import decompress, headers_from_json
 
 
 def export_warc(archive: str | Path, out: str | Path, force: bool = False) -> int:

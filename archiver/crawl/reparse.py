@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
-from scrapy.settings import Settings
 from sqlite_utils import Database
 
+from archiver.crawl.run import project_settings
 from archiver.errors import ArchivePathError
 
 REPARSE_SETTINGS: dict[str, Any] = {
@@ -48,12 +48,10 @@ def archived_sites(archive: str | Path) -> list[str]:
 def reparse(archive: str | Path, extra_settings: dict[str, Any] | None = None) -> dict[str, Any]:
     """Re-run extraction over ``archive``'s stored pages in this process; return the crawl's stats."""
     sites = archived_sites(archive)
-    settings = Settings()
-    settings.setmodule("archiver.settings", priority="project")
-    settings.setdict({**REPARSE_SETTINGS, "ARCHIVE_DB": str(archive), **(extra_settings or {})}, priority="cmdline")
+    settings = project_settings({**REPARSE_SETTINGS, "ARCHIVE_DB": str(archive), **(extra_settings or {})})
     if not sites:
         return {}
-    from spiders.recaps import RecapsSpider
+    from archiver.spiders.recaps import RecapsSpider
 
     process = CrawlerProcess(settings, install_root_handler=True)
     crawler = process.create_crawler(RecapsSpider)

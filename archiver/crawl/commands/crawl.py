@@ -13,14 +13,8 @@ import sys
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.spiderloader import get_spider_loader
 
+from archiver.crawl.run import EXIT_USAGE, check_crawl, failure
 from archiver.errors import ArchiverError
-from archiver.crawl.refresh import check_refresh
-from archiver.archive.store import check_archive_path
-from archiver.crawl.workers import read_processes
-
-EXIT_USAGE = 2
-EXIT_NOTHING_FETCHED = 1
-EXIT_STORE_FAILED = 1
 
 
 class Command(ScrapyCrawlCommand):
@@ -32,14 +26,7 @@ class Command(ScrapyCrawlCommand):
             return  # the stock command reports the usage error
         assert self.settings is not None
         try:
-            check_archive_path(self.settings.get("ARCHIVE_DB", "recaps.db"))
-            read_processes(self.settings)
-            spidercls = get_spider_loader(self.settings).load(args[0])
-            check = getattr(spidercls, "check_arguments", None)
-            if check is not None:
-                check(**opts.spargs)
-            # The re-crawl middleware serves every spider of the project: its argument is checked here.
-            check_refresh(opts.spargs.get("refresh"))
+            check_crawl(self.settings, get_spider_loader(self.settings).load(args[0]), opts.spargs)
         except ArchiverError as exc:
             print(f"scrapy crawl {args[0]}: error: {exc}", file=sys.stderr)
             sys.exit(EXIT_USAGE)
@@ -58,12 +45,7 @@ class Command(ScrapyCrawlCommand):
             self.exitcode = 1
             return
         stats = crawler.stats.get_stats() if crawler.stats else {}
-        if stats.get("archiver/store/stopped"):
-            print(f"scrapy crawl {args[0]}: error: stopped after {stats['archiver/store/stopped']} store errors in a row: "
-                  "the archive cannot be written (locked or disk full?); the recaps not saved are listed in its "
-                  "failures table and fetched first by the next crawl", file=sys.stderr)
-            self.exitcode = EXIT_STORE_FAILED
-            return
-        if stats.get("archiver/errors/start_url") and not stats.get("archiver/pages/parsed"):
-            print(f"scrapy crawl {args[0]}: error: no start URL could be fetched (see the log above)", file=sys.stderr)
-            self.exitcode = EXIT_NOTHING_FETCHED
+        status, message = failure(stats)
+        if message:
+            print(f"scrapy crawl {args[0]}: error: {message}", file=sys.stderr)
+            self.exitcode = status

@@ -1,0 +1,88 @@
+"""Run the `recaps` spider in this process: what `recap-archiver crawl` and `recap-archiver reparse` call.
+
+The same checks and exit statuses as `scrapy crawl recaps` (archiver.crawl.commands.crawl): a bad argument is one
+line (:class:`ArchiverError`), no start URL fetched or an archive that cannot be written is exit status 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from scrapy.settings import Settings
+
+from archiver.archive.store import check_archive_path
+from archiver.crawl.refresh import check_refresh
+from archiver.crawl.workers import read_processes
+from archiver.errors import ArchiverError
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_NOTHING_FETCHED = 1
+EXIT_STORE_FAILED = 1
+
+
+def project_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
+    """archiver.settings, with ``overrides`` at command-line priority (as ``-s NAME=VALUE``)."""
+    settings = Settings()
+    settings.setmodule("archiver.settings", priority="project")
+    settings.setdict(dict(overrides or {}), priority="cmdline")
+    return settings
+
+
+def check_crawl(settings: Settings, spidercls: type, spider_args: Mapping[str, Any]) -> None:
+    """Raise ArchiverError naming the first bad argument or setting of a crawl, before anything starts."""
+    check_archive_path(settings.get("ARCHIVE_DB", "recaps.db"))
+    read_processes(settings)
+    check = getattr(spidercls, "check_arguments", None)
+    if check is not None:
+        check(**spider_args)
+    # The re-crawl middleware serves every spider of the project: its argument is checked here.
+    check_refresh(spider_args.get("refresh"))
+
+
+def failure(stats: Mapping[str, Any]) -> tuple[int, str | None]:
+    """The exit status a finished crawl's stats call for, and the one line that says why (None when it succeeded)."""
+    if stats.get("archiver/store/stopped"):
+        return EXIT_STORE_FAILED, (
+            f"stopped after {stats['archiver/store/stopped']} store errors in a row: the archive cannot be written "
+            "(locked or disk full?); the recaps not saved are listed in its failures table and fetched first by the "
+            "next crawl")
+    if stats.get("archiver/errors/start_url") and not stats.get("archiver/pages/parsed"):
+        return EXIT_NOTHING_FETCHED, "no start URL could be fetched (see the log above)"
+    return EXIT_OK, None
+
+
+@dataclass
+class CrawlResult:
+    """A finished in-process crawl."""
+
+    status: int
+    """0, or the exit status `scrapy crawl recaps` would have ended with."""
+    message: str | None
+    """Why it failed, in one line; None when it succeeded."""
+    stats: dict[str, Any] = field(default_factory=dict)
+    """The crawl's Scrapy stats (``archiver/...`` among them)."""
+
+
+def crawl(spider_args: Mapping[str, Any], settings: Mapping[str, Any] | None = None) -> CrawlResult:
+    """Crawl with the `recaps` spider in this process; raise ArchiverError on a bad argument (nothing started)."""
+    from scrapy.crawler import CrawlerProcess
+
+    from archiver.spiders.recaps import RecapsSpider
+
+    project = project_settings(settings)
+    check_crawl(project, RecapsSpider, spider_args)
+    process = CrawlerProcess(project, install_root_handler=True)
+    crawler = process.create_crawler(RecapsSpider)
+    process.crawl(crawler, **spider_args)
+    process.start()
+    if process.bootstrap_failed:
+        return CrawlResult(EXIT_NOTHING_FETCHED, "the crawl could not start (see the log above)")
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    status, message = failure(stats)
+    return CrawlResult(status, message, stats)
+
+
+__all__ = ["EXIT_USAGE", "ArchiverError", "CrawlResult", "check_crawl", "crawl", "failure", "project_settings"]
