@@ -11,7 +11,7 @@ from conftest import run_crawl, start_demo_site, stop
 from test_crawl_e2e import archive_rows, assert_same, differences
 
 SITE = ("--series", "2", "--episodes", "3", "--extra-posts", "1", "--comments", "200", "--traps", "on",
-        "--hostile", "on", "--huge-comment-kb", "10240", "--hostile-thread", "10000")
+        "--hostile", "on", "--huge-comment-kb", "10240", "--hostile-thread", "10000", "--hostile-bounds", "off")
 
 
 def test_traps_are_bounded_and_hostile_pages_are_archived(tmp_path: Path) -> None:
