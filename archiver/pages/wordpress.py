@@ -511,7 +511,10 @@ class _Page:
     def _abs(self, href: str | None) -> str | None:
         if not href or href.strip().startswith(("javascript:", "#", "mailto:")):
             return None
-        return _urljoin(self.url, href)
+        try:
+            return _urljoin(self.url, href)
+        except ValueError:  # an href urllib cannot split ("http://[]/", "http://[/"): not a link
+            return None
 
     @cached_property
     def _body_classes(self) -> set[str]:
