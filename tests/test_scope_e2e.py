@@ -59,7 +59,7 @@ def canary() -> Iterator[str]:
 def test_nothing_reaches_a_host_the_user_did_not_name(tmp_path: Path, canary: str) -> None:
     site = start_demo_site(tmp_path, "--series", "1", "--episodes", "2", "--extra-posts", "0", "--comments", "40",
                            "--platform", "wpdiscuz", "--hostile", "on", "--huge-comment-kb", "0",
-                           "--hostile-thread", "20", "--canary", canary)
+                           "--hostile-thread", "20", "--hostile-bounds", "off", "--canary", canary)
     try:
         db = tmp_path / "scope.db"
         jobdir = tmp_path / "job"

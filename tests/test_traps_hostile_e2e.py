@@ -15,7 +15,7 @@ from helpers import archive_rows, assert_same, differences
 pytestmark = pytest.mark.e2e
 
 SITE = ("--series", "2", "--episodes", "3", "--extra-posts", "1", "--comments", "200", "--traps", "on",
-        "--hostile", "on", "--huge-comment-kb", "10240", "--hostile-thread", "10000")
+        "--hostile", "on", "--huge-comment-kb", "10240", "--hostile-thread", "10000", "--hostile-bounds", "off")
 
 
 def test_traps_are_bounded_and_hostile_pages_are_archived(tmp_path: Path) -> None:

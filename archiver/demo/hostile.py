@@ -14,16 +14,26 @@ the canary, and the home page lists posts at the canary, behind a redirect to it
 ``Open Thread: Wrong Charset`` is served as ``text/html; charset=ISO-8859-1`` while its body is UTF-8 with
 ``<meta charset="UTF-8" />``, as misconfigured servers do.
 
+With ``hostile_bounds`` on (the default), one post per bound of the crawl (``BOUNDS``): comment navigation linking
+``comment-page-1000000000000/`` (the pages past the real ones answer, empty); REST comments claiming
+``X-WP-TotalPages: 1000000000`` (every later page answers ``[]``); a wpDiscuz load-more that never ends (a new
+``last_parent_id`` each time); a comment nested 3,000 elements deep between ordinary ones; a 2,000-deep reply
+chain; a 96 kB title of noise words, a 100,000-digit comment count and ``<br>`` runs; a megabyte-long
+``wpdiscuzAjaxObj`` that never closes; a comment page of ``huge_response_kb`` (more than ``DOWNLOAD_MAXSIZE``). The
+truth says, per post, which comments are ordinary, whether the thread can be whole and the stat counting its loss.
+
 The quirks are recorded in ``post.hostile`` for the renderer, the server and the ground truth.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from archiver.demo.model import EPOCH, SENTENCES, Block, Comment, Post, Site, Term, _comment_blocks, _paginate
+from archiver.demo.model import (EPOCH, SENTENCES, Block, Comment, Post, Site, Term, _comment_blocks, _paginate,
+                                 slugify)
 
 HOSTILE_TITLE = "Open Thread: Hostile Input"
 CHARSET_TITLE = "Open Thread: Wrong Charset"
@@ -87,14 +97,24 @@ def _term(site: Site, name: str, slug: str, taxonomy: str) -> Term:
     return new
 
 
+def _open_threads(site: Site) -> tuple[Term, Term]:
+    """The site's "open thread" tag and "Open Threads" category, created when missing."""
+    return (_term(site, "open thread", "open-thread", "post_tag"),
+            _term(site, "Open Threads", "open-threads", "category"))
+
+
+def _next_comment_id(site: Site) -> int:
+    """An id above every comment's on the site (and above 3100)."""
+    return max([c.id for p in site.posts for c in p.comments + p.rest_extra] + [3100]) + 1
+
+
 def add_hostile_posts(site: Site) -> None:
     """Add the two hostile posts (newest on the site) and their comments to ``site`` in place."""
     options = site.options
     rng = random.Random(f"{options.seed}-hostile")
-    tag = _term(site, "open thread", "open-thread", "post_tag")
-    category = _term(site, "Open Threads", "open-threads", "category")
+    tag, category = _open_threads(site)
     all_comments = [c for p in site.posts for c in p.comments + p.rest_extra]
-    next_id = max([c.id for c in all_comments] + [3100]) + 1
+    next_id = _next_comment_id(site)
     newest = max([p.date for p in site.posts] + [c.date for c in all_comments], default=EPOCH)
     post_id = max([p.id for p in site.posts] + [1200]) + 17
     author = site.authors[0]
@@ -210,6 +230,8 @@ def add_hostile_posts(site: Site) -> None:
         _paginate(escape, options.per_page)
         escape.hostile = {"kind": "escape", "canary": options.canary}
         site.posts.append(escape)
+    if options.hostile_bounds == "on":
+        add_bounds_posts(site, max(p.date for p in site.posts))
     site.posts.sort(key=lambda p: p.date, reverse=True)
 
 
@@ -277,3 +299,210 @@ def escape_post(body: bytes, links: list[str], renderer, canary: str) -> tuple[b
         links = [link.replace(old, new) for link in links]
     return text.encode("utf-8"), links
 
+
+
+# ====================================================================== the crawl's bounds (issue 12)
+# With ``hostile_bounds`` on (the default in hostile mode), one post per way a site can make a crawl endless, slow
+# or silently short. Each is an ordinary WordPress post with ordinary comments; only the named quirk is hostile, so
+# only its own thread may end incomplete (``bounds_truth`` says which, and the stat that counts the loss).
+
+ENDLESS_PAGE = 1_000_000_000_000
+"""The comment page the endless post's navigation links to (the crawl once built ``range(1, N + 1)``)."""
+ENDLESS_REST_PAGES = 1_000_000_000
+"""``X-WP-TotalPages`` of the endless REST post's comments; every page past the real one answers ``[]``."""
+DEEP_LEVELS = 3000
+"""Elements nested in the deep comment: libxml2 stops parsing long before, losing the rest of the page."""
+CHAIN_LENGTH = 2000
+"""Comments in the reply chain, each replying to the one before."""
+NOISE_TITLE_CHARS = 96 * 1024
+BREAK_RUN = 20_000
+DIGIT_RUN = 100_000
+SCRIPT_CHARS = 1 << 20
+
+BOUNDS = {
+    # vector: (title, ordinary comments, whole when read, the stat counting the loss)
+    "endless_pages": ("Open Thread: Comment Page One Trillion", 12, False, "archiver/bounds/thread_steps"),
+    "endless_rest": ("Open Thread: A Billion API Pages", 5, False, "archiver/bounds/rest_pages"),
+    "endless_wpdiscuz": ("Open Thread: Load More Forever", 15, False, "archiver/bounds/thread_steps"),
+    "deep_nesting": ("Open Thread: Nested Three Thousand Deep", 8, False, "archiver/pages/parse_stopped"),
+    "reply_chain": ("Open Thread: The Longest Reply Chain", CHAIN_LENGTH, True, "archiver/bounds/path_depth"),
+    "pathological": ("Open Thread: Regex Torture", 6, True, None),
+    "wpdiscuz_script": ("Open Thread: A Megabyte of Settings", 12, True, None),
+    "huge_response": ("Open Thread: The Heaviest Comment Page", 12, False, "archiver/errors/comment_page"),
+}
+"""The bounds posts, in the order they are published."""
+WPDISCUZ_VECTORS = ("endless_wpdiscuz", "wpdiscuz_script")
+
+
+def _noise_title() -> str:
+    """About 96 kB of a title made of the words a title cleaner strips (``recap review | ...``)."""
+    unit = "recap review | thoughts - "
+    return "Regex Torture " + unit * (NOISE_TITLE_CHARS // len(unit))
+
+
+def add_bounds_posts(site: Site, after: datetime) -> None:
+    """Append the bounds posts to ``site.posts``, published one a day after ``after`` (a datetime)."""
+    options = site.options
+    rng = random.Random(f"{options.seed}-bounds")
+    tag, category = _open_threads(site)
+    next_id = _next_comment_id(site)
+    post_id = max(p.id for p in site.posts) + 31
+    names = ["Nabi", "kfan2021", "Sunny", "mimi", "Hana", "Tae", "Rosie", "Grace"]
+    for n, (vector, (title, count, _, _)) in enumerate(BOUNDS.items()):
+        date = after + timedelta(days=n + 1)
+        post = Post(
+            id=post_id + 3 * n, slug=slugify(title) if vector != "pathological" else "open-thread-regex-torture",
+            title=_noise_title() if vector == "pathological" else title, date=date, author=site.authors[0],
+            series=None, episode_number=None, episode_end=None, episode_label=None, tags=[tag], categories=[category],
+            body=[("p", f"This thread tests one of the archiver's bounds: {vector.replace('_', ' ')}."),
+                  ("p", "Every comment below is an ordinary one unless it says otherwise.")],
+        )
+        parent: Comment | None = None
+        for seq in range(count):
+            when = date + timedelta(minutes=seq + 1)
+            blocks = _text_block(f"Comment {seq + 1} on the {vector.replace('_', ' ')} thread.")
+            chained = vector == "reply_chain" and parent is not None
+            if vector == "deep_nesting" and seq == count // 2:
+                html_text = "<span>" * DEEP_LEVELS + "Deep down here." + "</span>" * DEEP_LEVELS
+                blocks = [Block("p", [[("raw", html_text, "Deep down here.")]])]
+            elif vector == "pathological" and seq == 1:
+                blocks = _text_block("About " + "9" * DIGIT_RUN + " comments, give or take.")
+            elif vector == "pathological" and seq == 2:
+                breaks = "<br>\n" * BREAK_RUN
+                blocks = [Block("p", [[("raw", breaks + "Broken lines." + "<br> " * BREAK_RUN, "Broken lines.")]])]
+            comment = Comment(id=next_id, post_id=post.id, parent_id=parent.id if chained else None,
+                              author=names[seq % len(names)], author_url=None, email=f"reader{seq % 97}@mail.example",
+                              date=when, blocks=blocks, upvotes=rng.randint(0, 9),
+                              downvotes=None if chained else rng.randint(0, 3),
+                              depth=parent.depth + 1 if chained else 1, seq=seq)
+            next_id += 1
+            if chained:
+                parent.children.append(comment)
+            post.comments.append(comment)
+            parent = comment
+        if vector == "reply_chain":  # one thread, one page (_paginate walks it recursively)
+            post.comment_pages = 1
+        else:
+            _paginate(post, options.per_page if vector not in WPDISCUZ_VECTORS else len(post.comments))
+        post.hostile = {"kind": "bounds", "vector": vector}
+        site.posts.append(post)
+
+
+def bounds_truth(post: Post) -> dict:
+    """The truth of a bounds post: its vector, whether its thread can be whole, what counts the loss."""
+    vector = post.hostile["vector"]
+    _, count, whole, stat = BOUNDS[vector]
+    ids = [str(c.id) for c in post.comments]
+    before = ids[: count // 2] if vector == "deep_nesting" else ids
+    return {"bounds": {"vector": vector, "whole": whole, "stat": stat, "ordinary": before,
+                       "deep": ids[count // 2] if vector == "deep_nesting" else None}}
+
+
+def _vector(post: Post) -> str | None:
+    return post.hostile.get("vector") if post.hostile.get("kind") == "bounds" else None
+
+
+def endless_page(post: Post, page: int) -> bool:
+    """True for a comment page past the last real one of the endless post: it answers, with no comments."""
+    return _vector(post) == "endless_pages" and post.comment_pages < page <= ENDLESS_PAGE
+
+
+def bounds_comments_area(renderer, post: Post, page: int) -> str | None:
+    """wpDiscuz's comment area for the wpDiscuz bounds posts (on any platform), else None (the usual area)."""
+    if _vector(post) not in WPDISCUZ_VECTORS:
+        return None
+    from archiver.demo.plugins import WpdiscuzRenderer  # it builds on the renderer
+
+    wpd = WpdiscuzRenderer(renderer.site, renderer)
+    html_list, last, _ = wpd.threads(post, 0, renderer.site.options.per_page)
+    footer = ('<div class="wpdiscuz-comment-pagination"><div class="wpd-load-more-submit-wrap">'
+              f'<button name="submit" data-lastparentid="{last}" '
+              'class="wpd-load-more-submit wpd-loaded wpd-prim-button">Load More Comments</button></div>'
+              '<span id="wpdiscuzHasMoreComments" data-is_show_load_more="1"></span></div>')
+    ajax = {"url": renderer.url("/wp-admin/admin-ajax.php"), "wc_post_id": post.id,
+            "wpdiscuz_options": {"wordpressIsPaginate": "", "commentListLoadType": "0"}, "isLoadOnlyParentComments": 0}
+    giant = ""
+    if _vector(post) == "wpdiscuz_script":  # an object that never closes, a megabyte long, before the real one
+        unit = 'wpdiscuzAjaxObj = {"url": {'
+        giant = f"<script id='wpdiscuz-giant'>\n{unit * (SCRIPT_CHARS // len(unit))}\n</script>"
+    n = post.reported_count
+    return (
+        '<div class="wpdiscuz_top_clearing"></div><div id="comments" class="comments-area">'
+        '<div id="wpdcom" class="wpdiscuz_unauth wpd-default wpd-layout-1 wpd-comments-open">'
+        f'<div id="wpd-threads" class="wpd-thread-wrapper"><div class="wpd-thread-head"><div class="wpd-thread-info "\n'
+        f'data-comments-count="{n}"><span class=\'wpdtc\' title=\'{n}\'>{n}</span> Comments</div></div>'
+        f'<div class="wpd-thread-list">{html_list}{footer}</div></div></div></div>'
+        f"{giant}<script id='wpdiscuz-combo-js-js-extra'>\nvar wpdiscuzAjaxObj = {json.dumps(ajax)};\n</script>"
+    )
+
+
+def bounds_ajax(site: Site, renderer, form: dict[str, str]) -> dict | None:
+    """admin-ajax.php for the wpDiscuz bounds posts: the endless one's load-more always has more, each time after a
+    new ``last_parent_id``. None for any other post."""
+    from archiver.demo.plugins import WPD_NONCE, WpdiscuzRenderer
+
+    try:
+        post = site.post_by_id(int(form.get("postId") or 0))
+    except (KeyError, ValueError):
+        return None
+    if _vector(post) not in WPDISCUZ_VECTORS:
+        return None
+    action = form.get("action")
+    if action == "wpdGetNonce":
+        return {"success": True, "data": {"wpdiscuz_nonce": WPD_NONCE}}
+    if action != "wpdLoadMoreComments" or form.get("wpdiscuz_nonce") != WPD_NONCE:
+        return {"success": False, "data": "wc_msg_required_fields"}
+    after = int(form.get("lastParentId") or 0) if (form.get("lastParentId") or "0").isdigit() else 0
+    html_list, last, more = WpdiscuzRenderer(site, renderer).threads(post, after, site.options.per_page)
+    if _vector(post) == "endless_wpdiscuz":
+        more, last = True, last or after + 1
+    return {"success": True, "data": {"is_show_load_more": more, "last_parent_id": str(last or after),
+                                      "comments_count": html_list.count('class="wpd-comment-right"'),
+                                      "comment_list": html_list, "callbackFunctions": []}}
+
+
+def bounds_page(body: bytes, post: Post, page: int, renderer) -> bytes:
+    """A bounds post's page as served: the endless post's navigation also links comment page one trillion, the
+    pathological post's comment count is a long run of digits, the huge post's first comment page is padded past
+    ``huge_response_kb``."""
+    vector = _vector(post)
+    if vector == "endless_pages":
+        link = (f'<a class="page-numbers" href="{renderer.comment_page_url(post, ENDLESS_PAGE)}#comments">'
+                f"Page {ENDLESS_PAGE:,}</a>")
+        text = body.decode("utf-8")
+        if '<div class="nav-links">' in text:
+            text = text.replace('<div class="nav-links">', '<div class="nav-links">' + link, 1)
+        else:  # a page past the real ones: the navigation still promises more
+            text = text.replace('<ol class="comment-list">', f'<nav class="navigation comments-pagination" '
+                                f'aria-label="Comments"><div class="nav-links">{link}</div></nav>'
+                                '<ol class="comment-list">', 1)
+        return text.encode("utf-8")
+    if vector == "pathological":
+        text = body.decode("utf-8")
+        heading = f"{post.reported_count:,} comments"
+        return text.replace(heading, "1" * DIGIT_RUN + " comments", 1).encode("utf-8")
+    if vector == "huge_response" and page == 1:
+        size = renderer.site.options.huge_response_kb * 1024
+        return body + b"<!-- " + b"padding " * (size // 8) + b" -->\n"
+    return body
+
+
+def endless_rest(post: Post, query: dict[str, str], answer: tuple[int, dict, bytes]) -> tuple[int, dict, bytes]:
+    """The REST comments of the endless post: ``X-WP-TotalPages`` a billion, every page past the real one ``[]``."""
+    status, headers, body = answer
+    page = int(query.get("page", "1")) if query.get("page", "1").isdigit() else 1
+    if status == 400 and page > 1:
+        status, body = 200, b"[]"
+    headers = {**headers, "X-WP-TotalPages": str(ENDLESS_REST_PAGES)}
+    return status, headers, body
+
+
+def bounds_rest_post(site: Site, path: str, query: dict[str, str]) -> Post | None:
+    """The endless REST post when ``path``/``query`` ask for its comments, else None."""
+    if path.rstrip("/") != "/wp-json/wp/v2/comments" or not query.get("post", "").isdigit():
+        return None
+    try:
+        post = site.post_by_id(int(query["post"]))
+    except KeyError:
+        return None
+    return post if _vector(post) == "endless_rest" else None

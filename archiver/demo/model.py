@@ -92,6 +92,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "rest": ("on", "off"),
     "traps": ("off", "on"),
     "hostile": ("off", "on"),
+    "hostile_bounds": ("on", "off"),
     "layout": ("blog", "dramabeans"),
     "page_comments": ("on", "off"),
     "default_comments_page": ("newest", "oldest"),
@@ -127,6 +128,10 @@ class SiteOptions:
     hostile: str = "off"       # "on": two extra posts with hostile input (archiver.demo.hostile)
     huge_comment_kb: int = 10240  # size of the hostile post's huge comment (0: none)
     hostile_thread: int = 10000   # ordinary comments in the hostile post's thread
+    hostile_bounds: str = "on"    # with hostile "on": also the posts that test the crawl's bounds (endless comment
+    #                               pages, REST pages and load-more, deep nesting, a long reply chain, pathological
+    #                               text, a huge response); "off" leaves them out
+    huge_response_kb: int = 70_000  # size of the bounds posts' huge comment page (more than DOWNLOAD_MAXSIZE)
     canary: str = ""           # with hostile "on": a URL off the site that links, redirects, the REST root and
                                # wpDiscuz's ajax_url point to (tests serve a server there that must get no request)
     layout: str = "blog"       # "dramabeans": also a recap index /recaps/all/ and series pages /shows/<slug>/
@@ -152,7 +157,8 @@ class SiteOptions:
         for name in ("retry_after", "stall"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
-        for name in ("series", "episodes", "extra_posts", "comments", "trashed", "huge_comment_kb", "hostile_thread"):
+        for name in ("series", "episodes", "extra_posts", "comments", "trashed", "huge_comment_kb", "hostile_thread",
+                     "huge_response_kb"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
         for name in ("depth", "per_page", "posts_per_page", "day", "thread_depth"):
@@ -195,7 +201,7 @@ class Series:
     characters: tuple[str, str]
 
 
-Inline = tuple  # ("text", s) | ("link", url, s) | ("smiley", emoji)
+Inline = tuple  # ("text", s) | ("link", url, s) | ("smiley", emoji) | ("raw", html, text)
 
 
 @dataclass
@@ -329,7 +335,7 @@ class Site:
 def _line_text(line: list[Inline]) -> str:
     parts = []
     for item in line:
-        parts.append(item[2] if item[0] == "link" else item[1])
+        parts.append(item[2] if item[0] in ("link", "raw") else item[1])  # ("raw", html, text): markup as is
     return "".join(parts)
 
 
@@ -773,6 +779,8 @@ def _modes_truth(site: Site, base_url: str) -> dict:
             hostile["charset_post_url"] = root + post.path
         elif post.hostile.get("kind") == "escape":
             hostile["escape_post_url"] = root + post.path
+        elif post.hostile.get("kind") == "bounds":
+            hostile.setdefault("bounds", {})[post.hostile["vector"]] = root + post.path
     return {
         "faults": faults_truth(site, base_url),
         "thread_faults": thread_faults_truth(site, base_url),
@@ -789,6 +797,10 @@ def _hostile_truth(post: Post, comments: list[dict]) -> dict:
         return {"charset_header": quirks["charset_header"], "charset_actual": quirks["charset_actual"]}
     if quirks.get("kind") == "escape":
         return {"escape": {"canary": quirks["canary"]}}
+    if quirks.get("kind") == "bounds":
+        from archiver.demo.hostile import bounds_truth  # it builds on this module
+
+        return bounds_truth(post)
     extra = [
         {
             "id": str(c.id), "parent": str(c.parent_id), "author": c.author, "author_url": None,

@@ -464,6 +464,12 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
 
         With the wpDiscuz or Disqus platform, what that plugin prints instead.
         """
+        if post.hostile.get("kind") == "bounds":
+            from archiver.demo.hostile import bounds_comments_area  # it builds on this module
+
+            area = bounds_comments_area(self, post, page)
+            if area is not None:
+                return area
         if self.opts.platform != "wordpress":
             from archiver.demo.plugins import DisqusRenderer, WpdiscuzRenderer  # they build on this module
 
@@ -507,24 +513,27 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
         by_id = {c.id: c for c in comments}
         roots = [c for c in comments if c.parent_id is None or c.parent_id not in by_id]
         out: list[str] = []
-
-        def walk(c: Comment, indent: str, level: int) -> None:
+        # Depth first with a stack of what is still to print (markup, or a comment to open): a reply chain
+        # thousands deep is printed flat past the thread depth, deeper than Python's recursion limit.
+        todo: list[str | tuple[Comment, str, int]] = [(root, "\t\t", 1) for root in reversed(roots)]
+        while todo:
+            item = todo.pop()
+            if isinstance(item, str):
+                out.append(item)
+                continue
+            c, indent, level = item
             out.append(self.comment_start(post, c, counters, indent))
             children = [k for k in sorted(c.children, key=lambda x: x.id) if k.id in by_id]
             nested = level < self.opts.thread_depth
+            after: list[str | tuple[Comment, str, int]] = []
             if children and nested:
-                out.append(f'{indent}<ol class="children">')
-                for child in children:
-                    walk(child, indent + "\t", level + 1)
-                out.append(f"{indent}</ol><!-- .children -->")
-            out.append(f"{indent}</li><!-- #comment-## -->")
+                after += [f'{indent}<ol class="children">', *((k, indent + "\t", level + 1) for k in children),
+                          f"{indent}</ol><!-- .children -->"]
+            after.append(f"{indent}</li><!-- #comment-## -->")
             if children and not nested:
                 # Walker_Comment::display_element: at max depth, replies are printed beside their parent.
-                for child in children:
-                    walk(child, indent, level)
-
-        for root in roots:
-            walk(root, "\t\t", 1)
+                after += [(k, indent, level) for k in children]
+            todo.extend(reversed(after))
         return "\n".join(out)
 
     def comment_classes(self, post: Post, c: Comment, counters: dict[str, int]) -> str:
@@ -585,6 +594,8 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
                         parts.append(texturize(item[1]))
                     elif item[0] == "link":
                         parts.append(f'<a href="{esc(item[1])}" rel="nofollow ugc">{texturize(item[2])}</a>')
+                    elif item[0] == "raw":  # markup as the database holds it (archiver.demo.hostile)
+                        parts.append(item[1])
                     else:
                         code = "-".join(f"{ord(ch):x}" for ch in item[1])
                         parts.append(

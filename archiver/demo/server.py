@@ -24,7 +24,8 @@ from twisted.web.server import Site as WebSite
 
 from archiver.demo import traps
 from archiver.demo.faults import HTML_FOR_JSON, Fault, cut_json, thread_fault, truncate_comment_list
-from archiver.demo.hostile import ESCAPE_REDIRECT, escape_listing, escape_on, escape_post
+from archiver.demo.hostile import (ESCAPE_REDIRECT, bounds_ajax, bounds_page, bounds_rest_post, endless_page,
+                                   endless_rest, escape_listing, escape_on, escape_post)
 from archiver.demo.model import SITE_TAGLINE, TZ, Site, SiteOptions, bare_page, build_site, truth
 from archiver.demo.plugins import DisqusRenderer, WpdiscuzRenderer
 from archiver.demo.render import Renderer, esc, html_class, term_heading
@@ -169,6 +170,11 @@ class DemoResource(Resource):
     def render_POST(self, request: Request) -> bytes:
         """``/wp-admin/admin-ajax.php`` (wpDiscuz); anything else is not found."""
         form = {k.decode("utf-8", "replace"): v[-1].decode("utf-8", "replace") for k, v in request.args.items()}
+        if request.path.decode("ascii", "replace") == "/wp-admin/admin-ajax.php" and self.site.options.hostile == "on":
+            answer = bounds_ajax(self.site, self.renderer, form)  # the wpDiscuz posts of hostile mode, any platform
+            if answer is not None:
+                self.attempts[f"POST {form.get('action', '')}"] += 1
+                return self.write(request, self.json(answer))
         if request.path.decode("ascii", "replace") == "/wp-admin/admin-ajax.php" and self.site.options.platform == "wpdiscuz":
             wpdiscuz = WpdiscuzRenderer(self.site, self.renderer)
             action = form.get("action", "")
@@ -220,6 +226,9 @@ class DemoResource(Resource):
             return Response(body=r.sitemap().encode(), headers={"Content-Type": "application/xml; charset=UTF-8"})
         if path.startswith("/wp-json/wp/v2/") or (path == "/wp-json/" and self.site.options.rest == "off"):
             status, headers, body = self.rest.answer(path, query)
+            endless = bounds_rest_post(self.site, path, query) if self.site.options.hostile == "on" else None
+            if endless is not None:
+                status, headers, body = endless_rest(endless, query, (status, headers, body))
             return Response(status=status, body=body, headers=headers)
         if path == "/embed/comments/" or path == "/api/3.0/threads/listPostsThreaded":
             return self.disqus(path, query)
@@ -271,7 +280,7 @@ class DemoResource(Resource):
             return self.redirect(post_url)
         explicit = match["cpage"] is not None
         page = int(match["cpage"]) if explicit else bare_page(self.site.options, post)
-        if not 1 <= page <= post.comment_pages:
+        if not 1 <= page <= post.comment_pages and not endless_page(post, page):
             return self.redirect(post_url)
         reply_to = None
         if "replytocom" in query:
@@ -297,6 +306,8 @@ class DemoResource(Resource):
         ]
         if post.hostile.get("kind") == "escape":
             body, links = escape_post(body, links, r, self.site.options.canary)
+        elif post.hostile.get("kind") == "bounds":
+            body = bounds_page(body, post, page, r)
         return Response(body=body, headers={"Content-Type": content_type, "Link": links})
 
     def disqus(self, path: str, query: dict[str, str]) -> Response:

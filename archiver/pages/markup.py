@@ -291,7 +291,10 @@ class HtmlPage:
     def _abs(self, href: str | None) -> str | None:
         if not href or href.strip().startswith(("javascript:", "#", "mailto:")):
             return None
-        return join_url(self.url, href)
+        try:
+            return join_url(self.url, href)
+        except ValueError:  # an href urllib cannot split ("http://[]/", "http://[/"): not a link
+            return None
 
     @cached_property
     def _body_classes(self) -> set[str]:
