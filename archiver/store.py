@@ -20,6 +20,7 @@ from archiver.clean import slugify
 from archiver.items import CommentItem, RecapItem, Term
 from archiver.revisit import RevisitPolicy, next_visit
 from archiver.schema import ensure_schema
+from archiver.sources.provenance import may_mark_gone
 
 # Fields a later crawl may not observe (a page without the vote widget, an API without dates):
 # an empty value never replaces an archived one.
@@ -150,7 +151,8 @@ def save_recap(
         site_id = save_site(db, recap.site_url, recap.site_name, platform, seen_at)
         series_id = save_series(db, site_id, recap.series_name, recap.series_term) if recap.series_name else None
         before = db.execute(
-            "select id, title, body_text, revisit_interval from recaps where url = ?", [recap.url]
+            "select id, title, body_text, revisit_interval, coalesce(captured_last_at, last_crawled_at) "
+            "from recaps where url = ?", [recap.url]
         ).fetchone()
         record = {
             "url": recap.url,
@@ -172,6 +174,11 @@ def save_recap(
                 recap.incomplete_reasons or [f"{recap.comment_pages_fetched} of {recap.comment_pages} comment pages read"]),
             "last_crawled_at": seen_at,
             "last_crawl_id": crawl_id,
+            "source": recap.source or "live",
+            "captured_at": recap.captured_at,
+            "capture_url": recap.capture_url,
+            "captured_first_at": recap.captured_first_at,
+            "captured_last_at": recap.captured_last_at,
         }
         if before is not None and not recap.body_text:
             record.pop("body_html"), record.pop("body_text")  # a page that lost its body keeps the archived one
@@ -195,8 +202,9 @@ def save_recap(
                 "INSERT INTO recap_terms (recap_id, term_id) VALUES (?, ?) ON CONFLICT (recap_id, term_id) DO NOTHING",
                 [(recap_id, t) for t in term_ids],
             )
-        result = save_comments(db, recap_id, recap.comments, seen_at, crawl_id, complete=recap.complete,
-                               existing=existing)
+        # A thread read from captures older than what is archived proves nothing gone (sources/provenance.py).
+        result = save_comments(db, recap_id, recap.comments, seen_at, crawl_id,
+                               complete=may_mark_gone(recap, before[4] if before else None), existing=existing)
         result.recap_new = before is None
         result.recap_changed = before is not None and (
             before[1] != recap.title or (bool(recap.body_text) and before[2] != recap.body_text)
@@ -382,6 +390,9 @@ def _comment_record(recap_id: int, c: CommentItem, seen_at: str, crawl_id: int |
         "score": c.score,
         "last_seen_at": seen_at,
         "last_crawl_id": crawl_id,
+        "source": c.source or "live",
+        "captured_at": c.captured_at,
+        "capture_url": c.capture_url,
     }
 
 
