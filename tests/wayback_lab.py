@@ -26,6 +26,7 @@ from parsel import Selector
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from conftest import terminate
 from spiders.recaps import followable
 
 Edit = Callable[[str, int, list[tuple[str, str]], bytes], "tuple[int, list[tuple[str, str]], bytes] | None"]
@@ -157,10 +158,5 @@ class Pywb:
 
     def stop(self) -> None:
         if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+            terminate(self.process)
             self.process = None
