@@ -148,7 +148,7 @@ class Pywb:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                urllib.request.urlopen(f"{self.cdx_url}?url=x&limit=1", timeout=2).read()
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/", timeout=2).read()
                 return
             except OSError:
                 if self.process.poll() is not None:
