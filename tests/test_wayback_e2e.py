@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Any
 import pytest
 
 from conftest import CrawlRun, run_crawl, start_demo_site, stop
-from test_crawl_e2e import assert_same, differences
+from test_crawl_e2e import archive_rows, assert_same, differences
 from wayback_lab import Pywb, fetch_raw, free_port, record_site
 
 SITE = ("--series", "1", "--episodes", "3", "--comments", "150")
@@ -24,13 +23,7 @@ MISSING = "/2021/02/21/soundtrack-1-episode-3/"         # page 2 never captured;
 SOFT_404 = "/2021/02/26/soundtrack-1-episode-4-finale/"  # page 2 captured as a "not found" page served with 200
 
 
-def rows(db: Path, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
-    conn = sqlite3.connect(db)
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute(sql, params)]
-    finally:
-        conn.close()
+rows = archive_rows
 
 
 class Lab:
