@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 # `make test-fast`: the unit tests alone (saved pages, in-memory archives), no crawls, lab, browser or builds.
-.PHONY: install demo test test-fast clean bench bench-large bench-nginx chromium wordpress-lab
+.PHONY: install demo test test-fast clean bench bench-large bench-nginx chromium wordpress-lab wget
 
 install: $(STAMP)
 
@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 demo: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/recap-archiver demo --db demo.db
 
-test: install chromium wordpress-lab
+test: install chromium wordpress-lab wget
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
 
 test-fast: install
@@ -32,6 +32,12 @@ chromium:
 	    apt-cache show chromium >/dev/null 2>&1 || $(APT) apt-get update -qq; \
 	    $(APT) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  }; } || echo "chromium could not be installed: the browser test will be skipped"
+
+# wget, for tests/test_import_warc_e2e.py (a WARC made with wget --warc-file); without it that case is skipped.
+wget:
+	@command -v wget >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && \
+	  $(APT) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wget >/dev/null; } || \
+	  echo "wget could not be installed: the wget WARC import test will be skipped"
 
 # Debian's WordPress, MariaDB, Apache + PHP, for tests/test_wordpress_lab.py (archiver.demo.wordpress_lab);
 # installed with apt-get when root. When they cannot be, that module is skipped saying why (it fails under CI=true).

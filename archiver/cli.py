@@ -235,6 +235,31 @@ def export_warc_command(archive: str, out: str, force: bool) -> None:
     click.echo(f"Wrote {count} response records to {out}")
 
 
+@cli.command("import-warc")
+@click.argument("archive", type=click.Path(dir_okay=False))
+@click.argument("warcs", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def import_warc_command(archive: str, warcs: tuple[str, ...]) -> None:
+    """Import WARC files (response and revisit records) into ARCHIVE as raw pages, then rebuild recaps and
+    threads from them. Importing the same records again adds nothing.
+
+    Example: recap-archiver import-warc recaps.db site-2019.warc.gz site-2020.warc.gz
+    """
+    from archiver.sources.warc_import import import_warc_files
+
+    try:
+        result, stats = import_warc_files(archive, list(warcs))
+    except ArchiverError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Read {result.records} records: {result.pages_new} new pages stored, {result.skipped_type} "
+               f"skipped (not HTML or JSON), {result.revisits_unresolved} revisits unresolved.")
+    if stats:
+        click.echo(f"Rebuilt {stats.get('archiver/recaps/saved', 0)} recaps and "
+                   f"{stats.get('archiver/comments/saved', 0)} comments "
+                   f"({stats.get('archiver/threads/incomplete', 0)} incomplete threads).")
+    else:
+        click.echo("Nothing new: the archive is unchanged.")
+
+
 @contextmanager
 def _archive(path: str) -> Iterator[sqlite3.Connection]:
     """The archive at ``path`` opened for reading; library errors become one-line ClickExceptions."""

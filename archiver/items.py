@@ -74,6 +74,14 @@ class CommentItem:
     parent_missing: bool = False
     """True when ``parent_site_id`` names a comment that never appeared."""
 
+    # Filled in as responses are read (archiver.sources.provenance).
+    source: str | None = None
+    """Where the page showing it came from: ``"live"``, ``"wayback"`` or ``"warc"``."""
+    captured_at: str | None = None
+    """When that capture was made, ISO 8601 UTC; None for the live site."""
+    capture_url: str | None = None
+    """The capture read: a replay URL, or ``FILE.warc.gz#record-id``; None for the live site."""
+
 
 @dataclass
 class RecapItem:
@@ -129,6 +137,18 @@ class RecapItem:
     """A label in brackets after the number, e.g. ``"Final"``, ``"Finale"``; None for none."""
     series_term: Term | None = None
     """The tag or category whose name matches the series, if any."""
+
+    # Filled in as responses are read (archiver.sources.provenance).
+    source: str | None = None
+    """Where the post page came from: ``"live"``, ``"wayback"`` or ``"warc"``."""
+    captured_at: str | None = None
+    """When the post page's capture was made, ISO 8601 UTC; None for the live site."""
+    capture_url: str | None = None
+    """The post page's capture: a replay URL, or ``FILE.warc.gz#record-id``."""
+    captured_first_at: str | None = None
+    """The oldest capture the thread was read from (ISO 8601 UTC); None for the live site."""
+    captured_last_at: str | None = None
+    """The newest capture the thread was read from (ISO 8601 UTC); None for the live site."""
 
     @property
     def complete(self) -> bool:

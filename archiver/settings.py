@@ -59,6 +59,8 @@ SPIDER_MIDDLEWARES = {
     "archiver.crawl.refresh.RevisitMiddleware": 600,
     # With -s JOBDIR=...: a journal that lets a killed crawl resume without losing a recap.
     "archiver.crawl.frontier.FrontierJournal": 650,
+    # Where each recap and comment came from (live, wayback, warc): archiver/sources/provenance.py.
+    "archiver.sources.provenance.ProvenanceMiddleware": 690,
 }
 # Back-off for quiet threads, in seconds: first interval, longest interval, and how recent a
 # newest comment makes a thread busy (due every run).
@@ -84,7 +86,12 @@ DOWNLOADER_MIDDLEWARES = {
     "archiver.crawl.truncation.TruncationMiddleware": 560,
     # Below it: only what failed for good reaches the failures table.
     "archiver.crawl.failures.FailureRecorder": 500,
+    # Closest to the downloader: with -a source=wayback, requests are answered from web-archive captures.
+    "archiver.sources.replay.WaybackMiddleware": 950,
 }
+# -a source=wayback: the CDX server listing a site's captures and the replay prefix serving them raw (`id_`).
+WAYBACK_CDX_URL = "https://web.archive.org/cdx/search/cdx"
+WAYBACK_REPLAY_URL = "https://web.archive.org/web/"
 # Redirect chains longer than this are a loop or a trap.
 REDIRECT_MAX_TIMES = 5
 

@@ -24,6 +24,7 @@ from archiver.pages.reading import ListingReading, PostReading, read_comment_pag
 from archiver.pages.jsdata import text_field
 from archiver.pages.rest import PER_PAGE, POST_FIELDS, RestAnswer, rest_url
 from archiver.profiles import profile_for, profile_named
+from archiver.sources.wayback import check_source_arguments
 from archiver.spiders.base import LISTING_PRIORITY, REST_OFF_STATUSES, Thread, ThreadSpider
 
 logger = logging.getLogger(__name__)
@@ -81,11 +82,12 @@ class RecapsSpider(ThreadSpider):
             raise ArgumentError(f"argument platform: {platform!r} is not one of {', '.join(PLATFORMS)}")
         if profile is not None:
             profile_named(profile)
+        check_source_arguments(kwargs.get("source"), kwargs.get("wayback_at"))
 
     def __init__(self, url: str | None = None, *args: Any, platform: str | None = None, profile: str | None = None,
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.check_arguments(url, platform, profile)
+        self.check_arguments(url, platform, profile, **kwargs)
         self.start_urls = parse_url_argument(url)
         self.profile = profile_named(profile) if profile else profile_for(self.start_urls)
         self.start_urls = self.profile.start_urls(self.start_urls) if self.profile else self.start_urls

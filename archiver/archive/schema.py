@@ -390,6 +390,17 @@ def m005_incomplete_reason(db: Database) -> None:
     db["recaps"].add_column("incomplete_reason", str)
 
 
+@migrations()
+def m006_provenance(db: Database) -> None:
+    """Where each recap and comment came from: the live site, a Wayback capture or a WARC record (issue 15)."""
+    for table in ("recaps", "comments"):
+        db[table].add_column("source", str, not_null_default="live")
+        db[table].add_column("captured_at", str)
+        db[table].add_column("capture_url", str)
+    db["recaps"].add_column("captured_first_at", str)
+    db["recaps"].add_column("captured_last_at", str)
+
+
 def ensure_schema(db: Database) -> None:
     """Bring ``db`` to the current schema: pending migrations, then views. Safe to repeat."""
     db.execute("PRAGMA foreign_keys = ON")
@@ -472,6 +483,14 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "last_activity_at": "Its newest comment's time (or its publication's), ISO 8601 UTC.",
             "incomplete_reason": "Why the last crawl could not call the thread whole (`; `-separated), NULL when "
                                  "it is whole.",
+            "source": "Where its post page was last read from: `live` (the site), `wayback` (a web-archive "
+                      "capture, `-a source=wayback`) or `warc` (`recap-archiver import-warc`).",
+            "captured_at": "When that capture was made (ISO 8601 UTC); NULL for the live site.",
+            "capture_url": "The capture: its replay URL, or `FILE.warc.gz#record-id`; NULL for the live site.",
+            "captured_first_at": "The oldest capture its thread was last read from (ISO 8601 UTC); NULL for the "
+                                 "live site. Differs from `captured_last_at` when captures of different dates "
+                                 "were combined.",
+            "captured_last_at": "The newest capture its thread was last read from (ISO 8601 UTC).",
         },
     ),
     "recap_terms": (
@@ -507,6 +526,9 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "last_crawl_id": "The crawl that last saw it (`crawls.id`).",
             "gone_at": "When a crawl that fetched the whole thread no longer found it; NULL while it is there.",
             "gone_crawl_id": "That crawl (`crawls.id`).",
+            "source": "Where the page showing it was last read from: `live`, `wayback` or `warc`.",
+            "captured_at": "When that capture was made (ISO 8601 UTC); NULL for the live site.",
+            "capture_url": "The capture: its replay URL, or `FILE.warc.gz#record-id`; NULL for the live site.",
         },
     ),
     "comment_versions": (

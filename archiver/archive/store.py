@@ -47,6 +47,19 @@ class SaveResult:
     """Comments marked gone earlier that are on the thread again."""
 
 
+def may_mark_gone(recap: RecapItem, archived_newest: str | None) -> bool:
+    """Whether comments missing from ``recap``'s thread may be marked gone.
+
+    Only a complete thread proves a comment gone, and only when none of its pages is older than what the
+    archive already holds (``archived_newest``: the newest capture, or the last fetch, of the archived
+    thread): a capture from before a comment was written says nothing about that comment.
+    """
+    if not recap.complete:
+        return False
+    oldest = recap.captured_first_at or recap.fetched_at
+    return archived_newest is None or oldest >= archived_newest
+
+
 def check_archive_path(path: str | Path) -> Path:
     """Return ``path`` as a Path if an archive can be written there.
 
@@ -150,7 +163,8 @@ def save_recap(
         site_id = save_site(db, recap.site_url, recap.site_name, platform, seen_at)
         series_id = save_series(db, site_id, recap.series_name, recap.series_term) if recap.series_name else None
         before = db.execute(
-            "select id, title, body_text, revisit_interval from recaps where url = ?", [recap.url]
+            "select id, title, body_text, revisit_interval, coalesce(captured_last_at, last_crawled_at) "
+            "from recaps where url = ?", [recap.url]
         ).fetchone()
         record = {
             "url": recap.url,
@@ -172,6 +186,11 @@ def save_recap(
                 recap.incomplete_reasons or [f"{recap.comment_pages_fetched} of {recap.comment_pages} comment pages read"]),
             "last_crawled_at": seen_at,
             "last_crawl_id": crawl_id,
+            "source": recap.source or "live",
+            "captured_at": recap.captured_at,
+            "capture_url": recap.capture_url,
+            "captured_first_at": recap.captured_first_at,
+            "captured_last_at": recap.captured_last_at,
         }
         if before is not None and not recap.body_text:
             record.pop("body_html"), record.pop("body_text")  # a page that lost its body keeps the archived one
@@ -195,8 +214,9 @@ def save_recap(
                 "INSERT INTO recap_terms (recap_id, term_id) VALUES (?, ?) ON CONFLICT (recap_id, term_id) DO NOTHING",
                 [(recap_id, t) for t in term_ids],
             )
-        result = save_comments(db, recap_id, recap.comments, seen_at, crawl_id, complete=recap.complete,
-                               existing=existing)
+        # A thread read from captures older than what is archived proves nothing gone (sources/provenance.py).
+        result = save_comments(db, recap_id, recap.comments, seen_at, crawl_id,
+                               complete=may_mark_gone(recap, before[4] if before else None), existing=existing)
         result.recap_new = before is None
         result.recap_changed = before is not None and (
             before[1] != recap.title or (bool(recap.body_text) and before[2] != recap.body_text)
@@ -382,6 +402,9 @@ def _comment_record(recap_id: int, c: CommentItem, seen_at: str, crawl_id: int |
         "score": c.score,
         "last_seen_at": seen_at,
         "last_crawl_id": crawl_id,
+        "source": c.source or "live",
+        "captured_at": c.captured_at,
+        "capture_url": c.capture_url,
     }
 
 

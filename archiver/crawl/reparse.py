@@ -45,9 +45,12 @@ def archived_sites(archive: str | Path) -> list[str]:
         db.close()
 
 
-def reparse(archive: str | Path, extra_settings: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Re-run extraction over ``archive``'s stored pages in this process; return the crawl's stats."""
+def reparse(archive: str | Path, extra_settings: dict[str, Any] | None = None,
+            urls: list[str] | None = None) -> dict[str, Any]:
+    """Re-run extraction over ``archive``'s stored pages in this process, from its sites' home pages (or
+    ``urls``); return the crawl's stats."""
     sites = archived_sites(archive)
+    sites += [url for url in urls or [] if url not in sites]
     settings = project_settings({**REPARSE_SETTINGS, "ARCHIVE_DB": str(archive), **(extra_settings or {})})
     if not sites:
         return {}
