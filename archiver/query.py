@@ -147,21 +147,39 @@ def search_comments(
 
     The snippet wraps matches in ``mark``. Raises SearchError for a query FTS5 cannot read.
     """
-    match = query if raw else escape_fts(query)
-    if not match:
-        raise SearchError("the search query is empty")
-    try:
-        return rows(
-            conn,
-            """select comments.id, comments.recap_id, recaps.title as recap_title, recaps.url as recap_url,
+    sql = """select comments.id, comments.recap_id, recaps.title as recap_title, recaps.url as recap_url,
   comments.author, comments.posted_at, comments.score,
   snippet(comments_fts, 0, ?, ?, '…', 16) as snippet
 from comments_fts
 join comments on comments.rowid = comments_fts.rowid
 join recaps on recaps.id = comments.recap_id
 where comments_fts match ?
-order by rank limit ?""",
-            [mark[0], mark[1], match, limit],
-        )
+order by rank limit ?"""
+    return _full_text(conn, sql, query, limit, raw, mark)
+
+
+def _full_text(conn: sqlite3.Connection, sql: str, query: str, limit: int, raw: bool, mark: tuple[str, str]) -> list[dict[str, Any]]:
+    """Run a full-text ``sql`` taking (mark start, mark end, match, limit). Raises SearchError."""
+    match = query if raw else escape_fts(query)
+    if not match:
+        raise SearchError("the search query is empty")
+    try:
+        return rows(conn, sql, [mark[0], mark[1], match, limit])
     except sqlite3.OperationalError as exc:
         raise SearchError(f"cannot search for {query!r}: {exc}") from exc
+
+
+def search_recaps(
+    conn: sqlite3.Connection, query: str, limit: int = 20, raw: bool = False, mark: tuple[str, str] = ("[", "]")
+) -> list[dict[str, Any]]:
+    """Recaps whose title or text match ``query`` (as :func:`search_comments`), best first, with a snippet.
+
+    Raises SearchError for a query FTS5 cannot read.
+    """
+    sql = """select recaps.id, recaps.title, recaps.url, recaps.author, recaps.published_at,
+  snippet(recaps_fts, -1, ?, ?, '…', 16) as snippet
+from recaps_fts
+join recaps on recaps.rowid = recaps_fts.rowid
+where recaps_fts match ?
+order by rank limit ?"""
+    return _full_text(conn, sql, query, limit, raw, mark)
