@@ -12,7 +12,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from archiver.errors import ArchivePathError, ArchiverError
+from archiver.errors import ArchivePathError, ArchiverError, NotAnArchiveError
+from archiver.pages.wordpress import strip_comment_page
 
 
 class NotFoundError(ArchiverError):
@@ -24,15 +25,20 @@ class SearchError(ArchiverError):
 
 
 def connect(path: str | Path) -> sqlite3.Connection:
-    """Open the archive at ``path`` for reading. Raises ArchivePathError when there is none."""
+    """Open the archive at ``path`` for reading.
+
+    Raises ArchivePathError when there is no file, NotAnArchiveError when the file is not a recap archive.
+    """
     if not Path(path).is_file():
         raise ArchivePathError(f"no archive at {str(path)!r}")
     conn = sqlite3.connect(str(path))
     try:
-        conn.execute("select 1 from comments limit 1")
-    except sqlite3.DatabaseError as exc:
+        archive = is_archive(conn)
+    except sqlite3.DatabaseError:
+        archive = False
+    if not archive:
         conn.close()
-        raise ArchivePathError(f"{str(path)!r} is not a recap archive ({exc})") from exc
+        raise NotAnArchiveError(f"{str(path)!r} is not a recap archive")
     return conn
 
 
@@ -58,12 +64,18 @@ RECAP_COLUMNS = """recaps.id, recaps.url, recaps.title, recaps.author, recaps.pu
 
 
 def find_recap(conn: sqlite3.Connection, ref: str | int) -> dict[str, Any]:
-    """The recap whose archive id or URL is ``ref``. Raises NotFoundError."""
+    """The recap whose archive id or URL is ``ref``. Raises NotFoundError.
+
+    Any URL of the recap will do: with or without its trailing slash, a ``#fragment``, a ``comment-page-N/``
+    or ``?cpage=N``.
+    """
     ref = str(ref).strip()
     if ref.isdigit():
         where, candidates = "recaps.id = ?", [int(ref)]
-    else:  # a URL, given with or without its trailing slash
-        where, candidates = "recaps.url = ?", [ref, ref[:-1] if ref.endswith("/") else ref + "/"]
+    else:
+        where, candidates = "recaps.url = ?", []
+        for url in (ref, strip_comment_page(ref)):
+            candidates += [url, url[:-1] if url.endswith("/") else url + "/"]
     sql = f"select {RECAP_COLUMNS} from recaps left join series on series.id = recaps.series_id where {where}"
     for candidate in candidates:
         found = rows(conn, sql, [candidate])

@@ -8,13 +8,17 @@ Arguments are checked before Scrapy starts logging, so a bad one prints one line
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+from pathlib import Path
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+from scrapy.settings import BaseSettings
 from scrapy.spiderloader import get_spider_loader
 
 from archiver.errors import ArchiverError
 from archiver.middlewares import check_refresh
+from archiver.progress import RECAPS, crawl_summary
 from archiver.store import check_archive_path
 from archiver.workers import read_processes
 
@@ -50,7 +54,9 @@ class Command(ScrapyCrawlCommand):
         if len(args) != 1:
             super().run(args, opts)
             return
-        assert self.crawler_process
+        assert self.crawler_process and self.settings is not None
+        archive = self.settings.get("ARCHIVE_DB", "recaps.db")
+        existed = Path(archive).exists()
         crawler = self._create_crawler(args[0])
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
@@ -58,6 +64,10 @@ class Command(ScrapyCrawlCommand):
             self.exitcode = 1
             return
         stats = crawler.stats.get_stats() if crawler.stats else {}
+        if not summary_on_terminal(self.settings):
+            discarded = not existed and not stats.get(RECAPS)
+            print(crawl_summary(stats, stats.get("finish_reason", "finished"), stats.get("elapsed_time_seconds"),
+                                archive, discarded), file=sys.stderr)
         if stats.get("archiver/store/stopped"):
             print(f"scrapy crawl {args[0]}: error: stopped after {stats['archiver/store/stopped']} store errors in a row: "
                   "the archive cannot be written (locked or disk full?); the recaps not saved are listed in its "
@@ -67,3 +77,12 @@ class Command(ScrapyCrawlCommand):
         if stats.get("archiver/errors/start_url") and not stats.get("archiver/pages/parsed"):
             print(f"scrapy crawl {args[0]}: error: no start URL could be fetched (see the log above)", file=sys.stderr)
             self.exitcode = EXIT_NOTHING_FETCHED
+
+
+def summary_on_terminal(settings: BaseSettings) -> bool:
+    """True when the log, shown on the terminal at INFO or below, already carries the crawl's summary."""
+    if not settings.getbool("LOG_ENABLED", True) or settings.get("LOG_FILE"):
+        return False
+    level = settings.get("LOG_LEVEL", "INFO")
+    number = level if isinstance(level, int) else logging.getLevelName(str(level).upper())
+    return isinstance(number, int) and number <= logging.INFO
