@@ -148,7 +148,8 @@ class RecapsSpider(ThreadSpider):
         posts = page.post_urls
         new_posts = [u for u in posts if u not in self._listed_posts]
         self._listed_posts.update(posts)
-        self.crawler.stats.set_value("archiver/recaps/listed", len(self._listed_posts))
+        if getattr(self, "crawler", None) is not None:
+            self.crawler.stats.set_value("archiver/recaps/listed", len(self._listed_posts))
         pagination = page.pagination_urls
         if pagination and not new_posts:
             # An empty page, or one repeating posts already listed: a pagination trap (or the end).
