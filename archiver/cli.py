@@ -17,10 +17,11 @@ from pathlib import Path
 import click
 
 from archiver.web.metadata import metadata_json
-from archiver.errors import ArchiverError
+from archiver.errors import ArchiverError, NotAnArchiveError
 from archiver.sanitize import terminal_text
 from archiver.archive.schema import schema_markdown
 from archiver.archive.summary import archive_summary, format_summary
+from archiver.wording import plural
 
 # The demo crawls only the local demo site, so it may lift the politeness limits for it.
 LOCAL_CRAWL_SETTINGS = {
@@ -32,6 +33,24 @@ LOCAL_CRAWL_SETTINGS = {
 
 # Matches are marked with two private-use characters, turned into bold or brackets once the text is made safe.
 _SEARCH_MARKS = ("\ue000", "\ue001")
+
+
+class NotAnArchive(click.ClickException):
+    """A file that is not a recap archive: one line, exit 2 (a usage error)."""
+
+    exit_code = 2
+
+
+def require_archive(path: str) -> None:
+    """Stop with one line unless ``path`` is a recap archive: exit 2 for another file, 1 for no file."""
+    from archiver.archive.query import connect
+
+    try:
+        connect(path).close()
+    except NotAnArchiveError as exc:
+        raise NotAnArchive(str(exc)) from exc
+    except ArchiverError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 def echo_safe(text: str, nl: bool = True) -> None:
@@ -192,6 +211,8 @@ def metadata_command(archive: str) -> None:
 
     Example: recap-archiver metadata recaps.db > metadata.json && datasette recaps.db -m metadata.json
     """
+    if Path(archive).exists():
+        require_archive(archive)
     click.echo(metadata_json(Path(archive).stem), nl=False)
 
 
@@ -207,13 +228,15 @@ def reparse_command(archive: str) -> None:
     """
     from archiver.crawl.reparse import reparse
 
+    require_archive(archive)
     try:
         stats = reparse(archive)
     except ArchiverError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(
-        f"Re-parsed {stats.get('archiver/recaps/saved', 0)} recaps and {stats.get('archiver/comments/saved', 0)} "
-        f"comments from stored pages ({stats.get('httpcache/ignore', 0)} pages not stored were skipped)."
+        f"Re-parsed {plural(stats.get('archiver/recaps/saved'), 'recap')} and "
+        f"{plural(stats.get('archiver/comments/saved'), 'comment')} from stored pages "
+        f"({plural(stats.get('httpcache/ignore'), 'page')} not stored skipped)."
     )
 
 
@@ -228,11 +251,12 @@ def export_warc_command(archive: str, out: str, force: bool) -> None:
     """
     from archiver.archive.warc import export_warc
 
+    require_archive(archive)
     try:
         count = export_warc(archive, out, force)
     except ArchiverError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"Wrote {count} response records to {out}")
+    click.echo(f"Wrote {plural(count, 'response record')} to {out}")
 
 
 @cli.command("import-warc")
@@ -265,6 +289,7 @@ def _archive(path: str) -> Iterator[sqlite3.Connection]:
     """The archive at ``path`` opened for reading; library errors become one-line ClickExceptions."""
     from archiver.archive.query import connect
 
+    require_archive(path)
     try:
         conn = connect(path)
         try:
@@ -285,6 +310,7 @@ def stats_command(archive: str, top: int) -> None:
     """
     from archiver.archive.summary import archive_stats, format_stats
 
+    require_archive(archive)
     try:
         echo_safe(format_stats(archive_stats(archive, top)))
     except ArchiverError as exc:
@@ -296,7 +322,7 @@ def stats_command(archive: str, top: int) -> None:
 @click.argument("recap")
 @click.option("--width", default=100, show_default=True, type=click.IntRange(40), help="Wrap text at this width.")
 def thread_command(archive: str, recap: str, width: int) -> None:
-    """Print the comment thread of RECAP (its URL or archive id) as indented text.
+    """Print the comment thread of RECAP (any of its URLs, or its archive id) as indented text.
 
     Example: recap-archiver thread recaps.db https://recaps.example/2021/12/23/soundtrack-1-episode-4/
     """
@@ -324,6 +350,7 @@ def export_command(archive: str, fmt: str, series: str | None, output: str | Non
     from archiver.archive.files import check_output, safe_output
 
     write = export_jsonl if fmt == "jsonl" else export_csv
+    require_archive(archive)
     try:
         if output is not None and output != "-":
             check_output(output, (archive,), force)
@@ -335,7 +362,7 @@ def export_command(archive: str, fmt: str, series: str | None, output: str | Non
         else:
             with safe_output(output, (archive,), force, newline="" if fmt == "csv" else None) as fh:
                 count = write(conn, fh, series)
-    click.echo(f"Exported {count} {'recaps' if fmt == 'jsonl' else 'comments'}.", err=True)
+    click.echo(f"Exported {plural(count, 'recap' if fmt == 'jsonl' else 'comment')}.", err=True)
 
 
 @cli.command("search")
@@ -372,12 +399,25 @@ def serve_command(archive: str, port: int, open_browser: bool) -> None:
     """
     from archiver.web.metadata import serve_argv
 
-    with _archive(archive):
-        pass  # it exists and is an archive
+    require_archive(archive)
+    if port and not port_free(port):
+        raise click.ClickException(f"port {port} on 127.0.0.1 is in use; choose another with --port")
     argv = serve_argv(archive, port, open_browser)
     click.echo(f"Serving {archive} at http://127.0.0.1:{port}/ (Ctrl-C stops)", err=True)
     sys.stderr.flush()
     os.execv(argv[0], argv)
+
+
+def port_free(port: int, host: str = "127.0.0.1") -> bool:
+    """True when nothing listens on ``host``:``port`` and it can be bound."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 @cli.command("schema")

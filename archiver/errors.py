@@ -11,3 +11,7 @@ class ArgumentError(ArchiverError, ValueError):
 
 class ArchivePathError(ArchiverError):
     """The archive file cannot be created or opened at the given path."""
+
+
+class NotAnArchiveError(ArchivePathError):
+    """The file exists but is not a recap archive (not SQLite, or without the archive's tables)."""

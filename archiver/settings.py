@@ -53,6 +53,8 @@ DISQUS_EMBED_URL = "https://disqus.com/embed/comments/"
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
+# The crawl ends with archiver.progress's summary; Scrapy's full stats go to the DEBUG log and `crawls.stats`.
+STATS_DUMP = False
 
 # Re-crawls (`-a refresh=due`, the default): skip archived recaps that are not due, schedule those that are.
 SPIDER_MIDDLEWARES = {

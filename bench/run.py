@@ -33,6 +33,7 @@ LOCAL = {
     "ROBOTSTXT_OBEY": "True",
     "TELNETCONSOLE_ENABLED": "False",
     "LOG_LEVEL": "INFO",
+    "STATS_DUMP": "True",  # the measures are read from Scrapy's stats dump (bench/measure.py)
 }
 
 

@@ -33,6 +33,11 @@ logger = logging.getLogger(__name__)
 NEVER_FOLLOW = ("replytocom=", "/feed/", "/feed", "wp-login.php", "/wp-admin/", "/comments/feed", "/trackback/")
 
 
+# Spider arguments read elsewhere: refresh (the re-crawl middleware), source and wayback_at (archiver.sources),
+# reparse (set by archiver.crawl.reparse); names starting with _ come from Scrapyd (_job).
+OTHER_ARGUMENTS = ("refresh", "source", "wayback_at", "reparse")
+
+
 def parse_url_argument(value: str | None) -> list[str]:
     """Split the ``url`` argument (comma-separated) into absolute http(s) URLs.
 
@@ -76,7 +81,11 @@ class RecapsSpider(ThreadSpider):
     @staticmethod
     def check_arguments(url: str | None = None, platform: str | None = None, profile: str | None = None,
                         **kwargs: Any) -> None:
-        """Raise ArgumentError, naming the argument, for values the crawl cannot use."""
+        """Raise ArgumentError, naming the argument, for values the crawl cannot use and arguments it does not know."""
+        unknown = sorted(k for k in kwargs if k not in OTHER_ARGUMENTS and not k.startswith("_"))
+        if unknown:
+            raise ArgumentError(f"unknown argument {unknown[0]} (-a {unknown[0]}=...): the recaps spider takes "
+                                f"{', '.join(['url', 'platform', 'profile', *OTHER_ARGUMENTS])}")
         parse_url_argument(url)
         if platform is not None and platform not in PLATFORMS:
             raise ArgumentError(f"argument platform: {platform!r} is not one of {', '.join(PLATFORMS)}")
@@ -142,6 +151,8 @@ class RecapsSpider(ThreadSpider):
         posts = page.post_urls
         new_posts = [u for u in posts if u not in self._listed_posts]
         self._listed_posts.update(posts)
+        if getattr(self, "crawler", None) is not None:
+            self.crawler.stats.set_value("archiver/recaps/listed", len(self._listed_posts))
         pagination = page.pagination_urls
         if pagination and not new_posts:
             # An empty page, or one repeating posts already listed: a pagination trap (or the end).

@@ -76,6 +76,12 @@ def test_tools_give_one_line_errors(tmp_path: Path) -> None:
     assert missing.returncode == 1 and missing.stderr.strip() == f"Error: no archive at '{tmp_path / 'none.db'}'"
     db = tmp_path / "x.db"
     db.write_bytes(b"")
+    not_archive = cli("export-warc", str(db), str(tmp_path / "out.warc.gz"))
+    assert not_archive.returncode == 2 and not_archive.stderr == f"Error: '{db}' is not a recap archive\n"
+    from archiver.archive.store import open_archive
+
+    db.unlink()
+    open_archive(db).close()
     bad_out = cli("export-warc", str(db), str(tmp_path / "no" / "out.warc.gz"))
     assert bad_out.returncode == 1 and "does not exist" in bad_out.stderr and bad_out.stderr.count("\n") == 1
 

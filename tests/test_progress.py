@@ -28,8 +28,8 @@ STATS = {
 def test_progress_line_gives_counts_rates_and_errors() -> None:
     line = progress_line(STATS, elapsed=60.0)
     assert line == (
-        "Progress: 3 recaps and 120 comments archived, 30 pages fetched "
-        "(at 30 pages/min, 120 comments/min), 1 errors, 60 s"
+        "Progress: 3 recaps; 120 comments archived, 30 pages fetched "
+        "(at 30 pages/min, 120 comments/min), 1 error, 60 s"
     )
     previous = {"downloader/response_count": 20, "archiver/comments/saved": 100}
     assert "(at 60 pages/min, 120 comments/min)" in progress_line(STATS, 70.0, previous, interval=10.0)
@@ -37,9 +37,18 @@ def test_progress_line_gives_counts_rates_and_errors() -> None:
 
 def test_crawl_summary_says_what_was_added_and_changed() -> None:
     summary = crawl_summary(STATS, "finished", 12.0)
-    assert summary.startswith("Crawl finished in 12 s: 3 recaps saved (2 new, 0 changed, 0 not due)")
+    assert summary.startswith("Crawl finished in 12 s: 3 recaps saved (2 new, 0 changed), 0 not due")
     assert "120 comments saved (100 new, 4 edited, 0 gone, 0 with new votes)" in summary
-    assert "30 pages fetched (0 not modified, 2.5 MB)" in summary and summary.endswith("1 errors")
+    assert "30 pages fetched (0 not modified, 2.5 MB)" in summary and summary.endswith("1 error")
+    named = crawl_summary(STATS, "finished", 12.0, "shows.db").splitlines()
+    assert named[1] == "Archive: shows.db. Next: recap-archiver serve shows.db  (read it in Datasette; `recap-archiver stats shows.db` for numbers)"
+    assert crawl_summary({}, "finished", 1.0, "shows.db", discarded=True).endswith("Nothing archived: shows.db was not written.")
+
+
+def test_progress_line_counts_recaps_done_of_those_listed_with_an_estimate() -> None:
+    stats = {**STATS, "archiver/recaps/listed": 12, "archiver/recaps/not_due": 1}
+    assert progress_line(stats, elapsed=40.0).startswith("Progress: 4 of 12 recaps listed done, about 80 s left; ")
+    assert progress_line({**stats, "archiver/recaps/saved": 11}, 40.0).startswith("Progress: 12 of 12 recaps listed done; ")
 
 
 def test_extension_logs_progress_and_summary(caplog: pytest.LogCaptureFixture) -> None:

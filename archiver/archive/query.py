@@ -12,7 +12,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from archiver.errors import ArchivePathError, ArchiverError
+from archiver.errors import ArchivePathError, ArchiverError, NotAnArchiveError
+from archiver.pages.urls import strip_comment_page
 
 
 class NotFoundError(ArchiverError):
@@ -24,15 +25,20 @@ class SearchError(ArchiverError):
 
 
 def connect(path: str | Path) -> sqlite3.Connection:
-    """Open the archive at ``path`` for reading. Raises ArchivePathError when there is none."""
+    """Open the archive at ``path`` for reading.
+
+    Raises ArchivePathError when there is no file, NotAnArchiveError when the file is not a recap archive.
+    """
     if not Path(path).is_file():
         raise ArchivePathError(f"no archive at {str(path)!r}")
     conn = sqlite3.connect(str(path))
     try:
-        conn.execute("select 1 from comments limit 1")
-    except sqlite3.DatabaseError as exc:
+        archive = is_archive(conn)
+    except sqlite3.DatabaseError:
+        archive = False
+    if not archive:
         conn.close()
-        raise ArchivePathError(f"{str(path)!r} is not a recap archive ({exc})") from exc
+        raise NotAnArchiveError(f"{str(path)!r} is not a recap archive")
     return conn
 
 
@@ -58,12 +64,18 @@ RECAP_COLUMNS = """recaps.id, recaps.url, recaps.title, recaps.author, recaps.pu
 
 
 def find_recap(conn: sqlite3.Connection, ref: str | int) -> dict[str, Any]:
-    """The recap whose archive id or URL is ``ref``. Raises NotFoundError."""
+    """The recap whose archive id or URL is ``ref``. Raises NotFoundError.
+
+    Any URL of the recap will do: with or without its trailing slash, a ``#fragment``, a ``comment-page-N/``
+    or ``?cpage=N``.
+    """
     ref = str(ref).strip()
     if ref.isdigit():
         where, candidates = "recaps.id = ?", [int(ref)]
-    else:  # a URL, given with or without its trailing slash
-        where, candidates = "recaps.url = ?", [ref, ref[:-1] if ref.endswith("/") else ref + "/"]
+    else:
+        where, candidates = "recaps.url = ?", []
+        for url in (ref, strip_comment_page(ref)):
+            candidates += [url, url[:-1] if url.endswith("/") else url + "/"]
     sql = f"select {RECAP_COLUMNS} from recaps left join series on series.id = recaps.series_id where {where}"
     for candidate in candidates:
         found = rows(conn, sql, [candidate])
@@ -147,21 +159,39 @@ def search_comments(
 
     The snippet wraps matches in ``mark``. Raises SearchError for a query FTS5 cannot read.
     """
-    match = query if raw else escape_fts(query)
-    if not match:
-        raise SearchError("the search query is empty")
-    try:
-        return rows(
-            conn,
-            """select comments.id, comments.recap_id, recaps.title as recap_title, recaps.url as recap_url,
+    sql = """select comments.id, comments.recap_id, recaps.title as recap_title, recaps.url as recap_url,
   comments.author, comments.posted_at, comments.score,
   snippet(comments_fts, 0, ?, ?, '…', 16) as snippet
 from comments_fts
 join comments on comments.rowid = comments_fts.rowid
 join recaps on recaps.id = comments.recap_id
 where comments_fts match ?
-order by rank limit ?""",
-            [mark[0], mark[1], match, limit],
-        )
+order by rank limit ?"""
+    return _full_text(conn, sql, query, limit, raw, mark)
+
+
+def _full_text(conn: sqlite3.Connection, sql: str, query: str, limit: int, raw: bool, mark: tuple[str, str]) -> list[dict[str, Any]]:
+    """Run a full-text ``sql`` taking (mark start, mark end, match, limit). Raises SearchError."""
+    match = query if raw else escape_fts(query)
+    if not match:
+        raise SearchError("the search query is empty")
+    try:
+        return rows(conn, sql, [mark[0], mark[1], match, limit])
     except sqlite3.OperationalError as exc:
         raise SearchError(f"cannot search for {query!r}: {exc}") from exc
+
+
+def search_recaps(
+    conn: sqlite3.Connection, query: str, limit: int = 20, raw: bool = False, mark: tuple[str, str] = ("[", "]")
+) -> list[dict[str, Any]]:
+    """Recaps whose title or text match ``query`` (as :func:`search_comments`), best first, with a snippet.
+
+    Raises SearchError for a query FTS5 cannot read.
+    """
+    sql = """select recaps.id, recaps.title, recaps.url, recaps.author, recaps.published_at,
+  snippet(recaps_fts, -1, ?, ?, '…', 16) as snippet
+from recaps_fts
+join recaps on recaps.rowid = recaps_fts.rowid
+where recaps_fts match ?
+order by rank limit ?"""
+    return _full_text(conn, sql, query, limit, raw, mark)

@@ -9,6 +9,7 @@ from sqlite_utils import Database
 
 from archiver.errors import ArchivePathError
 from archiver.archive.query import connect, rows
+from archiver.wording import plural
 
 
 def archive_summary(path: str | Path) -> dict[str, Any]:
@@ -16,8 +17,7 @@ def archive_summary(path: str | Path) -> dict[str, Any]:
 
     Raises ArchivePathError when there is no archive at ``path``.
     """
-    if not Path(path).is_file():
-        raise ArchivePathError(f"no archive at {str(path)!r}")
+    connect(path).close()  # raises ArchivePathError (or NotAnArchiveError) unless it is an archive
     db = Database(path)
     try:
         one = lambda sql: db.execute(sql).fetchone()[0]  # noqa: E731
@@ -43,8 +43,9 @@ def archive_summary(path: str | Path) -> dict[str, Any]:
 def format_summary(summary: dict[str, Any], elapsed: float | None = None) -> str:
     """The summary as a few human lines."""
     lines = [
-        f"Archived {summary['recaps']} recaps ({summary['episodes']} episodes in {summary['series']} series) "
-        f"and {summary['comments']} comments from {summary['sites']} site(s).",
+        f"Archived {plural(summary['recaps'], 'recap')} ({plural(summary['episodes'], 'episode')} in "
+        f"{plural(summary['series'], 'series', 'series')}) and {plural(summary['comments'], 'comment')} "
+        f"from {plural(summary['sites'], 'site')}.",
         f"Deepest reply: depth {summary['deepest_reply']}"
         + (f" (in “{summary['deepest_reply_recap']}”)" if summary["deepest_reply_recap"] else ""),
     ]
@@ -85,14 +86,14 @@ def format_stats(stats: dict[str, Any]) -> str:
     """:func:`archive_stats` as human lines: the summary, then the busiest recaps and the last crawls."""
     lines = [format_summary(stats), "", "Busiest recaps:"]
     lines += [
-        f"  {r['comments']:>5} comments, depth {r['depth'] or 0}: {r['title']} (id {r['id']})"
+        f"  {plural(r['comments'], 'comment'):>14}, depth {r['depth'] or 0}: {r['title']} (id {r['id']})"
         for r in stats["busiest_recaps"]
     ] or ["  (none)"]
     lines += ["", f"Last crawls ({stats['crawls']} in all):"]
     lines += [
-        f"  #{c['id']} {c['started_at']} {c['finish_reason'] or 'unfinished'}: {c['pages'] or 0} pages, "
-        f"{c['recaps'] or 0} recaps ({c['recaps_new'] or 0} new), {c['comments_new'] or 0} new comments, "
-        f"{c['errors'] or 0} errors"
+        f"  #{c['id']} {c['started_at']} {c['finish_reason'] or 'unfinished'}: {plural(c['pages'], 'page')}, "
+        f"{plural(c['recaps'], 'recap')} ({c['recaps_new'] or 0} new), {plural(c['comments_new'], 'new comment')}, "
+        f"{plural(c['errors'], 'error')}"
         for c in stats["last_crawls"]
     ] or ["  (none)"]
     return "\n".join(lines)

@@ -63,7 +63,7 @@ class FrontierJournal(BaseSpiderMiddleware):
     def from_crawler(cls, crawler: Crawler) -> FrontierJournal:
         jobdir = crawler.settings.get("JOBDIR")
         if not jobdir:
-            raise NotConfigured("no JOBDIR: nothing to resume")
+            raise NotConfigured  # no JOBDIR: nothing to resume, and nothing to warn about
         return cls(crawler, Path(jobdir))
 
     def _write(self, mark: str, url: str) -> None:

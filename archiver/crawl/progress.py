@@ -8,7 +8,9 @@ the crawler's stats (the same keys ``crawls`` is filled from, archiver.crawl.ses
 from __future__ import annotations
 
 import logging
+import pprint
 import time
+from pathlib import Path
 from typing import Any
 
 from scrapy import Spider, signals
@@ -16,19 +18,36 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
+from archiver.wording import plural
+
 logger = logging.getLogger(__name__)
 
 RECAPS, COMMENTS, PAGES, ERRORS = (
     "archiver/recaps/saved", "archiver/comments/saved", "downloader/response_count", "log_count/ERROR",
 )  # fmt: skip
+LISTED, NOT_DUE = "archiver/recaps/listed", "archiver/recaps/not_due"
 
 
 def _per_minute(count: int, seconds: float) -> float:
     return count * 60.0 / seconds if seconds > 0 else 0.0
 
 
+def recaps_done(stats: dict[str, Any], elapsed: float) -> str:
+    """``5 of 14 recaps listed done, about 30 s left`` (saved or not due, of those the listings linked), or
+    ``5 recaps`` while no listing has been read; the estimate once one recap is done."""
+    done = stats.get(RECAPS, 0) + stats.get(NOT_DUE, 0)
+    listed = stats.get(LISTED, 0)
+    if listed < done or not listed:
+        return plural(stats.get(RECAPS, 0), "recap")
+    text = f"{done} of {plural(listed, 'recap')} listed done"
+    if 0 < done < listed and elapsed > 0:
+        text += f", about {(listed - done) * elapsed / done:.0f} s left"
+    return text
+
+
 def progress_line(stats: dict[str, Any], elapsed: float, previous: dict[str, Any] | None = None, interval: float = 0.0) -> str:
-    """One line: recaps and comments archived, pages fetched, rates (over the last interval if given), errors."""
+    """One line: recaps done of those listed (with an estimate), comments archived, pages fetched, rates (over the
+    last interval if given), errors."""
     pages, comments = stats.get(PAGES, 0), stats.get(COMMENTS, 0)
     if previous is not None and interval > 0:
         page_rate = _per_minute(pages - previous.get(PAGES, 0), interval)
@@ -36,25 +55,38 @@ def progress_line(stats: dict[str, Any], elapsed: float, previous: dict[str, Any
     else:
         page_rate, comment_rate = _per_minute(pages, elapsed), _per_minute(comments, elapsed)
     return (
-        f"Progress: {stats.get(RECAPS, 0)} recaps and {comments} comments archived, {pages} pages fetched "
-        f"(at {page_rate:.0f} pages/min, {comment_rate:.0f} comments/min), {stats.get(ERRORS, 0)} errors, "
-        f"{elapsed:.0f} s"
+        f"Progress: {recaps_done(stats, elapsed)}; {plural(comments, 'comment')} archived, "
+        f"{plural(pages, 'page')} fetched (at {page_rate:.0f} pages/min, {comment_rate:.0f} comments/min), "
+        f"{plural(stats.get(ERRORS, 0), 'error')}, {elapsed:.0f} s"
     )
 
 
-def crawl_summary(stats: dict[str, Any], reason: str, elapsed: float | None = None) -> str:
-    """What the crawl added and changed, from its stats: recaps, comments, votes, pages, errors."""
+def crawl_summary(
+    stats: dict[str, Any], reason: str, elapsed: float | None = None, archive: str | None = None, discarded: bool = False
+) -> str:
+    """What the crawl added and changed, from its stats: recaps, comments, votes, pages, errors; with ``archive``,
+    a second line naming it and the command to run next (or that it was not written, when ``discarded``)."""
     get = lambda key: stats.get(key, 0)  # noqa: E731
     took = f" in {elapsed:.0f} s" if elapsed is not None else ""
-    return (
-        f"Crawl {reason}{took}: {get(RECAPS)} recaps saved ({get('archiver/recaps/new')} new, "
-        f"{get('archiver/recaps/changed')} changed, {get('archiver/recaps/not_due')} not due); "
-        f"{get(COMMENTS)} comments saved ({get('archiver/comments/new')} new, {get('archiver/comments/edited')} edited, "
-        f"{get('archiver/comments/gone')} gone, {get('archiver/comments/vote_changes')} with new votes); "
-        f"{get(PAGES)} pages fetched ({get('httpcache/revalidate')} not modified, "
-        f"{get('downloader/response_bytes') / 1e6:.1f} MB); {get('archiver/threads/incomplete')} incomplete threads; "
-        f"{get(ERRORS)} errors"
+    summary = (
+        f"Crawl {reason}{took}: {plural(get(RECAPS), 'recap')} saved ({get('archiver/recaps/new')} new, "
+        f"{get('archiver/recaps/changed')} changed), {get(NOT_DUE)} not due; "
+        f"{plural(get(COMMENTS), 'comment')} saved ({get('archiver/comments/new')} new, "
+        f"{get('archiver/comments/edited')} edited, {get('archiver/comments/gone')} gone, "
+        f"{get('archiver/comments/vote_changes')} with new votes); "
+        f"{plural(get(PAGES), 'page')} fetched ({get('httpcache/revalidate')} not modified, "
+        f"{get('downloader/response_bytes') / 1e6:.1f} MB); "
+        f"{plural(get('archiver/threads/incomplete'), 'incomplete thread')}; {plural(get(ERRORS), 'error')}"
     )
+    if archive is None:
+        return summary
+    if discarded:
+        return summary + f"\nNothing archived: {archive} was not written."
+    if get("archiver/threads/incomplete") or get("archiver/failures/new"):
+        after = f"recap-archiver stats {archive}  (incomplete threads and failed pages are fetched first next crawl)"
+    else:
+        after = f"recap-archiver serve {archive}  (read it in Datasette; `recap-archiver stats {archive}` for numbers)"
+    return summary + f"\nArchive: {archive}. Next: {after}"
 
 
 class CrawlProgress:
@@ -62,6 +94,8 @@ class CrawlProgress:
 
     def __init__(self, crawler: Crawler, interval: float) -> None:
         self.crawler = crawler
+        self.archive = crawler.settings.get("ARCHIVE_DB", "recaps.db")
+        self.existed = Path(self.archive).exists()
         self.interval = interval
         self.started = time.monotonic()
         self.previous: dict[str, Any] | None = None
@@ -94,7 +128,10 @@ class CrawlProgress:
         self.previous = dict(stats)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
-        """Stop the interval and log the crawl's summary."""
+        """Stop the interval and log the crawl's summary (and Scrapy's stats, at DEBUG)."""
         if self.task is not None and self.task.running:
             self.task.stop()
-        logger.info(crawl_summary(self._stats(), reason, time.monotonic() - self.started))
+        stats = self._stats()
+        logger.debug("Scrapy stats (kept in crawls.stats):\n%s", pprint.pformat(stats))
+        discarded = not self.existed and not stats.get(RECAPS)
+        logger.info(crawl_summary(stats, reason, time.monotonic() - self.started, self.archive, discarded))

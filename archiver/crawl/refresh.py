@@ -52,6 +52,7 @@ class RevisitMiddleware(BaseSpiderMiddleware):
         self.stats = crawler.stats
         self.path = Path(crawler.settings.get("ARCHIVE_DB", "recaps.db"))
         self.due: dict[str, bool] = {}  # archived recap URL -> due now
+        self.not_due: set[str] = set()  # those skipped, each counted once however many listings link it
         self.in_scope: set[str] = set()  # archived recaps the start URLs cover (site home or its archive page)
         self.incomplete: set[str] = set()  # archived recaps of the start URLs' sites whose thread is not whole
         self.refresh = "due"
@@ -115,7 +116,9 @@ class RevisitMiddleware(BaseSpiderMiddleware):
                 yield item
             else:
                 skipped_posts += 1
-                self.stats.inc_value("archiver/recaps/not_due")
+                if recap_url(item.url) not in self.not_due:
+                    self.not_due.add(recap_url(item.url))
+                    self.stats.inc_value("archiver/recaps/not_due")
         if skipped_posts and not wanted_posts and pagination:
             self.stats.inc_value("archiver/listings/stopped")
             logger.info("%s: every recap linked here is archived and not due; not following its pagination",

@@ -6,13 +6,17 @@ line (:class:`ArchiverError`), no start URL fetched or an archive that cannot be
 
 from __future__ import annotations
 
+import logging
+import sys
 from collections.abc import Mapping
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any
 
-from scrapy.settings import Settings
+from scrapy.settings import BaseSettings, Settings
 
 from archiver.archive.store import check_archive_path
+from archiver.crawl.progress import RECAPS, crawl_summary
 from archiver.crawl.refresh import check_refresh
 from archiver.crawl.workers import read_processes
 from archiver.errors import ArchiverError
@@ -40,6 +44,23 @@ def check_crawl(settings: Settings, spidercls: type, spider_args: Mapping[str, A
         check(**spider_args)
     # The re-crawl middleware serves every spider of the project: its argument is checked here.
     check_refresh(spider_args.get("refresh"))
+
+
+def summary_on_terminal(settings: BaseSettings) -> bool:
+    """True when the log, shown on the terminal at INFO or below, already carries the crawl's summary."""
+    if not settings.getbool("LOG_ENABLED", True) or settings.get("LOG_FILE"):
+        return False
+    level = settings.get("LOG_LEVEL", "INFO")
+    number = level if isinstance(level, int) else logging.getLevelName(str(level).upper())
+    return isinstance(number, int) and number <= logging.INFO
+
+
+def print_summary(settings: BaseSettings, stats: Mapping[str, Any], archive: str, existed: bool) -> None:
+    """Print the crawl's summary to stderr when the log did not already show it (``-L WARNING``, a log file)."""
+    if not summary_on_terminal(settings):
+        discarded = not existed and not stats.get(RECAPS)
+        print(crawl_summary(dict(stats), stats.get("finish_reason", "finished"), stats.get("elapsed_time_seconds"),
+                            archive, discarded), file=sys.stderr)
 
 
 def failure(stats: Mapping[str, Any]) -> tuple[int, str | None]:
@@ -74,6 +95,8 @@ def crawl(spider_args: Mapping[str, Any], settings: Mapping[str, Any] | None = N
 
     project = project_settings(settings)
     check_crawl(project, RecapsSpider, spider_args)
+    archive = project.get("ARCHIVE_DB", "recaps.db")
+    existed = Path(archive).exists()
     process = CrawlerProcess(project, install_root_handler=True)
     crawler = process.create_crawler(RecapsSpider)
     process.crawl(crawler, **spider_args)
@@ -81,6 +104,7 @@ def crawl(spider_args: Mapping[str, Any], settings: Mapping[str, Any] | None = N
     if process.bootstrap_failed:
         return CrawlResult(EXIT_NOTHING_FETCHED, "the crawl could not start (see the log above)")
     stats = crawler.stats.get_stats() if crawler.stats else {}
+    print_summary(project, stats, archive, existed)
     status, message = failure(stats)
     return CrawlResult(status, message, stats)
 

@@ -127,6 +127,11 @@ class ArchiveSession:
         store.finish_crawl(self._db, self.crawl_id, utc_now(), reason, counts)
         self._db.close()
         self._db = None
+        if not self.existed and not stats.get("archiver/recaps/saved"):
+            # A new archive with no recap in it (nothing reachable, or no recap found): write nothing.
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            logger.info("no recap archived: %s not kept", self.path)
 
 
 def _json_default(value: Any) -> str:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import re
 
+from typing import TYPE_CHECKING
+
 from lxml import etree
-from scrapy.http import Response, TextResponse
+
+if TYPE_CHECKING:  # the archive package imports archiver.pages.urls, and must not import Scrapy
+    from scrapy.http import Response, TextResponse
 
 __all__ = ["body_class_tokens", "body_classes", "has_class_token", "page_kind", "release_tree"]
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from archiver.archive.schema import TABLE_DOCS
 SHIPPED = Path(__file__).with_name("datasette-metadata.json")
 # What `search_comments` puts around each match in its snippets (the plugin shows them highlighted).
 SNIPPET_MARK = ("[", "]")
+# Tables a reader does not need, hidden from the index and database pages (still there, and queryable).
+HIDDEN_TABLES = ("pages", "bodies", "recap_terms", "_sqlite_migrations")
 
 CANNED_QUERIES: dict[str, dict[str, Any]] = {
     "recap_thread": {
@@ -38,13 +41,14 @@ CANNED_QUERIES: dict[str, dict[str, Any]] = {
     },
     "search_comments": {
         "title": "Search comments",
-        "description": "Full-text search of comment text and authors, best matches first.",
+        "description": "Full-text search of comment text and authors, best matches first; each id links to "
+        "the comment in its thread. Words are matched as typed (fts_words quotes them).",
         "sql": (
-            "select comments.id, recaps.title as recap, comments.author, comments.posted_at,\n"
+            "select comments.id, comments.recap_id, recaps.title as recap, comments.author, comments.posted_at,\n"
             "  snippet(comments_fts, 0, '[', ']', '…', 16) as snippet\n"
             "from comments_fts\njoin comments on comments.rowid = comments_fts.rowid\n"
             "join recaps on recaps.id = comments.recap_id\n"
-            "where comments_fts match :q\norder by rank\nlimit 100"
+            "where comments_fts match fts_words(:q)\norder by rank\nlimit 100"
         ),
     },
     "commenter_activity": {
@@ -87,23 +91,42 @@ CANNED_QUERIES: dict[str, dict[str, Any]] = {
 }
 
 
+def plain(text: str) -> str:
+    """``text`` without Markdown code marks (Datasette shows descriptions as plain text)."""
+    return re.sub(r"`([^`]*)`", r"\1", text)
+
+
+def reader_links(database: str) -> str:
+    """HTML leading an archive's index and database pages: series, recent recaps, search."""
+    base = f"/{database}"
+    return (
+        f'<nav class="ra-start"><strong>Read the archive:</strong> <a href="{base}/series">Series</a> '
+        f"(each name opens its series page) · "
+        f'<a href="{base}/recaps?_sort_desc=published_at">Recent recaps</a> (each title opens its comment thread) · '
+        f'<a href="{base}/-/search">Search</a> comments and recaps</nav>'
+    )
+
+
 def metadata(database: str = "recaps") -> dict[str, Any]:
     """Datasette metadata for an archive opened under the name ``database`` (its file stem)."""
-    tables = {
-        name: {"description": description, "columns": columns}
+    tables: dict[str, dict[str, Any]] = {
+        name: {"description": plain(description), "columns": {c: plain(d) for c, d in columns.items()}}
         for name, (description, columns) in TABLE_DOCS.items()
     }
+    for name in HIDDEN_TABLES:
+        tables.setdefault(name, {})["hidden"] = True
     tables["comments"]["sort_desc"] = "posted_at"
     tables["recaps"]["sort_desc"] = "published_at"
     tables["recaps"]["facets"] = ["series_id", "author", {"year": "published_at"}]
     tables["comments"]["facets"] = ["recap_id", "author", {"year": "posted_at"}]
     tables["series_episodes"]["facets"] = ["series_name"]
     tables["crawls"]["sort_desc"] = "id"
+    links = reader_links(database)
     return {
         "title": "recap-archiver",
-        "description": "Episode recaps and their comment threads, archived by recap-archiver.",
+        "description_html": f"<p>Episode recaps and their comment threads, archived by recap-archiver.</p>{links}",
         # A copy: Datasette annotates the metadata it is given.
-        "databases": {database: copy.deepcopy({"tables": tables, "queries": CANNED_QUERIES})},
+        "databases": {database: copy.deepcopy({"description_html": links, "tables": tables, "queries": CANNED_QUERIES})},
     }
 
 

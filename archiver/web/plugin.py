@@ -4,7 +4,9 @@
   (archiver.web.metadata.metadata) for every database that is an archive, whatever its name.
 * ``/<db>/-/thread/<recap id>``: a recap's comments as a nested thread; ``/<db>/-/series/<series id>``:
   a series' episodes, a chart of comments per episode and its most-voted comments.
-* ``render_cell``: recap titles and series names link to those pages; search snippets are highlighted.
+* ``/<db>/-/search?q=``: comments and recaps matching what a reader typed, each hit linked to its place.
+* ``render_cell``: recap titles and series names link to those pages; search snippets are highlighted;
+  long texts are cut short in table views (archiver.datasette_reader).
 
 Archived HTML is shown only through archiver.sanitize; everything else is escaped by Jinja.
 """
@@ -25,6 +27,8 @@ from archiver.web.chart import bar_chart
 from archiver.web.metadata import SNIPPET_MARK, metadata
 from archiver.web.facets import YearFacet
 from archiver.archive.files import connect_read_only
+from archiver.web import reader
+from archiver.archive.localtime import common_offset, local_time, shown_offset
 from archiver.sanitize import highlight, safe_html, safe_url
 from archiver.archive.thread_text import comment_marks, votes_text
 
@@ -74,7 +78,39 @@ def register_facet_classes() -> list[type]:
 @hookimpl
 def prepare_jinja2_environment(env: Environment, datasette: Any) -> None:
     """Let Datasette find this package's templates (named ``recap_archiver_*.html``)."""
-    env.loader = ChoiceLoader([env.loader, FileSystemLoader(str(TEMPLATES))])  # type: ignore[list-item]
+    loader = ChoiceLoader([env.loader, FileSystemLoader(str(TEMPLATES))])  # type: ignore[list-item]
+    env.loader = reader.SqlExampleLoader(loader)
+
+
+@hookimpl
+def extra_template_vars(template: str, database: str | None, datasette: Any) -> dict[str, Any]:
+    """On an archive's database page, a SQL example that means something."""
+    if template == "database.html" and database in archive_names(datasette):
+        return {"recap_archiver_sql": reader.SQL_EXAMPLE}
+    return {}
+
+
+@hookimpl
+def prepare_connection(conn: sqlite3.Connection) -> None:
+    """``fts_words(q)``: what a reader typed, quoted word by word for FTS5 ``match`` (the search canned query)."""
+    conn.create_function("fts_words", 1, lambda q: query.escape_fts(q or ""), deterministic=True)
+
+
+@hookimpl
+def asgi_wrapper(datasette: Any) -> Any:
+    """Note each request's path, so ``render_cell`` knows a table view (cut long texts) from a row page."""
+
+    def wrap(app: Any) -> Any:
+        async def with_path(scope: dict[str, Any], receive: Any, send: Any) -> None:
+            token = reader.request_path.set(scope.get("path", "") if scope.get("type") == "http" else "")
+            try:
+                await app(scope, receive, send)
+            finally:
+                reader.request_path.reset(token)
+
+        return with_path
+
+    return wrap
 
 
 @hookimpl
@@ -83,6 +119,7 @@ def register_routes() -> list[tuple[str, Any]]:
     return [
         (r"^/(?P<database>[^/]+)/-/thread/(?P<recap_id>\d+)$", thread_page),
         (r"^/(?P<database>[^/]+)/-/series/(?P<series_id>\d+)$", series_page),
+        (r"^/(?P<database>[^/]+)/-/search$", search_page),
     ]
 
 
@@ -102,7 +139,8 @@ def _link(href: str, text: Any) -> Markup:
 
 @hookimpl
 def render_cell(row: Any, value: Any, column: str, table: str | None, database: str, datasette: Any) -> Markup | None:
-    """Link recap titles to thread pages and series names to series pages; highlight search snippets."""
+    """Link recap titles to thread pages, series names to series pages and search hits to their comment;
+    highlight search snippets; cut long texts in table views."""
     if database not in archive_names(datasette) or value is None:
         return None
     keys = row.keys()
@@ -116,7 +154,16 @@ def render_cell(row: Any, value: Any, column: str, table: str | None, database: 
         return _link(series_path(datasette, database, row["series_id"]), value)
     if column == "snippet" and table is None:
         return highlight(str(value), SNIPPET_MARK)
+    if column == "id" and table is None and "recap_id" in keys and "snippet" in keys:
+        return _link(comment_path(datasette, database, row["recap_id"], value), value)
+    if table is not None and not reader.is_row_page(reader.request_path.get(), datasette.setting("base_url")):
+        return reader.short_cell(value)
     return None
+
+
+def comment_path(datasette: Any, database: str, recap_id: Any, comment_id: Any) -> str:
+    """The thread page's path showing one comment: its page of the thread, scrolled to it."""
+    return f"{thread_path(datasette, database, recap_id)}?comment={comment_id}#c{comment_id}"
 
 
 async def _archive(datasette: Any, request: Any, tables: list[str]) -> Any:
@@ -135,15 +182,22 @@ async def _render(datasette: Any, request: Any, template: str, context: dict[str
     return Response.html(html)
 
 
-def comment_view(comment: dict[str, Any]) -> dict[str, Any]:
-    """A thread row ready for the template: sanitised body, safe author link, marks and votes."""
+def comment_view(comment: dict[str, Any], site_offset: Any = None) -> dict[str, Any]:
+    """A thread row ready for the template: sanitised body, safe author link, marks, votes, the site's time."""
+    offset = shown_offset(comment["posted_at"], comment["posted_at_raw"]) or site_offset
     return {
         **comment,
         "body": safe_html(comment["body_html"], comment["body_text"]),
         "author_href": safe_url(comment["author_url"]),
         "marks": comment_marks(comment),
         "votes": votes_text(comment),
+        "time": local_time(comment["posted_at"], offset),
     }
+
+
+def _int_arg(request: Any, name: str, default: int, highest: int = 1_000_000) -> int:
+    value = request.args.get(name, "")
+    return min(max(int(value), 1), highest) if value.isdigit() else default
 
 
 async def thread_page(datasette: Any, request: Any) -> Response:
@@ -154,12 +208,28 @@ async def thread_page(datasette: Any, request: Any) -> Response:
         recap, comments = await db.execute_fn(lambda conn: (query.find_recap(conn, recap_id), query.thread(conn, recap_id)))
     except query.NotFoundError as exc:
         raise NotFound(str(exc)) from exc
+    size = _int_arg(request, "size", reader.THREAD_PAGE_SIZE, 5000)
+    page = _int_arg(request, "page", 1)
+    if request.args.get("comment", "").isdigit():
+        page = reader.page_with_comment(comments, int(request.args["comment"]), size)
+    shown, pages = reader.thread_page_of(comments, page, size)
+    page = min(page, pages)
+    site_offset = common_offset((c["posted_at"], c["posted_at_raw"]) for c in comments)
+    here = thread_path(datasette, db.name, recap_id)
+    link = lambda n: f"{here}?page={n}" + (f"&size={size}" if size != reader.THREAD_PAGE_SIZE else "")  # noqa: E731
     context = {
         "database": db.name,
         "recap": recap,
         "recap_href": safe_url(recap["url"]),
         "series_href": series_path(datasette, db.name, recap["series_id"]) if recap["series_id"] else None,
-        "comments": [comment_view(c) for c in comments],
+        "comments": [comment_view(c, site_offset) for c in shown],
+        "published": local_time(recap["published_at"], site_offset),
+        "page": page,
+        "pages": pages,
+        "page_links": [(n, link(n)) for n in range(1, pages + 1)],
+        "previous_href": link(page - 1) if page > 1 else None,
+        "next_href": link(page + 1) if page < pages else None,
+        "top_level": len(reader.top_level_groups(comments)),
         "db_path": datasette.urls.database(db.name),
     }
     return await _render(datasette, request, "recap_archiver_thread.html", context)
@@ -200,3 +270,42 @@ def episode_label(episode: dict[str, Any]) -> str:
         return "?"
     end = episode.get("episode_end")
     return f"{episode['episode_number']}-{end}" if end else str(episode["episode_number"])
+
+
+async def search_page(datasette: Any, request: Any) -> Response:
+    """Comments and recaps matching ``q`` as typed (each word quoted for FTS5), each hit linked to its place."""
+    db = await _archive(datasette, request, ["recaps", "comments"])
+    q = request.args.get("q", "").strip()
+    comments: list[dict[str, Any]] = []
+    recaps: list[dict[str, Any]] = []
+    error = None
+    if q:
+        limit = 50
+
+        def search(conn: sqlite3.Connection) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+            return (
+                query.search_comments(conn, q, limit, mark=reader.SEARCH_MARKS),
+                query.search_recaps(conn, q, 10, mark=reader.SEARCH_MARKS),
+            )
+
+        try:
+            comments, recaps = await db.execute_fn(search)
+        except query.SearchError as exc:
+            error = str(exc)
+    for hit in comments:
+        hit["href"] = comment_path(datasette, db.name, hit["recap_id"], hit["id"])
+        hit["thread_href"] = thread_path(datasette, db.name, hit["recap_id"])
+        hit["snippet_html"] = reader.highlight_marks(hit["snippet"])
+        hit["time"] = local_time(hit["posted_at"], None)
+    for hit in recaps:
+        hit["href"] = thread_path(datasette, db.name, hit["id"])
+        hit["snippet_html"] = reader.highlight_marks(hit["snippet"])
+    context = {
+        "database": db.name,
+        "q": q,
+        "comments": comments,
+        "recaps": recaps,
+        "error": error,
+        "db_path": datasette.urls.database(db.name),
+    }
+    return await _render(datasette, request, "recap_archiver_search.html", context)

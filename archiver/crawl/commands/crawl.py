@@ -8,12 +8,15 @@ Arguments are checked before Scrapy starts logging, so a bad one prints one line
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+from pathlib import Path
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+from scrapy.settings import BaseSettings
 from scrapy.spiderloader import get_spider_loader
 
-from archiver.crawl.run import EXIT_USAGE, check_crawl, failure
+from archiver.crawl.run import EXIT_USAGE, check_crawl, failure, print_summary
 from archiver.errors import ArchiverError
 
 
@@ -37,7 +40,9 @@ class Command(ScrapyCrawlCommand):
         if len(args) != 1:
             super().run(args, opts)
             return
-        assert self.crawler_process
+        assert self.crawler_process and self.settings is not None
+        archive = self.settings.get("ARCHIVE_DB", "recaps.db")
+        existed = Path(archive).exists()
         crawler = self._create_crawler(args[0])
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
@@ -45,6 +50,7 @@ class Command(ScrapyCrawlCommand):
             self.exitcode = 1
             return
         stats = crawler.stats.get_stats() if crawler.stats else {}
+        print_summary(self.settings, stats, archive, existed)
         status, message = failure(stats)
         if message:
             print(f"scrapy crawl {args[0]}: error: {message}", file=sys.stderr)
