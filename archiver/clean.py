@@ -23,6 +23,7 @@ __all__ = [
     "to_utc_iso",
     "tz_offset_of",
     "tzinfo_of",
+    "utc_now",
 ]
 
 # ---------------------------------------------------------------------------
@@ -197,6 +198,11 @@ def tzinfo_of(tz_hint: str | None) -> tzinfo:
         return ZoneInfo(hint)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         return timezone.utc
+
+
+def utc_now() -> str:
+    """Now, ISO 8601 UTC to the second (``2024-05-01T12:00:00+00:00``): every ``fetched_at`` and crawl time."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
 def _utc_iso(value: datetime) -> str:

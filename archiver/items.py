@@ -120,7 +120,8 @@ class RecapItem:
     comment_pages_fetched: int = 1
     """How many of them were fetched and parsed."""
     platform: str | None = None
-    """The comment platform detected on the page (``"wordpress"``, ``"wpdiscuz"``, ``"disqus"``), or None."""
+    """The comment platform (``"wordpress"``, ``"wpdiscuz"``, ``"disqus"``), decided once when the post page is read
+    (detected, or ``-a platform=``); the store pipeline drops a recap without one."""
     incomplete_reasons: list[str] = field(default_factory=list)
     """Why the thread is known not to be whole (a step not read, fewer comments than reported); empty if none."""
 

@@ -40,7 +40,7 @@ def synthetic_recaps(comments: int, per_recap: int = 500, seed: int = 1) -> list
             fetched_at="2026-01-01T00:00:00+00:00", site_name="Recaps", title=f"Show: Episode {r}", author="girlfriday",
             published_at="2021-02-01T00:00:00+00:00", tags=[Term("Show", "show", "https://recaps.example/tag/show/")],
             body_html="<p>" + " ".join(WORDS) + "</p>", body_text=" ".join(WORDS), comments=threaded,
-            series_name="Show", episode_number=r, series_term=Term("Show", "show", "https://recaps.example/tag/show/"),
+            series_name="Show", episode_number=r, platform="wordpress", series_term=Term("Show", "show", "https://recaps.example/tag/show/"),
         ))
     return recaps
 
@@ -54,7 +54,7 @@ def bench_save(path: Path, comments: int) -> dict:
     crawl_id = store.start_crawl(db, "bench", {}, "2026-01-01T00:00:00+00:00")
     start = time.perf_counter()
     for recap in recaps:
-        store.save_recap(db, recap, crawl_id, "wordpress")
+        store.save_recap(db, recap, crawl_id)
     seconds = time.perf_counter() - start
     db.close()
     total = sum(len(r.comments) for r in recaps)

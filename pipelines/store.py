@@ -11,7 +11,8 @@ from scrapy.utils.defer import deferred_from_coro
 
 from archiver.archive import store
 from archiver.items import RecapItem
-from archiver.crawl.session import ArchiveSession, utc_now
+from archiver.clean import utc_now
+from archiver.crawl.session import ArchiveSession
 
 logger = logging.getLogger(__name__)
 
@@ -51,9 +52,11 @@ class StorePipeline:
     def process_item(self, item: RecapItem) -> RecapItem:
         if not isinstance(item, RecapItem):
             return item
-        platform = getattr(item, "platform", None) or getattr(self.crawler.spider, "platform", None)
+        if not item.platform:
+            self.stats.inc_value("archiver/store/no_platform")
+            raise DropItem(f"recap without a comment platform: {item.url}")
         try:
-            result = store.save_recap(self.session.db, item, self.session.crawl_id, platform, self.session.policy)
+            result = store.save_recap(self.session.db, item, self.session.crawl_id, policy=self.session.policy)
         except sqlite3.Error as exc:
             self.store_failed(item, exc)
             raise DropItem(f"could not save {item.url}: {exc}") from exc

@@ -27,6 +27,8 @@ from archiver.pages.rest import COMMENT_FIELDS, PER_PAGE, RestAnswer, merge_comm
 from archiver.pages.reading import WpdiscuzStart
 from archiver.pages.urls import CommentPages
 from archiver.pages.wpdiscuz import AjaxAnswer, WpdiscuzComments, WpdiscuzSettings
+from archiver.crawl import roles
+from archiver.crawl.roles import role_of, with_role
 from archiver.crawl.workers import PageReaders
 
 logger = logging.getLogger(__name__)
@@ -65,7 +67,7 @@ class Thread:
     """One recap being assembled, and what is still to fetch for it."""
 
     recap: RecapItem
-    platform: str
+    """The recap, its ``platform`` decided once when its post page was read (archiver.pages.reading)."""
     rest_root: str | None = None
     post_id: str | None = None
     pages: CommentPages | None = None
@@ -94,6 +96,11 @@ class Thread:
     """Comments shown on a page that could not be read."""
     steps: int = 0
     """Requests made for the thread after its post page."""
+
+    @property
+    def platform(self) -> str | None:
+        """The recap's comment platform (``wordpress``, ``wpdiscuz``, ``disqus``)."""
+        return self.recap.platform
 
     def lose(self, reason: str) -> None:
         """Record that part of the thread is missing, and why."""
@@ -163,8 +170,9 @@ class ThreadSpider(scrapy.Spider):
         rest = t.platform != "disqus" and bool(t.rest_root and t.post_id) and t.rest_next is not None
         return pages or wpd or disqus or rest
 
-    def _request(self, t: Thread, url: str, callback: Any, **kwargs: Any) -> Request:
-        meta = {"thread": t, **kwargs.pop("meta", {})}
+    def _request(self, t: Thread, url: str, callback: Any, role: str, **kwargs: Any) -> Request:
+        """A request for thread ``t`` carrying its ``role`` (archiver.crawl.roles) and the thread in ``meta``."""
+        meta = with_role(role, {"thread": t, **kwargs.pop("meta", {})})
         cls = kwargs.pop("cls", Request)
         return cls(url, callback=callback, errback=self.thread_request_failed, meta=meta, dont_filter=True,
                    priority=THREAD_PRIORITY, **kwargs)
@@ -213,17 +221,17 @@ class ThreadSpider(scrapy.Spider):
         reason = failure.getErrorMessage() or failure.type.__name__
         if hasattr(failure.value, "response") and getattr(failure.value, "response", None) is not None:
             reason = f"HTTP {failure.value.response.status}"
-        kind = request.meta.get("kind", "comment_page")
-        self._stat(f"errors/{kind}")
-        logger.error("%s: %s lost (%s: %s)", t.recap.url, kind, request.url, reason)
-        if kind == "rest":
+        role = role_of(request)
+        self._stat(f"errors/{role}")
+        logger.error("%s: %s lost (%s: %s)", t.recap.url, role, request.url, reason)
+        if role == roles.REST:
             t.rest_next = None
             t.lose(f"REST comments page could not be fetched ({reason})")
-        elif kind == "comment_page":
+        elif role == roles.COMMENT_PAGE:
             t.failed_pages.add(request.cb_kwargs.get("number", 0))
         else:
             t.wpd_after, t.wpd_hidden, t.disqus_cursor, t.disqus_started = None, [], None, True
-            t.lose(f"{kind} request failed ({reason})")
+            t.lose(f"{role} request failed ({reason})")
         yield from self.continue_thread(t)
 
     def unreadable_answer(self, response: Response, t: Thread, what: str) -> Request | None:
@@ -251,7 +259,8 @@ class ThreadSpider(scrapy.Spider):
         number = self._next_page(t)
         if number is None:
             return None
-        return self._request(t, t.pages.url(number), self.parse_comment_page, cb_kwargs={"number": number})
+        return self._request(t, t.pages.url(number), self.parse_comment_page, roles.COMMENT_PAGE,
+                             cb_kwargs={"number": number})
 
     def parse_comment_page(self, response: Response, number: int) -> Iterator[Request | RecapItem]:
         """Overridden by the spider: add one comment page to the thread."""
@@ -281,7 +290,7 @@ class ThreadSpider(scrapy.Spider):
             form = {"action": "wpdShowReplies", "postId": t.wpd.post_id or "", "commentId": t.wpd_hidden[0],
                     "wpdiscuz_nonce": t.wpd.nonce}
             callback = self.parse_wpdiscuz_replies
-        return self._request(t, t.wpd.ajax_url, callback, cls=FormRequest, formdata=form, meta={"kind": "wpdiscuz"})
+        return self._request(t, t.wpd.ajax_url, callback, roles.WPDISCUZ, cls=FormRequest, formdata=form)
 
     def parse_wpdiscuz_nonce(self, response: Response) -> Iterator[Request | RecapItem]:
         t: Thread = response.meta["thread"]
@@ -358,17 +367,18 @@ class ThreadSpider(scrapy.Spider):
     def _disqus_request(self, t: Thread) -> Request | None:
         if t.disqus is None:
             return None
-        meta = {"kind": "disqus", "allow_offsite": True}
+        meta = {"allow_offsite": True}
         if not t.disqus_started:
             t.disqus_started = True
             url = f"{self.disqus_embed_url}?{urlencode(t.disqus.embed_params())}"
-            return self._request(t, url, self.parse_disqus, meta=meta)
+            return self._request(t, url, self.parse_disqus, roles.DISQUS, meta=meta)
         if t.disqus_cursor and t.disqus_thread:
             params = {"limit": 100, "thread": t.disqus_thread, "forum": t.disqus.shortname, "order": "popular",
                       "cursor": t.disqus_cursor, "api_key": t.disqus_key}
             url = urljoin(self.disqus_embed_url, "/api/3.0/threads/listPostsThreaded")
             t.disqus_cursor = None
-            return self._request(t, f"{url}?{urlencode({k: v for k, v in params.items() if v})}", self.parse_disqus, meta=meta)
+            url = f"{url}?{urlencode({k: v for k, v in params.items() if v})}"
+            return self._request(t, url, self.parse_disqus, roles.DISQUS, meta=meta)
         return None
 
     def parse_disqus(self, response: Response) -> Iterator[Request | RecapItem]:
@@ -405,8 +415,8 @@ class ThreadSpider(scrapy.Spider):
             return None
         url = rest_url(t.rest_root, "wp/v2/comments", post=t.post_id, per_page=PER_PAGE, page=t.rest_next,
                        _fields=COMMENT_FIELDS)
-        return self._request(t, url, self.parse_rest_comments,
-                             meta={"kind": "rest", "handle_httpstatus_list": list(REST_OFF_STATUSES)})
+        return self._request(t, url, self.parse_rest_comments, roles.REST,
+                             meta={"handle_httpstatus_list": list(REST_OFF_STATUSES)})
 
     def parse_rest_comments(self, response: Response) -> Iterator[Request | RecapItem]:
         """Add one page of the post's comments from the REST API; fall back to the pages when the API is off."""

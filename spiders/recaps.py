@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import urlsplit
-
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from scrapy.http import Request, Response, TextResponse
 from twisted.python.failure import Failure
 
+from archiver.crawl import roles
+from archiver.crawl.roles import with_role
+from archiver.clean import utc_now
 from archiver.errors import ArgumentError
 from archiver.items import RecapItem
 from archiver.pages.detect import PLATFORMS
@@ -64,10 +64,6 @@ def followable(url: str) -> bool:
     return not any(marker in url for marker in NEVER_FOLLOW)
 
 
-def utc_now() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
-
-
 class RecapsSpider(ThreadSpider):
     """Crawl home pages, tag or category archives, or single recaps given in ``-a url=``.
 
@@ -76,7 +72,6 @@ class RecapsSpider(ThreadSpider):
     """
 
     name = "recaps"
-    platform = "wordpress"
 
     @staticmethod
     def check_arguments(url: str | None = None, platform: str | None = None, profile: str | None = None,
@@ -111,7 +106,7 @@ class RecapsSpider(ThreadSpider):
 
     async def start(self) -> AsyncIterator[Request]:
         for url in self.start_urls:
-            yield Request(url, callback=self.parse, errback=self.start_failed)
+            yield Request(url, callback=self.parse, errback=self.start_failed, meta=with_role(roles.START))
 
     def start_failed(self, failure: Failure) -> None:
         """A start URL could not be fetched: one clear line, counted."""
@@ -142,7 +137,8 @@ class RecapsSpider(ThreadSpider):
             self.crawler.stats.inc_value("archiver/pages/profile_index")
             for url in reading.index_urls:
                 if followable(url):
-                    yield response.follow(url, callback=self.parse, priority=LISTING_PRIORITY)
+                    yield response.follow(url, callback=self.parse, priority=LISTING_PRIORITY,
+                                          meta=with_role(roles.INDEX))
         else:
             logger.info("%s: neither a post nor a listing, skipped", response.url)
 
@@ -161,10 +157,11 @@ class RecapsSpider(ThreadSpider):
             pagination = []
         for url in posts:
             if followable(url):
-                yield response.follow(url, callback=self.parse)
-        for url in pagination + page.profile_urls:
-            if followable(url):
-                yield response.follow(url, callback=self.parse, priority=LISTING_PRIORITY)
+                yield response.follow(url, callback=self.parse, meta=with_role(roles.POST))
+        for role, urls in ((roles.LISTING, pagination), (roles.INDEX, page.profile_urls)):
+            for url in urls:
+                if followable(url):
+                    yield response.follow(url, callback=self.parse, priority=LISTING_PRIORITY, meta=with_role(role))
         root = page.rest_root
         site = urljoin(response.url, "/")
         if root and page.home and site not in self._rest_listed | self._rest_off:
@@ -174,7 +171,8 @@ class RecapsSpider(ThreadSpider):
     def _posts_request(self, root: str, site: str, number: int) -> Request:
         url = rest_url(root, "wp/v2/posts", per_page=PER_PAGE, page=number, _fields=POST_FIELDS)
         return Request(url, callback=self.parse_rest_posts, cb_kwargs={"root": root, "site": site, "number": number},
-                       meta={"handle_httpstatus_list": list(REST_OFF_STATUSES)}, priority=LISTING_PRIORITY)
+                       meta=with_role(roles.REST_POSTS, {"handle_httpstatus_list": list(REST_OFF_STATUSES)}),
+                       priority=LISTING_PRIORITY)
 
     def parse_rest_posts(self, response: Response, root: str, site: str, number: int) -> Iterator[Request]:
         """Follow every post the REST API lists, page by page (``X-WP-TotalPages``)."""
@@ -186,7 +184,7 @@ class RecapsSpider(ThreadSpider):
         for post in answer.items:
             link = text_field(post, "link")
             if link and followable(link):
-                yield response.follow(link, callback=self.parse)
+                yield response.follow(link, callback=self.parse, meta=with_role(roles.POST))
         if number < answer.total_pages:
             if number >= self.bounds.rest_pages:
                 self.crawler.stats.inc_value("archiver/bounds/rest_pages")
@@ -202,7 +200,7 @@ class RecapsSpider(ThreadSpider):
             self.crawler.stats.inc_value("archiver/recaps/seen_twice")
             return
         self._recaps_started.add(recap.url)
-        t = Thread(recap, page.platform, rest_root=page.detection.rest_root, post_id=page.post_id)
+        t = Thread(recap, rest_root=page.detection.rest_root, post_id=page.post_id)
         self._note_page_damage(t, response, page.unreadable, page.stopped)
         if page.platform in ("wordpress", "wpdiscuz"):
             # wpDiscuz follows WordPress's comment pages where the site pages its comments.

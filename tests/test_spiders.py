@@ -85,8 +85,8 @@ def test_listings_wait_for_their_posts_and_started_threads_come_first() -> None:
     priorities = {r.url: r.priority for r in out}
     assert priorities == {"https://r.example/2021/01/01/a/": 0, "https://r.example/2021/01/02/b/": 0,
                           "https://r.example/page/2/": LISTING_PRIORITY}
-    thread = Thread(RecapItem(url="https://r.example/2021/01/01/a/", site_url="https://r.example/", fetched_at="x"),
-                    "wordpress", pages=CommentPages(2, "https://r.example/2021/01/01/a/"), fetched={1})
+    thread = Thread(RecapItem(url="https://r.example/2021/01/01/a/", site_url="https://r.example/", fetched_at="x",
+                              platform="wordpress"), pages=CommentPages(2, "https://r.example/2021/01/01/a/"), fetched={1})
     (request,) = list(spider.continue_thread(thread))
     assert request.url.endswith("/comment-page-2/") and request.priority == THREAD_PRIORITY
     assert THREAD_PRIORITY > 0 > LISTING_PRIORITY
@@ -102,8 +102,8 @@ def test_a_thread_claiming_a_trillion_comment_pages_stops_at_the_bound_and_is_in
     crawler = get_crawler(RecapsSpider, {"ARCHIVER_MAX_THREAD_STEPS": 3})
     spider = RecapsSpider.from_crawler(crawler, url="https://r.example/")
     assert spider.bounds == ThreadBounds(steps=3)
-    thread = Thread(RecapItem(url="https://r.example/2021/01/01/a/", site_url="https://r.example/", fetched_at="x"),
-                    "wordpress", pages=CommentPages(10**12, "https://r.example/2021/01/01/a/"), fetched={10**12})
+    thread = Thread(RecapItem(url="https://r.example/2021/01/01/a/", site_url="https://r.example/", fetched_at="x",
+                              platform="wordpress"), pages=CommentPages(10**12, "https://r.example/2021/01/01/a/"), fetched={10**12})
     urls = []
     for _ in range(5):
         (out,) = list(spider.continue_thread(thread))
@@ -132,3 +132,41 @@ def test_a_page_nested_deeper_than_the_parser_allows_is_flagged() -> None:
     shallow = read_comment_page(HtmlResponse("https://r.example/2021/01/01/a/", body=b"<html><body></body></html>",
                                              encoding="utf-8"))
     assert shallow.stopped is None
+
+
+def test_every_request_carries_its_role_and_the_revisit_filter_reads_it() -> None:
+    """The spider says what each request is for (archiver.crawl.roles); RevisitMiddleware drops posts not due and
+    stops a listing's pagination on that role alone, whatever the URL looks like."""
+    from scrapy.http import HtmlResponse
+    from scrapy.utils.test import get_crawler
+
+    from archiver.crawl import roles
+    from archiver.crawl.refresh import RevisitMiddleware
+    from archiver.items import RecapItem
+    from archiver.pages.reading import ListingReading
+    from archiver.pages.urls import CommentPages
+    from archiver.spiders.base import Thread
+
+    spider = RecapsSpider(url="https://r.example/")
+    listing = ListingReading(post_urls=["https://r.example/a/", "https://r.example/b/"],
+                             pagination_urls=["https://r.example/more?after=b"],
+                             profile_urls=["https://r.example/shows/x/"], rest_root=None, home=False)
+    response = HtmlResponse("https://r.example/", body=b"<html></html>", encoding="utf-8")
+    out = list(spider.parse_listing(response, listing))
+    assert {r.url: roles.role_of(r) for r in out} == {
+        "https://r.example/a/": roles.POST, "https://r.example/b/": roles.POST,
+        "https://r.example/more?after=b": roles.LISTING, "https://r.example/shows/x/": roles.INDEX,
+    }
+    thread = Thread(RecapItem(url="https://r.example/a/", site_url="https://r.example/", fetched_at="x",
+                              platform="wordpress"), pages=CommentPages(2, "https://r.example/a/"), fetched={1})
+    (step,) = list(spider.continue_thread(thread))
+    assert roles.role_of(step) == roles.COMMENT_PAGE
+
+    middleware = RevisitMiddleware(get_crawler(RecapsSpider))
+    middleware.due = {"https://r.example/a/": False, "https://r.example/b/": False}
+    kept = list(middleware._filter(response, [*out, step]))
+    assert [r.url for r in kept] == ["https://r.example/shows/x/", step.url]
+    middleware.due["https://r.example/b/"] = True
+    kept = list(middleware._filter(response, [*out, step]))
+    assert [r.url for r in kept] == ["https://r.example/b/", "https://r.example/shows/x/", step.url,
+                                     "https://r.example/more?after=b"]

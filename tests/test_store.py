@@ -29,6 +29,7 @@ def make_recap(comments: list[CommentItem], fetched_at: str = "2024-01-01T00:00:
         site_name="Demo",
         fetched_at=fetched_at,
         title="Soundtrack #1: Episode 4 (Final)",
+        platform="wordpress",
         tags=[tag, Term("Park Hyung-sik", "park-hyung-sik", SITE + "tag/park-hyung-sik/")],
         categories=[Term("Recaps", "recaps", SITE + "category/recaps/", "category")],
         comments=comments,
@@ -52,7 +53,7 @@ def thread() -> list[CommentItem]:
 
 def test_save_recap_links_parents_roots_and_series(db: Database) -> None:
     crawl = start_crawl(db, "recaps", {"url": SITE}, "2024-01-01T00:00:00+00:00")
-    result = save_recap(db, make_recap(thread()), crawl, "wordpress")
+    result = save_recap(db, make_recap(thread()), crawl)
     assert result.recap_new and result.comments_new == 4
     rows = {r["site_comment_id"]: r for r in db.query("select * from comments")}
     assert rows["102"]["parent_id"] == rows["101"]["id"]

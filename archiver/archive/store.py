@@ -147,7 +147,7 @@ def save_recap(
     db: Database,
     recap: RecapItem,
     crawl_id: int | None,
-    platform: str | None = None,
+    *,
     policy: RevisitPolicy | None = None,
 ) -> SaveResult:
     """Write one recap, its site, series, terms and whole thread in one transaction.
@@ -160,7 +160,7 @@ def save_recap(
     """
     seen_at = recap.fetched_at
     with db.atomic():
-        site_id = save_site(db, recap.site_url, recap.site_name, platform, seen_at)
+        site_id = save_site(db, recap.site_url, recap.site_name, recap.platform, seen_at)
         series_id = save_series(db, site_id, recap.series_name, recap.series_term) if recap.series_name else None
         before = db.execute(
             "select id, title, body_text, revisit_interval, coalesce(captured_last_at, last_crawled_at) "

@@ -10,7 +10,8 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 
 from archiver.crawl.scope import OutOfScope
-from archiver.crawl.session import ArchiveSession, utc_now
+from archiver.clean import utc_now
+from archiver.crawl.session import ArchiveSession
 
 logger = logging.getLogger(__name__)
 

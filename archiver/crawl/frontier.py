@@ -24,6 +24,7 @@ from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
 from archiver.items import RecapItem
 from archiver.pages.urls import recap_url
+from archiver.crawl.roles import PAGE_ROLES, START, THREAD_ROLES, role_of, with_role
 from archiver.crawl.scope import scope_of
 
 logger = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ class FrontierJournal(BaseSpiderMiddleware):
 
     def request_scheduled(self, request: Request, spider: Spider) -> None:
         # Only what the scope lets through (archiver/crawl/scope.py): a resumed crawl re-requests what is journalled.
-        if getattr(request.callback, "__name__", "parse") == "parse" and scope_of(self.crawler).refusal(request.url) is None:
+        if role_of(request) in PAGE_ROLES and scope_of(self.crawler).refusal(request.url) is None:
             self._write("+", request.url)
 
     def item_scraped(self, item: Any, response: Response, spider: Spider) -> None:
@@ -97,13 +98,10 @@ class FrontierJournal(BaseSpiderMiddleware):
 
     def _done_if_listing(self, response: Response | None, outputs: list[Any]) -> None:
         # A post is done when its recap is saved; anything else when its links are out.
-        if response is None or getattr(response.request, "callback", None) is None:
-            return
-        if getattr(response.request.callback, "__name__", "") != "parse":
+        if response is None or role_of(response.request) not in PAGE_ROLES:
             return
         assembling = any(
-            isinstance(o, RecapItem) or (isinstance(o, Request) and getattr(o.callback, "__name__", "") != "parse")
-            for o in outputs
+            isinstance(o, RecapItem) or (isinstance(o, Request) and role_of(o) in THREAD_ROLES) for o in outputs
         )
         if not assembling:
             self._write("-", response.request.url)
@@ -119,7 +117,7 @@ class FrontierJournal(BaseSpiderMiddleware):
         logger.info("resuming: %d request(s) begun by the killed run are fetched again", len(urls))
         self.stats.set_value("archiver/resume/refetched", len(urls))
         for url in urls:
-            self.crawler.engine.crawl(Request(url, callback=spider.parse, dont_filter=True))
+            self.crawler.engine.crawl(Request(url, callback=spider.parse, dont_filter=True, meta=with_role(START)))
         raise DontCloseSpider
 
     def spider_closed(self, spider: Spider) -> None:

@@ -29,7 +29,8 @@ from scrapy.settings import BaseSettings
 from scrapy.utils.response import response_from_dict
 
 from archiver.archive.bodies import compress, decompress, headers_from_json, headers_to_json
-from archiver.crawl.session import ArchiveSession, utc_now
+from archiver.clean import utc_now
+from archiver.crawl.session import ArchiveSession
 
 logger = logging.getLogger(__name__)
 

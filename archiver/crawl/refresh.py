@@ -27,9 +27,12 @@ from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
 from archiver.errors import ArgumentError
 from archiver.archive.files import connect_read_only
-from archiver.pages.urls import recap_url, strip_paged
+from archiver.pages.urls import recap_url
 from archiver.archive.revisit import is_due
-from archiver.crawl.session import ArchiveSession, utc_now
+from archiver.clean import utc_now
+from archiver.crawl import roles
+from archiver.crawl.roles import role_of, with_role
+from archiver.crawl.session import ArchiveSession
 
 logger = logging.getLogger(__name__)
 
@@ -67,12 +70,12 @@ class RevisitMiddleware(BaseSpiderMiddleware):
         for url in sorted(ArchiveSession.of(self.crawler).unresolved):
             if urlsplit(url).netloc in hosts:
                 retried += 1
-                yield Request(url, callback=spider.parse, dont_filter=True, priority=10)
+                yield Request(url, callback=spider.parse, dont_filter=True, priority=10, meta=with_role(roles.START))
         if retried:
             self.stats.set_value("archiver/failures/retried_first", retried)
             logger.info("%d page(s) that failed in earlier crawls are tried first", retried)
         for url in sorted(self.incomplete):
-            yield Request(url, callback=spider.parse, priority=10)
+            yield Request(url, callback=spider.parse, priority=10, meta=with_role(roles.POST))
         if self.incomplete:
             self.stats.set_value("archiver/threads/incomplete_retried_first", len(self.incomplete))
             logger.info("%d recap(s) whose thread was incomplete are crawled first", len(self.incomplete))
@@ -83,7 +86,7 @@ class RevisitMiddleware(BaseSpiderMiddleware):
             if (due or self.refresh == "all") and url in self.in_scope and url not in start_urls \
                     and url not in self.incomplete:
                 scheduled += 1
-                yield Request(url, callback=spider.parse)
+                yield Request(url, callback=spider.parse, meta=with_role(roles.POST))
         if scheduled:
             self.stats.set_value("archiver/recaps/scheduled_due", scheduled)
             logger.info("%d archived recap(s) are due and scheduled directly", scheduled)
@@ -105,11 +108,12 @@ class RevisitMiddleware(BaseSpiderMiddleware):
         pagination: list[Request] = []
         wanted_posts = skipped_posts = 0
         for item in result:
-            if not isinstance(item, Request) or getattr(item.callback, "__name__", "parse") != "parse":
-                yield item  # items, and the requests that complete a thread being assembled
-                continue
-            if strip_paged(item.url) != item.url.split("#")[0]:
+            role = role_of(item) if isinstance(item, Request) else None
+            if role == roles.LISTING:
                 pagination.append(item)
+                continue
+            if role != roles.POST:
+                yield item  # items, thread steps, index pages and the REST post list
                 continue
             if self.due.get(recap_url(item.url), True):
                 wanted_posts += 1

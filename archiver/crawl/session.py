@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -20,6 +20,7 @@ from sqlite_utils import Database
 
 from archiver.archive import store
 from archiver.archive.revisit import RevisitPolicy
+from archiver.clean import utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -43,11 +44,6 @@ CRAWL_COUNTS = {
     "errors": "log_count/ERROR",
     "failures": "archiver/failures/new",
 }
-
-
-def utc_now() -> str:
-    """Now, ISO 8601 UTC to the second."""
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
 class ArchiveSession:

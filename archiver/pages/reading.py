@@ -43,8 +43,6 @@ class PostReading:
 
     recap: RecapItem
     detection: Detection
-    platform: str
-    """The detected platform, or the one the crawl was told to use."""
     post_id: str | None
     comment_page: int
     comment_pages: CommentPages
@@ -54,6 +52,11 @@ class PostReading:
     """Comments the page shows that could not be read."""
     stopped: str | None = None
     """Why the parser stopped building the page early (later comments are missing), else None."""
+
+    @property
+    def platform(self) -> str | None:
+        """The detected platform, or the one the crawl was told to use: ``recap.platform``, decided here once."""
+        return self.recap.platform
 
 
 @dataclass
@@ -132,7 +135,7 @@ def _read_post(response: TextResponse, fetched_at: str, platform: str | None) ->
     chosen = platform or detected.platform
     recap = page.recap(fetched_at=fetched_at)
     recap.platform = chosen
-    reading = PostReading(recap, detected, chosen, post_id(response), page.comment_page(), page.comment_pages(),
+    reading = PostReading(recap, detected, post_id(response), page.comment_page(), page.comment_pages(),
                           unreadable=page.unreadable, stopped=page.parse_stopped())
     if chosen == "disqus":
         recap.comments, recap.comment_pages = [], 1
