@@ -1,7 +1,7 @@
 """Cleaning: small pure functions that turn text as pages show it into typed values.
 
-Counts (``"1.2K"`` → 1200), comment-count headings and dates (to ISO 8601 UTC); episode titles are read in
-archiver.episodes. No Scrapy imports; none of the
+Counts (``"1.2K"`` → 1200) and dates (to ISO 8601 UTC); comment-count headings are read by the post page
+(archiver.pages.wordpress.parse_comment_count), episode titles in archiver.episodes. No Scrapy imports; none of the
 public functions raises on bad input: they return None (or an empty result) instead.
 """
 
@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
     "DATE_LANGUAGES",
-    "parse_comment_count",
     "parse_count",
     "to_utc_iso",
     "tz_offset_of",
@@ -103,41 +102,6 @@ def _decimal(text: str) -> Decimal | None:
         return Decimal(text)
     except (InvalidOperation, ValueError):
         return None
-
-
-_NUMBER_WORDS = {
-    "no": 0, "zero": 0, "one": 1, "a": 1, "a single": 1, "single": 1, "two": 2, "three": 3,
-    "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-    "eleven": 11, "twelve": 12,
-}  # fmt: skip
-_COUNT_NOUN = r"(?:thoughts?|comments?|responses?|repl(?:y|ies)|reactions?|discussions?)"
-_COUNT_WORD = "|".join(sorted((re.escape(w) for w in _NUMBER_WORDS), key=len, reverse=True))
-_LEADING_COUNT = re.compile(
-    rf"^[\W_]*(?P<n>\d[\d,.\s\u00a0\u2009\u202f]*[kKmM]?|{_COUNT_WORD})\s*{_COUNT_NOUN}\b", re.IGNORECASE
-)
-_NOUN_THEN_COUNT = re.compile(rf"^[\W_]*{_COUNT_NOUN}\s*[:(\[]?\s*(?P<n>\d[\d,.\s]*[kKmM]?)\s*[)\]]?\s*$", re.I)
-_BARE_COUNT = re.compile(r"^[\W_]*\d[\d,.\s]*[kKmM]?[\W_]*$")
-
-
-def parse_comment_count(text: str | None) -> int | None:
-    """Return the count a comments heading states, or None when it states none.
-
-    ``"25 thoughts on “Title 2”"`` → 25 (the leading count, never one inside the title),
-    ``"One thought on “X”"`` → 1, ``"No Comments"`` → 0, ``"1,234 Comments"`` → 1234,
-    ``"Comments (25)"`` → 25, a bare ``"25"`` → 25, ``"Leave a Reply"`` → None. Never raises.
-    """
-    if not text:
-        return None
-    text = " ".join(text.split())
-    m = _LEADING_COUNT.match(text) or _NOUN_THEN_COUNT.match(text)
-    if m:
-        word = m["n"].strip().lower()
-        if word in _NUMBER_WORDS:
-            return _NUMBER_WORDS[word]
-        return parse_count(m["n"])
-    if _BARE_COUNT.match(text):
-        return parse_count(text)
-    return None
 
 
 # ---------------------------------------------------------------------------

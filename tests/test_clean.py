@@ -8,7 +8,6 @@ import pytest
 
 from archiver import clean
 from archiver.clean import (
-    parse_comment_count,
     parse_count,
     to_utc_iso,
     tz_offset_of,
@@ -117,61 +116,6 @@ def test_parse_count_is_exact() -> None:
     # Decimal arithmetic: no 1.1 * 1000 == 1100.0000000000002 surprises.
     assert all(parse_count(f"{i / 10}K") == i * 100 for i in range(1, 1000))
     assert all(parse_count(f"{i}.{j:03d}K") == i * 1000 + j for i in range(1, 5) for j in range(0, 1000, 7))
-
-
-# --- parse_comment_count ----------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("25 thoughts on “Title”", 25),
-        ("One thought on “X”", 1),
-        ("One Comment", 1),
-        ("one comment", 1),
-        ("No Comments", 0),
-        ("No comments yet", 0),
-        ("1,234 Comments", 1234),
-        ("1 234 comments", 1234),
-        ("25 Responses", 25),
-        ("25 Responses to “Goblin: Episode 3”", 25),
-        ("25 comments", 25),
-        ("2 Replies", 2),
-        ("1 Reply", 1),
-        ("1 thought on “Episode 4”", 1),
-        ("25 thoughts on “Soundtrack #1: Episode 4”", 25),
-        ("3 thoughts on “18 Again: Episodes 5-6”", 3),
-        ("Two thoughts on “X”", 2),
-        ("  \n 25 \n thoughts on “X”", 25),
-        ("1.2K comments", 1200),
-        ("Comments (25)", 25),
-        ("Comments: 25", 25),
-        ("Comments [1,234]", 1234),
-        ("25", 25),
-        ("(25)", 25),
-        ("💬 25 comments", 25),
-    ],
-)
-def test_parse_comment_count(text: str, expected: int) -> None:
-    assert parse_comment_count(text) == expected
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        None,
-        "",
-        "Leave a Reply",
-        "Leave a Reply to Jane",
-        "Comments",
-        "Discussion",
-        "Comments are closed.",
-        "Thoughts on “Episode 4”",
-        "Soundtrack #1: Episode 4",
-    ],
-)
-def test_parse_comment_count_none(text: str | None) -> None:
-    assert parse_comment_count(text) is None
 
 
 # --- dates ------------------------------------------------------------------
@@ -522,6 +466,8 @@ if given is not None:
     @settings(max_examples=300, deadline=None)
     @given(st.one_of(st.none(), st.text()))
     def test_counts_never_raise(text: str | None) -> None:
+        from archiver.pages.wordpress import parse_comment_count
+
         for result in (parse_count(text), parse_comment_count(text)):
             assert result is None or isinstance(result, int)
 

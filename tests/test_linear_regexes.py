@@ -18,7 +18,7 @@ from archiver.episodes import strip_noise_words
 from archiver.pages.disqus import _EMBED_VARS, DisqusEmbed
 from archiver.pages.jsdata import assigned_object
 from archiver.pages.markup import strip_edge_breaks as _strip_breaks
-from archiver.pages.wordpress import _COUNT_WORD, _parse_count
+from archiver.pages.wordpress import _COUNT_WORD, parse_comment_count
 from archiver.pages.wpdiscuz import _AJAX_OBJ, WpdiscuzSettings
 
 MB = 1 << 20
@@ -50,7 +50,7 @@ def test_noise_words_are_linear() -> None:
 def test_count_words_are_linear() -> None:
     assert seconds(lambda: _COUNT_WORD.search(adversarial("1"))) < 1
     assert seconds(lambda: _COUNT_WORD.search(adversarial("1,000"))) < 1
-    assert seconds(lambda: _parse_count("about " + adversarial("9"))) < 1
+    assert seconds(lambda: parse_comment_count("about " + adversarial("9"))) < 1
 
 
 def test_edge_breaks_are_linear() -> None:

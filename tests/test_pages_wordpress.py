@@ -13,7 +13,7 @@ from scrapy.http import HtmlResponse
 from archiver.pages import page_kind
 from archiver.pages.listing import ListingPage
 from archiver.pages.urls import strip_comment_page, strip_paged
-from archiver.pages.wordpress import PostPage
+from archiver.pages.wordpress import PostPage, parse_comment_count
 from archiver.text import normalise_line
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -405,7 +405,70 @@ def test_block_theme_comment_template() -> None:
 
 
 def test_counts_too_long_to_be_counts_are_not_read() -> None:
-    from archiver.pages.wordpress import _parse_count
+    assert parse_comment_count("9" * 5000 + " comments") is None
 
-    assert _parse_count("9" * 5000 + " comments") is None
-    assert _parse_count("1,234 thoughts on “A”") == 1234 and _parse_count("12 Comments") == 12
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("25 thoughts on “Title”", 25),
+        ("One thought on “X”", 1),
+        ("One Comment", 1),
+        ("one comment", 1),
+        ("No Comments", 0),
+        ("No comments yet", 0),
+        ("1,234 Comments", 1234),
+        ("1 234 comments", 1234),
+        ("25 Responses", 25),
+        ("25 Responses to “Goblin: Episode 3”", 25),
+        ("25 comments", 25),
+        ("2 Replies", 2),
+        ("1 Reply", 1),
+        ("1 thought on “Episode 4”", 1),
+        ("25 thoughts on “Soundtrack #1: Episode 4”", 25),
+        ("3 thoughts on “18 Again: Episodes 5-6”", 3),
+        ("Two thoughts on “X”", 2),
+        ("  \n 25 \n thoughts on “X”", 25),
+        ("1.2K comments", 1200),
+        ("Comments (25)", 25),
+        ("Comments: 25", 25),
+        ("Comments [1,234]", 1234),
+        ("25", 25),
+        ("(25)", 25),
+        ("💬 25 comments", 25),
+        ("1,234 thoughts on “A”", 1234),
+        ("Join the discussion: 7 comments", 7),
+    ],
+)
+def test_parse_comment_count(text: str, expected: int) -> None:
+    assert parse_comment_count(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        None,
+        "",
+        "Leave a Reply",
+        "Leave a Reply to Jane",
+        "Comments",
+        "Discussion",
+        "Comments are closed.",
+        "Thoughts on “Episode 4”",
+        "Soundtrack #1: Episode 4",
+    ],
+)
+def test_parse_comment_count_none(text: str | None) -> None:
+    assert parse_comment_count(text) is None
+
+
+def test_leave_a_reply_is_zero_only_where_the_comment_area_is_empty() -> None:
+    empty = ('<html><body><article class="post"><h1 class="entry-title">A</h1></article>'
+             '<div id="comments" class="comments-area"><div id="respond"><h3 id="reply-title">Leave a Reply</h3>'
+             "</div></div></body></html>")
+    assert PostPage(response(empty)).comment_count_reported() == 0
+    with_comments = ('<html><body><article class="post"><h1 class="entry-title">A</h1>'
+                     '<a href="#respond">Leave a Reply</a></article><div id="comments" class="comments-area">'
+                     '<ol class="comment-list"><li id="comment-1" class="comment"><article class="comment-body">'
+                     '<div class="comment-content"><p>Hi</p></div></article></li></ol></div></body></html>')
+    assert PostPage(response(with_comments)).comment_count_reported() is None

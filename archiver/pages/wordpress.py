@@ -41,18 +41,25 @@ from archiver.pages.markup import (
     text_of,
 )
 from archiver.pages.urls import PAGED_PATH, CommentPages, comment_page_of, drop_fragment, strip_comment_page
+from archiver.clean import parse_count
 from archiver.text import html_to_text, normalise_line
 
-__all__ = ["PostPage", "read_rendered_comments"]
+__all__ = ["PostPage", "parse_comment_count", "read_rendered_comments"]
 
-_NUMBER = re.compile(r"^\s*(\d{1,3}(?:[,.\u00a0\u202f ]\d{3}){1,6}|\d{1,18})(?!\d)")
-# Bounded numbers (up to 10^21 grouped, 18 digits plain): an unbounded `\d+` is retried at every digit of a long run.
-_COUNT_WORD = re.compile(
-    r"(?<!\d)(\d{1,3}(?:[,.\u00a0\u202f]\d{3}){1,6}|\d{1,18})\s*(?:comments?|thoughts?|responses?|replies|reply|reactions?)",
-    re.I,
+# Bounded numbers (up to 10^21 grouped, 18 digits plain, then "1.2K"): an unbounded `\d+` is retried at every digit
+# of a long run.
+_COUNT_NUMBER = r"(?:\d{1,3}(?:[,.\u00a0\u202f ]\d{3}){1,6}|\d{1,18}(?:\.\d{1,3})?[kKmM]?)(?![\d.,])"
+_COUNT_NOUN = r"(?:comments?|thoughts?|responses?|repl(?:y|ies)|reactions?|discussions?)"
+_NUMBER_WORDS = {
+    "no": 0, "zero": 0, "one": 1, "a": 1, "a single": 1, "single": 1, "two": 2, "three": 3, "four": 4, "five": 5,
+    "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+}  # fmt: skip
+_LEADING_NUMBER = re.compile(rf"^[\W_]*(?P<n>{_COUNT_NUMBER})", re.I)
+_NOUN_THEN_NUMBER = re.compile(rf"^[\W_]*{_COUNT_NOUN}\s*[:(\[]?\s*(?P<n>{_COUNT_NUMBER})\s*[)\]]?\s*$", re.I)
+_WORD_COUNT = re.compile(
+    rf"^[\W_]*(?P<n>{'|'.join(sorted(map(re.escape, _NUMBER_WORDS), key=len, reverse=True))})\s+{_COUNT_NOUN}\b", re.I
 )
-_ZERO_COUNT = re.compile(r"^\s*(?:no\s+(?:comments?|thoughts?|responses?|replies)|leave a (?:comment|reply))", re.I)
-_ONE_COUNT = re.compile(r"^\s*one\s+(?:comment|thought|response|reply|reaction)", re.I)
+_COUNT_WORD = re.compile(rf"(?<![\d.,])(?P<n>{_COUNT_NUMBER})\s*{_COUNT_NOUN}", re.I)
 _COMMENT_LIST_CLASSES = frozenset("comment-list commentlist wp-block-comment-template".split())
 _COMMENT_NAV_CLASSES = frozenset(
     "comments-pagination comment-navigation comments-navigation comment-nav comments-nav "
@@ -98,18 +105,23 @@ def _nav_step(a: Element) -> int:
     return 0
 
 
-def _parse_count(text: str) -> int | None:
-    """A comment count from "25 thoughts on “…”", "One Comment", "1,234", "No Comments"."""
+def parse_comment_count(text: str | None) -> int | None:
+    """The count a comments heading or link states, or None when it states none. Never raises.
+
+    ``"25 thoughts on “Title 2”"`` → 25 (the leading count, never one inside the title), ``"One Comment"`` → 1,
+    ``"No Comments"`` → 0, ``"1,234"`` → 1234, ``"1.2K comments"`` → 1200, ``"Comments (25)"`` → 25. ``"Leave a
+    Reply"`` states no count (None): whether it means 0 is decided by the page, from an empty comment area.
+    """
     if not text:
         return None
-    if _ONE_COUNT.match(text):
-        return 1
-    if _ZERO_COUNT.match(text):
-        return 0
-    m = _NUMBER.match(text) or _COUNT_WORD.search(text)
+    m = _LEADING_NUMBER.match(text) or _NOUN_THEN_NUMBER.match(text)
     if m:
-        return int(re.sub(r"\D", "", m.group(1)))
-    return None
+        return parse_count(m["n"])
+    m = _WORD_COUNT.match(text)
+    if m:
+        return _NUMBER_WORDS[" ".join(m["n"].lower().split())]
+    m = _COUNT_WORD.search(text)
+    return parse_count(m["n"]) if m else None
 
 
 def _term_from_link(a: Element, base_url: str, taxonomy: str | None = None) -> Term | None:
@@ -330,13 +342,13 @@ class PostPage(CommentListReader, HtmlPage):
             el = next((el for el, value, ident in marked if test(el, value, ident) and not is_inside(el, is_widget)),
                       None)
             if el is not None:
-                count = _parse_count(text_of(el))
+                count = parse_comment_count(text_of(el))
                 if count is not None:
                     return count
         for css in ("a[href$='#comments']", "a[href$='#respond']"):
             el = self._css_first(css)
             if el is not None:
-                count = _parse_count(text_of(el))
+                count = parse_comment_count(text_of(el))
                 if count is not None:
                     return count
         # Themes print no count where there are no comments: a comment area holding only the reply form says 0.
