@@ -265,6 +265,24 @@ def test_wpdiscuz_votes_prefer_exact_title() -> None:
     assert a.body_html == "<p>a</p>"
 
 
+def test_wpdiscuz_dislikes_on_core_markup_are_stored_positive_as_in_its_own_threads() -> None:
+    """One reader of wpDiscuz votes (archiver.pages.markup.wpdiscuz_vote): its dislike is shown negative, and
+    stored positive whether the widget sits in a core comment list or in wpDiscuz's own thread."""
+    from archiver.pages.wpdiscuz import WpdiscuzComments
+    from archiver.pipelines.clean import clean_votes
+
+    votes = ("<div class='wpd-vote'><div class='wpd-vote-result wpd-vote-result-like' title='12'>12</div>"
+             "<div class='wpd-vote-result wpd-vote-result-dislike' title='-7'>-7</div></div>")
+    (core,) = PostPage(response(post_html(html5_comment("1", "a", extra=votes)))).comments()
+    wpd_body = ('<div id="wpdcom"><div id="wpd-comm-1_0" class="wpd-comment"><div class="wpd-comment-right" '
+                f'id="comment-1"><div class="wpd-comment-text"><p>a</p></div>{votes}</div></div></div>')
+    (own,) = WpdiscuzComments.from_response(response(f"<html><body>{wpd_body}</body></html>")).comments()
+    for comment in (core, own):
+        assert (comment.upvotes_raw, comment.downvotes_raw) == ("12", "7")
+        clean_votes(comment)
+        assert (comment.upvotes, comment.downvotes, comment.score) == (12, 7, 5)
+
+
 def test_embedded_reply_form_and_notes_are_not_comment_text() -> None:
     form = (
         '<div id="respond" class="comment-respond"><form class="comment-form"><p class="comment-notes">'

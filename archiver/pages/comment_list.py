@@ -35,6 +35,7 @@ from archiver.pages.markup import (
     strip_edge_breaks,
     text_of,
     text_without,
+    wpdiscuz_vote,
 )
 from archiver.text import element_to_text, html_to_text
 
@@ -149,7 +150,7 @@ class CommentListReader:
     ) -> CommentItem:
         """One comment; ``quiet`` when its text is known to hold no furniture text (see effective_skip)."""
         fn = meta = time_el = content = body = author_box = None
-        up = down = score = None
+        votes: dict[str, str] = {}  # up, down, score: the first each widget shows
         date_title = None
         for node, cls in nodes:
             if fn is None and not cls.isdisjoint(_FN_CLASSES):
@@ -166,18 +167,12 @@ class CommentListReader:
                 body = node
             if date_title is None and not cls.isdisjoint(_DATE_CLASSES) and _ISO_DATE.match(node.get("title") or ""):
                 date_title = node.get("title").strip()
-            if "cld-like-count-wrap" in cls and up is None:
-                up = text_of(node)
-            elif "cld-dislike-count-wrap" in cls and down is None:
-                down = text_of(node)
-            elif "wpd-vote-result" in cls:
-                value = (node.get("title") or "").strip() or text_of(node)
-                if "wpd-vote-result-like" in cls:
-                    up = up if up is not None else value
-                elif "wpd-vote-result-dislike" in cls:
-                    down = down if down is not None else value
-                elif score is None:
-                    score = value
+            if "cld-like-count-wrap" in cls:
+                votes.setdefault("up", text_of(node))
+            elif "cld-dislike-count-wrap" in cls:
+                votes.setdefault("down", text_of(node))
+            elif (vote := wpdiscuz_vote(node, cls)) is not None:
+                votes.setdefault(*vote)
 
         author = _SAYS.sub("", text_of(fn)) if fn is not None else ""
         if not author and author_box is not None:
@@ -213,8 +208,8 @@ class CommentListReader:
             posted_at_machine=(machine or "").strip() or None,
             body_html=body_html,
             body_text=body_text,
-            upvotes_raw=up,
-            downvotes_raw=down,
-            score_raw=score,
+            upvotes_raw=votes.get("up"),
+            downvotes_raw=votes.get("down"),
+            score_raw=votes.get("score"),
             page=page,
         )

@@ -155,6 +155,25 @@ _DIGITS = re.compile(r"^\d+$")
 
 
 
+def wpdiscuz_vote(el: Element, classes: frozenset[str]) -> tuple[str, str] | None:
+    """What a wpDiscuz vote node shows: ``("up", raw)``, ``("down", raw)`` or ``("score", raw)``; None for another node.
+
+    ``raw`` is the exact number in ``title`` (the text may be rounded, "1.2K"), else the text. wpDiscuz shows
+    dislikes negative ("-3"): the sign is dropped, so a dislike count is stored positive, like every other widget's.
+    The one reader of wpDiscuz votes, for its own threads and for core comment lists carrying its widget.
+    """
+    if "wpd-vote-result" not in classes and not any(c.startswith("wpd-vote-result-") for c in classes):
+        return None
+    value = (el.get("title") or "").strip() or text_of(el)
+    if "wpd-vote-result-like" in classes:
+        return "up", value
+    if "wpd-vote-result-dislike" in classes:
+        return "down", value.lstrip("-\u2212")
+    if "wpd-vote-result" in classes:
+        return "score", value
+    return None
+
+
 def comment_id_of(el: Element) -> str | None:
     for attr in ("id", "data-comment-id"):
         value = el.get(attr) or ""

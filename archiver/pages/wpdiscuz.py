@@ -26,6 +26,7 @@ from archiver.pages.markup import (
     is_comment_furniture,
     strip_edge_breaks,
     text_of,
+    wpdiscuz_vote,
 )
 from archiver.text import HTML_PARSER, html_to_text
 
@@ -76,16 +77,11 @@ class WpdiscuzComments:
         title = (date_el.get("title") or "").strip() if date_el is not None else ""
         text_el = css_first_in(right, ".wpd-comment-text")
         body = strip_edge_breaks(inner_html(text_el, is_comment_furniture)) if text_el is not None else ""
-        up = down = score = None
+        votes: dict[str, str] = {}
         for node in right.xpath(".//*[contains(@class, 'wpd-vote-result')]"):
-            cls = class_tokens(node)
-            value = (node.get("title") or "").strip() or text_of(node)
-            if "wpd-vote-result-like" in cls:
-                up = value
-            elif "wpd-vote-result-dislike" in cls:
-                down = value.lstrip("-\u2212")
-            elif "wpd-vote-result" in cls and score is None:
-                score = value
+            vote = wpdiscuz_vote(node, class_tokens(node))
+            if vote is not None:
+                votes.setdefault(*vote)
         return CommentItem(
             site_comment_id=cid,
             parent_site_id=parent,
@@ -95,9 +91,9 @@ class WpdiscuzComments:
             posted_at_machine=title if _ISO_DATE.match(title) else None,
             body_html=body,
             body_text=html_to_text(body),
-            upvotes_raw=up,
-            downvotes_raw=down,
-            score_raw=score,
+            upvotes_raw=votes.get("up"),
+            downvotes_raw=votes.get("down"),
+            score_raw=votes.get("score"),
             page=page,
         )
 
