@@ -43,10 +43,10 @@ class NotAnArchive(click.ClickException):
 
 def require_archive(path: str) -> None:
     """Stop with one line unless ``path`` is a recap archive: exit 2 for another file, 1 for no file."""
-    from archiver.archive.query import connect
+    from archiver.archive.files import open_read_only
 
     try:
-        connect(path).close()
+        open_read_only(path).close()
     except NotAnArchiveError as exc:
         raise NotAnArchive(str(exc)) from exc
     except ArchiverError as exc:
@@ -287,11 +287,11 @@ def import_warc_command(archive: str, warcs: tuple[str, ...]) -> None:
 @contextmanager
 def _archive(path: str) -> Iterator[sqlite3.Connection]:
     """The archive at ``path`` opened for reading; library errors become one-line ClickExceptions."""
-    from archiver.archive.query import connect
+    from archiver.archive.files import open_read_only
 
     require_archive(path)
     try:
-        conn = connect(path)
+        conn = open_read_only(path)
         try:
             yield conn
         finally:

@@ -289,3 +289,32 @@ def test_a_site_id_given_twice_is_one_row_with_the_later_copy(db: Database) -> N
 def test_open_archive_keeps_statement_journals_in_memory(tmp_path) -> None:
     db = open_archive(tmp_path / "a.db")
     assert db.execute("pragma temp_store").fetchone() == (2,)  # 2 = MEMORY
+
+
+def test_archived_recaps_reads_due_times_and_coverage_read_only(tmp_path) -> None:
+    """The re-crawl's view of the archive (archiver.archive.revisit.archived_recaps): one parameterised query on a
+    read-only connection; a file that is no archive, or no file, holds no recaps."""
+    from archiver.archive.files import is_archive, open_read_only
+    from archiver.archive.revisit import ArchivedRecap, archived_recaps
+    from archiver.errors import NotAnArchiveError
+
+    path = tmp_path / "a #1?.db"
+    db = open_archive(path)
+    recap = make_recap(thread())
+    recap.incomplete_reasons = ["comment page(s) 2 not read"]
+    save_recap(db, recap, None)
+    db.close()
+    (archived,) = archived_recaps(path, [SITE])
+    assert archived.url == recap.url and archived.incomplete and archived.covered and archived.next_due_at
+    assert archived_recaps(path, [SITE + "tag/soundtrack-1/"])[0].covered
+    assert archived_recaps(path, ["https://elsewhere.example/"]) == [ArchivedRecap(recap.url, archived.next_due_at,
+                                                                                   True, False)]
+    assert archived_recaps(tmp_path / "missing.db", [SITE]) == []
+    other = tmp_path / "other.db"
+    Database(other)["t"].insert({"a": 1})
+    assert archived_recaps(other, [SITE]) == []
+    with pytest.raises(NotAnArchiveError):
+        open_read_only(other)
+    conn = open_read_only(path)
+    assert is_archive(conn)
+    conn.close()

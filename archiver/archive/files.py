@@ -1,7 +1,8 @@
 """Files the archiver reads and writes: read-only archive connections and output written safely.
 
 * ``connect_read_only(path)`` opens an archive read-only through a ``file:`` URI built with
-  ``Path.resolve().as_uri()``, so a path holding ``#``, ``?`` or ``%`` opens that file and no other.
+  ``Path.resolve().as_uri()``, so a path holding ``#``, ``?`` or ``%`` opens that file and no other; every reader
+  opens the archive this way, ``open_read_only(path)`` when it must be a recap archive (``is_archive``).
 * ``safe_output(target, ...)`` is how every command writes a file: never over the archive it reads, never over
   an existing file without ``force``, and through a temporary file in the same folder renamed into place, so an
   interrupted command leaves the old file (or none) rather than half a file.
@@ -17,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from archiver.errors import ArchivePathError
+from archiver.errors import ArchivePathError, NotAnArchiveError
 
 
 class OutputRefused(ArchivePathError):
@@ -32,6 +33,45 @@ def read_only_uri(path: str | Path) -> str:
 def connect_read_only(path: str | Path, **kwargs: Any) -> sqlite3.Connection:
     """A read-only connection to the SQLite file at ``path``; sqlite3 errors propagate."""
     return sqlite3.connect(read_only_uri(path), uri=True, **kwargs)
+
+
+def is_archive(conn: sqlite3.Connection) -> bool:
+    """True when the database has the archive's ``recaps`` and ``comments`` tables: the one test of "an archive".
+
+    Raises sqlite3.DatabaseError when the file is not SQLite at all.
+    """
+    found = conn.execute(
+        "select count(*) from sqlite_master where type = 'table' and name in ('recaps', 'comments')"
+    ).fetchone()[0]
+    return found == 2
+
+
+def has_table(conn: sqlite3.Connection, table: str, column: str | None = None) -> bool:
+    """True when the archive has ``table`` (and its ``column``): an archive made before a migration may lack it."""
+    if column is None:
+        return conn.execute("select 1 from sqlite_master where type = 'table' and name = ?", [table]).fetchone() is not None
+    return conn.execute("select 1 from pragma_table_info(?) where name = ?", [table, column]).fetchone() is not None
+
+
+def open_read_only(path: str | Path) -> sqlite3.Connection:
+    """A read-only connection to the recap archive at ``path``.
+
+    Raises ArchivePathError when there is no file, NotAnArchiveError when the file is not a recap archive.
+    """
+    if not Path(path).is_file():
+        raise ArchivePathError(f"no archive at {str(path)!r}")
+    try:
+        conn = connect_read_only(path)
+    except sqlite3.Error as exc:
+        raise NotAnArchiveError(f"{str(path)!r} is not a recap archive") from exc
+    try:
+        archive = is_archive(conn)
+    except sqlite3.DatabaseError:
+        archive = False
+    if not archive:
+        conn.close()
+        raise NotAnArchiveError(f"{str(path)!r} is not a recap archive")
+    return conn
 
 
 def same_file(a: str | Path, b: str | Path) -> bool:

@@ -1,7 +1,7 @@
 """Read queries over an archive: a recap's thread, a series' overview, comment search.
 
 Every function takes a plain ``sqlite3.Connection``, so the CLI (through
-:func:`connect`) and the Datasette plugin (through ``Database.execute_fn``) share
+:func:`archiver.archive.files.open_read_only`) and the Datasette plugin (through ``Database.execute_fn``) share
 them. Rows come back as dicts.
 """
 
@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from pathlib import Path
 from typing import Any
 
-from archiver.errors import ArchivePathError, ArchiverError, NotAnArchiveError
+from archiver.errors import ArchiverError
 from archiver.pages.urls import strip_comment_page
 
 
@@ -24,37 +23,11 @@ class SearchError(ArchiverError):
     """A full-text query SQLite cannot read (FTS5 syntax)."""
 
 
-def connect(path: str | Path) -> sqlite3.Connection:
-    """Open the archive at ``path`` for reading.
-
-    Raises ArchivePathError when there is no file, NotAnArchiveError when the file is not a recap archive.
-    """
-    if not Path(path).is_file():
-        raise ArchivePathError(f"no archive at {str(path)!r}")
-    conn = sqlite3.connect(str(path))
-    try:
-        archive = is_archive(conn)
-    except sqlite3.DatabaseError:
-        archive = False
-    if not archive:
-        conn.close()
-        raise NotAnArchiveError(f"{str(path)!r} is not a recap archive")
-    return conn
-
-
 def rows(conn: sqlite3.Connection, sql: str, params: Any = ()) -> list[dict[str, Any]]:
     """Run ``sql`` and return its rows as dicts."""
     cursor = conn.execute(sql, params)
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row)) for row in cursor.fetchall()]
-
-
-def is_archive(conn: sqlite3.Connection) -> bool:
-    """True when the database has the archive's recaps and comments tables."""
-    found = conn.execute(
-        "select count(*) from sqlite_master where type = 'table' and name in ('recaps', 'comments')"
-    ).fetchone()[0]
-    return found == 2
 
 
 RECAP_COLUMNS = """recaps.id, recaps.url, recaps.title, recaps.author, recaps.published_at,

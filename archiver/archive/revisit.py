@@ -7,8 +7,12 @@ at ``start`` and doubles at each quiet visit up to ``maximum``.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
+
+from archiver.archive.files import connect_read_only, has_table, is_archive
 
 
 @dataclass(frozen=True)
@@ -55,3 +59,38 @@ def next_visit(
 def is_due(next_due_at: str | None, now: str) -> bool:
     """True when a recap has never been scheduled or its due time has come."""
     return next_due_at is None or next_due_at <= now
+
+
+@dataclass(frozen=True)
+class ArchivedRecap:
+    """A recap already in the archive, as a re-crawl sees it."""
+
+    url: str
+    next_due_at: str | None
+    """When it is due again (ISO 8601 UTC), or None when never scheduled."""
+    incomplete: bool
+    """Its thread was not archived whole."""
+    covered: bool
+    """One of the crawl's start URLs covers it: its site's home page, or a tag or category page it is filed under."""
+
+
+def archived_recaps(path: str | Path, start_urls: list[str]) -> list[ArchivedRecap]:
+    """Every recap archived at ``path``, read without writing; [] without an archive or one made before revisits."""
+    if not Path(path).is_file():
+        return []
+    conn = connect_read_only(path)
+    try:
+        if not is_archive(conn) or not has_table(conn, "recaps", "next_due_at"):
+            return []
+        starts = json.dumps(start_urls)
+        rows = conn.execute(
+            "select recaps.url, recaps.next_due_at, not coalesce(recaps.thread_complete, 1), "
+            "  sites.base_url in (select value from json_each(:starts)) or exists("
+            "    select 1 from recap_terms join terms on terms.id = recap_terms.term_id"
+            "    where recap_terms.recap_id = recaps.id and terms.url in (select value from json_each(:starts))) "
+            "from recaps join sites on sites.id = recaps.site_id",
+            {"starts": starts},
+        ).fetchall()
+    finally:
+        conn.close()
+    return [ArchivedRecap(url, due, bool(incomplete), bool(covered)) for url, due, incomplete, covered in rows]

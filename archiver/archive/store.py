@@ -15,7 +15,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from archiver.errors import ArchivePathError
-from archiver.archive.files import connect_read_only
+from archiver.archive.files import connect_read_only, has_table
 from archiver.episodes import slugify
 from archiver.items import CommentItem, RecapItem, Term
 from archiver.archive.revisit import RevisitPolicy, next_visit
@@ -361,7 +361,7 @@ def unresolved_failures(path: str | Path) -> list[str]:
         return []
     conn = connect_read_only(path)
     try:
-        if not conn.execute("select 1 from sqlite_master where name = 'failures'").fetchone():
+        if not has_table(conn, "failures"):
             return []
         return [row[0] for row in conn.execute("select url from failures where resolved_at is null order by id")]
     finally:

@@ -8,7 +8,8 @@ from typing import Any
 from sqlite_utils import Database
 
 from archiver.errors import ArchivePathError
-from archiver.archive.query import connect, rows
+from archiver.archive.files import open_read_only
+from archiver.archive.query import rows
 from archiver.wording import plural
 
 
@@ -17,8 +18,7 @@ def archive_summary(path: str | Path) -> dict[str, Any]:
 
     Raises ArchivePathError when there is no archive at ``path``.
     """
-    connect(path).close()  # raises ArchivePathError (or NotAnArchiveError) unless it is an archive
-    db = Database(path)
+    db = Database(open_read_only(path))  # raises ArchivePathError (or NotAnArchiveError) unless it is an archive
     try:
         one = lambda sql: db.execute(sql).fetchone()[0]  # noqa: E731
         deepest = db.execute(
@@ -62,7 +62,7 @@ def archive_stats(path: str | Path, top: int = 5) -> dict[str, Any]:
     Raises ArchivePathError when there is no archive at ``path``.
     """
     stats = archive_summary(path)
-    conn = connect(path)
+    conn = open_read_only(path)
     try:
         stats["busiest_recaps"] = rows(
             conn,

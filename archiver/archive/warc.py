@@ -6,12 +6,10 @@ import io
 from http import HTTPStatus
 from pathlib import Path
 
-from sqlite_utils import Database
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from archiver.errors import ArchivePathError
-from archiver.archive.files import check_output, safe_output
+from archiver.archive.files import check_output, has_table, open_read_only, safe_output
 from archiver.archive.bodies import decompress, headers_from_json
 
 
@@ -23,17 +21,15 @@ def export_warc(archive: str | Path, out: str | Path, force: bool = False) -> in
     missing, OutputRefused when ``out`` may not be written.
     """
     archive, out = Path(archive), Path(out)
-    if not archive.is_file():
-        raise ArchivePathError(f"no archive at {str(archive)!r}")
-    check_output(out, (archive,), force)
-    db = Database(archive)
+    conn = open_read_only(archive)
     try:
+        check_output(out, (archive,), force)
         count = 0
-        if "pages" not in db.table_names():
+        if not has_table(conn, "pages"):
             return 0
         with safe_output(out, (archive,), force, binary=True) as fh:
             writer = WARCWriter(fh, gzip=True, warc_version="WARC/1.1")
-            rows = db.execute(
+            rows = conn.execute(
                 "select pages.url, pages.status, pages.headers, pages.fetched_at, bodies.encoding, bodies.body "
                 "from pages join bodies on bodies.sha256 = pages.body_sha256 order by pages.id"
             )
@@ -52,4 +48,4 @@ def export_warc(archive: str | Path, out: str | Path, force: bool = False) -> in
                 count += 1
         return count
     finally:
-        db.close()
+        conn.close()

@@ -26,9 +26,8 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
 from archiver.errors import ArgumentError
-from archiver.archive.files import connect_read_only
 from archiver.pages.urls import recap_url
-from archiver.archive.revisit import is_due
+from archiver.archive.revisit import archived_recaps, is_due
 from archiver.clean import utc_now
 from archiver.crawl import roles
 from archiver.crawl.roles import role_of, with_role
@@ -132,29 +131,12 @@ class RevisitMiddleware(BaseSpiderMiddleware):
 
     def _load(self, start_urls: list[str]) -> None:
         """Read the archived recaps of the start URLs' sites, each with whether it is due now."""
-        if not self.path.is_file():
-            return
         hosts = {urlsplit(u).netloc for u in start_urls}
-        marks = ",".join("?" * len(start_urls))
-        conn = connect_read_only(self.path)
-        try:
-            if not conn.execute("select 1 from sqlite_master where name = 'recaps' and sql like '%next_due_at%'").fetchone():
-                return
-            rows = conn.execute(
-                "select recaps.url, recaps.next_due_at, not coalesce(recaps.thread_complete, 1), "
-                "sites.base_url in (%s) or exists("
-                "  select 1 from recap_terms join terms on terms.id = recap_terms.term_id"
-                "  where recap_terms.recap_id = recaps.id and terms.url in (%s)) "
-                "from recaps join sites on sites.id = recaps.site_id" % (marks, marks),
-                [*start_urls, *start_urls],
-            ).fetchall()
-        finally:
-            conn.close()
         now = utc_now()
-        for url, next_due_at, incomplete, in_scope in rows:
-            if urlsplit(url).netloc in hosts:
-                self.due[url] = bool(incomplete) or is_due(next_due_at, now)
-                if incomplete:
-                    self.incomplete.add(url)
-                if in_scope:
-                    self.in_scope.add(url)
+        for recap in archived_recaps(self.path, start_urls):
+            if urlsplit(recap.url).netloc in hosts:
+                self.due[recap.url] = recap.incomplete or is_due(recap.next_due_at, now)
+                if recap.incomplete:
+                    self.incomplete.add(recap.url)
+                if recap.covered:
+                    self.in_scope.add(recap.url)

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
-from sqlite_utils import Database
 
+from archiver.archive.files import has_table, open_read_only
 from archiver.crawl.run import project_settings
 from archiver.errors import ArchivePathError
 
@@ -33,16 +33,13 @@ REPARSE_SETTINGS: dict[str, Any] = {
 
 def archived_sites(archive: str | Path) -> list[str]:
     """Base URLs of the sites in ``archive``; raises ArchivePathError when it is not an archive."""
-    path = Path(archive)
-    if not path.is_file():
-        raise ArchivePathError(f"no archive at {str(archive)!r}")
-    db = Database(path)
+    conn = open_read_only(archive)
     try:
-        if "pages" not in db.table_names():
+        if not has_table(conn, "pages"):
             raise ArchivePathError(f"{str(archive)!r} holds no stored pages to re-parse")
-        return [row[0] for row in db.execute("select base_url from sites order by id")]
+        return [row[0] for row in conn.execute("select base_url from sites order by id")]
     finally:
-        db.close()
+        conn.close()
 
 
 def reparse(archive: str | Path, extra_settings: dict[str, Any] | None = None,

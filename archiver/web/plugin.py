@@ -26,7 +26,7 @@ from archiver.archive import query
 from archiver.web.chart import bar_chart
 from archiver.web.metadata import SNIPPET_MARK, metadata
 from archiver.web.facets import YearFacet
-from archiver.archive.files import connect_read_only
+from archiver.archive.files import connect_read_only, is_archive
 from archiver.web import reader
 from archiver.archive.localtime import common_offset, local_time, shown_offset
 from archiver.sanitize import highlight, safe_html, safe_url
@@ -44,7 +44,7 @@ def _is_archive_file(path: str | None) -> bool:
         try:
             conn = connect_read_only(path)
             try:
-                _ARCHIVE_PATHS[path] = query.is_archive(conn)
+                _ARCHIVE_PATHS[path] = is_archive(conn)
             finally:
                 conn.close()
         except sqlite3.Error:
