@@ -12,7 +12,7 @@ from scrapy.http import HtmlResponse
 
 from archiver.pages import page_kind
 from archiver.pages.listing import ListingPage
-from archiver.pages.urls import strip_comment_page, strip_paged
+from archiver.pages.urls import strip_comment_page
 from archiver.pages.wordpress import PostPage, parse_comment_count
 from archiver.text import normalise_line
 
@@ -386,10 +386,6 @@ def test_canonical_link_with_comment_page_is_stripped() -> None:
     assert page.comment_page() == 2
 
 
-def test_strip_paged() -> None:
-    assert strip_paged("https://r.example/category/recaps/page/4/") == "https://r.example/category/recaps/"
-
-
 @pytest.mark.parametrize(
     ("body", "kind"),
     [
@@ -424,6 +420,10 @@ def test_block_theme_comment_template() -> None:
 
 def test_counts_too_long_to_be_counts_are_not_read() -> None:
     assert parse_comment_count("9" * 5000 + " comments") is None
+
+
+def test_number_words_matched_only_by_case_folding_do_not_raise() -> None:
+    assert parse_comment_count("ſix comments") == 6 and parse_comment_count("A ſingle comment") == 1
 
 
 @pytest.mark.parametrize(

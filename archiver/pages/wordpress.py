@@ -119,7 +119,7 @@ def parse_comment_count(text: str | None) -> int | None:
         return parse_count(m["n"])
     m = _WORD_COUNT.match(text)
     if m:
-        return _NUMBER_WORDS[" ".join(m["n"].lower().split())]
+        return _NUMBER_WORDS.get(" ".join(m["n"].casefold().split()))  # re.I also matches "ſix" (long s)
     m = _COUNT_WORD.search(text)
     return parse_count(m["n"]) if m else None
 
