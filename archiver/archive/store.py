@@ -419,7 +419,7 @@ _UPSERT_COMMENT = (
     "ON CONFLICT (recap_id, site_comment_id) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in _COMMENT_COLUMNS if c not in ("recap_id", "site_comment_id"))
     + ", parent_id = excluded.parent_id, root_id = excluded.root_id"
-    # First-seen values are filled only where still empty (as _set_first_seen does for other tables).
+    # First-seen values are filled only where still empty, as save_site's upsert does.
     ", first_crawl_id = iif(comments.first_seen_at is null, excluded.first_crawl_id, comments.first_crawl_id)"
     ", first_seen_at = coalesce(comments.first_seen_at, excluded.first_seen_at)"
 )
@@ -435,17 +435,3 @@ _FIRST_VOTES_OF_NEW_COMMENTS = (
     "WHERE id BETWEEN ? AND ? AND (upvotes IS NOT NULL OR downvotes IS NOT NULL OR score IS NOT NULL) ORDER BY id"
 )
 """First vote observations of the comments with ids in a range: what the dropped ``comments_first_votes`` wrote."""
-
-
-def _id_of(db: Database, table: str, where: str, params: list[Any]) -> int:
-    row = db.execute(f"select id from [{table}] where {where}", params).fetchone()
-    return row[0]
-
-
-def _set_first_seen(
-    db: Database, table: str, where: str, params: list[Any], seen_at: str, crawl_id: int | None = None
-) -> None:
-    # Upserts update every column they are given, so first-seen values are filled only where still empty.
-    extra = ", first_crawl_id = ?" if table != "sites" else ""
-    values = [seen_at, crawl_id] if extra else [seen_at]
-    db.execute(f"update [{table}] set first_seen_at = ?{extra} where {where} and first_seen_at is null", values + params)

@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from archiver.errors import ArchivePathError
 from archiver.archive.files import open_read_only
 from archiver.archive.query import rows
 from archiver.wording import plural

@@ -9,7 +9,7 @@ Deleted posts are not comments: their replies keep them as parent (``parent_miss
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from scrapy.http import TextResponse
 
@@ -71,14 +71,11 @@ class DisqusPosts:
 
     posts: list[dict]
     thread: str | None = None
-    forum: str | None = None
     next_cursor: str | None = None
     api_key: str | None = None
-    deleted: set[str] = field(default_factory=set)
 
     @classmethod
     def from_embed(cls, response: TextResponse) -> DisqusPosts:
-        """The thread data of the embed page (empty when it carries none)."""
         """The thread data of the embed page (empty when it carries none); ValueError when it is unreadable."""
         raw = response.xpath("//script[@id='disqus-threadData']/text()").get() or "{}"
         data = json_object(raw)
@@ -87,19 +84,19 @@ class DisqusPosts:
         key = _API_KEY.search(response.xpath("//script[@id='disqus-forumData']/text()").get() or "")
         posts = body.get("posts")
         return cls._make(posts if isinstance(posts, list) else [], object_field(data, "cursor"),
-                         text_field(thread, "id") or None, text_field(thread, "forum"), key.group(1) if key else None)
+                         text_field(thread, "id") or None, key.group(1) if key else None)
 
     @classmethod
     def from_api(cls, text: str) -> DisqusPosts:
         """A ``threads/listPostsThreaded`` answer; ValueError when it is unreadable."""
         data = json_object(text)
         posts = data.get("response") if isinstance(data.get("response"), list) else []
-        return cls._make(posts, object_field(data, "cursor"), None, None, None)
+        return cls._make(posts, object_field(data, "cursor"), None, None)
 
     @classmethod
-    def _make(cls, posts: list, cursor: dict, thread: str | None, forum: str | None, key: str | None) -> DisqusPosts:
+    def _make(cls, posts: list, cursor: dict, thread: str | None, key: str | None) -> DisqusPosts:
         nxt = text_field(cursor, "next") if cursor.get("hasNext") else None
-        return cls([p for p in posts if isinstance(p, dict) and text_field(p, "id") is not None], thread, forum, nxt, key)
+        return cls([p for p in posts if isinstance(p, dict) and text_field(p, "id") is not None], thread, nxt, key)
 
     def comments(self) -> list[CommentItem]:
         """The live posts as comments; deleted ones are left out (see ``deleted_ids``)."""

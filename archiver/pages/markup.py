@@ -18,7 +18,7 @@ from cssselect import HTMLTranslator
 from lxml import etree
 from scrapy.http import TextResponse
 
-from archiver.pages import body_classes, has_class_token
+from archiver.pages import has_class_token
 from archiver.text import normalise_line
 
 
@@ -314,10 +314,6 @@ class HtmlPage:
             return join_url(self.url, href)
         except ValueError:  # an href urllib cannot split ("http://[]/", "http://[/"): not a link
             return None
-
-    @cached_property
-    def _body_classes(self) -> set[str]:
-        return body_classes(self.response)
 
     def marked(self) -> list[Marked]:
         """Every element of the page with a class or id attribute as (element, class, id), in document order."""

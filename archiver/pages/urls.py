@@ -27,18 +27,6 @@ def strip_comment_page(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
 
 
-def strip_paged(url: str) -> str:
-    """The URL without ``/page/N/``, ``paged`` and fragment (an archive's first page)."""
-    parts = urlsplit(url)
-    path = PAGED_PATH.sub("/", parts.path)
-    query = parts.query
-    pairs = parse_qsl(query, keep_blank_values=True)
-    kept = [(k, v) for k, v in pairs if k != "paged"]
-    if len(kept) != len(pairs):
-        query = urlencode(kept)
-    return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
-
-
 def drop_fragment(url: str) -> str:
     return url.split("#", 1)[0]
 

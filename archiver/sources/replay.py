@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy import Request, Spider

@@ -8,12 +8,10 @@ Arguments are checked before Scrapy starts logging, so a bad one prints one line
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
-from scrapy.settings import BaseSettings
 from scrapy.spiderloader import get_spider_loader
 
 from archiver.crawl.run import EXIT_USAGE, check_crawl, failure, print_summary
