@@ -14,11 +14,18 @@ from helpers import (  # noqa: F401
     PROJECT,
     CrawlRun,
     DemoSite,
+    make_hostile_archive,
     run_crawl,
     start_demo_site,
     stop,
     terminate,
 )
+
+
+@pytest.fixture(scope="session")
+def hostile_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An archive whose comments try to inject script (helpers.make_hostile_archive), for the whole session."""
+    return make_hostile_archive(tmp_path_factory.mktemp("hostile") / "hostile.db")
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from test_cli_commands import serve
-from test_plugin import hostile_archive, injected_tags  # noqa: F401  (hostile_archive: a fixture)
+from helpers import injected_tags
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = [

@@ -16,57 +16,9 @@ from datasette.app import Datasette
 from datasette.plugins import get_plugins
 
 from archiver.web.metadata import CANNED_QUERIES
-from archiver.items import CommentItem, RecapItem
-from archiver.archive.store import open_archive, save_recap, start_crawl
-from archiver.threads import assemble_thread
-from helpers import CrawlRun, DemoSite
+from helpers import CrawlRun, DemoSite, injected_tags
 
 pytestmark = pytest.mark.e2e
-
-SCRIPT = "<script>alert(1)</script>"
-SITE = "http://127.0.0.1:9/"
-
-
-def hostile_recap(fetched_at: str, edited: bool) -> RecapItem:
-    """A recap whose comments try to inject script: as text (escaped in the page) and as raw HTML."""
-    comments = [
-        CommentItem("1", author="Mallory", body_html="<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>", body_text=SCRIPT,
-                    posted_at="2024-01-01T10:00:00+00:00", upvotes=3, downvotes=1, score=2),
-        CommentItem("2", "1", author='"><img src=x onerror=alert(2)>', author_url="javascript:alert(3)",
-                    body_html='<p onclick="alert(4)">Hi<script>alert(5)</script><img src=x onerror=alert(6)>'
-                              '<a href="javascript:alert(7)">link</a></p>',
-                    body_text="Hi link", posted_at="2024-01-01T11:00:00+00:00"),
-        CommentItem("3", "2", author="Ji-ho", body_html="<p>Edited later</p>" if edited else "<p>First words</p>",
-                    body_text="Edited later" if edited else "First words", posted_at="2024-01-01T12:00:00+00:00"),
-    ]  # fmt: skip
-    if not edited:  # a comment the second crawl no longer finds: gone
-        comments.append(CommentItem("4", author="Gone Soon", body_html="<p>Bye</p>", body_text="Bye"))
-    threaded, _ = assemble_thread(comments)
-    return RecapItem(
-        url=SITE + "2024/01/01/show-episode-1/", site_url=SITE, site_name="Hostile", fetched_at=fetched_at,
-        title="Show: Episode 1 <script>alert(8)</script>", author="Eve", published_at="2024-01-01T00:00:00+00:00",
-        body_html="<p>Recap</p>", body_text="Recap", comments=threaded, series_name="Show", episode_number=1,
-    )  # fmt: skip
-
-
-def make_hostile_archive(path: Path) -> Path:
-    """An archive with script-injection attempts, an edited comment and a deleted one, saved by the store."""
-    db = open_archive(path)
-    for when, edited in (("2024-01-02T00:00:00+00:00", False), ("2024-01-03T00:00:00+00:00", True)):
-        save_recap(db, hostile_recap(when, edited), start_crawl(db, "test", {}, when))
-    db.close()
-    return path
-
-
-@pytest.fixture(scope="session")
-def hostile_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_hostile_archive(tmp_path_factory.mktemp("hostile") / "hostile.db")
-
-
-def injected_tags(html: str) -> list[str]:
-    """Tags in ``html`` that could run script: script, img, iframe, event handlers, ``javascript:`` links."""
-    tags = re.findall(r"<[^>]+>", html)
-    return [t for t in tags if re.search(r"^<(script|img|iframe)|\son\w+=|javascript:", t, re.I)]
 
 
 def fetch(db: Path, *paths: str) -> list[Any]:

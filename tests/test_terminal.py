@@ -55,7 +55,7 @@ def test_serve_says_so_in_one_line_when_the_port_is_busy(full_crawl: tuple[Path,
 
 
 def test_stats_uses_singulars(tmp_path: Path) -> None:
-    from test_plugin import make_hostile_archive
+    from helpers import make_hostile_archive
 
     output = run("stats", str(make_hostile_archive(tmp_path / "one.db"))).output
     assert output.startswith("Archived 1 recap (1 episode in 1 series) and 4 comments from 1 site.")
