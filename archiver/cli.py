@@ -422,7 +422,7 @@ def port_free(port: int, host: str = "127.0.0.1") -> bool:
 
 @cli.command("schema")
 def schema_command() -> None:
-    """Print the archive's tables and columns as Markdown (the README's schema section).
+    """Print the archive's tables and columns as Markdown (the generated part of docs/schema.md).
 
     Example: recap-archiver schema
     """

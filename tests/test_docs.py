@@ -1,4 +1,5 @@
-"""The README and the shipped metadata stay in step with the schema and the CLI."""
+"""The README, docs/ and the shipped metadata stay in step with the schema and the CLI, and the README stays a
+short way in that links every page of docs/."""
 
 from __future__ import annotations
 
@@ -13,7 +14,12 @@ from archiver.cli import cli
 from archiver.web.metadata import SHIPPED, metadata
 from archiver.archive.schema import TABLE_DOCS, columns_of, ensure_schema, schema_markdown
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+PROJECT = Path(__file__).resolve().parent.parent
+README = (PROJECT / "README.md").read_text(encoding="utf-8")
+DOCS = PROJECT / "docs"
+SCHEMA_DOC = (DOCS / "schema.md").read_text(encoding="utf-8")
+COMMANDS_DOC = (DOCS / "commands.md").read_text(encoding="utf-8")
+READING_DOC = (DOCS / "reading.md").read_text(encoding="utf-8")
 
 
 def test_every_table_and_column_is_documented() -> None:
@@ -25,10 +31,10 @@ def test_every_table_and_column_is_documented() -> None:
         assert list(TABLE_DOCS[table][1]) == columns, table
 
 
-def test_readme_schema_section_is_current() -> None:
-    section = re.search(r"<!-- schema:start[^>]*-->\n(.*)<!-- schema:end -->", README, re.S)
-    assert section, "README has no schema section"
-    assert section.group(1) == schema_markdown(), "run: recap-archiver schema, and paste it into the README"
+def test_schema_doc_is_current() -> None:
+    section = re.search(r"<!-- schema:start[^>]*-->\n(.*)<!-- schema:end -->", SCHEMA_DOC, re.S)
+    assert section, "docs/schema.md has no schema section"
+    assert section.group(1) == schema_markdown(), "run: recap-archiver schema, and paste it into docs/schema.md"
 
 
 def test_readme_starts_with_the_two_commands() -> None:
@@ -39,6 +45,7 @@ def test_readme_starts_with_the_two_commands() -> None:
 def test_every_cli_command_is_documented_with_help() -> None:
     for name, command in cli.commands.items():
         assert f"recap-archiver {name}" in README, name
+        assert f"`recap-archiver {name}" in COMMANDS_DOC, name
         help_text = CliRunner().invoke(cli, [name, "--help"]).output
         assert "Example:" in help_text, name
 
@@ -46,4 +53,34 @@ def test_every_cli_command_is_documented_with_help() -> None:
 def test_shipped_metadata_is_generated_from_the_schema() -> None:
     assert json.loads(SHIPPED.read_text(encoding="utf-8")) == metadata("recaps")
     for query in metadata()["databases"]["recaps"]["queries"]:
-        assert query in README
+        assert f"`{query}`" in README and f"`{query}`" in READING_DOC, query
+
+
+def test_readme_is_short_and_links_every_doc() -> None:
+    assert len(README.splitlines()) < 250
+    for page in DOCS.glob("*.md"):
+        assert f"](docs/{page.name})" in README, page.name
+    for section in ("## Install", "## Try it on the demo site", "## Crawl one site", "## Explore the archive",
+                    "## Re-crawl on a schedule", "## Where to go next"):
+        assert f"\n{section}\n" in README, section
+
+
+def test_readme_shows_the_screenshots() -> None:
+    for name in ("thread-page.png", "search-results.png"):
+        assert (DOCS / name).stat().st_size > 10_000, name
+        assert f"](docs/{name})" in README, name
+
+
+def test_relative_links_in_readme_and_docs_resolve() -> None:
+    for page in [PROJECT / "README.md", *DOCS.glob("*.md")]:
+        text = page.read_text(encoding="utf-8")
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+:", target):
+                continue
+            path, _, anchor = target.partition("#")
+            linked = (page.parent / path).resolve() if path else page
+            assert linked.exists(), f"{page.name}: {target}"
+            if anchor and linked.suffix == ".md":
+                headings = re.findall(r"^#+ (.+)$", linked.read_text(encoding="utf-8"), re.M)
+                slugs = {re.sub(r"[^\w\- ]", "", h.lower()).replace(" ", "-") for h in headings}
+                assert anchor in slugs, f"{page.name}: {target}"

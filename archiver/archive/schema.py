@@ -2,7 +2,7 @@
 
 Tables are created and changed only by the migrations below (recorded by
 sqlite-utils in ``_sqlite_migrations``); views are re-declared on every open so
-that their definitions track this module. The README documents every column:
+that their definitions track this module. docs/schema.md documents every column:
 ``tests/test_docs.py`` keeps the two in step.
 """
 
@@ -419,7 +419,7 @@ def columns_of(db: Database) -> dict[str, list[str]]:
     }
 
 
-# What each table and column means: the README's schema section and the Datasette
+# What each table and column means: docs/schema.md and the Datasette
 # metadata are generated from this, and a test checks both against the real schema.
 TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
     "sites": (
@@ -675,7 +675,7 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
 
 
 def schema_markdown() -> str:
-    """The schema as Markdown tables, for the README (``recap-archiver schema``)."""
+    """The schema as Markdown tables, for docs/schema.md (``recap-archiver schema``)."""
     out = []
     for table, (description, columns) in TABLE_DOCS.items():
         out.append(f"#### `{table}`\n\n{description}\n\n| column | meaning |\n| --- | --- |")
