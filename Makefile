@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 # `make test-fast`: the unit tests alone (saved pages, in-memory archives), no crawls, lab, browser or builds.
-.PHONY: install demo test test-fast clean bench bench-large bench-nginx chromium wordpress-lab wget
+.PHONY: install demo test test-fast lint clean bench bench-large bench-nginx chromium wordpress-lab wget
 
 install: $(STAMP)
 
@@ -18,11 +18,17 @@ $(STAMP): pyproject.toml
 demo: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/recap-archiver demo --db demo.db
 
-test: install chromium wordpress-lab wget
+test: install lint chromium wordpress-lab wget
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
 
-test-fast: install
+test-fast: install lint
 	$(BIN)/python -m pytest -m "not e2e and not lab and not browser and not slow"
+
+# Code health (settings in pyproject.toml): lint, formatting and dead code, before any test runs.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/vulture
 
 # Debian's chromium, for tests/test_browser.py; when it cannot be installed that test is skipped, saying why.
 APT := $(if $(filter 0,$(shell id -u)),,sudo -n)

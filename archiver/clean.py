@@ -1,7 +1,7 @@
 """Cleaning: small pure functions that turn text as pages show it into typed values.
 
 Counts (``"1.2K"`` → 1200) and dates (to ISO 8601 UTC); comment-count headings are read by the post page
-(archiver.pages.wordpress.parse_comment_count), episode titles in archiver.episodes. No Scrapy imports; none of the
+(archiver.pages.counts.parse_comment_count), episode titles in archiver.episodes. No Scrapy imports; none of the
 public functions raises on bad input: they return None (or an empty result) instead.
 """
 
@@ -10,11 +10,10 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal, InvalidOperation
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
 
 __all__ = [
     "DATE_LANGUAGES",
@@ -83,8 +82,7 @@ def _number_value(num: str, has_suffix: bool) -> Decimal | None:
         return _decimal(num)
     last = seps[-1]
     decimal_point = last in ",." and (
-        any(s != last for s in seps[:-1])
-        or (len(seps) == 1 and (has_suffix or len(digits[-1]) != 3))
+        any(s != last for s in seps[:-1]) or (len(seps) == 1 and (has_suffix or len(digits[-1]) != 3))
     )
     if decimal_point:
         integer_digits, integer_seps, fraction = digits[:-1], seps[:-1], digits[-1]
@@ -119,9 +117,20 @@ _OFFSET = re.compile(r"^(?:UTC|GMT)?\s*([+\-\u2212])(\d{1,2}):?(\d{2})?$", re.IG
 _MONTHS = {
     m: i + 1
     for i, names in enumerate(
-        [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
-         ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
-         ("oct", "october"), ("nov", "november"), ("dec", "december")]
+        [
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ]
     )  # fmt: skip
     for m in names
 }
@@ -147,30 +156,30 @@ def tzinfo_of(tz_hint: str | None) -> tzinfo:
     Returns UTC for None, empty or unknown hints. Never raises.
     """
     if not tz_hint or not tz_hint.strip():
-        return timezone.utc
+        return UTC
     hint = tz_hint.strip()
     if hint.upper() in ("Z", "UTC", "GMT", "UTC+00:00"):
-        return timezone.utc
+        return UTC
     m = _OFFSET.match(hint)
     if m:
         hours, minutes = int(m[2]), int(m[3] or 0)
         if hours > 23 or minutes > 59:
-            return timezone.utc
+            return UTC
         delta = timedelta(hours=hours, minutes=minutes)
         return timezone(-delta if m[1] != "+" else delta)
     try:
         return ZoneInfo(hint)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        return timezone.utc
+        return UTC
 
 
 def utc_now() -> str:
     """Now, ISO 8601 UTC to the second (``2024-05-01T12:00:00+00:00``): every ``fetched_at`` and crawl time."""
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
 def _utc_iso(value: datetime) -> str:
-    return value.astimezone(timezone.utc).replace(microsecond=0).isoformat(timespec="seconds")
+    return value.astimezone(UTC).replace(microsecond=0).isoformat(timespec="seconds")
 
 
 def _localise(value: datetime, tz: tzinfo) -> datetime:
@@ -185,7 +194,7 @@ def _parse_machine(machine: str) -> datetime | None:
     if re.fullmatch(r"\d{9,13}", text):  # epoch seconds or milliseconds
         seconds = int(text) / (1000 if len(text) > 11 else 1)
         try:
-            return datetime.fromtimestamp(seconds, timezone.utc)
+            return datetime.fromtimestamp(seconds, UTC)
         except (OverflowError, OSError, ValueError):
             return None
     iso = text.replace("\u2212", "-")
@@ -249,8 +258,8 @@ def _dateparse(raw: str, base_iso: str | None, tz_key: str) -> str | None:
     tz = tzinfo_of(tz_key)
     base_utc = _parse_machine(base_iso) if base_iso else None
     if base_utc is None:
-        base_utc = datetime(2000, 1, 1, tzinfo=timezone.utc)
-    base_utc = _localise(base_utc, timezone.utc)
+        base_utc = datetime(2000, 1, 1, tzinfo=UTC)
+    base_utc = _localise(base_utc, UTC)
     base_local = base_utc.astimezone(tz).replace(tzinfo=None)
     settings = dict(_DATEPARSER_SETTINGS_BASE, RELATIVE_BASE=base_local)
     try:

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import click
 
-from archiver.web.metadata import metadata_json
-from archiver.errors import ArchiverError, NotAnArchiveError
-from archiver.sanitize import terminal_text
 from archiver.archive.schema import schema_markdown
 from archiver.archive.summary import archive_summary, format_summary
+from archiver.errors import ArchiverError, NotAnArchiveError
+from archiver.sanitize import terminal_text
+from archiver.web.metadata import metadata_json
 from archiver.wording import plural
 
 # The demo crawls only the local demo site, so it may lift the politeness limits for it.
@@ -78,8 +78,12 @@ def _site_options(command):  # type: ignore[no-untyped-def]
 
 @cli.command("demo-site")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback only).")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port; 0 picks a free one.")
-@click.option("--truth", type=click.Path(dir_okay=False, writable=True), help="Write the site's ground truth JSON here.")
+@click.option(
+    "--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port; 0 picks a free one."
+)
+@click.option(
+    "--truth", type=click.Path(dir_okay=False, writable=True), help="Write the site's ground truth JSON here."
+)
 @_site_options
 def demo_site(host: str, port: int, truth: str | None, **options: object) -> None:
     """Serve the bundled demo recap site on 127.0.0.1 until interrupted.
@@ -99,7 +103,9 @@ def demo_site(host: str, port: int, truth: str | None, **options: object) -> Non
 
 
 @cli.command()
-@click.option("--db", "db_path", default="demo.db", show_default=True, type=click.Path(dir_okay=False), help="Archive to write.")
+@click.option(
+    "--db", "db_path", default="demo.db", show_default=True, type=click.Path(dir_okay=False), help="Archive to write."
+)
 @click.option("--keep", is_flag=True, help="Keep the existing archive instead of starting afresh.")
 @click.option("--force", is_flag=True, help="Start afresh even when the --db file is not a demo archive.")
 def demo(db_path: str, keep: bool, force: bool) -> None:
@@ -109,9 +115,9 @@ def demo(db_path: str, keep: bool, force: bool) -> None:
 
     Example: recap-archiver demo --db demo.db
     """
-    from archiver.demo.model import SITE_NAME
     from archiver.archive.files import is_demo_archive
     from archiver.archive.store import check_archive_path
+    from archiver.demo.model import SITE_NAME
 
     try:
         check_archive_path(db_path)
@@ -141,8 +147,9 @@ def demo(db_path: str, keep: bool, force: bool) -> None:
             for name, value in LOCAL_CRAWL_SETTINGS.items():
                 command += ["-s", f"{name}={value}"]
             click.echo("$ " + " ".join(command))
-            crawl = subprocess.run([sys.executable, "-m", "archiver.cli", *command[1:]], stderr=subprocess.PIPE,
-                                   text=True)
+            crawl = subprocess.run(
+                [sys.executable, "-m", "archiver.cli", *command[1:]], stderr=subprocess.PIPE, text=True
+            )
             elapsed = time.monotonic() - started
             if crawl.returncode != 0:
                 sys.stderr.write(crawl.stderr[-3000:])
@@ -178,10 +185,21 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
 
 @cli.command("crawl")
 @click.argument("urls", nargs=-1, required=True)
-@click.option("--db", "db_path", default="recaps.db", show_default=True, type=click.Path(dir_okay=False),
-              help="Archive to write (created at the first recap saved, updated in place).")
-@click.option("-a", "spider_args", multiple=True, metavar="NAME=VALUE",
-              help="A spider argument, as `scrapy crawl recaps -a` (platform=, profile=, refresh=).")
+@click.option(
+    "--db",
+    "db_path",
+    default="recaps.db",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="Archive to write (created at the first recap saved, updated in place).",
+)
+@click.option(
+    "-a",
+    "spider_args",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A spider argument, as `scrapy crawl recaps -a` (platform=, profile=, refresh=).",
+)
 @click.option("-s", "settings", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting, as `scrapy crawl -s`.")
 def crawl_command(urls: tuple[str, ...], db_path: str, spider_args: tuple[str, ...], settings: tuple[str, ...]) -> None:
     """Crawl URLS (site home pages, tag or category archives, single recaps) into an archive, in this process.
@@ -274,12 +292,16 @@ def import_warc_command(archive: str, warcs: tuple[str, ...]) -> None:
         result, stats = import_warc_files(archive, list(warcs))
     except ArchiverError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"Read {result.records} records: {result.pages_new} new pages stored, {result.skipped_type} "
-               f"skipped (not HTML or JSON), {result.revisits_unresolved} revisits unresolved.")
+    click.echo(
+        f"Read {result.records} records: {result.pages_new} new pages stored, {result.skipped_type} "
+        f"skipped (not HTML or JSON), {result.revisits_unresolved} revisits unresolved."
+    )
     if stats:
-        click.echo(f"Rebuilt {stats.get('archiver/recaps/saved', 0)} recaps and "
-                   f"{stats.get('archiver/comments/saved', 0)} comments "
-                   f"({stats.get('archiver/threads/incomplete', 0)} incomplete threads).")
+        click.echo(
+            f"Rebuilt {stats.get('archiver/recaps/saved', 0)} recaps and "
+            f"{stats.get('archiver/comments/saved', 0)} comments "
+            f"({stats.get('archiver/threads/incomplete', 0)} incomplete threads)."
+        )
     else:
         click.echo("Nothing new: the archive is unchanged.")
 
@@ -336,8 +358,14 @@ def thread_command(archive: str, recap: str, width: int) -> None:
 
 @cli.command("export")
 @click.argument("archive", type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True,
-              help="jsonl: one recap a line, its thread nested under `comments` and `replies`; csv: one comment a row.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "csv"]),
+    default="jsonl",
+    show_default=True,
+    help="jsonl: one recap a line, its thread nested under `comments` and `replies`; csv: one comment a row.",
+)
 @click.option("--series", help="Only this series (its name or archive id).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="File to write (default: stdout).")
 @click.option("--force", is_flag=True, help="Replace the --output file if it exists (never the archive itself).")
@@ -369,7 +397,7 @@ def export_command(archive: str, fmt: str, series: str | None, output: str | Non
 @click.argument("archive", type=click.Path(dir_okay=False))
 @click.argument("query")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1), help="Most results to show.")
-@click.option("--raw", is_flag=True, help="Read QUERY as FTS5 syntax (AND, OR, NEAR, \"phrases\", prefix*).")
+@click.option("--raw", is_flag=True, help='Read QUERY as FTS5 syntax (AND, OR, NEAR, "phrases", prefix*).')
 def search_command(archive: str, query: str, limit: int, raw: bool) -> None:
     """Search ARCHIVE's comments (full text), best matches first, with snippets.
 
@@ -381,7 +409,9 @@ def search_command(archive: str, query: str, limit: int, raw: bool) -> None:
         found = search_comments(conn, query, limit, raw, mark=_SEARCH_MARKS)
     start, end = ("\x1b[1m", "\x1b[0m") if sys.stdout.isatty() else ("[", "]")
     for hit in found:
-        echo_safe(f"{hit['recap_title']} · {hit['author'] or '(anonymous)'} · {(hit['posted_at'] or '')[:10]} · comment {hit['id']}")
+        echo_safe(
+            f"{hit['recap_title']} · {hit['author'] or '(anonymous)'} · {(hit['posted_at'] or '')[:10]} · comment {hit['id']}"
+        )
         snippet = terminal_text(hit["snippet"] or "").replace(_SEARCH_MARKS[0], start).replace(_SEARCH_MARKS[1], end)
         click.echo(f"    {snippet}")
     if not found:

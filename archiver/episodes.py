@@ -63,6 +63,8 @@ def strip_noise_words(text: str) -> str:
             break
         cut = end = word.start()
     return text[:cut]
+
+
 _NOISE_PREFIX = re.compile(r"^(?:recap|review|first impressions?)\s*[:\-–—|]\s*", re.I)
 
 

@@ -15,7 +15,9 @@ COMMANDS_MODULE = "archiver.crawl.commands"
 ARCHIVE_DB = "recaps.db"
 
 # Politeness: an honest User-Agent, robots.txt, one request at a time per site, a delay that adapts.
-USER_AGENT = f"recap-archiver/{__version__} (an archiver of recap comment threads; +https://pypi.org/project/recap-archiver/)"
+USER_AGENT = (
+    f"recap-archiver/{__version__} (an archiver of recap comment threads; +https://pypi.org/project/recap-archiver/)"
+)
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
@@ -111,7 +113,9 @@ ARCHIVER_PROGRESS_INTERVAL = 10.0
 ARCHIVER_MAX_THREAD_STEPS = 2000  # comment pages, load-more, show-replies and Disqus cursor requests per thread
 ARCHIVER_MAX_REST_PAGES = 200  # REST pages (100 items each) per thread, and of a site's post list
 ARCHIVER_MAX_THREAD_COMMENTS = 100_000  # comments kept per thread
-ARCHIVER_MAX_PATH_DEPTH = 100  # levels spelled out in `comments.path`; deeper replies keep their true parent_id and depth
+ARCHIVER_MAX_PATH_DEPTH = (
+    100  # levels spelled out in `comments.path`; deeper replies keep their true parent_id and depth
+)
 ARCHIVER_MAX_TEXT_CHARS = 16_000_000  # characters kept per text field (a body's HTML or text)
 DOWNLOAD_MAXSIZE = 64 * 1024 * 1024  # bytes of one response, after decompression
 DOWNLOAD_WARNSIZE = 16 * 1024 * 1024

@@ -119,7 +119,7 @@ def _break_cycles(by_id: dict[str, CommentItem], parent_of: dict[str, str | None
             node = parent_of[node]
         if node is not None and state.get(node) == 1:
             # The walk came back to ``node``: the loop is the walk from ``node`` on.
-            for member in walk[walk.index(node):]:
+            for member in walk[walk.index(node) :]:
                 parent_of[member] = None
                 by_id[member].parent_missing = True
                 cut += 1

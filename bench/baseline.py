@@ -43,8 +43,10 @@ class BaselineSpider(scrapy.Spider):
             yield {
                 "url": response.url,
                 "id": comment.attrib.get("id", "").removeprefix("comment-"),
-                "parent": (comment.xpath("ancestor::li[contains(@class, 'comment')][1]/@id").get() or "")
-                .removeprefix("comment-") or None,
+                "parent": (comment.xpath("ancestor::li[contains(@class, 'comment')][1]/@id").get() or "").removeprefix(
+                    "comment-"
+                )
+                or None,
                 "author": " ".join(own.css(".comment-author .fn ::text").getall()).strip(),
                 "date": own.css(".comment-metadata time::attr(datetime)").get(),
                 "text": "\n".join(t.strip() for t in own.css(".comment-content p ::text").getall()),

@@ -41,7 +41,7 @@ class Run:
 def _hwm_kb(pid: int) -> int:
     try:
         with open(f"/proc/{pid}/status") as fh:
-            return next((int(l.split()[1]) for l in fh if l.startswith("VmHWM:")), 0)
+            return next((int(row.split()[1]) for row in fh if row.startswith("VmHWM:")), 0)
     except (OSError, ValueError):
         return 0
 
@@ -70,7 +70,7 @@ def _children() -> dict[int, list[int]]:
         except OSError:
             continue
         # "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ")".
-        fields = stat[stat.rfind(b")") + 2:].split()
+        fields = stat[stat.rfind(b")") + 2 :].split()
         if len(fields) > 1:
             out.setdefault(int(fields[1]), []).append(int(name))
     return out
@@ -94,8 +94,14 @@ def run_measured(command: list[str], cwd: Path, log: Path, env: dict[str, str] |
     with open(log, "ab") as out, os.fdopen(read_fd, "r") as report:
         start = time.perf_counter()
         try:
-            reaper = subprocess.Popen([sys.executable, "-I", "-S", str(REAPER), str(write_fd), *command], cwd=cwd,
-                                      stdout=out, stderr=subprocess.STDOUT, env=env, pass_fds=[write_fd])
+            reaper = subprocess.Popen(
+                [sys.executable, "-I", "-S", str(REAPER), str(write_fd), *command],
+                cwd=cwd,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                pass_fds=[write_fd],
+            )
         finally:
             os.close(write_fd)
         first = json.loads(report.readline() or "{}")
@@ -121,7 +127,7 @@ def run_measured(command: list[str], cwd: Path, log: Path, env: dict[str, str] |
         wall = time.perf_counter() - start
         lines = report.read().split("\n")
     try:
-        last = json.loads(next((l for l in reversed(lines) if l.strip()), "{}"))
+        last = json.loads(next((line for line in reversed(lines) if line.strip()), "{}"))
     except ValueError:
         last = {}
     reaper.returncode = os.waitstatus_to_exitcode(status)
@@ -142,5 +148,5 @@ def scrapy_stats(log_text: str) -> dict[str, float]:
     at = log_text.rfind("Dumping Scrapy stats")
     if at < 0:
         return {}
-    block = log_text[at: log_text.find("}", at) + 1]
+    block = log_text[at : log_text.find("}", at) + 1]
     return {m["key"]: float(m["value"]) for m in STAT.finditer(block)}

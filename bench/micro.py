@@ -12,9 +12,11 @@ from archiver.archive import store
 from archiver.items import CommentItem, RecapItem, Term
 from archiver.threads import assemble_thread
 
-WORDS = ("the chemistry between the leads finally clicked for me and that confession scene took my breath away "
-         "second lead deserved better music forgettable tarot reading favourite subplot rewatching first episode "
-         "flower shop scene pacing dragged writer bigger project cinematography gorgeous").split()
+WORDS = (
+    "the chemistry between the leads finally clicked for me and that confession scene took my breath away "
+    "second lead deserved better music forgettable tarot reading favourite subplot rewatching first episode "
+    "flower shop scene pacing dragged writer bigger project cinematography gorgeous"
+).split()
 
 
 def synthetic_recaps(comments: int, per_recap: int = 500, seed: int = 1) -> list[RecapItem]:
@@ -29,19 +31,41 @@ def synthetic_recaps(comments: int, per_recap: int = 500, seed: int = 1) -> list
             parent = rng.choice(items[-12:]).site_comment_id if items and rng.random() < 0.38 else None
             text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(8, 60)))
             up = rng.randint(0, 30)
-            items.append(CommentItem(
-                site_comment_id=str(cid), parent_site_id=parent, author=rng.choice(["Nabi", "Sunny", "mimi", "Tae"]),
-                posted_at_raw="February 23, 2021 at 4:53 pm", posted_at="2021-02-23T07:53:00+00:00",
-                body_html=f"<p>{text}</p>", body_text=text, upvotes=up, downvotes=None, score=up, page=1 + i // 100,
-            ))
+            items.append(
+                CommentItem(
+                    site_comment_id=str(cid),
+                    parent_site_id=parent,
+                    author=rng.choice(["Nabi", "Sunny", "mimi", "Tae"]),
+                    posted_at_raw="February 23, 2021 at 4:53 pm",
+                    posted_at="2021-02-23T07:53:00+00:00",
+                    body_html=f"<p>{text}</p>",
+                    body_text=text,
+                    upvotes=up,
+                    downvotes=None,
+                    score=up,
+                    page=1 + i // 100,
+                )
+            )
         threaded, _ = assemble_thread(items)
-        recaps.append(RecapItem(
-            url=f"https://recaps.example/2021/02/{r % 28 + 1:02d}/show-episode-{r}/", site_url="https://recaps.example/",
-            fetched_at="2026-01-01T00:00:00+00:00", site_name="Recaps", title=f"Show: Episode {r}", author="girlfriday",
-            published_at="2021-02-01T00:00:00+00:00", tags=[Term("Show", "show", "https://recaps.example/tag/show/")],
-            body_html="<p>" + " ".join(WORDS) + "</p>", body_text=" ".join(WORDS), comments=threaded,
-            series_name="Show", episode_number=r, platform="wordpress", series_term=Term("Show", "show", "https://recaps.example/tag/show/"),
-        ))
+        recaps.append(
+            RecapItem(
+                url=f"https://recaps.example/2021/02/{r % 28 + 1:02d}/show-episode-{r}/",
+                site_url="https://recaps.example/",
+                fetched_at="2026-01-01T00:00:00+00:00",
+                site_name="Recaps",
+                title=f"Show: Episode {r}",
+                author="girlfriday",
+                published_at="2021-02-01T00:00:00+00:00",
+                tags=[Term("Show", "show", "https://recaps.example/tag/show/")],
+                body_html="<p>" + " ".join(WORDS) + "</p>",
+                body_text=" ".join(WORDS),
+                comments=threaded,
+                series_name="Show",
+                episode_number=r,
+                platform="wordpress",
+                series_term=Term("Show", "show", "https://recaps.example/tag/show/"),
+            )
+        )
     return recaps
 
 
@@ -70,12 +94,18 @@ def _timed(conn: sqlite3.Connection, sql: str, params: list, repeat: int = 15) -
     return round(statistics.median(times) * 1000, 2), rows
 
 
-THREAD_SQL = ("select id, parent_id, depth, path, author, posted_at, upvotes, body_text "
-              "from comments where recap_id = ? order by path")
-FTS_SQL = ("select comments.id, snippet(comments_fts, 0, '[', ']', '…', 12) from comments_fts "
-           "join comments on comments.rowid = comments_fts.rowid where comments_fts match ? limit 20")
-FTS_RANK_SQL = ("select comments.id from comments_fts join comments on comments.rowid = comments_fts.rowid "
-                "where comments_fts match ? order by rank limit 20")
+THREAD_SQL = (
+    "select id, parent_id, depth, path, author, posted_at, upvotes, body_text "
+    "from comments where recap_id = ? order by path"
+)
+FTS_SQL = (
+    "select comments.id, snippet(comments_fts, 0, '[', ']', '…', 12) from comments_fts "
+    "join comments on comments.rowid = comments_fts.rowid where comments_fts match ? limit 20"
+)
+FTS_RANK_SQL = (
+    "select comments.id from comments_fts join comments on comments.rowid = comments_fts.rowid "
+    "where comments_fts match ? order by rank limit 20"
+)
 FTS_COUNT_SQL = "select count(*) from comments_fts where comments_fts match ?"
 
 
@@ -83,15 +113,23 @@ def bench_queries(archive: Path, term: str = "tarot") -> dict:
     """Median milliseconds of one recap's whole thread (the largest) and of full-text searches."""
     conn = sqlite3.connect(archive)
     recap_id, count = conn.execute(
-        "select recap_id, count(*) c from comments group by recap_id order by c desc limit 1").fetchone()
+        "select recap_id, count(*) c from comments group by recap_id order by c desc limit 1"
+    ).fetchone()
     thread_ms, rows = _timed(conn, THREAD_SQL, [recap_id])
     fts_ms, _ = _timed(conn, FTS_SQL, [term])
     rank_ms, _ = _timed(conn, FTS_RANK_SQL, [term], repeat=5)
     count_ms, _ = _timed(conn, FTS_COUNT_SQL, [term], repeat=5)
     matches = conn.execute(FTS_COUNT_SQL, [term]).fetchone()[0]
     conn.close()
-    return {"thread_comments": rows, "thread_ms": thread_ms, "fts_term": term, "fts_matches": matches,
-            "fts_first20_ms": fts_ms, "fts_ranked20_ms": rank_ms, "fts_count_ms": count_ms}
+    return {
+        "thread_comments": rows,
+        "thread_ms": thread_ms,
+        "fts_term": term,
+        "fts_matches": matches,
+        "fts_first20_ms": fts_ms,
+        "fts_ranked20_ms": rank_ms,
+        "fts_count_ms": count_ms,
+    }
 
 
 def _size(path: Path) -> int:
@@ -105,9 +143,11 @@ def bench_size(archive: Path, work: Path) -> dict:
     comments = conn.execute("select count(*) from comments").fetchone()[0]
     text = conn.execute(
         "select coalesce(sum(length(cast(body_text as blob)) + length(cast(coalesce(author, '') as blob))), 0) "
-        "from comments").fetchone()[0]
+        "from comments"
+    ).fetchone()[0]
     text += conn.execute(
-        "select coalesce(sum(length(cast(body_text as blob)) + length(cast(title as blob))), 0) from recaps").fetchone()[0]
+        "select coalesce(sum(length(cast(body_text as blob)) + length(cast(title as blob))), 0) from recaps"
+    ).fetchone()[0]
     html = conn.execute("select coalesce(sum(length(cast(body_html as blob))), 0) from comments").fetchone()[0]
     html += conn.execute("select coalesce(sum(length(cast(body_html as blob))), 0) from recaps").fetchone()[0]
     on_disk = _size(archive)

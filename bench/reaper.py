@@ -76,8 +76,19 @@ def main(argv: list[str]) -> int:
         else:
             time.sleep(0.01)
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    out.write(json.dumps({"returncode": child.returncode, "wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
-                          "maxrss_kb": usage.ru_maxrss, "orphans": orphans, "left_running": left_running}) + "\n")
+    out.write(
+        json.dumps(
+            {
+                "returncode": child.returncode,
+                "wall_s": wall,
+                "cpu_s": usage.ru_utime + usage.ru_stime,
+                "maxrss_kb": usage.ru_maxrss,
+                "orphans": orphans,
+                "left_running": left_running,
+            }
+        )
+        + "\n"
+    )
     out.close()
     code = child.returncode
     return code if code >= 0 else 128 - code

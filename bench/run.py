@@ -15,7 +15,7 @@ import sqlite3
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.measure import run_measured, scrapy_stats
@@ -48,26 +48,40 @@ def machine() -> dict:
     """What the figures were measured on."""
     cpu = ""
     try:
-        cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
+        cpu = next(row.split(":", 1)[1].strip() for row in open("/proc/cpuinfo") if row.startswith("model name"))
     except (OSError, StopIteration):
         pass
     import scrapy
 
-    return {"cpus": os.cpu_count(), "cpu": cpu or platform.processor(), "python": platform.python_version(),
-            "scrapy": scrapy.__version__, "sqlite": sqlite3.sqlite_version, "system": platform.platform()}
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": cpu or platform.processor(),
+        "python": platform.python_version(),
+        "scrapy": scrapy.__version__,
+        "sqlite": sqlite3.sqlite_version,
+        "system": platform.platform(),
+    }
 
 
 def _memory(run) -> dict:
     """Peak RSS of the whole process tree (worker processes included) and of the main process alone."""
-    return {"peak_rss_mb": round(run.peak_rss_mb, 1), "peak_rss_main_mb": round(run.peak_rss_main_mb, 1),
-            "processes": run.processes}
+    return {
+        "peak_rss_mb": round(run.peak_rss_mb, 1),
+        "peak_rss_main_mb": round(run.peak_rss_main_mb, 1),
+        "processes": run.processes,
+    }
 
 
 def _spider_row(name: str, run, stats: dict, comments: int | None) -> dict:
     pages = int(stats.get("downloader/response_count", 0))
     return {
-        "spider": name, "returncode": run.returncode, "pages": pages, "comments": comments,
-        "wall_s": round(run.wall_s, 2), "cpu_s": round(run.cpu_s, 2), **_memory(run),
+        "spider": name,
+        "returncode": run.returncode,
+        "pages": pages,
+        "comments": comments,
+        "wall_s": round(run.wall_s, 2),
+        "cpu_s": round(run.cpu_s, 2),
+        **_memory(run),
         "pages_per_s": round(pages / run.wall_s, 1),
         "comments_per_s": round(comments / run.wall_s, 1) if comments is not None else None,
         "status_404": int(stats.get("downloader/response_status_count/404", 0)),
@@ -82,9 +96,11 @@ def bench_one(size_text: str, out: Path, server_kind: str, reparse: bool = True,
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     export = export_site(size, out, base_url)
-    log(f"[{size.name}] site: {export.info['recaps']} recaps, {export.info['comments']} comments, "
+    log(
+        f"[{size.name}] site: {export.info['recaps']} recaps, {export.info['comments']} comments, "
         f"{export.info['pages']} pages, biggest thread {export.info['biggest_thread']['comments']} "
-        f"(exported in {time.perf_counter() - start:.0f} s to {export.root})")
+        f"(exported in {time.perf_counter() - start:.0f} s to {export.root})"
+    )
     runs = out / f"run-{size.name}"
     shutil.rmtree(runs, ignore_errors=True)
     runs.mkdir()
@@ -99,8 +115,18 @@ def bench_one(size_text: str, out: Path, server_kind: str, reparse: bool = True,
         for kind in ("bare", "naive"):
             logfile = runs / f"{kind}.log"
             feed = runs / f"{kind}.jsonl"
-            command = [sys.executable, "-m", "scrapy", "runspider", baseline, "-a", f"urls={export.urls_file}",
-                       "-a", f"kind={kind}", *_settings({"LOG_FILE": str(logfile)})]
+            command = [
+                sys.executable,
+                "-m",
+                "scrapy",
+                "runspider",
+                baseline,
+                "-a",
+                f"urls={export.urls_file}",
+                "-a",
+                f"kind={kind}",
+                *_settings({"LOG_FILE": str(logfile)}),
+            ]
             if kind == "naive":
                 command += ["-O", str(feed)]
             log(f"[{size.name}] {kind} spider ...")
@@ -111,8 +137,14 @@ def bench_one(size_text: str, out: Path, server_kind: str, reparse: bool = True,
         archive = runs / "recaps.db"
         logfile = runs / "recaps.log"
         log(f"[{size.name}] scrapy crawl recaps ...")
-        command = [str(bindir / "scrapy"), "crawl", "recaps", "-a", f"url={base_url}",
-                   *_settings({"ARCHIVE_DB": str(archive), "LOG_FILE": str(logfile)})]
+        command = [
+            str(bindir / "scrapy"),
+            "crawl",
+            "recaps",
+            "-a",
+            f"url={base_url}",
+            *_settings({"ARCHIVE_DB": str(archive), "LOG_FILE": str(logfile)}),
+        ]
         run = run_measured(command, PROJECT, runs / "recaps.out", env)
         stats = scrapy_stats(logfile.read_text(encoding="utf-8", errors="replace"))
         comments = 0
@@ -125,7 +157,9 @@ def bench_one(size_text: str, out: Path, server_kind: str, reparse: bool = True,
             results["recrawl"] = _recrawl(archive, runs, bindir, base_url, env, run, stats, log, size.name)
     shutil.rmtree(outside, ignore_errors=True)
     ours, bare, naive = (results["spiders"][k] for k in ("recaps", "bare", "naive"))
-    results["comments_per_s_ratio_vs_naive"] = round(ours["comments_per_s"] / max(naive["comments_per_s"] or 0, 1e-9), 2)
+    results["comments_per_s_ratio_vs_naive"] = round(
+        ours["comments_per_s"] / max(naive["comments_per_s"] or 0, 1e-9), 2
+    )
     results["pages_per_s_ratio_vs_bare"] = round(ours["pages_per_s"] / max(bare["pages_per_s"], 1e-9), 2)
     results["cpu_ratio_vs_naive"] = round(ours["cpu_s"] / max(naive["cpu_s"], 1e-9), 2)
     results["peak_rss_mb"] = ours["peak_rss_mb"]
@@ -140,15 +174,20 @@ def bench_one(size_text: str, out: Path, server_kind: str, reparse: bool = True,
             log(f"[{size.name}] recap-archiver reparse ...")
             rlog = runs / "reparse.out"
             run = run_measured([str(bindir / "recap-archiver"), "reparse", str(archive)], PROJECT, rlog, env)
-            results["reparse"] = {"returncode": run.returncode, "wall_s": round(run.wall_s, 2),
-                                  "cpu_s": round(run.cpu_s, 2), **_memory(run),
-                                  "comments_per_s": round(ours["comments"] / run.wall_s, 1),
-                                  "pages_per_s": round(ours["pages"] / run.wall_s, 1)}
+            results["reparse"] = {
+                "returncode": run.returncode,
+                "wall_s": round(run.wall_s, 2),
+                "cpu_s": round(run.cpu_s, 2),
+                **_memory(run),
+                "comments_per_s": round(ours["comments"] / run.wall_s, 1),
+                "pages_per_s": round(ours["pages"] / run.wall_s, 1),
+            }
     return results
 
 
-def _recrawl(archive: Path, runs: Path, bindir: Path, base_url: str, env: dict, first, first_stats: dict, log,
-             name: str) -> dict:
+def _recrawl(
+    archive: Path, runs: Path, bindir: Path, base_url: str, env: dict, first, first_stats: dict, log, name: str
+) -> dict:
     """The same crawl again, the site unchanged, into (a copy of) the same archive: what the revisit schedule saves."""
     again = runs / "recrawl.db"
     for suffix in ("", "-wal", "-shm"):
@@ -156,57 +195,89 @@ def _recrawl(archive: Path, runs: Path, bindir: Path, base_url: str, env: dict, 
             shutil.copyfile(str(archive) + suffix, str(again) + suffix)
     logfile = runs / "recrawl.log"
     log(f"[{name}] scrapy crawl recaps again, site unchanged ...")
-    command = [str(bindir / "scrapy"), "crawl", "recaps", "-a", f"url={base_url}",
-               *_settings({"ARCHIVE_DB": str(again), "LOG_FILE": str(logfile)})]
+    command = [
+        str(bindir / "scrapy"),
+        "crawl",
+        "recaps",
+        "-a",
+        f"url={base_url}",
+        *_settings({"ARCHIVE_DB": str(again), "LOG_FILE": str(logfile)}),
+    ]
     run = run_measured(command, PROJECT, runs / "recrawl.out", env)
     stats = scrapy_stats(logfile.read_text(encoding="utf-8", errors="replace"))
     first_bytes = int(first_stats.get("downloader/response_bytes", 0))
     again_bytes = int(stats.get("downloader/response_bytes", 0))
-    return {"returncode": run.returncode, "pages": int(stats.get("downloader/response_count", 0)),
-            "bytes": again_bytes, "first_bytes": first_bytes,
-            "bytes_ratio": round(again_bytes / max(first_bytes, 1), 4),
-            "recaps_not_due": int(stats.get("archiver/recaps/not_due", 0)),
-            "wall_s": round(run.wall_s, 2), "first_wall_s": round(first.wall_s, 2),
-            "wall_ratio": round(run.wall_s / max(first.wall_s, 1e-9), 3),
-            "cpu_s": round(run.cpu_s, 2), **_memory(run)}
+    return {
+        "returncode": run.returncode,
+        "pages": int(stats.get("downloader/response_count", 0)),
+        "bytes": again_bytes,
+        "first_bytes": first_bytes,
+        "bytes_ratio": round(again_bytes / max(first_bytes, 1), 4),
+        "recaps_not_due": int(stats.get("archiver/recaps/not_due", 0)),
+        "wall_s": round(run.wall_s, 2),
+        "first_wall_s": round(first.wall_s, 2),
+        "wall_ratio": round(run.wall_s / max(first.wall_s, 1e-9), 3),
+        "cpu_s": round(run.cpu_s, 2),
+        **_memory(run),
+    }
 
 
 def table(r: dict) -> str:
     """The printed table for one size."""
-    lines = [f"\n== {r['size']}: {r['site']['recaps']} recaps, {r['site']['comments']} comments, "
-             f"{r['site']['pages']} pages, served by {r['server']} on 127.0.0.1 ==",
-             f"{'spider':<26}{'pages':>7}{'comments':>10}{'wall s':>8}{'pages/s':>9}{'comm/s':>9}{'CPU s':>8}{'RSS MB, all procs':>19}{'main':>6}"]
-    names = {"bare": "(1) bare Scrapy, no parse", "naive": "(2) naive response.css", "recaps": "(3) scrapy crawl recaps"}
+    lines = [
+        f"\n== {r['size']}: {r['site']['recaps']} recaps, {r['site']['comments']} comments, "
+        f"{r['site']['pages']} pages, served by {r['server']} on 127.0.0.1 ==",
+        f"{'spider':<26}{'pages':>7}{'comments':>10}{'wall s':>8}{'pages/s':>9}{'comm/s':>9}{'CPU s':>8}{'RSS MB, all procs':>19}{'main':>6}",
+    ]
+    names = {
+        "bare": "(1) bare Scrapy, no parse",
+        "naive": "(2) naive response.css",
+        "recaps": "(3) scrapy crawl recaps",
+    }
     for key in ("bare", "naive", "recaps"):
         s = r["spiders"][key]
         comm = "-" if s["comments"] is None else str(s["comments"])
         cps = "-" if s["comments_per_s"] is None else f"{s['comments_per_s']:.0f}"
-        lines.append(f"{names[key]:<26}{s['pages']:>7}{comm:>10}{s['wall_s']:>8.1f}{s['pages_per_s']:>9.1f}{cps:>9}"
-                     f"{s['cpu_s']:>8.1f}{s['peak_rss_mb']:>19.0f}{s.get('peak_rss_main_mb', 0):>6.0f}")
-    lines.append(f"ratios: comments/s vs naive {r['comments_per_s_ratio_vs_naive']} (target >= 2.5), "
-                 f"pages/s vs bare {r['pages_per_s_ratio_vs_bare']} (target >= 0.6); "
-                 f"comments missing from the archive: {r['comments_missing']}")
-    lines.append("CPU s and RSS MB, all procs: the spider process with every process it started (pool workers "
-                 "included), RSS summed at each 50 ms poll; main: the spider process alone")
+        lines.append(
+            f"{names[key]:<26}{s['pages']:>7}{comm:>10}{s['wall_s']:>8.1f}{s['pages_per_s']:>9.1f}{cps:>9}"
+            f"{s['cpu_s']:>8.1f}{s['peak_rss_mb']:>19.0f}{s.get('peak_rss_main_mb', 0):>6.0f}"
+        )
+    lines.append(
+        f"ratios: comments/s vs naive {r['comments_per_s_ratio_vs_naive']} (target >= 2.5), "
+        f"pages/s vs bare {r['pages_per_s_ratio_vs_bare']} (target >= 0.6); "
+        f"comments missing from the archive: {r['comments_missing']}"
+    )
+    lines.append(
+        "CPU s and RSS MB, all procs: the spider process with every process it started (pool workers "
+        "included), RSS summed at each 50 ms poll; main: the spider process alone"
+    )
     if "recrawl" in r:
         c = r["recrawl"]
-        lines.append(f"re-crawl, site unchanged: {c['pages']} pages, {c['bytes']} bytes ({100 * c['bytes_ratio']:.1f}% "
-                     f"of the first crawl's), {c['wall_s']} s ({100 * c['wall_ratio']:.0f}% of the first crawl's), "
-                     f"{c['recaps_not_due']} recaps not due")
+        lines.append(
+            f"re-crawl, site unchanged: {c['pages']} pages, {c['bytes']} bytes ({100 * c['bytes_ratio']:.1f}% "
+            f"of the first crawl's), {c['wall_s']} s ({100 * c['wall_ratio']:.0f}% of the first crawl's), "
+            f"{c['recaps_not_due']} recaps not due"
+        )
     if "save" in r:
         q, a, s = r["queries"], r["archive"], r["save"]
         lines.append(f"saving alone: {s['comments_per_s']} comments/s ({s['comments']} comments, target >= 50000)")
         if "reparse" in r:
             p = r["reparse"]
-            lines.append(f"reparse from stored pages: {p['wall_s']} s, {p['comments_per_s']:.0f} comments/s, "
-                         f"{p['cpu_s']} CPU s, peak RSS {p['peak_rss_mb']:.0f} MB with its workers "
-                         f"({p['peak_rss_main_mb']:.0f} MB the main process)")
-        lines.append(f"thread of the largest recap ({q['thread_comments']} comments): {q['thread_ms']} ms (target < 20); "
-                     f"FTS '{q['fts_term']}' ({q['fts_matches']} matches): first 20 {q['fts_first20_ms']} ms "
-                     f"(target < 50), ranked 20 {q['fts_ranked20_ms']} ms, count {q['fts_count_ms']} ms")
-        lines.append(f"archive: {a['bytes_per_comment']} bytes/comment with raw pages, "
-                     f"{a['bytes_per_comment_without_raw']} without; without raw = {a['without_raw_vs_text']} x the text "
-                     f"(target <= 2), {a['without_raw_vs_text_and_html']} x text + HTML")
+            lines.append(
+                f"reparse from stored pages: {p['wall_s']} s, {p['comments_per_s']:.0f} comments/s, "
+                f"{p['cpu_s']} CPU s, peak RSS {p['peak_rss_mb']:.0f} MB with its workers "
+                f"({p['peak_rss_main_mb']:.0f} MB the main process)"
+            )
+        lines.append(
+            f"thread of the largest recap ({q['thread_comments']} comments): {q['thread_ms']} ms (target < 20); "
+            f"FTS '{q['fts_term']}' ({q['fts_matches']} matches): first 20 {q['fts_first20_ms']} ms "
+            f"(target < 50), ranked 20 {q['fts_ranked20_ms']} ms, count {q['fts_count_ms']} ms"
+        )
+        lines.append(
+            f"archive: {a['bytes_per_comment']} bytes/comment with raw pages, "
+            f"{a['bytes_per_comment_without_raw']} without; without raw = {a['without_raw_vs_text']} x the text "
+            f"(target <= 2), {a['without_raw_vs_text_and_html']} x text + HTML"
+        )
     return "\n".join(lines)
 
 
@@ -226,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     document.setdefault("sizes", {})
     for size in args.sizes.split(","):
         r = bench_one(size.strip(), Path(args.out), args.server, reparse=not args.no_reparse)
-        r["date"] = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+        r["date"] = datetime.now(UTC).replace(microsecond=0).isoformat()
         document["sizes"][r["size"]] = r
         document.update(date=r["date"], machine=machine())
         results_path.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n")

@@ -54,7 +54,9 @@ def free_port() -> int:
 
 def find_nginx() -> str | None:
     """The nginx binary, or None."""
-    return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None)
+    return shutil.which("nginx") or next(
+        (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None
+    )
 
 
 class StaticServer:
@@ -89,9 +91,9 @@ class StaticServer:
             try:
                 urllib.request.urlopen(self.base_url + "robots.txt", timeout=2).read()
                 return self
-            except OSError:
+            except OSError as exc:
                 if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{self.kind} did not start; see {self.work / (self.kind + '.out')}")
+                    raise RuntimeError(f"{self.kind} did not start; see {self.work / (self.kind + '.out')}") from exc
                 time.sleep(0.1)
 
     def __exit__(self, *exc: object) -> None:

@@ -42,8 +42,17 @@ class BenchSize:
         """Demo site options for this size: replies up to 6 deep, printed nested, 50 threads a comment page."""
         series = max(1, min(200, round(self.recaps / 50)))
         episodes = max(1, self.recaps // series)
-        return SiteOptions(seed=7, series=series, episodes=episodes, extra_posts=max(2, self.recaps - series * episodes),
-                           comments=self.comments, depth=6, thread_depth=6, per_page=50, posts_per_page=10)
+        return SiteOptions(
+            seed=7,
+            series=series,
+            episodes=episodes,
+            extra_posts=max(2, self.recaps - series * episodes),
+            comments=self.comments,
+            depth=6,
+            thread_depth=6,
+            per_page=50,
+            posts_per_page=10,
+        )
 
 
 SIZES = {
@@ -151,7 +160,9 @@ def _render(paths: list[str], site: Site, base_url: str, root: Path) -> int:
 
 def export_site(size: BenchSize, out: Path, base_url: str, workers: int = 2) -> Export:
     """Render the site for ``size`` under ``out`` with links to ``base_url``; reuse an export already there."""
-    key = hashlib.sha256(json.dumps([asdict(size.options()), base_url, BIG_THREAD, EXPORT_VERSION]).encode()).hexdigest()[:12]
+    key = hashlib.sha256(
+        json.dumps([asdict(size.options()), base_url, BIG_THREAD, EXPORT_VERSION]).encode()
+    ).hexdigest()[:12]
     folder = out / f"site-{size.name}-{key}"
     info_file = folder / "export.json"
     if info_file.exists():

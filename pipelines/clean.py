@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from archiver.pipelines import CountingPipeline
+
 from archiver.clean import parse_count, to_utc_iso, tz_offset_of
 from archiver.items import CommentItem, RecapItem
 from archiver.sanitize import drop_mailto_links, safe_url
 from archiver.text import normalise_line, normalise_space
-from archiver.pipelines import CountingPipeline
 
 
 def clean_recap_text(recap: RecapItem) -> RecapItem:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from archiver.pipelines import CountingPipeline
+
 from archiver.episodes import match_series_term, parse_episode_title
 from archiver.items import RecapItem
-from archiver.pipelines import CountingPipeline
 
 
 class EpisodePipeline(CountingPipeline):

@@ -10,9 +10,9 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
 
 from archiver.archive import store
-from archiver.items import RecapItem
 from archiver.clean import utc_now
 from archiver.crawl.session import ArchiveSession
+from archiver.items import RecapItem
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +82,10 @@ class StorePipeline:
         logger.error("%s: could not save the recap (%s); listed in failures for the next crawl", item.url, exc)
         if self.errors_in_a_row == self.max_errors:
             self.stats.set_value("archiver/store/stopped", self.errors_in_a_row)
-            logger.error("%d store errors in a row: the archive %s cannot be written (%s); stopping the crawl",
-                         self.errors_in_a_row, self.session.path, exc)
+            logger.error(
+                "%d store errors in a row: the archive %s cannot be written (%s); stopping the crawl",
+                self.errors_in_a_row,
+                self.session.path,
+                exc,
+            )
             deferred_from_coro(self.crawler.engine.close_spider_async(reason="store_errors"))

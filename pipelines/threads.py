@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Self
 
+from archiver.pipelines import CountingPipeline
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
 from archiver.items import RecapItem
 from archiver.threads import assemble_thread
-from archiver.pipelines import CountingPipeline
 
 logger = logging.getLogger(__name__)
 
@@ -30,8 +30,11 @@ class ThreadPipeline(CountingPipeline):
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
-        return cls(crawler.stats, settings.getint("ARCHIVER_MAX_PATH_DEPTH", 100),
-                   settings.getint("ARCHIVER_MAX_TEXT_CHARS", 16_000_000))
+        return cls(
+            crawler.stats,
+            settings.getint("ARCHIVER_MAX_PATH_DEPTH", 100),
+            settings.getint("ARCHIVER_MAX_TEXT_CHARS", 16_000_000),
+        )
 
     def process_item(self, item: RecapItem) -> RecapItem:
         if not isinstance(item, RecapItem):
@@ -45,12 +48,18 @@ class ThreadPipeline(CountingPipeline):
                 logger.warning("%s: %d comment(s) %s", item.url, value, name.replace("_", " "))
         if report.paths_bounded:
             self.stats.inc_value("archiver/bounds/path_depth", report.paths_bounded)
-            logger.info("%s: %d repl(ies) deeper than %d levels: their path names their ancestor at that depth",
-                        item.url, report.paths_bounded, self.max_path_depth)
+            logger.info(
+                "%s: %d repl(ies) deeper than %d levels: their path names their ancestor at that depth",
+                item.url,
+                report.paths_bounded,
+                self.max_path_depth,
+            )
         self.stats.max_value("archiver/comments/max_depth", report.max_depth)
         if not item.complete:
             self.stats.inc_value("archiver/threads/incomplete")
-            reasons = item.incomplete_reasons or [f"{item.comment_pages_fetched} of {item.comment_pages} comment pages read"]
+            reasons = item.incomplete_reasons or [
+                f"{item.comment_pages_fetched} of {item.comment_pages} comment pages read"
+            ]
             logger.warning("%s: thread incomplete: %s", item.url, "; ".join(reasons))
         return item
 
@@ -66,6 +75,7 @@ class ThreadPipeline(CountingPipeline):
                     cut += 1
         if cut:
             self.stats.inc_value("archiver/bounds/text_chars", cut)
-            logger.warning("%s: %d text field(s) longer than %d characters cut (ARCHIVER_MAX_TEXT_CHARS)",
-                           item.url, cut, limit)
+            logger.warning(
+                "%s: %d text field(s) longer than %d characters cut (ARCHIVER_MAX_TEXT_CHARS)", item.url, cut, limit
+            )
             item.incomplete_reasons.append(f"{cut} text field(s) cut at {limit} characters (ARCHIVER_MAX_TEXT_CHARS)")

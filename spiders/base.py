@@ -20,16 +20,16 @@ from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.http import FormRequest, Request, Response, TextResponse
 from twisted.python.failure import Failure
 
-from archiver.items import RecapItem
-from archiver.settings import DISQUS_EMBED_URL
-from archiver.pages.disqus import DisqusEmbed, DisqusPosts, order_orphans_last
-from archiver.pages.rest import COMMENT_FIELDS, PER_PAGE, RestAnswer, merge_comments, rest_url
-from archiver.pages.reading import WpdiscuzStart
-from archiver.pages.urls import CommentPages
-from archiver.pages.wpdiscuz import AjaxAnswer, WpdiscuzComments, WpdiscuzSettings
 from archiver.crawl import roles
 from archiver.crawl.roles import role_of, with_role
 from archiver.crawl.workers import PageReaders
+from archiver.items import RecapItem
+from archiver.pages.disqus import DisqusEmbed, DisqusPosts, order_orphans_last
+from archiver.pages.reading import WpdiscuzStart
+from archiver.pages.rest import COMMENT_FIELDS, PER_PAGE, RestAnswer, merge_comments, rest_url
+from archiver.pages.urls import CommentPages
+from archiver.pages.wpdiscuz import AjaxAnswer, WpdiscuzComments, WpdiscuzSettings
+from archiver.settings import DISQUS_EMBED_URL
 
 logger = logging.getLogger(__name__)
 
@@ -57,9 +57,11 @@ class ThreadBounds:
 
     @classmethod
     def from_settings(cls, settings: Any) -> ThreadBounds:
-        return cls(settings.getint("ARCHIVER_MAX_THREAD_STEPS", cls.steps),
-                   settings.getint("ARCHIVER_MAX_REST_PAGES", cls.rest_pages),
-                   settings.getint("ARCHIVER_MAX_THREAD_COMMENTS", cls.comments))
+        return cls(
+            settings.getint("ARCHIVER_MAX_THREAD_STEPS", cls.steps),
+            settings.getint("ARCHIVER_MAX_REST_PAGES", cls.rest_pages),
+            settings.getint("ARCHIVER_MAX_THREAD_COMMENTS", cls.comments),
+        )
 
 
 @dataclass
@@ -149,8 +151,10 @@ class ThreadSpider(scrapy.Spider):
         """False (the thread lost, the bound counted) once it holds too many comments or needs too many steps."""
         bounds = self.bounds
         if len(t.recap.comments) > bounds.comments:
-            del t.recap.comments[bounds.comments:]
-            self._bound_hit(t, "thread_comments", f"more than {bounds.comments} comments (ARCHIVER_MAX_THREAD_COMMENTS)")
+            del t.recap.comments[bounds.comments :]
+            self._bound_hit(
+                t, "thread_comments", f"more than {bounds.comments} comments (ARCHIVER_MAX_THREAD_COMMENTS)"
+            )
             return False
         if t.steps >= bounds.steps and self._pending(t):
             self._bound_hit(t, "thread_steps", f"more than {bounds.steps} requests (ARCHIVER_MAX_THREAD_STEPS)")
@@ -174,8 +178,15 @@ class ThreadSpider(scrapy.Spider):
         """A request for thread ``t`` carrying its ``role`` (archiver.crawl.roles) and the thread in ``meta``."""
         meta = with_role(role, {"thread": t, **kwargs.pop("meta", {})})
         cls = kwargs.pop("cls", Request)
-        return cls(url, callback=callback, errback=self.thread_request_failed, meta=meta, dont_filter=True,
-                   priority=THREAD_PRIORITY, **kwargs)
+        return cls(
+            url,
+            callback=callback,
+            errback=self.thread_request_failed,
+            meta=meta,
+            dont_filter=True,
+            priority=THREAD_PRIORITY,
+            **kwargs,
+        )
 
     def finish_thread(self, t: Thread) -> RecapItem:
         """Merge the API's comments into the pages', count how the parents are known, and say whether it is whole."""
@@ -194,8 +205,12 @@ class ThreadSpider(scrapy.Spider):
             inferred = [c.site_comment_id for c in recap.comments if c.parent_site_id]
             if inferred:
                 self._stat("comments/parents_inferred", len(inferred))
-                logger.info("%s: parents of %d repl(ies) inferred from the page only (no REST API): %s",
-                            recap.url, len(inferred), ", ".join(inferred[:20]))
+                logger.info(
+                    "%s: parents of %d repl(ies) inferred from the page only (no REST API): %s",
+                    recap.url,
+                    len(inferred),
+                    ", ".join(inferred[:20]),
+                )
         self._check_whole(t)
         recap.incomplete_reasons = list(t.incomplete)
         return recap
@@ -210,7 +225,10 @@ class ThreadSpider(scrapy.Spider):
         read = len({c.site_comment_id for c in recap.comments})
         if t.platform == "disqus":
             return  # the post page's own count is WordPress's, not Disqus's
-        for source, expected in (("the page reports", recap.comment_count_reported), ("the REST API reports", t.rest_total)):
+        for source, expected in (
+            ("the page reports", recap.comment_count_reported),
+            ("the REST API reports", t.rest_total),
+        ):
             if expected is not None and read < expected:
                 t.lose(f"{read} of {expected} comments read ({source} {expected})")
 
@@ -259,8 +277,9 @@ class ThreadSpider(scrapy.Spider):
         number = self._next_page(t)
         if number is None:
             return None
-        return self._request(t, t.pages.url(number), self.parse_comment_page, roles.COMMENT_PAGE,
-                             cb_kwargs={"number": number})
+        return self._request(
+            t, t.pages.url(number), self.parse_comment_page, roles.COMMENT_PAGE, cb_kwargs={"number": number}
+        )
 
     def parse_comment_page(self, response: Response, number: int) -> Iterator[Request | RecapItem]:
         """Overridden by the spider: add one comment page to the thread."""
@@ -283,12 +302,23 @@ class ThreadSpider(scrapy.Spider):
         if t.wpd.nonce is None:
             form, callback = {"action": "wpdGetNonce", "postId": t.wpd.post_id or ""}, self.parse_wpdiscuz_nonce
         elif t.wpd_after:
-            form = {"action": "wpdLoadMoreComments", "postId": t.wpd.post_id or "", "lastParentId": t.wpd_after,
-                    "offset": "1", "isFirstLoad": "0", "wpdType": "", "wpdiscuz_nonce": t.wpd.nonce}
+            form = {
+                "action": "wpdLoadMoreComments",
+                "postId": t.wpd.post_id or "",
+                "lastParentId": t.wpd_after,
+                "offset": "1",
+                "isFirstLoad": "0",
+                "wpdType": "",
+                "wpdiscuz_nonce": t.wpd.nonce,
+            }
             callback = self.parse_wpdiscuz_more
         else:
-            form = {"action": "wpdShowReplies", "postId": t.wpd.post_id or "", "commentId": t.wpd_hidden[0],
-                    "wpdiscuz_nonce": t.wpd.nonce}
+            form = {
+                "action": "wpdShowReplies",
+                "postId": t.wpd.post_id or "",
+                "commentId": t.wpd_hidden[0],
+                "wpdiscuz_nonce": t.wpd.nonce,
+            }
             callback = self.parse_wpdiscuz_replies
         return self._request(t, t.wpd.ajax_url, callback, roles.WPDISCUZ, cls=FormRequest, formdata=form)
 
@@ -358,8 +388,9 @@ class ThreadSpider(scrapy.Spider):
         if answer is not None:
             fragment = WpdiscuzComments.from_fragment(answer.field("comment_list") or "", response.url)
             known = {c.site_comment_id for c in t.recap.comments}
-            t.recap.comments.extend(c for c in fragment.comments()
-                                    if c.site_comment_id not in known and c.site_comment_id != root)
+            t.recap.comments.extend(
+                c for c in fragment.comments() if c.site_comment_id not in known and c.site_comment_id != root
+            )
         yield from self.continue_thread(t)
 
     # -- Disqus --------------------------------------------------------------------------------------
@@ -373,8 +404,14 @@ class ThreadSpider(scrapy.Spider):
             url = f"{self.disqus_embed_url}?{urlencode(t.disqus.embed_params())}"
             return self._request(t, url, self.parse_disqus, roles.DISQUS, meta=meta)
         if t.disqus_cursor and t.disqus_thread:
-            params = {"limit": 100, "thread": t.disqus_thread, "forum": t.disqus.shortname, "order": "popular",
-                      "cursor": t.disqus_cursor, "api_key": t.disqus_key}
+            params = {
+                "limit": 100,
+                "thread": t.disqus_thread,
+                "forum": t.disqus.shortname,
+                "order": "popular",
+                "cursor": t.disqus_cursor,
+                "api_key": t.disqus_key,
+            }
             url = urljoin(self.disqus_embed_url, "/api/3.0/threads/listPostsThreaded")
             t.disqus_cursor = None
             url = f"{url}?{urlencode({k: v for k, v in params.items() if v})}"
@@ -413,10 +450,12 @@ class ThreadSpider(scrapy.Spider):
         if t.recap.site_url in self._rest_off:
             t.rest_next = None
             return None
-        url = rest_url(t.rest_root, "wp/v2/comments", post=t.post_id, per_page=PER_PAGE, page=t.rest_next,
-                       _fields=COMMENT_FIELDS)
-        return self._request(t, url, self.parse_rest_comments, roles.REST,
-                             meta={"handle_httpstatus_list": list(REST_OFF_STATUSES)})
+        url = rest_url(
+            t.rest_root, "wp/v2/comments", post=t.post_id, per_page=PER_PAGE, page=t.rest_next, _fields=COMMENT_FIELDS
+        )
+        return self._request(
+            t, url, self.parse_rest_comments, roles.REST, meta={"handle_httpstatus_list": list(REST_OFF_STATUSES)}
+        )
 
     def parse_rest_comments(self, response: Response) -> Iterator[Request | RecapItem]:
         """Add one page of the post's comments from the REST API; fall back to the pages when the API is off."""
@@ -441,7 +480,9 @@ class ThreadSpider(scrapy.Spider):
             t.rest_next = t.rest_next + 1 if t.rest_next and t.rest_next < answer.total_pages else None
             if t.rest_next is not None and t.rest_next > self.bounds.rest_pages:
                 t.rest_next = None
-                self._bound_hit(t, "rest_pages", f"more than {self.bounds.rest_pages} REST pages (ARCHIVER_MAX_REST_PAGES)")
+                self._bound_hit(
+                    t, "rest_pages", f"more than {self.bounds.rest_pages} REST pages (ARCHIVER_MAX_REST_PAGES)"
+                )
         yield from self.continue_thread(t)
 
     def rest_unavailable(self, site_url: str, response: Response) -> None:
@@ -451,5 +492,9 @@ class ThreadSpider(scrapy.Spider):
         self._rest_off.add(site_url)
         self._stat("rest/unavailable")
         self._stat(f"rest/unavailable/{response.status}")
-        logger.info("%s: REST API not available (HTTP %s at %s); reading the pages only", site_url, response.status,
-                    response.url)
+        logger.info(
+            "%s: REST API not available (HTTP %s at %s); reading the pages only",
+            site_url,
+            response.status,
+            response.url,
+        )

@@ -11,21 +11,21 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from archiver.spiders.base import LISTING_PRIORITY, REST_OFF_STATUSES, Thread, ThreadSpider
 from scrapy.http import Request, Response, TextResponse
 from twisted.python.failure import Failure
 
+from archiver.clean import utc_now
 from archiver.crawl import roles
 from archiver.crawl.roles import with_role
-from archiver.clean import utc_now
 from archiver.errors import ArgumentError
 from archiver.items import RecapItem
 from archiver.pages.detect import PLATFORMS
-from archiver.pages.reading import ListingReading, PostReading, read_comment_page, read_page
 from archiver.pages.jsdata import text_field
+from archiver.pages.reading import ListingReading, PostReading, read_comment_page, read_page
 from archiver.pages.rest import PER_PAGE, POST_FIELDS, RestAnswer, rest_url
 from archiver.profiles import profile_for, profile_named
 from archiver.sources.wayback import check_source_arguments
-from archiver.spiders.base import LISTING_PRIORITY, REST_OFF_STATUSES, Thread, ThreadSpider
 
 logger = logging.getLogger(__name__)
 
@@ -74,13 +74,16 @@ class RecapsSpider(ThreadSpider):
     name = "recaps"
 
     @staticmethod
-    def check_arguments(url: str | None = None, platform: str | None = None, profile: str | None = None,
-                        **kwargs: Any) -> None:
+    def check_arguments(
+        url: str | None = None, platform: str | None = None, profile: str | None = None, **kwargs: Any
+    ) -> None:
         """Raise ArgumentError, naming the argument, for values the crawl cannot use and arguments it does not know."""
         unknown = sorted(k for k in kwargs if k not in OTHER_ARGUMENTS and not k.startswith("_"))
         if unknown:
-            raise ArgumentError(f"unknown argument {unknown[0]} (-a {unknown[0]}=...): the recaps spider takes "
-                                f"{', '.join(['url', 'platform', 'profile', *OTHER_ARGUMENTS])}")
+            raise ArgumentError(
+                f"unknown argument {unknown[0]} (-a {unknown[0]}=...): the recaps spider takes "
+                f"{', '.join(['url', 'platform', 'profile', *OTHER_ARGUMENTS])}"
+            )
         parse_url_argument(url)
         if platform is not None and platform not in PLATFORMS:
             raise ArgumentError(f"argument platform: {platform!r} is not one of {', '.join(PLATFORMS)}")
@@ -88,8 +91,9 @@ class RecapsSpider(ThreadSpider):
             profile_named(profile)
         check_source_arguments(kwargs.get("source"), kwargs.get("wayback_at"))
 
-    def __init__(self, url: str | None = None, *args: Any, platform: str | None = None, profile: str | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, url: str | None = None, *args: Any, platform: str | None = None, profile: str | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.check_arguments(url, platform, profile, **kwargs)
         self.start_urls = parse_url_argument(url)
@@ -123,8 +127,13 @@ class RecapsSpider(ThreadSpider):
             self.crawler.stats.inc_value("archiver/pages/not_html")
             return
         self.crawler.stats.inc_value("archiver/pages/parsed")
-        reading = await self.readers.read(read_page, response, fetched_at=self.fetched_at(response),
-                                          platform=self.platform_override, profile=self.profile)
+        reading = await self.readers.read(
+            read_page,
+            response,
+            fetched_at=self.fetched_at(response),
+            platform=self.platform_override,
+            profile=self.profile,
+        )
         self.crawler.stats.inc_value(f"archiver/pages/{reading.kind}")
         if reading.post is not None:
             for out in self.parse_post(response, reading.post):
@@ -137,8 +146,9 @@ class RecapsSpider(ThreadSpider):
             self.crawler.stats.inc_value("archiver/pages/profile_index")
             for url in reading.index_urls:
                 if followable(url):
-                    yield response.follow(url, callback=self.parse, priority=LISTING_PRIORITY,
-                                          meta=with_role(roles.INDEX))
+                    yield response.follow(
+                        url, callback=self.parse, priority=LISTING_PRIORITY, meta=with_role(roles.INDEX)
+                    )
         else:
             logger.info("%s: neither a post nor a listing, skipped", response.url)
 
@@ -170,9 +180,13 @@ class RecapsSpider(ThreadSpider):
 
     def _posts_request(self, root: str, site: str, number: int) -> Request:
         url = rest_url(root, "wp/v2/posts", per_page=PER_PAGE, page=number, _fields=POST_FIELDS)
-        return Request(url, callback=self.parse_rest_posts, cb_kwargs={"root": root, "site": site, "number": number},
-                       meta=with_role(roles.REST_POSTS, {"handle_httpstatus_list": list(REST_OFF_STATUSES)}),
-                       priority=LISTING_PRIORITY)
+        return Request(
+            url,
+            callback=self.parse_rest_posts,
+            cb_kwargs={"root": root, "site": site, "number": number},
+            meta=with_role(roles.REST_POSTS, {"handle_httpstatus_list": list(REST_OFF_STATUSES)}),
+            priority=LISTING_PRIORITY,
+        )
 
     def parse_rest_posts(self, response: Response, root: str, site: str, number: int) -> Iterator[Request]:
         """Follow every post the REST API lists, page by page (``X-WP-TotalPages``)."""
@@ -188,8 +202,12 @@ class RecapsSpider(ThreadSpider):
         if number < answer.total_pages:
             if number >= self.bounds.rest_pages:
                 self.crawler.stats.inc_value("archiver/bounds/rest_pages")
-                logger.warning("%s: REST post list has more than %d pages (ARCHIVER_MAX_REST_PAGES); the listing pages "
-                               "are still followed", site, self.bounds.rest_pages)
+                logger.warning(
+                    "%s: REST post list has more than %d pages (ARCHIVER_MAX_REST_PAGES); the listing pages "
+                    "are still followed",
+                    site,
+                    self.bounds.rest_pages,
+                )
                 return
             yield self._posts_request(root, site, number + 1)
 
@@ -220,13 +238,22 @@ class RecapsSpider(ThreadSpider):
             t.lose(f"{response.url} cut off")
         if unreadable:
             self.crawler.stats.inc_value("archiver/comments/unreadable", len(unreadable))
-            logger.error("%s: %d comment(s) on %s could not be read (%s)", t.recap.url, len(unreadable), response.url,
-                         ", ".join(unreadable[:10]))
+            logger.error(
+                "%s: %d comment(s) on %s could not be read (%s)",
+                t.recap.url,
+                len(unreadable),
+                response.url,
+                ", ".join(unreadable[:10]),
+            )
             t.unreadable += len(unreadable)
         if stopped:
             self.crawler.stats.inc_value("archiver/pages/parse_stopped")
-            logger.error("%s: %s could not be read to its end (%s); later comments are missing", t.recap.url,
-                         response.url, stopped)
+            logger.error(
+                "%s: %s could not be read to its end (%s); later comments are missing",
+                t.recap.url,
+                response.url,
+                stopped,
+            )
             t.lose(f"{response.url} nested too deeply to read to its end")
 
     def fetched_at(self, response: Response) -> str:

@@ -119,12 +119,20 @@ def differences(
     With ``only_archived`` the archive may hold other recaps too (a crawl that could not get everything).
     """
     problems: list[str] = []
-    archived = {r["url"]: r for r in archive_rows(db, "select recaps.*, series.name as series_name, series.url as series_url from recaps left join series on series.id = recaps.series_id")}
+    archived = {
+        r["url"]: r
+        for r in archive_rows(
+            db,
+            "select recaps.*, series.name as series_name, series.url as series_url from recaps left join series on series.id = recaps.series_id",
+        )
+    }
     if only_archived:
         archived = {url: row for url, row in archived.items() if url in {r["url"] for r in recaps}}
     if set(archived) != {r["url"] for r in recaps}:
-        problems.append(f"recap URLs differ: missing {sorted({r['url'] for r in recaps} - set(archived))[:5]}, "
-                        f"extra {sorted(set(archived) - {r['url'] for r in recaps})[:5]}")
+        problems.append(
+            f"recap URLs differ: missing {sorted({r['url'] for r in recaps} - set(archived))[:5]}, "
+            f"extra {sorted(set(archived) - {r['url'] for r in recaps})[:5]}"
+        )
     series_urls = {s["name"]: s["tag_url"] for s in truth["series"]}
     for want in recaps:
         got = archived.get(want["url"])
@@ -153,7 +161,11 @@ def differences(
         for furniture in ("Required fields are marked", "Share this:", "Related"):
             if furniture in got["body_text"]:
                 problems.append(f"{where}: body contains page furniture {furniture!r}")
-        terms = archive_rows(db, "select terms.taxonomy, terms.name from recap_terms join terms on terms.id = recap_terms.term_id where recap_id = ?", (got["id"],))
+        terms = archive_rows(
+            db,
+            "select terms.taxonomy, terms.name from recap_terms join terms on terms.id = recap_terms.term_id where recap_id = ?",
+            (got["id"],),
+        )
         if sorted(t["name"] for t in terms if t["taxonomy"] == "post_tag") != sorted(want["tags"]):
             problems.append(f"{where}: tags {terms} != {want['tags']}")
         if sorted(t["name"] for t in terms if t["taxonomy"] == "category") != sorted(want["categories"]):
@@ -214,10 +226,16 @@ def assert_same(problems: list[str]) -> None:
 
 def copy_project(dest: Path) -> Path:
     """Copy the project's files (tracked, and new ones git does not ignore) to ``dest``: no .venv, no build/."""
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=PROJECT, capture_output=True, check=True,
-    ).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+            cwd=PROJECT,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, listed):
         source = PROJECT / name
         if source.is_file():  # a tracked file may be deleted in the working tree

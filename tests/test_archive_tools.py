@@ -7,12 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from warcio.archiveiterator import ArchiveIterator
-
 import pytest
-
-from helpers import PROJECT, run_crawl, start_demo_site, stop
-from helpers import archive_rows, assert_same, differences
+from helpers import PROJECT, archive_rows, assert_same, differences, run_crawl, start_demo_site, stop
+from warcio.archiveiterator import ArchiveIterator
 
 pytestmark = pytest.mark.e2e
 
@@ -91,8 +88,10 @@ def test_tree_json_equals_json_dumps_and_survives_a_deep_chain() -> None:
 
     from archiver.archive.export import tree_json
 
-    tree = [{"id": 1, "a": "é", "replies": [{"id": 2, "replies": []}, {"id": 3, "replies": [{"id": 4, "replies": []}]}]},
-            {"id": 5, "replies": []}]
+    tree = [
+        {"id": 1, "a": "é", "replies": [{"id": 2, "replies": []}, {"id": 3, "replies": [{"id": 4, "replies": []}]}]},
+        {"id": 5, "replies": []},
+    ]
     assert tree_json(tree) == _json.dumps(tree, ensure_ascii=False) and tree_json([]) == "[]"
     deep: dict = {"id": 0, "replies": []}
     node = deep

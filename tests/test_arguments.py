@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from helpers import run_crawl
 
 pytestmark = pytest.mark.e2e
@@ -24,9 +23,7 @@ def test_bad_url_argument_is_one_line(tmp_path: Path, args: list[str], message: 
     run = run_crawl(db, *args)
     assert run.returncode == 2
     lines = run.stderr.strip().splitlines()
-    assert lines == [f"scrapy crawl recaps: error: {message}"] or (
-        len(lines) == 1 and message in lines[0]
-    ), run.stderr
+    assert lines == [f"scrapy crawl recaps: error: {message}"] or (len(lines) == 1 and message in lines[0]), run.stderr
     assert not db.exists() and not list(tmp_path.glob("*.log"))
 
 

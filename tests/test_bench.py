@@ -53,7 +53,7 @@ def test_static_export_matches_the_live_demo_site() -> None:
             assert target.read_bytes() == expected[p], p
 
 
-POOL_CHILD = '''
+POOL_CHILD = """
 import sys, time
 from concurrent.futures import ProcessPoolExecutor
 import multiprocessing
@@ -71,7 +71,7 @@ def hold(mb):
 if __name__ == "__main__":
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context(sys.argv[1])) as pool:
         print(pool.submit(hold, 150).result())
-'''
+"""
 
 
 def test_run_measured_counts_worker_processes(tmp_path: Path) -> None:

@@ -12,9 +12,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
-
-from test_cli_commands import serve
 from helpers import injected_tags
+from test_cli_commands import serve
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = [
@@ -24,9 +23,13 @@ FLAGS = [
     "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
 ]  # fmt: skip
 
-pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.skipif(
-    CHROMIUM is None, reason="Debian's chromium is not installed (make test installs it: apt-get install chromium)"
-)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        CHROMIUM is None, reason="Debian's chromium is not installed (make test installs it: apt-get install chromium)"
+    ),
+]
 
 
 def chromium(url: str, *args: str) -> subprocess.CompletedProcess[str]:

@@ -13,7 +13,6 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-
 from conftest import CrawlRun
 from test_browser import CHROMIUM, chromium
 from test_cli_commands import serve
@@ -46,8 +45,9 @@ def test_search_with_quote_hash_and_hyphen_lands_on_the_comment(served: str, typ
     comment_id = href.group(1).split("#c")[1]
     landed = dom(served.rsplit("/", 1)[0] + href.group(1).replace("&amp;", "&"))
     target = re.search(rf'<li class="ra-comment[^"]*" id="c{comment_id}"[^>]*>(.*?)</li>', landed, re.S)
-    assert target and WORDS[{"PHS's": 450, "Soundtrack #1": 451, "Sae-Bom": 452}[typed]].replace("'", "&#39;") in \
-        target.group(1).replace("'", "&#39;")
+    assert target and WORDS[{"PHS's": 450, "Soundtrack #1": 451, "Sae-Bom": 452}[typed]].replace(
+        "'", "&#39;"
+    ) in target.group(1).replace("'", "&#39;")
 
 
 def test_a_table_view_cuts_long_texts(served: str) -> None:
@@ -80,7 +80,10 @@ def test_screenshots_of_a_thread_and_of_search_results(full_crawl: tuple[Path, C
 
     db, _ = full_crawl
     process, base = serve_archive(db)
-    shots = {"thread-page.png": f"{base}/{db.stem}/-/thread/14", "search-results.png": f"{base}/{db.stem}/-/search?q=flower"}
+    shots = {
+        "thread-page.png": f"{base}/{db.stem}/-/thread/14",
+        "search-results.png": f"{base}/{db.stem}/-/search?q=flower",
+    }
     try:
         for name, url in shots.items():
             path = output_dir / f"reader-{name}"

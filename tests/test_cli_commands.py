@@ -14,12 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from click.testing import CliRunner, Result
-
 import pytest
+from click.testing import CliRunner, Result
+from helpers import CrawlRun, DemoSite
 
 from archiver.cli import cli
-from helpers import CrawlRun, DemoSite
 
 pytestmark = pytest.mark.e2e
 
@@ -53,9 +52,11 @@ def test_thread_prints_every_comment_indented_by_depth(demo_site: DemoSite, full
     recap = busiest(demo_site.truth)
     result = run("thread", str(full_crawl[0]), recap["url"])
     assert result.exit_code == 0, result.output
-    heads = [line for line in result.output.splitlines()[4:] if line.strip() and (len(line) - len(line.lstrip())) % 4 == 0]
+    heads = [
+        line for line in result.output.splitlines()[4:] if line.strip() and (len(line) - len(line.lstrip())) % 4 == 0
+    ]
     assert len(heads) == len(recap["comments"])
-    for line, comment in zip(heads, recap["comments"]):
+    for line, comment in zip(heads, recap["comments"], strict=False):
         assert line == " " * 4 * (comment["depth"] - 1) + line.lstrip()
         assert line.lstrip().startswith(comment["author"] or "(anonymous)")
 
@@ -63,7 +64,10 @@ def test_thread_prints_every_comment_indented_by_depth(demo_site: DemoSite, full
 def test_commands_turn_library_errors_into_one_line(full_crawl: tuple[Path, CrawlRun], tmp_path: Path) -> None:
     db = str(full_crawl[0])
     for args, message in [
-        (["thread", db, "https://nowhere.example/post/"], "Error: no recap with id or URL 'https://nowhere.example/post/'"),
+        (
+            ["thread", db, "https://nowhere.example/post/"],
+            "Error: no recap with id or URL 'https://nowhere.example/post/'",
+        ),
         (["export", db, "--series", "No Such Show"], "Error: no series 'No Such Show' in the archive"),
         (["search", db, '"unclosed', "--raw"], "Error: cannot search for"),
         (["stats", str(tmp_path / "missing.db")], "Error: no archive at"),
@@ -111,7 +115,9 @@ def serve(db: Path) -> tuple[subprocess.Popen, str]:
     """`recap-archiver serve DB` on a free port; returns the process and its base URL once it answers."""
     port = free_port()
     exe = Path(sys.executable).with_name("recap-archiver")
-    process = subprocess.Popen([str(exe), "serve", str(db), "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [str(exe), "serve", str(db), "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:

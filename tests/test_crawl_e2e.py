@@ -59,7 +59,9 @@ def test_crawl_is_recorded_with_counts(demo_site: DemoSite, full_crawl: tuple[Pa
     first = crawls[0]
     assert first["finish_reason"] == "finished" and first["recaps"] == len(demo_site.truth["recaps"])
     assert first["comments"] == total and first["comments_new"] == total and first["pages"] > first["recaps"]
-    assert archive_rows(db, "select count(*) as n from comments where first_crawl_id = ?", (first["id"],))[0]["n"] == total
+    assert (
+        archive_rows(db, "select count(*) as n from comments where first_crawl_id = ?", (first["id"],))[0]["n"] == total
+    )
 
 
 def test_second_crawl_adds_no_rows(demo_site: DemoSite, full_crawl: tuple[Path, Any], tmp_path: Path) -> None:
@@ -100,8 +102,21 @@ def test_single_recap_from_a_comment_page_url(demo_site: DemoSite, tmp_path: Pat
 
 
 def test_xhtml_comment_style_with_text_dates(tmp_path: Path) -> None:
-    site = start_demo_site(tmp_path, "--comment-style", "xhtml", "--series", "1", "--episodes", "3",
-                           "--extra-posts", "1", "--comments", "150", "--seed", "5")
+    site = start_demo_site(
+        tmp_path,
+        "--comment-style",
+        "xhtml",
+        "--series",
+        "1",
+        "--episodes",
+        "3",
+        "--extra-posts",
+        "1",
+        "--comments",
+        "150",
+        "--seed",
+        "5",
+    )
     try:
         db = tmp_path / "xhtml.db"
         run = run_crawl(db, f"url={site.base_url}")

@@ -7,12 +7,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from datasette.app import Datasette
-
 import pytest
+from datasette.app import Datasette
+from helpers import CrawlRun, DemoSite
 
 from archiver.web.metadata import metadata
-from helpers import CrawlRun, DemoSite
 
 pytestmark = pytest.mark.e2e
 

@@ -11,7 +11,10 @@ def test_small_sites_keep_their_dates() -> None:
     """Up to 730 posts: each post on its own day at a whole hour (the dates fixtures and truths were made with)."""
     site = build_site(SiteOptions())
     assert [p.date.isoformat() for p in sorted(site.posts, key=lambda p: p.date)][:3] == [
-        "2021-02-09T00:00:00+00:00", "2021-02-13T08:00:00+00:00", "2021-02-19T12:00:00+00:00"]
+        "2021-02-09T00:00:00+00:00",
+        "2021-02-13T08:00:00+00:00",
+        "2021-02-19T12:00:00+00:00",
+    ]
     site = build_site(SiteOptions(series=8, episodes=85, extra_posts=50, comments=100))
     assert len(site.posts) == 730
     local = [p.date.astimezone(TZ) for p in site.posts]
@@ -21,8 +24,19 @@ def test_small_sites_keep_their_dates() -> None:
 
 def test_twenty_thousand_posts_fit_in_two_years() -> None:
     """The 1m bench size's 20,000 recaps (here with few comments): no date decades ahead, permalinks unique."""
-    site = build_site(SiteOptions(seed=7, series=200, episodes=100, extra_posts=2, comments=3000, depth=6,
-                                  thread_depth=6, per_page=50, posts_per_page=10))
+    site = build_site(
+        SiteOptions(
+            seed=7,
+            series=200,
+            episodes=100,
+            extra_posts=2,
+            comments=3000,
+            depth=6,
+            thread_depth=6,
+            per_page=50,
+            posts_per_page=10,
+        )
+    )
     assert len(site.posts) == 20_002
     posts = sorted(site.posts, key=lambda p: p.id)
     dates = [p.date for p in posts]

@@ -32,8 +32,10 @@ def test_faults_are_deterministic():
     assert build_site(SiteOptions()).faults == []
     t = truth(build_site(SiteOptions(faults=0.3)), BASE)
     assert t == truth(build_site(SiteOptions(faults=0.3)), BASE)
-    assert t["faults"] == [{"url": BASE.rstrip("/") + f.path, "kind": f.kind, "failing_attempts": f.failing_attempts,
-                            "hard": f.hard} for f in plan]
+    assert t["faults"] == [
+        {"url": BASE.rstrip("/") + f.path, "kind": f.kind, "failing_attempts": f.failing_attempts, "hard": f.hard}
+        for f in plan
+    ]
 
 
 def test_every_kind_at_a_fifth_of_the_default_site():
@@ -82,8 +84,13 @@ def test_first_crawl_leaves_out_hard_faults():
 # ------------------------------------------------------------------ a live server
 def start(tmp: Path, *args: str) -> tuple[subprocess.Popen, str, dict]:
     truth_path = tmp / "truth.json"
-    proc = subprocess.Popen([sys.executable, "-m", "archiver.demo", "--port", "0", "--truth", str(truth_path), *args],
-                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "archiver.demo", "--port", "0", "--truth", str(truth_path), *args],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     line = proc.stdout.readline()
     assert line.startswith("Serving demo recap site at http://127.0.0.1:"), line + proc.stderr.read()
     return proc, line.rsplit(" ", 1)[1].strip(), json.loads(truth_path.read_text(encoding="utf-8"))
@@ -113,9 +120,14 @@ def get(url: str, timeout: float = 5) -> dict:
             n = int(size, 16)
             if not n:
                 break
-            body, raw = body + raw[:n], raw[n + 2:]
-    return {"status": int(lines[0].split()[1]), "headers": headers, "body": body, "error": None,
-            "elapsed": time.monotonic() - began}
+            body, raw = body + raw[:n], raw[n + 2 :]
+    return {
+        "status": int(lines[0].split()[1]),
+        "headers": headers,
+        "body": body,
+        "error": None,
+        "elapsed": time.monotonic() - began,
+    }
 
 
 def get_ok(url: str) -> dict:
@@ -129,8 +141,9 @@ def get_ok(url: str) -> dict:
 
 @pytest.fixture(scope="module")
 def faulty(tmp_path_factory):
-    proc, base, t = start(tmp_path_factory.mktemp("faulty"), "--faults", "0.3", "--stall", "0.5",
-                          "--retry-after", "2", "--traps", "on")
+    proc, base, t = start(
+        tmp_path_factory.mktemp("faulty"), "--faults", "0.3", "--stall", "0.5", "--retry-after", "2", "--traps", "on"
+    )
     try:
         yield base, t
     finally:
@@ -175,7 +188,7 @@ def test_each_kind_fails_its_attempts_then_serves(faulty):
         assert answer["status"] == 200, kind
         assert answer["body"].rstrip().endswith(b"</html>") and answer["elapsed"] < 0.45
         assert int(answer["headers"]["content-length"]) == len(answer["body"])
-        path = fault["url"][len(base) - 1:]
+        path = fault["url"][len(base) - 1 :]
         assert stats(base)["attempts"][f"GET {path}"] == fault["failing_attempts"] + 1
     served = stats(base)["faults_served"]
     assert set(served) == set(KINDS)
@@ -259,7 +272,7 @@ def test_hostile_pages_render(hostile):
     assert recap["comment_count"] == len(recap["comments"]) == len({c["id"] for c in recap["comments"]})
     pages = {}
     for n in range(1, recap["comment_pages"] + 1):
-        answer = res.route(recap["url"][len(BASE) - 1:] + f"comment-page-{n}/", {})
+        answer = res.route(recap["url"][len(BASE) - 1 :] + f"comment-page-{n}/", {})
         assert answer.status == 200
         pages[n] = answer.body.decode("utf-8")
     first = pages[1]
@@ -276,8 +289,12 @@ def test_hostile_pages_render(hostile):
     assert recap["unarchivable"][0]["text"] == NO_ID_TEXT
     assert all(s in doc.text_content() for s in recap["body_text_contains"][:1])
     shown = [c for c in recap["comments"] if c["in_html"]]
-    assert {c["id"] for c in shown} == {li.get("id")[8:] for body in pages.values()
-                                        for li in lxml.html.fromstring(body).cssselect("li.comment") if li.get("id")}
+    assert {c["id"] for c in shown} == {
+        li.get("id")[8:]
+        for body in pages.values()
+        for li in lxml.html.fromstring(body).cssselect("li.comment")
+        if li.get("id")
+    }
 
 
 def test_hostile_rest_has_cycle_and_self_parent(hostile):
@@ -306,7 +323,7 @@ def test_hostile_rest_has_cycle_and_self_parent(hostile):
 def test_wrong_charset_post(hostile):
     site, res, t = hostile
     url = t["hostile"]["charset_post_url"]
-    answer = res.route(url[len(BASE) - 1:], {})
+    answer = res.route(url[len(BASE) - 1 :], {})
     assert answer.headers["Content-Type"] == f"text/html; charset={WRONG_CHARSET}"
     body = answer.body.decode("utf-8")  # the body really is UTF-8 and says so
     assert '<meta charset="UTF-8" />' in body and "화이팅" in body and "Café" in body
@@ -318,8 +335,11 @@ def test_wrong_charset_post(hostile):
 def test_hostile_default_sizes_are_opt_in():
     options = SiteOptions()
     assert (options.hostile, options.huge_comment_kb, options.hostile_thread) == ("off", 10240, 10000)
-    ids = Counter(c.id for p in build_site(SiteOptions(hostile="on", huge_comment_kb=1, hostile_thread=30)).posts
-                  for c in p.comments + p.rest_extra)
+    ids = Counter(
+        c.id
+        for p in build_site(SiteOptions(hostile="on", huge_comment_kb=1, hostile_thread=30)).posts
+        for c in p.comments + p.rest_extra
+    )
     assert max(ids.values()) == 1
 
 
@@ -347,8 +367,9 @@ def test_rest_answers_cut_then_whole_html_where_json_and_a_stale_wpdiscuz_nonce(
 
     site = build_site(SiteOptions(rest_cut="always"))
     post = next(p for p in site.posts if BASE.rstrip("/") + p.path == truth(site, BASE)["thread_faults"]["rest_recap"])
-    assert all(thread_fault(site, "/wp-json/wp/v2/comments", {"post": str(post.id)}, n) == "rest_cut"
-               for n in (1, 4, 50))
+    assert all(
+        thread_fault(site, "/wp-json/wp/v2/comments", {"post": str(post.id)}, n) == "rest_cut" for n in (1, 4, 50)
+    )
     with pytest.raises(ValueError):
         SiteOptions(rest_cut="sometimes")
 
@@ -365,9 +386,16 @@ def test_wpdiscuz_answers_as_wpdiscuz_7_6() -> None:
     assert page.cssselect("div.wpd-thread-info")[0].get("data-comments-count") == str(post.reported_count)
     assert page.cssselect("span#wpdiscuzHasMoreComments")[0].get("data-is_show_load_more") == "1"
     last = page.cssselect("button.wpd-load-more-submit")[0].get("data-lastparentid")
-    more = wpd.ajax({"action": "wpdLoadMoreComments", "postId": str(post.id), "lastParentId": last,
-                     "wpdiscuz_nonce": WPD_NONCE})["data"]
+    more = wpd.ajax(
+        {"action": "wpdLoadMoreComments", "postId": str(post.id), "lastParentId": last, "wpdiscuz_nonce": WPD_NONCE}
+    )["data"]
     assert set(more) >= {"is_show_load_more", "last_parent_id", "comments_count", "comment_list"}
-    assert more["comments_count"] == len(lxml.html.fromstring(f"<div>{more['comment_list']}</div>").cssselect(".wpd-comment-right"))
-    assert wpd.ajax({"action": "wpdLoadMoreComments", "postId": str(post.id), "lastParentId": last,
-                     "wpdiscuz_nonce": "stale"}) == "Nonce is invalid."
+    assert more["comments_count"] == len(
+        lxml.html.fromstring(f"<div>{more['comment_list']}</div>").cssselect(".wpd-comment-right")
+    )
+    assert (
+        wpd.ajax(
+            {"action": "wpdLoadMoreComments", "postId": str(post.id), "lastParentId": last, "wpdiscuz_nonce": "stale"}
+        )
+        == "Nonce is invalid."
+    )

@@ -110,7 +110,7 @@ def resource() -> DemoResource:
 
 def test_routes_in_process(resource, default_truth):
     big = max(default_truth["recaps"], key=lambda r: r["comment_pages"])
-    path = big["url"][len(BASE) - 1:]
+    path = big["url"][len(BASE) - 1 :]
     assert resource.route(path, {}).status == 200
     assert resource.route(path.rstrip("/"), {}).headers["Location"] == big["url"]
     assert resource.route(path, {"cpage": "2"}).headers["Location"] == big["url"] + "comment-page-2/"
@@ -174,7 +174,10 @@ def live(tmp_path_factory):
     truth_path = tmp_path_factory.mktemp("demo") / "truth.json"
     proc = subprocess.Popen(
         [sys.executable, "-m", "archiver.demo", "--port", "0", "--truth", str(truth_path)],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         line = proc.stdout.readline()
@@ -236,7 +239,7 @@ def test_live_site(live):
             status, _, body = fetch(f"{url}comment-page-{page}/")
             assert status == 200
             doc = lxml.html.fromstring(body)
-            shown = {li.get("id")[len("comment-"):]: li for li in doc.cssselect("li.comment")}
+            shown = {li.get("id")[len("comment-") :]: li for li in doc.cssselect("li.comment")}
             expected = [c["id"] for c in recap["comments"] if c["page"] == page]
             assert sorted(shown) == sorted(expected)
             for cid, li in shown.items():
@@ -260,13 +263,29 @@ def test_cli_offers_fault_trap_and_hostile_options():
     done = subprocess.run([sys.executable, "-m", "archiver.demo", "--help"], cwd=REPO, capture_output=True, text=True)
     assert done.returncode == 0
     text = " ".join(done.stdout.split())
-    for flag in ("--faults FAULTS", "--retry-after RETRY_AFTER", "--stall STALL", "--traps {off,on}",
-                 "--hostile {off,on}", "--huge-comment-kb HUGE_COMMENT_KB", "--hostile-thread HOSTILE_THREAD"):
+    for flag in (
+        "--faults FAULTS",
+        "--retry-after RETRY_AFTER",
+        "--stall STALL",
+        "--traps {off,on}",
+        "--hostile {off,on}",
+        "--huge-comment-kb HUGE_COMMENT_KB",
+        "--hostile-thread HOSTILE_THREAD",
+    ):
         assert flag in text, flag
 
 
-@pytest.mark.parametrize("bad", [dict(faults=1.5), dict(faults=-0.1), dict(traps="yes"), dict(hostile="maybe"),
-                                 dict(stall=-1), dict(hostile_thread=-1)])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(faults=1.5),
+        dict(faults=-0.1),
+        dict(traps="yes"),
+        dict(hostile="maybe"),
+        dict(stall=-1),
+        dict(hostile_thread=-1),
+    ],
+)
 def test_mode_options_validated(bad):
     with pytest.raises(ValueError):
         SiteOptions(**bad)

@@ -16,9 +16,9 @@ from dataclasses import fields
 from pathlib import Path
 
 import pytest
+from helpers import run_crawl, start_demo_site, stop
 
 from archiver.demo.wordpress_lab import LAB_OPTIONS, LabCell, WordPressLab, available
-from helpers import run_crawl, start_demo_site, stop
 
 pytestmark = pytest.mark.lab
 
@@ -69,12 +69,22 @@ def demo_arguments(cell: LabCell) -> list[str]:
             args += ["--" + f.name.replace("_", "-"), str(value)]
     platform = "wpdiscuz" if cell.plugin == "wpdiscuz" else "wordpress"
     return args + [
-        "--per-page", str(cell.comments_per_page), "--thread-depth", str(cell.thread_comments_depth),
-        "--rest", "on" if cell.rest == "on" else "off", "--platform", platform,
-        "--page-comments", "on" if cell.page_comments else "off",
-        "--default-comments-page", cell.default_comments_page,
-        "--cld", "on" if cell.plugin == "cld" else "off",
-        "--wpdiscuz-pages", "on" if cell.wpdiscuz_pages else "off",
+        "--per-page",
+        str(cell.comments_per_page),
+        "--thread-depth",
+        str(cell.thread_comments_depth),
+        "--rest",
+        "on" if cell.rest == "on" else "off",
+        "--platform",
+        platform,
+        "--page-comments",
+        "on" if cell.page_comments else "off",
+        "--default-comments-page",
+        cell.default_comments_page,
+        "--cld",
+        "on" if cell.plugin == "cld" else "off",
+        "--wpdiscuz-pages",
+        "on" if cell.wpdiscuz_pages else "off",
     ]
 
 
@@ -105,7 +115,6 @@ def test_every_cell_kind_is_covered() -> None:
 
 def test_demo_arguments_build_the_labs_model() -> None:
     from archiver.demo.__main__ import parse_options
-
     from archiver.demo.model import build_site
 
     for cell in CELLS:
@@ -114,8 +123,9 @@ def test_demo_arguments_build_the_labs_model() -> None:
         assert [getattr(options, name) for name in content] == [getattr(LAB_OPTIONS, name) for name in content]
         assert options.per_page == cell.comments_per_page and options.thread_depth == cell.thread_comments_depth
     demo, lab = build_site(parse_options(demo_arguments(CELLS[0]))), build_site(LAB_OPTIONS)
-    assert [(c.id, c.parent_id, c.text) for p in demo.posts for c in p.comments] == \
-        [(c.id, c.parent_id, c.text) for p in lab.posts for c in p.comments]
+    assert [(c.id, c.parent_id, c.text) for p in demo.posts for c in p.comments] == [
+        (c.id, c.parent_id, c.text) for p in lab.posts for c in p.comments
+    ]
 
 
 @pytest.mark.parametrize("cell", CELLS, ids=[c.label for c in CELLS])

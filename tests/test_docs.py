@@ -10,9 +10,9 @@ from pathlib import Path
 from click.testing import CliRunner
 from sqlite_utils import Database
 
+from archiver.archive.schema import TABLE_DOCS, columns_of, ensure_schema, schema_markdown
 from archiver.cli import cli
 from archiver.web.metadata import SHIPPED, metadata
-from archiver.archive.schema import TABLE_DOCS, columns_of, ensure_schema, schema_markdown
 
 PROJECT = Path(__file__).resolve().parent.parent
 README = (PROJECT / "README.md").read_text(encoding="utf-8")
@@ -43,7 +43,7 @@ def test_readme_starts_with_the_two_commands() -> None:
 
 
 def test_every_cli_command_is_documented_with_help() -> None:
-    for name, command in cli.commands.items():
+    for name in cli.commands:
         assert f"recap-archiver {name}" in README, name
         assert f"`recap-archiver {name}" in COMMANDS_DOC, name
         help_text = CliRunner().invoke(cli, [name, "--help"]).output
@@ -60,8 +60,14 @@ def test_readme_is_short_and_links_every_doc() -> None:
     assert len(README.splitlines()) < 250
     for page in DOCS.glob("*.md"):
         assert f"](docs/{page.name})" in README, page.name
-    for section in ("## Install", "## Try it on the demo site", "## Crawl one site", "## Explore the archive",
-                    "## Re-crawl on a schedule", "## Where to go next"):
+    for section in (
+        "## Install",
+        "## Try it on the demo site",
+        "## Crawl one site",
+        "## Explore the archive",
+        "## Re-crawl on a schedule",
+        "## Where to go next",
+    ):
         assert f"\n{section}\n" in README, section
 
 

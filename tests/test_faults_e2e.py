@@ -13,14 +13,28 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from helpers import run_crawl, start_demo_site, stop
-from helpers import archive_rows, assert_same, differences
+from helpers import archive_rows, assert_same, differences, run_crawl, start_demo_site, stop
 
 pytestmark = pytest.mark.e2e
 
-SITE = ("--series", "2", "--episodes", "4", "--extra-posts", "1", "--comments", "260", "--per-page", "5",
-        "--faults", "0.3", "--retry-after", "1", "--stall", "3")
+SITE = (
+    "--series",
+    "2",
+    "--episodes",
+    "4",
+    "--extra-posts",
+    "1",
+    "--comments",
+    "260",
+    "--per-page",
+    "5",
+    "--faults",
+    "0.3",
+    "--retry-after",
+    "1",
+    "--stall",
+    "3",
+)
 # Only the local demo server is crawled: short timeouts keep stalls cheap.
 FAULT_SETTINGS = {"DOWNLOAD_TIMEOUT": "1", "RETRY_TIMES": "3", "LOG_LEVEL": "INFO"}
 

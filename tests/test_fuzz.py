@@ -50,8 +50,11 @@ def site_options(**values: object) -> SiteOptions:
     return SiteOptions(**{k: v for k, v in values.items() if k in names})
 
 
-SITE = build_site(site_options(series=1, episodes=1, extra_posts=0, comments=0, depth=MAX_DEPTH,
-                               thread_depth=MAX_DEPTH, per_page=1000))
+SITE = build_site(
+    site_options(
+        series=1, episodes=1, extra_posts=0, comments=0, depth=MAX_DEPTH, thread_depth=MAX_DEPTH, per_page=1000
+    )
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -63,10 +66,17 @@ def test_rendered_trees_parse_back_to_the_same_tree(tree: list[tuple[int | None,
         parent = made[parent_index] if parent_index is not None else None
         depth = parent.depth + 1 if parent else 1
         comment = Comment(
-            id=9000 + i, post_id=post.id, parent_id=parent.id if parent else None, author=f"Reader {i}",
-            author_url=None, email=f"r{i}@mail.example", date=EPOCH + timedelta(minutes=i),
+            id=9000 + i,
+            post_id=post.id,
+            parent_id=parent.id if parent else None,
+            author=f"Reader {i}",
+            author_url=None,
+            email=f"r{i}@mail.example",
+            date=EPOCH + timedelta(minutes=i),
             blocks=[Block("p", [[("text", p)]]) for p in paragraphs],
-            upvotes=likes, downvotes=3 if depth == 1 else None, depth=depth,
+            upvotes=likes,
+            downvotes=3 if depth == 1 else None,
+            depth=depth,
         )
         if parent:
             parent.children.append(comment)

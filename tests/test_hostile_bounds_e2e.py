@@ -14,14 +14,30 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from click.testing import CliRunner
-
-from archiver.cli import cli
 from conftest import run_crawl, start_demo_site, stop
 from test_crawl_e2e import archive_rows, assert_same, differences
 from test_scope_e2e import Canary, canary  # noqa: F401  (canary: a fixture)
 
-SITE = ("--series", "1", "--episodes", "2", "--extra-posts", "1", "--comments", "40", "--hostile", "on",
-        "--huge-comment-kb", "0", "--hostile-thread", "20", "--huge-response-kb", str(12 * 1024))
+from archiver.cli import cli
+
+SITE = (
+    "--series",
+    "1",
+    "--episodes",
+    "2",
+    "--extra-posts",
+    "1",
+    "--comments",
+    "40",
+    "--hostile",
+    "on",
+    "--huge-comment-kb",
+    "0",
+    "--hostile-thread",
+    "20",
+    "--huge-response-kb",
+    str(12 * 1024),
+)
 BOUNDS = {
     "ARCHIVER_MAX_THREAD_STEPS": "50",
     "ARCHIVER_MAX_REST_PAGES": "25",  # the 2,000-comment chain needs 20 pages of 100; the endless post claims 10^9
@@ -102,8 +118,10 @@ def test_a_hostile_site_cannot_stall_steer_or_silently_shrink_a_crawl(tmp_path: 
         want = by_url[url]["bounds"]
         assert url in recaps, f"{vector}: recap not archived"
         recap = recaps[url]
-        archived = {r["site_comment_id"] for r in archive_rows(
-            db, "select site_comment_id from comments where recap_id = ?", (recap["id"],))}
+        archived = {
+            r["site_comment_id"]
+            for r in archive_rows(db, "select site_comment_id from comments where recap_id = ?", (recap["id"],))
+        }
         missing = set(want["ordinary"]) - archived
         assert not missing, f"{vector}: {len(missing)} ordinary comment(s) not archived: {sorted(missing)[:5]}"
         if want["whole"]:
@@ -130,8 +148,9 @@ def test_a_hostile_site_cannot_stall_steer_or_silently_shrink_a_crawl(tmp_path: 
 
     # The reply chain: every parent kept, the path bounded, the archive exported.
     chain = recaps[vectors["reply_chain"]]
-    depth = archive_rows(db, "select max(depth) as d, max(length(path)) as p from comments where recap_id = ?",
-                         (chain["id"],))[0]
+    depth = archive_rows(
+        db, "select max(depth) as d, max(length(path)) as p from comments where recap_id = ?", (chain["id"],)
+    )[0]
     assert depth["d"] == 2000 and depth["p"] < 2000, depth
     export = tmp_path / "all.jsonl"
     done = CliRunner().invoke(cli, ["export", str(db), "--format", "jsonl", "-o", str(export)])
@@ -143,7 +162,13 @@ def test_a_hostile_site_cannot_stall_steer_or_silently_shrink_a_crawl(tmp_path: 
     assert recaps[vectors["pathological"]]["title"].startswith("Regex Torture")
 
     # Ordinary posts of the same site whole and as the truth has them.
-    ordinary = [r for r in truth["recaps"] if not r.get("bounds") and not r.get("quirks") and not r.get("escape")
-                and r["url"] != truth["hostile"]["charset_post_url"]]
+    ordinary = [
+        r
+        for r in truth["recaps"]
+        if not r.get("bounds")
+        and not r.get("quirks")
+        and not r.get("escape")
+        and r["url"] != truth["hostile"]["charset_post_url"]
+    ]
     assert ordinary
     assert_same(differences(db, truth, ordinary, only_archived=True))

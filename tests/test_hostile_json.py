@@ -11,12 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scrapy.http import HtmlResponse, TextResponse
 
+from archiver.crawl.politeness import retry_after_seconds
 from archiver.items import CommentItem
 from archiver.pages.disqus import DisqusEmbed, DisqusPosts
 from archiver.pages.jsdata import json_object, load_json
 from archiver.pages.rest import RestAnswer
 from archiver.pages.wpdiscuz import AjaxAnswer, WpdiscuzSettings
-from archiver.crawl.politeness import retry_after_seconds
 
 DEEP = "[" * 200_000 + "]" * 200_000
 DEEP_OBJECT = '{"a":' * 200_000 + "1" + "}" * 200_000
@@ -31,8 +31,12 @@ DISQUS_KEYS = ["id", "parent", "author", "createdAt", "message", "likes", "disli
 
 
 def rest(body: str, pages: str = "1") -> TextResponse:
-    return TextResponse(url="http://127.0.0.1/wp-json/wp/v2/comments", body=body.encode(), encoding="utf-8",
-                        headers={"X-WP-TotalPages": pages, "Content-Type": "application/json"})
+    return TextResponse(
+        url="http://127.0.0.1/wp-json/wp/v2/comments",
+        body=body.encode(),
+        encoding="utf-8",
+        headers={"X-WP-TotalPages": pages, "Content-Type": "application/json"},
+    )
 
 
 def check_comments(comments: list[CommentItem]) -> None:
@@ -52,8 +56,11 @@ def test_unreadable_json_is_the_unreadable_path(text: str) -> None:
     assert answer is None or (not answer.success and answer.field("comment_list") is None)
     with pytest.raises(ValueError):
         DisqusPosts.from_api(text)
-    embed = HtmlResponse(url="http://127.0.0.1/embed/", encoding="utf-8",
-                         body=f"<html><script id='disqus-threadData'>{text}</script></html>".encode())
+    embed = HtmlResponse(
+        url="http://127.0.0.1/embed/",
+        encoding="utf-8",
+        body=f"<html><script id='disqus-threadData'>{text}</script></html>".encode(),
+    )
     if text.strip("\x00"):  # an embed page without thread data (lxml drops NUL) is an empty batch
         with pytest.raises(ValueError):
             DisqusPosts.from_embed(embed)
@@ -81,8 +88,7 @@ def test_any_json_document_is_read_or_refused(doc: Any) -> None:
 
 
 @settings(max_examples=300)
-@given(st.lists(st.fixed_dictionaries({}, optional={k: JSON for k in COMMENT_KEYS}), max_size=4),
-       st.text(max_size=4))
+@given(st.lists(st.fixed_dictionaries({}, optional={k: JSON for k in COMMENT_KEYS}), max_size=4), st.text(max_size=4))
 def test_rest_comments_of_any_field_types(items: list[dict[str, Any]], pages: str) -> None:
     answer = RestAnswer.parse(rest(json.dumps(items), pages.encode("utf-8", "replace").decode("latin-1")))
     assert answer is not None and answer.total_pages >= 0
@@ -97,18 +103,29 @@ def test_disqus_posts_of_any_field_types(posts: list[dict[str, Any]], cursor: An
     batch.deleted_ids()
     assert batch.next_cursor is None or isinstance(batch.next_cursor, str)
     data = json.dumps({"response": {"thread": thread, "posts": posts}, "cursor": cursor})
-    embed = HtmlResponse(url="http://127.0.0.1/embed/", encoding="utf-8",
-                         body=f"<html><script id='disqus-threadData'>{data}</script></html>".encode())
+    embed = HtmlResponse(
+        url="http://127.0.0.1/embed/",
+        encoding="utf-8",
+        body=f"<html><script id='disqus-threadData'>{data}</script></html>".encode(),
+    )
     check_comments(DisqusPosts.from_embed(embed).comments())
 
 
 @settings(max_examples=300)
-@given(st.dictionaries(st.sampled_from(["url", "wc_post_id", "wpdiscuz_nonce", "disqusShortname", "disqusUrl",
-                                        "disqusIdentifier", "disqusTitle"]), JSON))
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            ["url", "wc_post_id", "wpdiscuz_nonce", "disqusShortname", "disqusUrl", "disqusIdentifier", "disqusTitle"]
+        ),
+        JSON,
+    )
+)
 def test_page_settings_of_any_field_types(data: dict[str, Any]) -> None:
     text = json.dumps(data).replace("};", "} ;")
-    page = (f"<html><body><script>\nvar wpdiscuzAjaxObj = {text};\n</script>"
-            f"<script>var embedVars = {text};</script></body></html>")
+    page = (
+        f"<html><body><script>\nvar wpdiscuzAjaxObj = {text};\n</script>"
+        f"<script>var embedVars = {text};</script></body></html>"
+    )
     response = HtmlResponse(url="http://127.0.0.1/p/", body=page.encode(), encoding="utf-8")
     settings_ = WpdiscuzSettings.from_response(response, "http://127.0.0.1/")
     assert isinstance(settings_.ajax_url, str)

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from conftest import DemoSite, run_crawl, start_demo_site, stop
 
 CLI = str(Path(sys.executable).parent / "recap-archiver")
@@ -25,10 +24,12 @@ def rows(db: Path, sql: str) -> list[tuple]:
         conn.close()
 
 
-THREADS = ("select recaps.url, recaps.title, recaps.thread_complete, comments.site_comment_id, "
-           "comments.parent_site_comment_id, comments.path, comments.author, comments.posted_at, comments.body_text, "
-           "comments.upvotes, comments.downvotes from comments join recaps on recaps.id = comments.recap_id "
-           "order by recaps.url, comments.path")
+THREADS = (
+    "select recaps.url, recaps.title, recaps.thread_complete, comments.site_comment_id, "
+    "comments.parent_site_comment_id, comments.path, comments.author, comments.posted_at, comments.body_text, "
+    "comments.upvotes, comments.downvotes from comments join recaps on recaps.id = comments.recap_id "
+    "order by recaps.url, comments.path"
+)
 
 
 @pytest.fixture(scope="module")
@@ -40,10 +41,25 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, D
         run = run_crawl(tmp / "live.db", f"url={site.base_url}")
         assert run.returncode == 0, run.stderr[-2000:]
         if shutil.which("wget"):
-            subprocess.run(["wget", "-q", "--recursive", "--level=inf", "--no-parent", "--delete-after",
-                            "--no-directories", "-P", str(tmp / "wget"), "--reject-regex",
-                            r"replytocom|/feed|wp-login|wp-admin|\?", "--warc-file", str(tmp / "wget"),
-                            site.base_url], timeout=120)
+            subprocess.run(
+                [
+                    "wget",
+                    "-q",
+                    "--recursive",
+                    "--level=inf",
+                    "--no-parent",
+                    "--delete-after",
+                    "--no-directories",
+                    "-P",
+                    str(tmp / "wget"),
+                    "--reject-regex",
+                    r"replytocom|/feed|wp-login|wp-admin|\?",
+                    "--warc-file",
+                    str(tmp / "wget"),
+                    site.base_url,
+                ],
+                timeout=120,
+            )
     finally:
         stop(site)
     done = subprocess.run([CLI, "export-warc", str(tmp / "live.db"), str(tmp / "export.warc.gz")], check=True)
@@ -68,8 +84,11 @@ def test_import_warc_rebuilds_the_live_archive(recorded: tuple[Path, DemoSite], 
     assert rows(db, THREADS) == rows(tmp / "live.db", THREADS)
     assert len(rows(db, THREADS)) == sum(len(r["comments"]) for r in site.truth["recaps"])
     assert rows(db, "select distinct source from comments") == [("warc",)]
-    assert rows(db, "select count(*) from recaps where source = 'warc' and captured_at is not null "
-                    f"and capture_url like '{warc}#urn:uuid:%'") == [(5,)]
+    assert rows(
+        db,
+        "select count(*) from recaps where source = 'warc' and captured_at is not null "
+        f"and capture_url like '{warc}#urn:uuid:%'",
+    ) == [(5,)]
     # Idempotent: the same records again add nothing, not even a crawl.
     before = {t: rows(db, f"select count(*) from {t}") for t in ("pages", "bodies", "comments", "crawls")}
     assert "Nothing new" in import_warc(db, tmp / warc)
@@ -78,9 +97,11 @@ def test_import_warc_rebuilds_the_live_archive(recorded: tuple[Path, DemoSite], 
 
 def test_import_warc_refuses_what_is_not_a_warc(tmp_path: Path) -> None:
     (tmp_path / "notes.warc.gz").write_text("hello")
-    done = subprocess.run([CLI, "import-warc", str(tmp_path / "a.db"), str(tmp_path / "notes.warc.gz")],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [CLI, "import-warc", str(tmp_path / "a.db"), str(tmp_path / "notes.warc.gz")], capture_output=True, text=True
+    )
     assert done.returncode == 1 and "not a readable WARC file" in done.stderr
-    done = subprocess.run([CLI, "import-warc", str(tmp_path / "a.db"), str(tmp_path / "missing.warc.gz")],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [CLI, "import-warc", str(tmp_path / "a.db"), str(tmp_path / "missing.warc.gz")], capture_output=True, text=True
+    )
     assert done.returncode == 1 and "no WARC file" in done.stderr

@@ -25,8 +25,11 @@ def packages() -> dict[str, Path]:
 
 def test_nothing_in_the_archive_package_imports_scrapy() -> None:
     modules = sorted(f"archiver.archive.{p.stem}" for p in (PACKAGE / "archive").glob("*.py") if p.stem != "__init__")
-    code = ("import sys\n" + "".join(f"import {m}\n" for m in modules)
-            + "print(sorted(m for m in sys.modules if m.split('.')[0] in ('scrapy', 'twisted')))")
+    code = (
+        "import sys\n"
+        + "".join(f"import {m}\n" for m in modules)
+        + "print(sorted(m for m in sys.modules if m.split('.')[0] in ('scrapy', 'twisted')))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert len(modules) >= 10
     assert done.stdout.strip() == "[]"

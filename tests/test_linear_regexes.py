@@ -15,20 +15,23 @@ from hypothesis import strategies as st
 from scrapy.http import HtmlResponse
 
 from archiver.episodes import strip_noise_words
+from archiver.pages.counts import _COUNT_WORD, parse_comment_count
 from archiver.pages.disqus import _EMBED_VARS, DisqusEmbed
 from archiver.pages.jsdata import assigned_object
 from archiver.pages.markup import strip_edge_breaks as _strip_breaks
-from archiver.pages.wordpress import _COUNT_WORD, parse_comment_count
 from archiver.pages.wpdiscuz import _AJAX_OBJ, WpdiscuzSettings
 
 MB = 1 << 20
 
 # The regexes as they were.
-OLD_NOISE_WORDS = re.compile(r"(?:\b(?:recaps?|reviews?|thoughts|impressions|roundup|open thread)\b[\s:\-–—|]*)+$", re.I)
+OLD_NOISE_WORDS = re.compile(
+    r"(?:\b(?:recaps?|reviews?|thoughts|impressions|roundup|open thread)\b[\s:\-–—|]*)+$", re.I
+)
 OLD_AJAX_OBJ = re.compile(r"wpdiscuzAjaxObj\s*=\s*(\{.*?\});\s*$", re.S | re.M)
 OLD_EMBED_VARS = re.compile(r"embedVars\s*=\s*(\{.*?\});", re.S)
 OLD_COUNT_WORD = re.compile(
-    r"(\d{1,3}(?:[,.\u00a0\u202f]\d{3})+|\d+)\s*(?:comments?|thoughts?|responses?|replies|reply|reactions?)", re.I)
+    r"(\d{1,3}(?:[,.\u00a0\u202f]\d{3})+|\d+)\s*(?:comments?|thoughts?|responses?|replies|reply|reactions?)", re.I
+)
 OLD_EDGE_BREAKS = re.compile(r"^(?:\s*<br\s*/?>)+|(?:<br\s*/?>\s*)+$")
 
 
@@ -75,8 +78,25 @@ def test_disqus_embed_vars_are_linear() -> None:
 
 
 # ------------------------------------------------------------------ the same results as the old regexes
-TITLE_PARTS = st.sampled_from(["recap", "Recaps", "review", "REVIEWS", "thoughts", "impressions", "roundup",
-                               "open thread", "Open Thread", "x", "Episode 4", "s", "é", "_", "1"])
+TITLE_PARTS = st.sampled_from(
+    [
+        "recap",
+        "Recaps",
+        "review",
+        "REVIEWS",
+        "thoughts",
+        "impressions",
+        "roundup",
+        "open thread",
+        "Open Thread",
+        "x",
+        "Episode 4",
+        "s",
+        "é",
+        "_",
+        "1",
+    ]
+)
 SEPS = st.text(alphabet=" \t\n:-–—|,.()", max_size=3)
 
 
@@ -97,15 +117,22 @@ def test_count_words_match_the_old_regex_on_counts_of_sane_length(text: str) -> 
 
 
 @settings(max_examples=400)
-@given(st.lists(st.sampled_from(["<br>", "<br/>", "<br />", "<br  >", " ", "\n", "\t", "x", "<p>", "</p>", "<b", "<",
-                                 "br>", "<BR>"]), max_size=12))
+@given(
+    st.lists(
+        st.sampled_from(
+            ["<br>", "<br/>", "<br />", "<br  >", " ", "\n", "\t", "x", "<p>", "</p>", "<b", "<", "br>", "<BR>"]
+        ),
+        max_size=12,
+    )
+)
 def test_edge_breaks_match_the_old_regex(parts: list[str]) -> None:
     fragment = "".join(parts)
     assert _strip_breaks(fragment) == OLD_EDGE_BREAKS.sub("", fragment).strip()
 
 
-SCRIPT_PARTS = st.sampled_from(["wpdiscuzAjaxObj", "embedVars", " = ", "=", "{", "}", "};", ";", "\n", " ", "x",
-                                '"a":1', "})", "\r\n"])
+SCRIPT_PARTS = st.sampled_from(
+    ["wpdiscuzAjaxObj", "embedVars", " = ", "=", "{", "}", "};", ";", "\n", " ", "x", '"a":1', "})", "\r\n"]
+)
 
 
 @settings(max_examples=600)

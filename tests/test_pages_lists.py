@@ -9,8 +9,10 @@ from archiver.pages.reading import read_comment_page
 
 
 def li(cid: str, inner: str = "") -> str:
-    return (f'<li id="comment-{cid}" class="comment depth-x"><div class="wp-block-comment-content"><p>c{cid}</p>'
-            f"</div>{inner}</li>")
+    return (
+        f'<li id="comment-{cid}" class="comment depth-x"><div class="wp-block-comment-content"><p>c{cid}</p>'
+        f"</div>{inner}</li>"
+    )
 
 
 # What WordPress 6.1's core/comment-template block prints for thread depth 2: the replies of a depth-2 comment
@@ -24,8 +26,10 @@ CAPPED = (
 
 
 def page(body: str) -> HtmlResponse:
-    html = (f"<html><body class='single single-post postid-9'><article id='post-9' class='post'>"
-            f"<h1 class='entry-title'>T</h1></article><div id='comments'>{body}</div></body></html>")
+    html = (
+        f"<html><body class='single single-post postid-9'><article id='post-9' class='post'>"
+        f"<h1 class='entry-title'>T</h1></article><div id='comments'>{body}</div></body></html>"
+    )
     return HtmlResponse(url="https://recaps.example/2022/04/a-post/", body=html.encode(), encoding="utf-8")
 
 
@@ -33,7 +37,14 @@ def test_replies_past_the_thread_depth_sit_flat_beside_their_parent_as_in_a_brow
     comments = read_comment_page(page(CAPPED)).comments
     # A browser shows 3 and 4 flat beside 2 (a new <li> closes the open one); nothing falls out of the list.
     assert [(c.site_comment_id, c.parent_site_id) for c in comments] == [
-        ("1", None), ("2", "1"), ("3", "1"), ("4", "1"), ("5", "1"), ("6", None), ("7", "6")]
+        ("1", None),
+        ("2", "1"),
+        ("3", "1"),
+        ("4", "1"),
+        ("5", "1"),
+        ("6", None),
+        ("7", "6"),
+    ]
     assert [c.body_text for c in comments] == [f"c{n}" for n in "1234567"]
 
 

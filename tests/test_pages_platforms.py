@@ -22,12 +22,28 @@ BASE = "http://127.0.0.1:1/"
 
 
 def served(platform: str, path_of=lambda site: max(site.posts, key=lambda p: len(p.comments)).path, **options):
-    site = build_site(SiteOptions(platform=platform, series=1, episodes=3, extra_posts=1, comments=160, seed=3,
-                                  per_page=4, thread_depth=3, trashed=3, **options))
+    site = build_site(
+        SiteOptions(
+            platform=platform,
+            series=1,
+            episodes=3,
+            extra_posts=1,
+            comments=160,
+            seed=3,
+            per_page=4,
+            thread_depth=3,
+            trashed=3,
+            **options,
+        )
+    )
     resource = DemoResource(site, BASE)
     path = path_of(site)
     answer = resource.route(path, {})
-    return site, resource, HtmlResponse(url=BASE.rstrip("/") + path, body=answer.body, headers=answer.headers, encoding="utf-8")
+    return (
+        site,
+        resource,
+        HtmlResponse(url=BASE.rstrip("/") + path, body=answer.body, headers=answer.headers, encoding="utf-8"),
+    )
 
 
 @pytest.mark.parametrize("platform", ["wordpress", "wpdiscuz", "disqus"])
@@ -40,11 +56,16 @@ def test_detection(platform: str) -> None:
 
 
 def test_rest_root_from_the_link_header_alone() -> None:
-    response = HtmlResponse(url="https://r.example/x/", body=b"<html><body></body></html>",
-                            headers={"Link": '<https://r.example/wp-json/>; rel="https://api.w.org/"'})
+    response = HtmlResponse(
+        url="https://r.example/x/",
+        body=b"<html><body></body></html>",
+        headers={"Link": '<https://r.example/wp-json/>; rel="https://api.w.org/"'},
+    )
     assert detect(response).rest_root == "https://r.example/wp-json/"
-    assert rest_url("https://r.example/?rest_route=/", "wp/v2/comments", post=3) == \
-        "https://r.example/?rest_route=/wp/v2/comments&post=3"
+    assert (
+        rest_url("https://r.example/?rest_route=/", "wp/v2/comments", post=3)
+        == "https://r.example/?rest_route=/wp/v2/comments&post=3"
+    )
 
 
 def test_rest_comments_keep_true_parents_and_replies_under_deleted_comments() -> None:
@@ -54,16 +75,24 @@ def test_rest_comments_keep_true_parents_and_replies_under_deleted_comments() ->
     api, number, pages = [], 1, 1
     while number <= pages:
         raw = resource.route("/wp-json/wp/v2/comments", {"post": str(post.id), "per_page": "100", "page": str(number)})
-        response = TextResponse(url=BASE + "wp-json/wp/v2/comments", body=raw.body, headers=raw.headers, encoding="utf-8")
+        response = TextResponse(
+            url=BASE + "wp-json/wp/v2/comments", body=raw.body, headers=raw.headers, encoding="utf-8"
+        )
         answer = RestAnswer.parse(response)
         assert answer is not None
         api, number, pages = api + answer.comments(), number + 1, answer.total_pages
-    assert pages == 2 and resource.route("/wp-json/wp/v2/comments", {"post": str(post.id), "per_page": "100", "page": "3"}).status == 400
+    assert (
+        pages == 2
+        and resource.route("/wp-json/wp/v2/comments", {"post": str(post.id), "per_page": "100", "page": "3"}).status
+        == 400
+    )
     assert {c.site_comment_id for c in api} == {str(c.id) for c in post.public_comments}
     trashed = {str(c.id) for c in post.comments if c.status == "trash"}
     assert trashed and not trashed & {c.site_comment_id for c in api}
     html = [CommentItem("1", upvotes_raw="5", page=1), CommentItem("3", parent_site_id="1", page=1)]
-    merged, report = merge_comments(html, [CommentItem("3", parent_site_id="2"), CommentItem("1"), CommentItem("2", "1")])
+    merged, report = merge_comments(
+        html, [CommentItem("3", parent_site_id="2"), CommentItem("1"), CommentItem("2", "1")]
+    )
     assert [c.site_comment_id for c in merged] == ["1", "3", "2"] and merged[1].parent_site_id == "2"
     assert merged[0].upvotes_raw == "5" and merged[2].upvotes_raw is None and merged[2].page is None
     assert (report.api_only, report.parents_corrected) == (1, 1)
@@ -95,8 +124,18 @@ def test_wpdiscuz_page_load_more_and_replies() -> None:
     assert settings.ajax_url == BASE + "wp-admin/admin-ajax.php"
     plugin = WpdiscuzRenderer(site, resource.renderer)
     nonce = AjaxAnswer.parse(json.dumps(plugin.ajax({"action": "wpdGetNonce"}))).nonce()
-    more = AjaxAnswer.parse(json.dumps(plugin.ajax({"action": "wpdLoadMoreComments", "postId": str(post.id),
-                                                    "lastParentId": after, "wpdiscuz_nonce": nonce})))
+    more = AjaxAnswer.parse(
+        json.dumps(
+            plugin.ajax(
+                {
+                    "action": "wpdLoadMoreComments",
+                    "postId": str(post.id),
+                    "lastParentId": after,
+                    "wpdiscuz_nonce": nonce,
+                }
+            )
+        )
+    )
     assert more.success and WpdiscuzComments.from_fragment(more.field("comment_list"), BASE).comments()
     hidden = thread.hidden_replies()
     assert hidden
@@ -105,13 +144,20 @@ def test_wpdiscuz_page_load_more_and_replies() -> None:
 
 
 def test_wpdiscuz_single_vote_total() -> None:
-    fragment = ('<div id="wpd-comm-7_0" class="comment wpd-comment"><div class="wpd-comment-wrap">'
-                '<div id="comment-7" class="wpd-comment-right"><div class="wpd-comment-author">Nabi</div>'
-                '<div class="wpd-comment-date" title="2021-12-23T08:15:00+09:00">2 years ago</div>'
-                '<div class="wpd-comment-text"><p>Hi</p></div><div class="wpd-comment-footer"><div class="wpd-vote">'
-                '<div class="wpd-vote-result" title="1234">1.2K</div></div></div></div></div></div>')
+    fragment = (
+        '<div id="wpd-comm-7_0" class="comment wpd-comment"><div class="wpd-comment-wrap">'
+        '<div id="comment-7" class="wpd-comment-right"><div class="wpd-comment-author">Nabi</div>'
+        '<div class="wpd-comment-date" title="2021-12-23T08:15:00+09:00">2 years ago</div>'
+        '<div class="wpd-comment-text"><p>Hi</p></div><div class="wpd-comment-footer"><div class="wpd-vote">'
+        '<div class="wpd-vote-result" title="1234">1.2K</div></div></div></div></div></div>'
+    )
     (c,) = WpdiscuzComments.from_fragment(fragment, BASE).comments()
-    assert (c.score_raw, c.upvotes_raw, c.posted_at_machine, c.body_text) == ("1234", None, "2021-12-23T08:15:00+09:00", "Hi")
+    assert (c.score_raw, c.upvotes_raw, c.posted_at_machine, c.body_text) == (
+        "1234",
+        None,
+        "2021-12-23T08:15:00+09:00",
+        "Hi",
+    )
 
 
 def test_disqus_embed_and_thread_data() -> None:
@@ -134,8 +180,10 @@ def test_disqus_embed_and_thread_data() -> None:
 
 
 def test_hand_written_disqus_config() -> None:
-    body = (b"<div id='disqus_thread'></div><script>var disqus_config = function () { this.page.identifier = 'ep-4'; };"
-            b"(function() { var s = document.createElement('script'); s.src = 'https://beans.disqus.com/embed.js'; })();</script>")
+    body = (
+        b"<div id='disqus_thread'></div><script>var disqus_config = function () { this.page.identifier = 'ep-4'; };"
+        b"(function() { var s = document.createElement('script'); s.src = 'https://beans.disqus.com/embed.js'; })();</script>"
+    )
     embed = DisqusEmbed.from_response(HtmlResponse(url="https://r.example/p/", body=body), "https://r.example/p/")
     assert (embed.shortname, embed.identifier) == ("beans", "ep-4")
 
@@ -144,10 +192,20 @@ def test_dramabeans_profile() -> None:
     profile = profile_named("dramabeans")
     assert profile_for(["https://www.dramabeans.com/"]) is profile and profile_for(["https://r.example/"]) is None
     assert profile.start_urls(["https://dramabeans.com/", "https://dramabeans.com/2021/12/x/"]) == [
-        "https://dramabeans.com/recaps/all/", "https://dramabeans.com/2021/12/x/"]
-    index = HtmlResponse(url="https://dramabeans.com/recaps/all/", encoding="utf-8", body=(
-        '<body class="page"><ul class="shows"><li><a href="/shows/soundtrack-1/">Soundtrack #1</a></li>'
-        '<li><a href="https://dramabeans.com/shows/mr-queen/">Mr. Queen</a></li></ul></body>').encode())
-    assert profile.listing_urls(index) == ["https://dramabeans.com/shows/soundtrack-1/", "https://dramabeans.com/shows/mr-queen/"]
+        "https://dramabeans.com/recaps/all/",
+        "https://dramabeans.com/2021/12/x/",
+    ]
+    index = HtmlResponse(
+        url="https://dramabeans.com/recaps/all/",
+        encoding="utf-8",
+        body=(
+            b'<body class="page"><ul class="shows"><li><a href="/shows/soundtrack-1/">Soundtrack #1</a></li>'
+            b'<li><a href="https://dramabeans.com/shows/mr-queen/">Mr. Queen</a></li></ul></body>'
+        ),
+    )
+    assert profile.listing_urls(index) == [
+        "https://dramabeans.com/shows/soundtrack-1/",
+        "https://dramabeans.com/shows/mr-queen/",
+    ]
     with pytest.raises(ArgumentError, match="argument profile"):
         profile_named("nope")

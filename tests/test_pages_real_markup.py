@@ -45,12 +45,14 @@ def exchanges(cell: str) -> list[tuple[dict[str, Any], Response]]:
     doc = json.loads((LAB / f"{cell}.json").read_text(encoding="utf-8"))
     responses = load_responses(cell)
     assert [r.url for r in responses] == [e["url"] for e in doc["exchanges"]], "WARC and expectations disagree"
-    return [({**e, "platform": doc["platform"]}, r) for e, r in zip(doc["exchanges"], responses)]
+    return [({**e, "platform": doc["platform"]}, r) for e, r in zip(doc["exchanges"], responses, strict=False)]
 
 
-CASES = [pytest.param(cell, i, id=f"{cell}-{i}-{e['what'].replace(' ', '_')}")
-         for cell in CELLS
-         for i, e in enumerate(json.loads((LAB / f"{cell}.json").read_text(encoding="utf-8"))["exchanges"])]
+CASES = [
+    pytest.param(cell, i, id=f"{cell}-{i}-{e['what'].replace(' ', '_')}")
+    for cell in CELLS
+    for i, e in enumerate(json.loads((LAB / f"{cell}.json").read_text(encoding="utf-8"))["exchanges"])
+]
 
 
 def votes(raw: str | None) -> int | None:
@@ -62,22 +64,37 @@ def page_count(reading: Any) -> int:
     pages = getattr(reading, "comment_pages", None)
     if pages is not None and hasattr(pages, "count"):
         return pages.count
-    return max(getattr(reading, "comment_page", None) or getattr(reading, "number", None) or 1,
-               max(reading.comment_page_urls, default=1))
+    return max(
+        getattr(reading, "comment_page", None) or getattr(reading, "number", None) or 1,
+        max(reading.comment_page_urls, default=1),
+    )
 
 
 def readings(comments: list[CommentItem]) -> list[dict[str, Any]]:
     """Comments as the expectations write them."""
-    return [{"id": c.site_comment_id, "parent": c.parent_site_id, "author": c.author, "text": c.body_text,
-             "likes": votes(c.upvotes_raw), "dislikes": votes(c.downvotes_raw)} for c in comments]
+    return [
+        {
+            "id": c.site_comment_id,
+            "parent": c.parent_site_id,
+            "author": c.author,
+            "text": c.body_text,
+            "likes": votes(c.upvotes_raw),
+            "dislikes": votes(c.downvotes_raw),
+        }
+        for c in comments
+    ]
 
 
 def differences(got: list[dict[str, Any]], want: list[dict[str, Any]]) -> list[str]:
     """What differs, comment by comment (order first), to say exactly where a reader and the markup part."""
     if [c["id"] for c in got] != [c["id"] for c in want]:
         return [f"ids in page order: got {[c['id'] for c in got]}, want {[c['id'] for c in want]}"]
-    return [f"comment {w['id']} {field}: got {g[field]!r}, want {w[field]!r}"
-            for g, w in zip(got, want) for field in w if g[field] != w[field]]
+    return [
+        f"comment {w['id']} {field}: got {g[field]!r}, want {w[field]!r}"
+        for g, w in zip(got, want, strict=False)
+        for field in w
+        if g[field] != w[field]
+    ]
 
 
 def test_the_fixtures_are_there_and_small() -> None:
@@ -132,8 +149,9 @@ def test_reader_on_real_markup(cell: str, index: int) -> None:
         answer = AjaxAnswer.parse(response.text)
         assert answer is not None and answer.success, response.text[:200]
         assert answer.field("last_parent_id") == want["last_parent_id"]
-        assert str(answer.field("is_show_load_more")).lower() in (("true", "1") if want["is_show_load_more"]
-                                                                  else ("false", "0", "", "none"))
+        assert str(answer.field("is_show_load_more")).lower() in (
+            ("true", "1") if want["is_show_load_more"] else ("false", "0", "", "none")
+        )
         fragment = WpdiscuzComments.from_fragment(answer.field("comment_list") or "", response.url)
         found = differences(readings(fragment.comments()), want["comments"])
         assert not found, f"{cell} {want['what']}:\n" + "\n".join(found[:10])

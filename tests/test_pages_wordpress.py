@@ -43,7 +43,10 @@ def test_fixture_case(case_dir: Path) -> None:
 
 def test_fixture_cases_cover_the_layouts() -> None:
     assert {c.name for c in CASES} >= {
-        "html5-nested-cld-paged", "xhtml-text-dates-cpage", "tag-archive-listing", "seed-soundtrack-1-ep4",
+        "html5-nested-cld-paged",
+        "xhtml-text-dates-cpage",
+        "tag-archive-listing",
+        "seed-soundtrack-1-ep4",
     }
 
 
@@ -94,7 +97,7 @@ def test_seed_comments_match_the_dump() -> None:
     comments = page.comments()
     _, blocks = seed_dump()
     assert len(comments) == len(blocks) == 25
-    for comment, (text, votes) in zip(comments, blocks):
+    for comment, (text, votes) in zip(comments, blocks, strict=False):
         assert normalise_line(comment.body_text) == normalise_line(text)
         assert comment.upvotes_raw == votes[0]
         assert comment.downvotes_raw == (votes[1] if len(votes) == 2 else None)
@@ -205,8 +208,16 @@ def test_no_comments_page() -> None:
     # Themes print no count over an empty thread (Twenty Twenty-One shows only the reply form): an empty comment
     # area says 0, which the thread check needs; a page with no comment area at all says nothing (None).
     assert page.comment_count_reported() == 0
-    assert PostPage(response(post_html("").replace("id='comments' class='comments-area'", "")
-                             .replace("<ol class='comment-list'></ol>", ""))).comment_count_reported() is None
+    assert (
+        PostPage(
+            response(
+                post_html("")
+                .replace("id='comments' class='comments-area'", "")
+                .replace("<ol class='comment-list'></ol>", "")
+            )
+        ).comment_count_reported()
+        is None
+    )
     assert page.comment_page_urls() == {1: "https://recaps.example/2022/04/a-post/"}
 
 
@@ -225,11 +236,12 @@ def test_div_style_comments_nest_without_children_lists() -> None:
         ' at 1:00 pm</a>&nbsp;&nbsp;<a class="comment-edit-link" href="/e">(Edit)</a></div><p>Top text</p>'
         '<div class="reply"><a class="comment-reply-link" href="#">Reply</a></div>'
         '<div id="comment-2" class="comment depth-2"><div class="comment-author vcard"><cite class="fn">Bob</cite>'
-        '</div><p>Reply text</p></div></div>'
+        "</div><p>Reply text</p></div></div>"
     )
     comments = PostPage(response(body)).comments()
     assert [(c.site_comment_id, c.parent_site_id, c.author) for c in comments] == [
-        ("1", None, "Ann"), ("2", "1", "Bob"),
+        ("1", None, "Ann"),
+        ("2", "1", "Bob"),
     ]
     assert comments[0].body_text == "Top text"
     assert comments[0].posted_at_raw == "March 1, 2020 at 1:00 pm"
@@ -246,7 +258,8 @@ def test_twentyten_style_wrapper_is_not_a_second_comment() -> None:
     )
     comments = PostPage(response(body)).comments()
     assert [(c.site_comment_id, c.parent_site_id, c.body_text) for c in comments] == [
-        ("5", None, "Hello"), ("6", "5", "Hi back"),
+        ("5", None, "Hello"),
+        ("6", "5", "Hi back"),
     ]
     assert comments[0].author_url == "http://x.example/"
 
@@ -268,14 +281,19 @@ def test_wpdiscuz_votes_prefer_exact_title() -> None:
 def test_wpdiscuz_dislikes_on_core_markup_are_stored_positive_as_in_its_own_threads() -> None:
     """One reader of wpDiscuz votes (archiver.pages.markup.wpdiscuz_vote): its dislike is shown negative, and
     stored positive whether the widget sits in a core comment list or in wpDiscuz's own thread."""
-    from archiver.pages.wpdiscuz import WpdiscuzComments
     from archiver.pipelines.clean import clean_votes
 
-    votes = ("<div class='wpd-vote'><div class='wpd-vote-result wpd-vote-result-like' title='12'>12</div>"
-             "<div class='wpd-vote-result wpd-vote-result-dislike' title='-7'>-7</div></div>")
+    from archiver.pages.wpdiscuz import WpdiscuzComments
+
+    votes = (
+        "<div class='wpd-vote'><div class='wpd-vote-result wpd-vote-result-like' title='12'>12</div>"
+        "<div class='wpd-vote-result wpd-vote-result-dislike' title='-7'>-7</div></div>"
+    )
     (core,) = PostPage(response(post_html(html5_comment("1", "a", extra=votes)))).comments()
-    wpd_body = ('<div id="wpdcom"><div id="wpd-comm-1_0" class="wpd-comment"><div class="wpd-comment-right" '
-                f'id="comment-1"><div class="wpd-comment-text"><p>a</p></div>{votes}</div></div></div>')
+    wpd_body = (
+        '<div id="wpdcom"><div id="wpd-comm-1_0" class="wpd-comment"><div class="wpd-comment-right" '
+        f'id="comment-1"><div class="wpd-comment-text"><p>a</p></div>{votes}</div></div></div>'
+    )
     (own,) = WpdiscuzComments.from_response(response(f"<html><body>{wpd_body}</body></html>")).comments()
     for comment in (core, own):
         assert (comment.upvotes_raw, comment.downvotes_raw) == ("12", "7")
@@ -311,10 +329,13 @@ def test_moderation_notice_without_a_class_is_dropped_whatever_its_case() -> Non
 
 def test_markup_with_two_top_level_elements_keeps_its_comments_and_count() -> None:
     # Damaged markup ("</html><html>" mid-page) leaves libxml2 with two top-level elements.
-    body = post_html(html5_comment("1", "first") + html5_comment("2", "second")).replace(
-        "<ol class='comment-list'>", "<h2 class='comments-title'>2 Comments</h2><ol class='comment-list'>"
-    ).replace("</body></html>", "</body></html><html><p>junk after the page</p><h2 class='comments-title'>9 "
-              "Comments</h2>")
+    body = (
+        post_html(html5_comment("1", "first") + html5_comment("2", "second"))
+        .replace("<ol class='comment-list'>", "<h2 class='comments-title'>2 Comments</h2><ol class='comment-list'>")
+        .replace(
+            "</body></html>", "</body></html><html><p>junk after the page</p><h2 class='comments-title'>9 Comments</h2>"
+        )
+    )
     page = PostPage(response(body))
     assert len(list(page.root.itersiblings())) == 1
     assert [(c.site_comment_id, c.body_text) for c in page.comments()] == [("1", "first"), ("2", "second")]
@@ -362,7 +383,9 @@ def test_comment_pages_from_cpage_links_and_newest_first() -> None:
     ],
 )
 def test_comment_count_reported(title: str, count: int) -> None:
-    body = post_html("").replace("<ol class='comment-list'>", f"<h2 class='comments-title'>{title}</h2><ol class='comment-list'>")
+    body = post_html("").replace(
+        "<ol class='comment-list'>", f"<h2 class='comments-title'>{title}</h2><ol class='comment-list'>"
+    )
     assert PostPage(response(body)).comment_count_reported() == count
 
 
@@ -414,7 +437,12 @@ def test_block_theme_comment_template() -> None:
         "</div></li></ol>",
     )
     (c,) = PostPage(response(body)).comments()
-    assert (c.site_comment_id, c.author, c.author_url, c.body_text) == ("3", "Zed", "https://z.example/", "Block themes too.")
+    assert (c.site_comment_id, c.author, c.author_url, c.body_text) == (
+        "3",
+        "Zed",
+        "https://z.example/",
+        "Block themes too.",
+    )
     assert c.posted_at_machine == "2023-05-01T10:00:00+00:00" and c.posted_at_raw == "May 1, 2023 at 10:00 am"
 
 
@@ -481,12 +509,16 @@ def test_parse_comment_count_none(text: str | None) -> None:
 
 
 def test_leave_a_reply_is_zero_only_where_the_comment_area_is_empty() -> None:
-    empty = ('<html><body><article class="post"><h1 class="entry-title">A</h1></article>'
-             '<div id="comments" class="comments-area"><div id="respond"><h3 id="reply-title">Leave a Reply</h3>'
-             "</div></div></body></html>")
+    empty = (
+        '<html><body><article class="post"><h1 class="entry-title">A</h1></article>'
+        '<div id="comments" class="comments-area"><div id="respond"><h3 id="reply-title">Leave a Reply</h3>'
+        "</div></div></body></html>"
+    )
     assert PostPage(response(empty)).comment_count_reported() == 0
-    with_comments = ('<html><body><article class="post"><h1 class="entry-title">A</h1>'
-                     '<a href="#respond">Leave a Reply</a></article><div id="comments" class="comments-area">'
-                     '<ol class="comment-list"><li id="comment-1" class="comment"><article class="comment-body">'
-                     '<div class="comment-content"><p>Hi</p></div></article></li></ol></div></body></html>')
+    with_comments = (
+        '<html><body><article class="post"><h1 class="entry-title">A</h1>'
+        '<a href="#respond">Leave a Reply</a></article><div id="comments" class="comments-area">'
+        '<ol class="comment-list"><li id="comment-1" class="comment"><article class="comment-body">'
+        '<div class="comment-content"><p>Hi</p></div></article></li></ol></div></body></html>'
+    )
     assert PostPage(response(with_comments)).comment_count_reported() is None

@@ -7,14 +7,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from helpers import DemoSite, run_crawl, start_demo_site, stop
-from helpers import archive_rows, assert_same, differences
+from helpers import DemoSite, archive_rows, assert_same, differences, run_crawl, start_demo_site, stop
 
 pytestmark = pytest.mark.e2e
 
-SMALL = ("--series", "1", "--episodes", "3", "--extra-posts", "1", "--comments", "160", "--seed", "3",
-         "--per-page", "4", "--thread-depth", "3")
+SMALL = (
+    "--series",
+    "1",
+    "--episodes",
+    "3",
+    "--extra-posts",
+    "1",
+    "--comments",
+    "160",
+    "--seed",
+    "3",
+    "--per-page",
+    "4",
+    "--thread-depth",
+    "3",
+)
 
 
 def crawl_flavour(tmp_path: Path, *options: str) -> tuple[DemoSite, Path, dict[str, Any]]:
@@ -61,9 +73,15 @@ def test_rest_api_off_keeps_every_comment_the_pages_show(tmp_path: Path, platfor
     depth = site.truth["site"]["options"]["thread_depth"]
     problems: list[str] = []
     for recap in site.truth["recaps"]:
-        rows = {r["site_comment_id"]: r for r in archive_rows(
-            db, "select c.*, p.site_comment_id as parent_site from comments c join recaps on recaps.id = c.recap_id "
-                "left join comments p on p.id = c.parent_id where recaps.url = ?", (recap["url"],))}
+        rows = {
+            r["site_comment_id"]: r
+            for r in archive_rows(
+                db,
+                "select c.*, p.site_comment_id as parent_site from comments c join recaps on recaps.id = c.recap_id "
+                "left join comments p on p.id = c.parent_id where recaps.url = ?",
+                (recap["url"],),
+            )
+        }
         shown = [c for c in recap["comments"] if c["in_html"]]
         if sorted(rows) != sorted(c["id"] for c in shown):
             problems.append(f"{recap['url']}: comment ids differ from what the pages show")
@@ -72,9 +90,13 @@ def test_rest_api_off_keeps_every_comment_the_pages_show(tmp_path: Path, platfor
             if row is None:
                 continue
             exact_parent = platform == "wpdiscuz" or c["depth"] <= depth
-            for field, got, want in [("upvotes", row["upvotes"], c["upvotes"]), ("downvotes", row["downvotes"], c["downvotes"]),
-                                     ("posted_at", row["posted_at"], c["posted_at"]), ("text", row["body_text"], c["text"]),
-                                     ("parent", row["parent_site"] if exact_parent else c["parent"], c["parent"])]:
+            for field, got, want in [
+                ("upvotes", row["upvotes"], c["upvotes"]),
+                ("downvotes", row["downvotes"], c["downvotes"]),
+                ("posted_at", row["posted_at"], c["posted_at"]),
+                ("text", row["body_text"], c["text"]),
+                ("parent", row["parent_site"] if exact_parent else c["parent"], c["parent"]),
+            ]:
                 if got != want:
                     problems.append(f"{recap['url']}#comment-{c['id']}: {field} {got!r} != {want!r}")
     assert_same(problems)
@@ -96,8 +118,21 @@ def test_platform_argument_overrides_detection(tmp_path: Path) -> None:
 
 def test_dramabeans_profile_crawls_through_the_recap_index_and_series_pages(tmp_path: Path) -> None:
     """A profile chosen by name: the crawl starts at /recaps/all/ and reaches every series' recaps there."""
-    site = start_demo_site(tmp_path, "--layout", "dramabeans", "--series", "3", "--episodes", "3",
-                           "--extra-posts", "2", "--comments", "150", "--per-page", "5")
+    site = start_demo_site(
+        tmp_path,
+        "--layout",
+        "dramabeans",
+        "--series",
+        "3",
+        "--episodes",
+        "3",
+        "--extra-posts",
+        "2",
+        "--comments",
+        "150",
+        "--per-page",
+        "5",
+    )
     try:
         db = tmp_path / "beans.db"
         run = run_crawl(db, f"url={site.base_url}", "profile=dramabeans")

@@ -14,9 +14,9 @@ from urllib.parse import quote
 import pytest
 from datasette.app import Datasette
 from datasette.plugins import get_plugins
+from helpers import CrawlRun, DemoSite, injected_tags
 
 from archiver.web.metadata import CANNED_QUERIES
-from helpers import CrawlRun, DemoSite, injected_tags
 
 pytestmark = pytest.mark.e2e
 
@@ -65,7 +65,9 @@ def test_thread_page_shows_the_thread_nested_in_order(demo_site: DemoSite, full_
     db, _ = full_crawl
     recap = max(demo_site.truth["recaps"], key=lambda r: len(r["comments"]))
     rid = recap_id(db, recap["url"])
-    [page, archived] = fetch(db, f"/{db.stem}/-/thread/{rid}", f"/{db.stem}/comments.json?recap_id={rid}&_shape=array&_size=max&_sort=path")
+    [page, archived] = fetch(
+        db, f"/{db.stem}/-/thread/{rid}", f"/{db.stem}/comments.json?recap_id={rid}&_shape=array&_size=max&_sort=path"
+    )
     ids = [int(i) for i in re.findall(r'<li class="ra-comment[^"]*" id="c(\d+)"', page)]
     assert ids == [c["id"] for c in archived]
     assert [int(d) for d in re.findall(r'data-depth="(\d+)"', page)] == [c["depth"] for c in recap["comments"]]
@@ -79,19 +81,24 @@ def test_recap_rows_link_to_their_thread_page(full_crawl: tuple[Path, CrawlRun])
     assert status(db, f"/{db.stem}/-/thread/999999") == 404
 
 
-def test_series_page_lists_episodes_with_a_chart_and_top_comments(demo_site: DemoSite, full_crawl: tuple[Path, CrawlRun]) -> None:
+def test_series_page_lists_episodes_with_a_chart_and_top_comments(
+    demo_site: DemoSite, full_crawl: tuple[Path, CrawlRun]
+) -> None:
     db, _ = full_crawl
     name = demo_site.truth["series"][0]["name"]
     [series] = fetch(db, f"/{db.stem}/series.json?name={quote(name)}&_shape=array")
     [page] = fetch(db, f"/{db.stem}/-/series/{series[0]['id']}")
-    want = sorted((r for r in demo_site.truth["recaps"] if r["series"] == name), key=lambda r: (r["episode_number"], r["published_at"]))
+    want = sorted(
+        (r for r in demo_site.truth["recaps"] if r["series"] == name),
+        key=lambda r: (r["episode_number"], r["published_at"]),
+    )
     body = page.split("<h2>Episodes</h2>")[1]
     assert [m for m in re.findall(r'<td><a href="[^"]+">([^<]+)</a>', body.split("<h2>")[0])] == [
         r["title"].replace("'", "&#39;") for r in want
     ]
     svg = re.search(r"<svg.*?</svg>", page, re.S)
     assert svg and svg.group(0).count("<rect") == len(want)
-    assert page.count('<li><strong>') >= 1
+    assert page.count("<li><strong>") >= 1
 
 
 def test_canned_queries(demo_site: DemoSite, full_crawl: tuple[Path, CrawlRun]) -> None:

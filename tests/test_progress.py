@@ -6,10 +6,10 @@ import logging
 from pathlib import Path
 
 import pytest
+from helpers import CrawlRun, DemoSite
 from scrapy.utils.test import get_crawler
 
 from archiver.crawl.progress import CrawlProgress, crawl_summary, progress_line
-from helpers import CrawlRun, DemoSite
 
 pytestmark = pytest.mark.e2e
 
@@ -28,8 +28,7 @@ STATS = {
 def test_progress_line_gives_counts_rates_and_errors() -> None:
     line = progress_line(STATS, elapsed=60.0)
     assert line == (
-        "Progress: 3 recaps; 120 comments archived, 30 pages fetched "
-        "(at 30 pages/min, 120 comments/min), 1 error, 60 s"
+        "Progress: 3 recaps; 120 comments archived, 30 pages fetched (at 30 pages/min, 120 comments/min), 1 error, 60 s"
     )
     previous = {"downloader/response_count": 20, "archiver/comments/saved": 100}
     assert "(at 60 pages/min, 120 comments/min)" in progress_line(STATS, 70.0, previous, interval=10.0)
@@ -41,14 +40,21 @@ def test_crawl_summary_says_what_was_added_and_changed() -> None:
     assert "120 comments saved (100 new, 4 edited, 0 gone, 0 with new votes)" in summary
     assert "30 pages fetched (0 not modified, 2.5 MB)" in summary and summary.endswith("1 error")
     named = crawl_summary(STATS, "finished", 12.0, "shows.db").splitlines()
-    assert named[1] == "Archive: shows.db. Next: recap-archiver serve shows.db  (read it in Datasette; `recap-archiver stats shows.db` for numbers)"
-    assert crawl_summary({}, "finished", 1.0, "shows.db", discarded=True).endswith("Nothing archived: shows.db was not written.")
+    assert (
+        named[1]
+        == "Archive: shows.db. Next: recap-archiver serve shows.db  (read it in Datasette; `recap-archiver stats shows.db` for numbers)"
+    )
+    assert crawl_summary({}, "finished", 1.0, "shows.db", discarded=True).endswith(
+        "Nothing archived: shows.db was not written."
+    )
 
 
 def test_progress_line_counts_recaps_done_of_those_listed_with_an_estimate() -> None:
     stats = {**STATS, "archiver/recaps/listed": 12, "archiver/recaps/not_due": 1}
     assert progress_line(stats, elapsed=40.0).startswith("Progress: 4 of 12 recaps listed done, about 80 s left; ")
-    assert progress_line({**stats, "archiver/recaps/saved": 11}, 40.0).startswith("Progress: 12 of 12 recaps listed done; ")
+    assert progress_line({**stats, "archiver/recaps/saved": 11}, 40.0).startswith(
+        "Progress: 12 of 12 recaps listed done; "
+    )
 
 
 def test_extension_logs_progress_and_summary(caplog: pytest.LogCaptureFixture) -> None:

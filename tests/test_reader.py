@@ -4,18 +4,18 @@ hidden internal tables, a start on the index and database pages, long threads in
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from test_plugin import fetch as get
 
-from archiver.web.reader import SQL_EXAMPLE, THREAD_PAGE_SIZE, page_with_comment, thread_page_of
-from archiver.items import CommentItem, RecapItem
 from archiver.archive.localtime import local_time, shown_offset, zone_name
 from archiver.archive.store import open_archive, save_recap, start_crawl
+from archiver.items import CommentItem, RecapItem
 from archiver.threads import assemble_thread
-from test_plugin import fetch as get
+from archiver.web.reader import SQL_EXAMPLE, THREAD_PAGE_SIZE, page_with_comment, thread_page_of
 
 SITE = "http://127.0.0.1:9/"
 TOP_LEVEL = 450  # three thread pages of 200
@@ -31,16 +31,35 @@ def shown(when: datetime) -> str:
 
 def reader_recap() -> RecapItem:
     """A recap with 450 top-level comments (each but the last two with a reply) and words people search for."""
-    start = datetime(2021, 7, 1, 23, 29, tzinfo=timezone.utc)
+    start = datetime(2021, 7, 1, 23, 29, tzinfo=UTC)
     comments = []
     for n in range(1, TOP_LEVEL + 3):
         when = start + timedelta(minutes=n)
         text = WORDS.get(n, f"Comment number {n}." + (" " + LONG_TEXT if n == 1 else ""))
-        comments.append(CommentItem(str(n), author=f"Reader {n % 7}", body_html=f"<p>{text}</p>", body_text=text,
-                                    posted_at=when.isoformat(), posted_at_raw=shown(when), upvotes=n % 3, downvotes=1))
+        comments.append(
+            CommentItem(
+                str(n),
+                author=f"Reader {n % 7}",
+                body_html=f"<p>{text}</p>",
+                body_text=text,
+                posted_at=when.isoformat(),
+                posted_at_raw=shown(when),
+                upvotes=n % 3,
+                downvotes=1,
+            )
+        )
         if n < TOP_LEVEL:
-            comments.append(CommentItem(f"r{n}", str(n), author="Replier", body_html="<p>Agreed</p>", body_text="Agreed",
-                                        posted_at=(when + timedelta(seconds=30)).isoformat(), posted_at_raw=shown(when)))
+            comments.append(
+                CommentItem(
+                    f"r{n}",
+                    str(n),
+                    author="Replier",
+                    body_html="<p>Agreed</p>",
+                    body_text="Agreed",
+                    posted_at=(when + timedelta(seconds=30)).isoformat(),
+                    posted_at_raw=shown(when),
+                )
+            )
     threaded, _ = assemble_thread(comments)
     return RecapItem(
         url=SITE + "2021/07/01/soundtrack-1-episode-4/", site_url=SITE, site_name="Readers", fetched_at="2021-07-05T00:00:00+00:00",
@@ -68,9 +87,13 @@ def site_id(db: Path, site_comment_id: str) -> int:
 
 
 @pytest.mark.parametrize("typed, comment", [("PHS's", "450"), ("Soundtrack #1", "451"), ("Sae-Bom", "452")])
-def test_search_takes_what_people_type_and_links_each_hit_to_its_comment(reader_archive: Path, typed: str, comment: str) -> None:
+def test_search_takes_what_people_type_and_links_each_hit_to_its_comment(
+    reader_archive: Path, typed: str, comment: str
+) -> None:
     db = reader_archive
-    [page, canned] = get(db, f"/reader/-/search?q={quote(typed)}", f"/reader/search_comments.json?q={quote(typed)}&_shape=array")
+    [page, canned] = get(
+        db, f"/reader/-/search?q={quote(typed)}", f"/reader/search_comments.json?q={quote(typed)}&_shape=array"
+    )
     wanted = site_id(db, comment)
     hits = re.findall(r'<a class="ra-hit" href="([^"]+)"', page.split("ra-comment-hits")[1].split("</ol>")[0])
     assert hits[0] == f"/reader/-/thread/1?comment={wanted}#c{wanted}"
@@ -88,12 +111,15 @@ def test_a_hit_link_opens_the_thread_page_holding_the_comment(reader_archive: Pa
 
 def test_long_threads_come_in_pages_of_200_top_level_comments(reader_archive: Path) -> None:
     [first, third, json_rows] = get(
-        reader_archive, "/reader/-/thread/1", "/reader/-/thread/1?page=3", "/reader/comments.json?_shape=array&_size=max&_sort=path"
+        reader_archive,
+        "/reader/-/thread/1",
+        "/reader/-/thread/1?page=3",
+        "/reader/comments.json?_shape=array&_size=max&_sort=path",
     )
     everything = [r["id"] for r in json_rows]
     assert comment_ids(first) == everything[: 2 * THREAD_PAGE_SIZE]  # each top-level comment with its reply
     assert comment_ids(third) == everything[4 * THREAD_PAGE_SIZE :]  # 401-449 with replies, 450-452 without
-    assert 'rel="next" href="/reader/-/thread/1?page=2"' in first and "rel=\"prev\"" not in first
+    assert 'rel="next" href="/reader/-/thread/1?page=2"' in first and 'rel="prev"' not in first
     assert "page 1 of 3 (452 top-level comments)" in first
 
 
@@ -102,8 +128,11 @@ def test_thread_page_labels_votes_and_shows_the_sites_time_with_its_zone(reader_
     head = page.split('id="c1"')[1].split("</div>")[0]
     assert "1 like, 1 dislike" in head
     # Posted 2021-07-01 23:30 UTC; the site showed 7:30 pm (UTC-04:00).
-    assert re.search(r'<time datetime="2021-07-01T23:30:00\+00:00" title="2021-07-01 23:30 UTC[^"]*">2021-07-01 19:30 '
-                     r'<span class="ra-zone">UTC-04:00</span></time>', head), head
+    assert re.search(
+        r'<time datetime="2021-07-01T23:30:00\+00:00" title="2021-07-01 23:30 UTC[^"]*">2021-07-01 19:30 '
+        r'<span class="ra-zone">UTC-04:00</span></time>',
+        head,
+    ), head
 
 
 def test_table_views_cut_long_texts_and_row_pages_show_them_whole(reader_archive: Path) -> None:
@@ -116,9 +145,13 @@ def test_index_and_database_pages_lead_to_series_recaps_and_search(reader_archiv
     [index, database, meta] = get(reader_archive, "/", "/reader", "/-/metadata.json")
     for page in (index, database):
         start = page.split('class="ra-start"')[1].split("</nav>")[0]
-        assert ['/reader/series', '/reader/recaps?_sort_desc=published_at', '/reader/-/search'] == re.findall(r'href="([^"]+)"', start)
+        assert ["/reader/series", "/reader/recaps?_sort_desc=published_at", "/reader/-/search"] == re.findall(
+            r'href="([^"]+)"', start
+        )
     listed = re.findall(r'<h3><a href="/reader/([^"]+)">', database)
-    assert "comments" in listed and not {"pages", "bodies", "recap_terms", "_sqlite_migrations", "comments_fts"} & set(listed)
+    assert "comments" in listed and not {"pages", "bodies", "recap_terms", "_sqlite_migrations", "comments_fts"} & set(
+        listed
+    )
     assert SQL_EXAMPLE.split("\n")[0] in database.split('id="sql-editor"')[1].split("</textarea>")[0]
     columns = meta["databases"]["reader"]["tables"]["comments"]["columns"]
     assert not [d for d in columns.values() if "`" in d]
@@ -137,4 +170,8 @@ def test_pagination_and_local_time_helpers() -> None:
     assert zone_name(shown_offset("2021-12-23T23:29:00+00:00", "December 23, 2021 at 7:29 pm")) == "UTC-04:00"
     assert zone_name(shown_offset("2021-04-22T18:22:00+00:00", "April 23, 2021 at 3:22 am")) == "UTC+09:00"
     assert shown_offset("2021-04-22T18:22:00+00:00", "2 years ago") is None
-    assert local_time("2021-04-22T18:22:00+00:00", None) == {"local": "2021-04-22 18:22", "zone": "UTC", "utc": "2021-04-22 18:22 UTC"}
+    assert local_time("2021-04-22T18:22:00+00:00", None) == {
+        "local": "2021-04-22 18:22",
+        "zone": "UTC",
+        "utc": "2021-04-22 18:22 UTC",
+    }

@@ -11,9 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from helpers import PROJECT, DemoSite, run_crawl, start_demo_site, stop
-from helpers import archive_rows, assert_same, differences
+from helpers import PROJECT, DemoSite, archive_rows, assert_same, differences, run_crawl, start_demo_site, stop
 
 pytestmark = pytest.mark.e2e
 
@@ -142,7 +140,9 @@ def test_conditional_requests_get_304s_from_a_server_that_sends_validators(tmp_p
     site.joinpath("index.html").write_bytes(fixture.read_bytes())
     server = subprocess.Popen(
         [sys.executable, "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", str(tmp_path / "static")],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         assert server.stdout is not None

@@ -9,11 +9,11 @@ from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 from sqlite_utils import Database
 
+from archiver.archive.schema import ensure_schema
+from archiver.archive.store import record_failures, resolve_failures, start_crawl, unresolved_failures
 from archiver.crawl.charset import CharsetMiddleware
 from archiver.crawl.politeness import retry_after_seconds
 from archiver.crawl.truncation import looks_truncated
-from archiver.archive.schema import ensure_schema
-from archiver.archive.store import record_failures, resolve_failures, start_crawl, unresolved_failures
 
 
 @pytest.mark.parametrize(
@@ -63,8 +63,14 @@ def test_failures_accumulate_and_resolve(tmp_path) -> None:
     first = start_crawl(db, "recaps", {}, "2024-01-01T00:00:00+00:00")
     record_failures(db, first, [("http://x/a/", "HTTP 503", 4, "2024-01-01T00:01:00+00:00")])
     second = start_crawl(db, "recaps", {}, "2024-01-02T00:00:00+00:00")
-    record_failures(db, second, [("http://x/a/", "TimeoutError", 4, "2024-01-02T00:01:00+00:00"),
-                                 ("http://x/b/", "HTTP 500", 4, "2024-01-02T00:01:00+00:00")])
+    record_failures(
+        db,
+        second,
+        [
+            ("http://x/a/", "TimeoutError", 4, "2024-01-02T00:01:00+00:00"),
+            ("http://x/b/", "HTTP 500", 4, "2024-01-02T00:01:00+00:00"),
+        ],
+    )
     row = db["failures"].get(1)
     assert row["attempts"] == 8 and row["reason"] == "TimeoutError" and row["first_crawl_id"] == first
     assert unresolved_failures(path) == ["http://x/a/", "http://x/b/"]

@@ -11,9 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-
-from helpers import LOCAL_SETTINGS, PROJECT, run_crawl, start_demo_site, stop
-from helpers import assert_same, differences
+from helpers import LOCAL_SETTINGS, PROJECT, assert_same, differences, run_crawl, start_demo_site, stop
 
 pytestmark = pytest.mark.e2e
 
@@ -37,8 +35,19 @@ def test_kill_9_then_resume_with_jobdir(tmp_path: Path) -> None:
     # Slow enough to be killed in the middle: one request at a time, a short delay.
     slow = {**LOCAL_SETTINGS, "CONCURRENT_REQUESTS_PER_DOMAIN": "1", "DOWNLOAD_DELAY": "0.05", "LOG_LEVEL": "INFO"}
     try:
-        command = ["scrapy", "crawl", "recaps", "-a", f"url={site.base_url}", "-s", f"ARCHIVE_DB={db}",
-                   "-s", f"JOBDIR={jobdir}", "-s", f"LOG_FILE={tmp_path / 'killed.log'}"]
+        command = [
+            "scrapy",
+            "crawl",
+            "recaps",
+            "-a",
+            f"url={site.base_url}",
+            "-s",
+            f"ARCHIVE_DB={db}",
+            "-s",
+            f"JOBDIR={jobdir}",
+            "-s",
+            f"LOG_FILE={tmp_path / 'killed.log'}",
+        ]
         for name, value in slow.items():
             command += ["-s", f"{name}={value}"]
         env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")

@@ -8,17 +8,17 @@ import io
 from pathlib import Path
 
 import pytest
+from archiver.pipelines.clean import clean_comment_links
 from click.testing import CliRunner, Result
+from test_store import make_recap
 
-from archiver.cli import cli
-from archiver.demo.model import SITE_NAME
 from archiver.archive.export import csv_cell
 from archiver.archive.files import OutputRefused, connect_read_only, is_demo_archive, safe_output
+from archiver.archive.store import open_archive, save_recap, start_crawl
+from archiver.cli import cli
+from archiver.demo.model import SITE_NAME
 from archiver.items import CommentItem
 from archiver.sanitize import drop_mailto_links, safe_html, terminal_text
-from archiver.archive.store import open_archive, save_recap, start_crawl
-from archiver.pipelines.clean import clean_comment_links
-from test_store import make_recap
 
 
 def run(*args: str) -> Result:
@@ -29,8 +29,16 @@ def make_archive(path: Path, body: str = "Wow", author: str = "Ana") -> Path:
     """A small archive at ``path`` with one recap and two comments."""
     db = open_archive(path)
     crawl = start_crawl(db, "recaps", {}, "2024-01-01T00:00:00+00:00")
-    save_recap(db, make_recap([CommentItem("101", None, author=author, body_text=body, page=1),
-                               CommentItem("102", "101", author="Bo", body_text="-2 for that", page=1)]), crawl)
+    save_recap(
+        db,
+        make_recap(
+            [
+                CommentItem("101", None, author=author, body_text=body, page=1),
+                CommentItem("102", "101", author="Bo", body_text="-2 for that", page=1),
+            ]
+        ),
+        crawl,
+    )
     db.close()
     return path
 
@@ -50,9 +58,13 @@ def test_read_only_connections_open_the_named_file(tmp_path: Path, name: str) ->
 def test_export_refuses_to_write_over_its_own_archive(tmp_path: Path) -> None:
     db = make_archive(tmp_path / "A.db")
     size = db.stat().st_size
-    for args in (["export", str(db), "-o", str(db)], ["export-warc", str(db), str(db)],
-                 ["export", str(db), "-o", str(db), "--force"], ["export-warc", str(db), str(db), "--force"],
-                 ["export", str(db), "-o", str(tmp_path / "." / "A.db")]):
+    for args in (
+        ["export", str(db), "-o", str(db)],
+        ["export-warc", str(db), str(db)],
+        ["export", str(db), "-o", str(db), "--force"],
+        ["export-warc", str(db), str(db), "--force"],
+        ["export", str(db), "-o", str(tmp_path / "." / "A.db")],
+    ):
         result = run(*args)
         assert result.exit_code == 1 and "archive being read" in result.output, (args, result.output)
     assert db.stat().st_size == size and run("stats", str(db)).exit_code == 0
@@ -93,7 +105,16 @@ def test_demo_keeps_a_file_that_is_not_its_archive(tmp_path: Path) -> None:
 
 def test_csv_cells_are_neutralised(tmp_path: Path) -> None:
     assert [csv_cell(v) for v in ("=1+1", "+1", "-2", "@SUM(A1)", "\tx", "\rx", "ok", -3, None)] == [
-        "'=1+1", "'+1", "'-2", "'@SUM(A1)", "'\tx", "'\rx", "ok", -3, None]
+        "'=1+1",
+        "'+1",
+        "'-2",
+        "'@SUM(A1)",
+        "'\tx",
+        "'\rx",
+        "ok",
+        -3,
+        None,
+    ]
     db = make_archive(tmp_path / "A.db", body='=HYPERLINK("http://evil.example","click")', author="@admin")
     out = tmp_path / "out.csv"
     assert run("export", str(db), "--format", "csv", "-o", str(out)).exit_code == 0

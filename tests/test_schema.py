@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlite_utils import Database
+from test_store import assert_fts_in_sync, make_recap, thread
 
-from archiver.items import CommentItem
 from archiver.archive.schema import ensure_schema, migrations
 from archiver.archive.store import open_archive, save_recap, start_crawl
-from test_store import assert_fts_in_sync, make_recap, thread
+from archiver.items import CommentItem
 
 BEFORE_BULK_INSERTS = "m004_comment_inserts_without_triggers"
 
@@ -29,12 +29,30 @@ def old_archive(path: Path) -> Database:
     with db.atomic():
         db["sites"].insert({"id": 1, "base_url": "http://127.0.0.1:8000/"})
         db["recaps"].insert({"id": 1, "site_id": 1, "url": make_recap([]).url, "title": "Old"})
-        db["comments"].insert_all([
-            {"id": 1, "recap_id": 1, "site_comment_id": "101", "author": "Ana", "body_text": "Wow", "upvotes": 3,
-             "downvotes": 1, "first_seen_at": "2023-12-01T00:00:00+00:00", "last_seen_at": "2023-12-01T00:00:00+00:00"},
-            {"id": 2, "recap_id": 1, "site_comment_id": "104", "author": "Di", "body_text": "Second",
-             "first_seen_at": "2023-12-01T00:00:00+00:00", "last_seen_at": "2023-12-01T00:00:00+00:00"},
-        ])
+        db["comments"].insert_all(
+            [
+                {
+                    "id": 1,
+                    "recap_id": 1,
+                    "site_comment_id": "101",
+                    "author": "Ana",
+                    "body_text": "Wow",
+                    "upvotes": 3,
+                    "downvotes": 1,
+                    "first_seen_at": "2023-12-01T00:00:00+00:00",
+                    "last_seen_at": "2023-12-01T00:00:00+00:00",
+                },
+                {
+                    "id": 2,
+                    "recap_id": 1,
+                    "site_comment_id": "104",
+                    "author": "Di",
+                    "body_text": "Second",
+                    "first_seen_at": "2023-12-01T00:00:00+00:00",
+                    "last_seen_at": "2023-12-01T00:00:00+00:00",
+                },
+            ]
+        )
     return db
 
 
@@ -47,8 +65,16 @@ def test_upgraded_archive_has_the_schema_of_a_new_one(tmp_path: Path) -> None:
     assert [m.name for m in migrations.applied(old)] == [m.name for m in migrations.applied(new)]
     triggers = set(new.triggers_dict)
     assert not triggers & {"comments_ai", "comments_first_votes"}
-    assert {"comments_au", "comments_ad", "comments_keep_versions", "comments_changed_votes",
-            "recaps_ai", "recaps_au", "recaps_ad", "recaps_keep_versions"} <= triggers
+    assert {
+        "comments_au",
+        "comments_ad",
+        "comments_keep_versions",
+        "comments_changed_votes",
+        "recaps_ai",
+        "recaps_au",
+        "recaps_ad",
+        "recaps_keep_versions",
+    } <= triggers
 
 
 def test_upgraded_archive_keeps_its_index_and_history_right(tmp_path: Path) -> None:

@@ -10,10 +10,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from helpers import archive_rows, run_crawl, start_demo_site, stop
 
 from archiver.crawl.scope import Scope
-from helpers import run_crawl, start_demo_site, stop
-from helpers import archive_rows
 
 pytestmark = pytest.mark.e2e
 
@@ -57,9 +56,29 @@ def canary() -> Iterator[str]:
 
 
 def test_nothing_reaches_a_host_the_user_did_not_name(tmp_path: Path, canary: str) -> None:
-    site = start_demo_site(tmp_path, "--series", "1", "--episodes", "2", "--extra-posts", "0", "--comments", "40",
-                           "--platform", "wpdiscuz", "--hostile", "on", "--huge-comment-kb", "0",
-                           "--hostile-thread", "20", "--hostile-bounds", "off", "--canary", canary)
+    site = start_demo_site(
+        tmp_path,
+        "--series",
+        "1",
+        "--episodes",
+        "2",
+        "--extra-posts",
+        "0",
+        "--comments",
+        "40",
+        "--platform",
+        "wpdiscuz",
+        "--hostile",
+        "on",
+        "--huge-comment-kb",
+        "0",
+        "--hostile-thread",
+        "20",
+        "--hostile-bounds",
+        "off",
+        "--canary",
+        canary,
+    )
     try:
         db = tmp_path / "scope.db"
         jobdir = tmp_path / "job"
@@ -86,25 +105,34 @@ def test_nothing_reaches_a_host_the_user_did_not_name(tmp_path: Path, canary: st
     assert archive_rows(db, "select count(*) as n from comments where recap_id = ?", (recap[0]["id"],))[0]["n"] >= 1
 
 
-@pytest.mark.parametrize("url, reason", [
-    ("http://127.0.0.1:8000/2024/01/01/post/", None),
-    ("https://127.0.0.1/other-port/", None),
-    ("http://www.recaps.example/", None),
-    ("http://internal.recaps.example/", "resolves to an internal address"),
-    ("http://127.0.0.2:8000/", "not one of the crawl's hosts"),
-    ("http://localhost:8000/", "not one of the crawl's hosts"),
-    ("http://169.254.169.254/latest/meta-data/", "not one of the crawl's hosts"),
-    ("file:///etc/passwd", "is not http(s)"),
-    ("data:text/html,hi", "is not http(s)"),
-    ("ftp://127.0.0.1/", "is not http(s)"),
-    ("http://disqus.example/embed/comments/", None),
-    ("http://evilrecaps.example/", "not one of the crawl's hosts"),
-])
+@pytest.mark.parametrize(
+    "url, reason",
+    [
+        ("http://127.0.0.1:8000/2024/01/01/post/", None),
+        ("https://127.0.0.1/other-port/", None),
+        ("http://www.recaps.example/", None),
+        ("http://internal.recaps.example/", "resolves to an internal address"),
+        ("http://127.0.0.2:8000/", "not one of the crawl's hosts"),
+        ("http://localhost:8000/", "not one of the crawl's hosts"),
+        ("http://169.254.169.254/latest/meta-data/", "not one of the crawl's hosts"),
+        ("file:///etc/passwd", "is not http(s)"),
+        ("data:text/html,hi", "is not http(s)"),
+        ("ftp://127.0.0.1/", "is not http(s)"),
+        ("http://disqus.example/embed/comments/", None),
+        ("http://evilrecaps.example/", "not one of the crawl's hosts"),
+    ],
+)
 def test_scope_decisions(url: str, reason: str | None) -> None:
-    addresses = {"www.recaps.example": ["93.184.215.14"], "internal.recaps.example": ["10.0.0.7"],
-                 "disqus.example": ["93.184.215.15"]}
-    scope = Scope({"127.0.0.1", "recaps.example", "disqus.example"}, {"127.0.0.1", "recaps.example"},
-                  resolver=lambda host: addresses.get(host, []))
+    addresses = {
+        "www.recaps.example": ["93.184.215.14"],
+        "internal.recaps.example": ["10.0.0.7"],
+        "disqus.example": ["93.184.215.15"],
+    }
+    scope = Scope(
+        {"127.0.0.1", "recaps.example", "disqus.example"},
+        {"127.0.0.1", "recaps.example"},
+        resolver=lambda host: addresses.get(host, []),
+    )
     host = scope.needs_lookup(url)
     if host is not None:
         scope.look_up(host)

@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from helpers import PROJECT, archive_rows, assert_same, copy_project, differences, start_demo_site, stop, terminate
 
 pytestmark = pytest.mark.slow
@@ -159,8 +158,12 @@ def deploy(scrapyd: Scrapyd, copy: Path) -> dict[str, Any]:
     with (copy / "scrapy.cfg").open("w") as f:
         cfg.write(f)
     done = subprocess.run(
-        [BIN / "scrapyd-deploy"], cwd=copy, env=isolated_env(copy.parent),
-        capture_output=True, text=True, timeout=120,
+        [BIN / "scrapyd-deploy"],
+        cwd=copy,
+        env=isolated_env(copy.parent),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, f"scrapyd-deploy failed:\n{done.stderr[-3000:]}\n{done.stdout[-2000:]}"
     answer = json.loads(done.stdout)
@@ -198,15 +201,18 @@ def test_deploy_and_schedule_a_crawl_on_scrapyd(scrapyd: Scrapyd, tmp_path: Path
     try:
         db = tmp_path / "archive" / "recaps.db"  # absolute: jobs run in Scrapyd's folder
         db.parent.mkdir()
-        scheduled = scrapyd.post("schedule.json", [
-            ("project", SCRAPY_PROJECT),
-            ("spider", "recaps"),
-            ("url", site.base_url),
-            ("setting", f"ARCHIVE_DB={db}"),
-            ("setting", "DOWNLOAD_DELAY=0"),
-            ("setting", "AUTOTHROTTLE_ENABLED=False"),
-            ("setting", "CONCURRENT_REQUESTS_PER_DOMAIN=8"),
-        ])
+        scheduled = scrapyd.post(
+            "schedule.json",
+            [
+                ("project", SCRAPY_PROJECT),
+                ("spider", "recaps"),
+                ("url", site.base_url),
+                ("setting", f"ARCHIVE_DB={db}"),
+                ("setting", "DOWNLOAD_DELAY=0"),
+                ("setting", "AUTOTHROTTLE_ENABLED=False"),
+                ("setting", "CONCURRENT_REQUESTS_PER_DOMAIN=8"),
+            ],
+        )
         assert scheduled["status"] == "ok", scheduled
         job = scheduled["jobid"]
         wait_for_job(scrapyd, job)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from archiver.spiders.recaps import RecapsSpider, followable, parse_url_argument
 from scrapy.spiderloader import SpiderLoader
 from scrapy.utils.project import get_project_settings
 
 from archiver.errors import ArgumentError
-from archiver.spiders.recaps import RecapsSpider, followable, parse_url_argument
 
 
 def test_every_spider_loads() -> None:
@@ -70,40 +70,58 @@ def test_bad_platform_or_profile_names_the_argument(args: dict[str, str], name: 
 def test_listings_wait_for_their_posts_and_started_threads_come_first() -> None:
     """Scrapy's queue is last-in first-out: without priorities a listing's next page would run ahead of its posts
     and the queue would hold every post of the site at once."""
+    from archiver.spiders.base import LISTING_PRIORITY, THREAD_PRIORITY, Thread
     from scrapy.http import HtmlResponse
 
     from archiver.items import RecapItem
     from archiver.pages.reading import ListingReading
     from archiver.pages.urls import CommentPages
-    from archiver.spiders.base import LISTING_PRIORITY, THREAD_PRIORITY, Thread
 
     spider = RecapsSpider(url="https://r.example/")
-    listing = ListingReading(post_urls=["https://r.example/2021/01/01/a/", "https://r.example/2021/01/02/b/"],
-                             pagination_urls=["https://r.example/page/2/"], profile_urls=[], rest_root=None, home=False)
+    listing = ListingReading(
+        post_urls=["https://r.example/2021/01/01/a/", "https://r.example/2021/01/02/b/"],
+        pagination_urls=["https://r.example/page/2/"],
+        profile_urls=[],
+        rest_root=None,
+        home=False,
+    )
     response = HtmlResponse("https://r.example/", body=b"<html></html>", encoding="utf-8")
     out = list(spider.parse_listing(response, listing))
     priorities = {r.url: r.priority for r in out}
-    assert priorities == {"https://r.example/2021/01/01/a/": 0, "https://r.example/2021/01/02/b/": 0,
-                          "https://r.example/page/2/": LISTING_PRIORITY}
-    thread = Thread(RecapItem(url="https://r.example/2021/01/01/a/", site_url="https://r.example/", fetched_at="x",
-                              platform="wordpress"), pages=CommentPages(2, "https://r.example/2021/01/01/a/"), fetched={1})
+    assert priorities == {
+        "https://r.example/2021/01/01/a/": 0,
+        "https://r.example/2021/01/02/b/": 0,
+        "https://r.example/page/2/": LISTING_PRIORITY,
+    }
+    thread = Thread(
+        RecapItem(
+            url="https://r.example/2021/01/01/a/", site_url="https://r.example/", fetched_at="x", platform="wordpress"
+        ),
+        pages=CommentPages(2, "https://r.example/2021/01/01/a/"),
+        fetched={1},
+    )
     (request,) = list(spider.continue_thread(thread))
     assert request.url.endswith("/comment-page-2/") and request.priority == THREAD_PRIORITY
     assert THREAD_PRIORITY > 0 > LISTING_PRIORITY
 
 
 def test_a_thread_claiming_a_trillion_comment_pages_stops_at_the_bound_and_is_incomplete() -> None:
+    from archiver.spiders.base import Thread, ThreadBounds
     from scrapy.utils.test import get_crawler
 
     from archiver.items import RecapItem
     from archiver.pages.urls import CommentPages
-    from archiver.spiders.base import Thread, ThreadBounds
 
     crawler = get_crawler(RecapsSpider, {"ARCHIVER_MAX_THREAD_STEPS": 3})
     spider = RecapsSpider.from_crawler(crawler, url="https://r.example/")
     assert spider.bounds == ThreadBounds(steps=3)
-    thread = Thread(RecapItem(url="https://r.example/2021/01/01/a/", site_url="https://r.example/", fetched_at="x",
-                              platform="wordpress"), pages=CommentPages(10**12, "https://r.example/2021/01/01/a/"), fetched={10**12})
+    thread = Thread(
+        RecapItem(
+            url="https://r.example/2021/01/01/a/", site_url="https://r.example/", fetched_at="x", platform="wordpress"
+        ),
+        pages=CommentPages(10**12, "https://r.example/2021/01/01/a/"),
+        fetched={10**12},
+    )
     urls = []
     for _ in range(5):
         (out,) = list(spider.continue_thread(thread))
@@ -123,20 +141,25 @@ def test_a_page_nested_deeper_than_the_parser_allows_is_flagged() -> None:
     from archiver.pages.reading import read_comment_page
 
     deep = "<span>" * 3000 + "x" + "</span>" * 3000
-    body = ("<html><body class='single'><article id='post-9' class='post'></article><div id='comments'>"
-            "<ol class='comment-list'><li id='comment-1' class='comment'><div class='comment-content'>" + deep
-            + "</div></li><li id='comment-2' class='comment'><div class='comment-content'>later</div></li></ol>"
-            "</div></body></html>")
+    body = (
+        "<html><body class='single'><article id='post-9' class='post'></article><div id='comments'>"
+        "<ol class='comment-list'><li id='comment-1' class='comment'><div class='comment-content'>"
+        + deep
+        + "</div></li><li id='comment-2' class='comment'><div class='comment-content'>later</div></li></ol>"
+        "</div></body></html>"
+    )
     reading = read_comment_page(HtmlResponse("https://r.example/2021/01/01/a/", body=body.encode(), encoding="utf-8"))
     assert reading.stopped and "depth" in reading.stopped
-    shallow = read_comment_page(HtmlResponse("https://r.example/2021/01/01/a/", body=b"<html><body></body></html>",
-                                             encoding="utf-8"))
+    shallow = read_comment_page(
+        HtmlResponse("https://r.example/2021/01/01/a/", body=b"<html><body></body></html>", encoding="utf-8")
+    )
     assert shallow.stopped is None
 
 
 def test_every_request_carries_its_role_and_the_revisit_filter_reads_it() -> None:
     """The spider says what each request is for (archiver.crawl.roles); RevisitMiddleware drops posts not due and
     stops a listing's pagination on that role alone, whatever the URL looks like."""
+    from archiver.spiders.base import Thread
     from scrapy.http import HtmlResponse
     from scrapy.utils.test import get_crawler
 
@@ -145,20 +168,28 @@ def test_every_request_carries_its_role_and_the_revisit_filter_reads_it() -> Non
     from archiver.items import RecapItem
     from archiver.pages.reading import ListingReading
     from archiver.pages.urls import CommentPages
-    from archiver.spiders.base import Thread
 
     spider = RecapsSpider(url="https://r.example/")
-    listing = ListingReading(post_urls=["https://r.example/a/", "https://r.example/b/"],
-                             pagination_urls=["https://r.example/more?after=b"],
-                             profile_urls=["https://r.example/shows/x/"], rest_root=None, home=False)
+    listing = ListingReading(
+        post_urls=["https://r.example/a/", "https://r.example/b/"],
+        pagination_urls=["https://r.example/more?after=b"],
+        profile_urls=["https://r.example/shows/x/"],
+        rest_root=None,
+        home=False,
+    )
     response = HtmlResponse("https://r.example/", body=b"<html></html>", encoding="utf-8")
     out = list(spider.parse_listing(response, listing))
     assert {r.url: roles.role_of(r) for r in out} == {
-        "https://r.example/a/": roles.POST, "https://r.example/b/": roles.POST,
-        "https://r.example/more?after=b": roles.LISTING, "https://r.example/shows/x/": roles.INDEX,
+        "https://r.example/a/": roles.POST,
+        "https://r.example/b/": roles.POST,
+        "https://r.example/more?after=b": roles.LISTING,
+        "https://r.example/shows/x/": roles.INDEX,
     }
-    thread = Thread(RecapItem(url="https://r.example/a/", site_url="https://r.example/", fetched_at="x",
-                              platform="wordpress"), pages=CommentPages(2, "https://r.example/a/"), fetched={1})
+    thread = Thread(
+        RecapItem(url="https://r.example/a/", site_url="https://r.example/", fetched_at="x", platform="wordpress"),
+        pages=CommentPages(2, "https://r.example/a/"),
+        fetched={1},
+    )
     (step,) = list(spider.continue_thread(thread))
     assert roles.role_of(step) == roles.COMMENT_PAGE
 
@@ -168,5 +199,9 @@ def test_every_request_carries_its_role_and_the_revisit_filter_reads_it() -> Non
     assert [r.url for r in kept] == ["https://r.example/shows/x/", step.url]
     middleware.due["https://r.example/b/"] = True
     kept = list(middleware._filter(response, [*out, step]))
-    assert [r.url for r in kept] == ["https://r.example/b/", "https://r.example/shows/x/", step.url,
-                                     "https://r.example/more?after=b"]
+    assert [r.url for r in kept] == [
+        "https://r.example/b/",
+        "https://r.example/shows/x/",
+        step.url,
+        "https://r.example/more?after=b",
+    ]

@@ -5,10 +5,17 @@ from __future__ import annotations
 import pytest
 from sqlite_utils import Database
 
+from archiver.archive.schema import ensure_schema
+from archiver.archive.store import (
+    check_archive_path,
+    finish_crawl,
+    open_archive,
+    save_comments,
+    save_recap,
+    start_crawl,
+)
 from archiver.errors import ArchivePathError
 from archiver.items import CommentItem, RecapItem, Term
-from archiver.archive.schema import ensure_schema
-from archiver.archive.store import check_archive_path, finish_crawl, open_archive, save_comments, save_recap, start_crawl
 from archiver.threads import assemble_thread
 
 SITE = "http://127.0.0.1:8000/"
@@ -228,9 +235,14 @@ def assert_fts_in_sync(db: Database) -> None:
 
 
 def _fts(db: Database, query: str) -> list[str]:
-    return [r[0] for r in db.execute(
-        "select comments.site_comment_id from comments_fts join comments on comments.rowid = comments_fts.rowid "
-        "where comments_fts match ? order by 1", [query])]
+    return [
+        r[0]
+        for r in db.execute(
+            "select comments.site_comment_id from comments_fts join comments on comments.rowid = comments_fts.rowid "
+            "where comments_fts match ? order by 1",
+            [query],
+        )
+    ]
 
 
 def test_recrawls_keep_the_full_text_index_and_vote_history_exact(db: Database) -> None:
@@ -275,8 +287,10 @@ def test_recrawls_keep_the_full_text_index_and_vote_history_exact(db: Database) 
 def test_a_site_id_given_twice_is_one_row_with_the_later_copy(db: Database) -> None:
     save_recap(db, make_recap(thread()), None)
     recap_id = db.execute("select id from recaps").fetchone()[0]
-    twice = [CommentItem("201", None, author="Gil", body_text="first copy", upvotes=1),
-             CommentItem("201", None, author="Gil", body_text="second copy", upvotes=2)]
+    twice = [
+        CommentItem("201", None, author="Gil", body_text="first copy", upvotes=1),
+        CommentItem("201", None, author="Gil", body_text="second copy", upvotes=2),
+    ]
     result = save_comments(db, recap_id, twice, "2024-01-02T00:00:00+00:00", None)
     assert result.comments_new == 1
     assert db.execute("select body_text, upvotes from comments where site_comment_id = '201'").fetchall() == [
@@ -307,8 +321,9 @@ def test_archived_recaps_reads_due_times_and_coverage_read_only(tmp_path) -> Non
     (archived,) = archived_recaps(path, [SITE])
     assert archived.url == recap.url and archived.incomplete and archived.covered and archived.next_due_at
     assert archived_recaps(path, [SITE + "tag/soundtrack-1/"])[0].covered
-    assert archived_recaps(path, ["https://elsewhere.example/"]) == [ArchivedRecap(recap.url, archived.next_due_at,
-                                                                                   True, False)]
+    assert archived_recaps(path, ["https://elsewhere.example/"]) == [
+        ArchivedRecap(recap.url, archived.next_due_at, True, False)
+    ]
     assert archived_recaps(tmp_path / "missing.db", [SITE]) == []
     other = tmp_path / "other.db"
     Database(other)["t"].insert({"a": 1})

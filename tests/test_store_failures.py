@@ -7,10 +7,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from helpers import archive_rows, run_crawl, start_demo_site, stop
 
 from archiver.archive.store import open_archive
-from helpers import run_crawl, start_demo_site, stop
-from helpers import archive_rows
 
 pytestmark = pytest.mark.e2e
 
@@ -61,8 +60,12 @@ def test_a_locked_archive_is_a_store_error_not_a_crash(tmp_path: Path) -> None:
     locker = sqlite3.connect(db, isolation_level=None)
     locker.execute("begin exclusive")
     try:
-        run = run_crawl(db, f"url={site.base_url}", settings={"LOG_LEVEL": "INFO", "ARCHIVER_STORE_ERRORS_MAX": "1", "HTTPCACHE_ENABLED": "False"},
-                        timeout=120)
+        run = run_crawl(
+            db,
+            f"url={site.base_url}",
+            settings={"LOG_LEVEL": "INFO", "ARCHIVER_STORE_ERRORS_MAX": "1", "HTTPCACHE_ENABLED": "False"},
+            timeout=120,
+        )
     finally:
         locker.execute("rollback")
         locker.close()

@@ -8,12 +8,13 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-
 from conftest import PROJECT, CrawlRun, DemoSite, run_crawl
 from test_cli_commands import run
 
 
-@pytest.mark.parametrize("command", ["stats", "thread", "export", "search", "serve", "reparse", "export-warc", "metadata"])
+@pytest.mark.parametrize(
+    "command", ["stats", "thread", "export", "search", "serve", "reparse", "export-warc", "metadata"]
+)
 def test_every_command_says_not_a_recap_archive_for_another_file(command: str, tmp_path: Path) -> None:
     empty = tmp_path / "empty.db"
     sqlite3.connect(empty).close()
@@ -27,7 +28,9 @@ def test_every_command_says_not_a_recap_archive_for_another_file(command: str, t
         assert result.output == f"Error: {str(path)!r} is not a recap archive\n"
 
 
-@pytest.mark.parametrize("suffix", ["#comments", "comment-page-2/", "comment-page-1/#comment-12", "?cpage=3", "?cpage=2#respond"])
+@pytest.mark.parametrize(
+    "suffix", ["#comments", "comment-page-2/", "comment-page-1/#comment-12", "?cpage=3", "?cpage=2#respond"]
+)
 def test_thread_takes_any_url_of_a_recap(demo_site: DemoSite, full_crawl: tuple[Path, CrawlRun], suffix: str) -> None:
     db, _ = full_crawl
     recap = max(demo_site.truth["recaps"], key=lambda r: len(r["comments"]))
@@ -51,7 +54,10 @@ def test_serve_says_so_in_one_line_when_the_port_is_busy(full_crawl: tuple[Path,
         busy.listen()
         port = busy.getsockname()[1]
         result = run("serve", str(full_crawl[0]), "--port", str(port))
-    assert result.exit_code == 1 and result.output == f"Error: port {port} on 127.0.0.1 is in use; choose another with --port\n"
+    assert (
+        result.exit_code == 1
+        and result.output == f"Error: port {port} on 127.0.0.1 is in use; choose another with --port\n"
+    )
 
 
 def test_stats_uses_singulars(tmp_path: Path) -> None:
@@ -76,7 +82,10 @@ def test_a_crawl_ends_with_a_summary_naming_the_archive_and_what_next(demo_site:
     recaps = len(site.truth["recaps"])
     assert first.returncode == 0, first.stderr[-2000:]
     # LOG_FILE and -L WARNING: the summary still reaches the terminal, and only it.
-    assert first.stderr.startswith("Crawl finished in ") and f": {recaps} recaps saved ({recaps} new, 0 changed)" in first.stderr
+    assert (
+        first.stderr.startswith("Crawl finished in ")
+        and f": {recaps} recaps saved ({recaps} new, 0 changed)" in first.stderr
+    )
     assert f"Archive: {db}. Next: recap-archiver serve {db}" in first.stderr
     assert "Disabled" not in first.log and "Dumping Scrapy stats" not in first.log
     # A re-crawl counts each recap not due once, however many listings link it.

@@ -8,14 +8,30 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
-from helpers import run_crawl, start_demo_site, stop
-from helpers import archive_rows, assert_same, differences
+from helpers import archive_rows, assert_same, differences, run_crawl, start_demo_site, stop
 
 pytestmark = pytest.mark.e2e
 
-SITE = ("--series", "2", "--episodes", "3", "--extra-posts", "1", "--comments", "200", "--traps", "on",
-        "--hostile", "on", "--huge-comment-kb", "10240", "--hostile-thread", "10000", "--hostile-bounds", "off")
+SITE = (
+    "--series",
+    "2",
+    "--episodes",
+    "3",
+    "--extra-posts",
+    "1",
+    "--comments",
+    "200",
+    "--traps",
+    "on",
+    "--hostile",
+    "on",
+    "--huge-comment-kb",
+    "10240",
+    "--hostile-thread",
+    "10000",
+    "--hostile-bounds",
+    "off",
+)
 
 
 def test_traps_are_bounded_and_hostile_pages_are_archived(tmp_path: Path) -> None:
@@ -43,8 +59,14 @@ def test_traps_are_bounded_and_hostile_pages_are_archived(tmp_path: Path) -> Non
     assert_same(differences(db, truth, truth["recaps"]))
     hostile = next(r for r in truth["recaps"] if r.get("quirks"))
     quirks = hostile["quirks"]
-    rows = {r["site_comment_id"]: r for r in archive_rows(
-        db, "select c.* from comments c join recaps on recaps.id = c.recap_id where recaps.url = ?", (hostile["url"],))}
+    rows = {
+        r["site_comment_id"]: r
+        for r in archive_rows(
+            db,
+            "select c.* from comments c join recaps on recaps.id = c.recap_id where recaps.url = ?",
+            (hostile["url"],),
+        )
+    }
     assert len(rows) == len(hostile["comments"]) >= 10_000
     assert len(rows[quirks["huge"]]["body_text"]) >= quirks["huge_chars"] * 0.99
     for comment_id in (*quirks["cycle"], quirks["self_parent"]):

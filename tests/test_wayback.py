@@ -15,10 +15,10 @@ from sqlite_utils import Database
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from archiver.errors import ArgumentError
-from archiver.items import CommentItem, RecapItem
 from archiver.archive.schema import ensure_schema
 from archiver.archive.store import may_mark_gone
+from archiver.errors import ArgumentError
+from archiver.items import CommentItem, RecapItem
 from archiver.sources.provenance import LIVE, provenance_headers, provenance_of, stamp
 from archiver.sources.replay import WaybackMiddleware, looks_soft_404
 from archiver.sources.warc_import import import_warcs
@@ -51,7 +51,10 @@ def test_parse_cdx_reads_the_internet_archive_s_json_with_its_resumption_key() -
 def test_parse_cdx_reads_plain_text_and_pywb_json_lines() -> None:
     text = "example,dead)/ 20190101000000 http://dead.example/ text/html 200 AAA 100\n\nKEY123\n"
     captures, resume = parse_cdx(text)
-    assert captures == [Capture("http://dead.example/", "20190101000000", "200", "text/html", "AAA")] and resume == "KEY123"
+    assert (
+        captures == [Capture("http://dead.example/", "20190101000000", "200", "text/html", "AAA")]
+        and resume == "KEY123"
+    )
     lines = '{"urlkey": "x", "timestamp": "20190101000000", "url": "http://dead.example/", "status": "200"}\n'
     assert parse_cdx(lines)[0][0].original == "http://dead.example/"
     assert parse_cdx("") == ([], None)
@@ -61,15 +64,18 @@ def test_parse_cdx_reads_plain_text_and_pywb_json_lines() -> None:
 
 def test_capture_choice_newest_or_nearest_a_date() -> None:
     index = CaptureIndex()
-    index.add([Capture("http://dead.example/p/", ts, "200") for ts in ("20190101000000", "20200601000000",
-                                                                        "20210101000000")])
+    index.add(
+        [Capture("http://dead.example/p/", ts, "200") for ts in ("20190101000000", "20200601000000", "20210101000000")]
+    )
     index.add([Capture("http://dead.example/p/", "20220101000000", "301")])  # not usable
     assert index.choose("https://www.dead.example/p/#comments").timestamp == "20210101000000"
     assert index.choose("http://dead.example/p/", "20200501000000").timestamp == "20200601000000"
     assert index.choose("http://dead.example/other/") is None
     assert capture_key("HTTP://WWW.Dead.Example:80/a?b=1") == "dead.example/a?b=1"
-    assert replay_url("http://127.0.0.1:8080/coll/", index.choose("http://dead.example/p/")) == \
-        "http://127.0.0.1:8080/coll/20210101000000id_/http://dead.example/p/"
+    assert (
+        replay_url("http://127.0.0.1:8080/coll/", index.choose("http://dead.example/p/"))
+        == "http://127.0.0.1:8080/coll/20210101000000id_/http://dead.example/p/"
+    )
     url = cdx_request_url("https://web.archive.org/cdx/search/cdx", "https://dead.example/tag/x/", "KEY")
     assert "url=dead.example%2F" in url and "matchType=prefix" in url and "resumeKey=KEY" in url
     assert "filter=statuscode%3A200" in url
@@ -97,8 +103,9 @@ def test_provenance_rides_in_headers_and_stamps_recaps_and_comments() -> None:
     recap = RecapItem("http://d/p/", "http://d/", "2026-01-01T00:00:00+00:00", comments=[CommentItem("1")])
     stamp(recap, seen, post_page=True)
     recap.comments.append(CommentItem("2"))
-    later = provenance_of(TextResponse("http://d/", body=b"", headers=provenance_headers(
-        "wayback", "2021-01-01T00:00:00+00:00", None)))
+    later = provenance_of(
+        TextResponse("http://d/", body=b"", headers=provenance_headers("wayback", "2021-01-01T00:00:00+00:00", None))
+    )
     stamp(recap, later, post_page=False)
     assert [c.captured_at[:4] for c in recap.comments] == ["2020", "2021"] and recap.captured_at[:4] == "2020"
     assert (recap.captured_first_at[:4], recap.captured_last_at[:4]) == ("2020", "2021")
@@ -124,8 +131,11 @@ def _middleware(pages: list[TextResponse], **settings: object) -> tuple[WaybackM
 
 def test_listing_follows_resumption_keys_and_waits_out_429() -> None:
     second = '[["urlkey","timestamp","original"],["k","20210101000000","http://dead.example/page/2/"]]'
-    pages = [TextResponse("http://cdx/", status=429, body=b"", headers={"Retry-After": "0"}),
-             TextResponse("http://cdx/", body=IA_PAGE.encode()), TextResponse("http://cdx/", body=second.encode())]
+    pages = [
+        TextResponse("http://cdx/", status=429, body=b"", headers={"Retry-After": "0"}),
+        TextResponse("http://cdx/", body=IA_PAGE.encode()),
+        TextResponse("http://cdx/", body=second.encode()),
+    ]
     middleware, asked = _middleware(pages)
     asyncio.run(middleware._list("http://dead.example/"))
     assert len(middleware.index) == 3
@@ -145,8 +155,13 @@ def _warc(path: Path, records: list[tuple[str, str, bytes, str]]) -> None:
         for kind, url, body, date in records:
             headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=UTF-8")], protocol="HTTP/1.1")
             if kind == "response":
-                record = writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=headers,
-                                                   warc_headers_dict={"WARC-Date": date})
+                record = writer.create_warc_record(
+                    url,
+                    "response",
+                    payload=io.BytesIO(body),
+                    http_headers=headers,
+                    warc_headers_dict={"WARC-Date": date},
+                )
                 digest = record.rec_headers.get_header("WARC-Payload-Digest")
             else:
                 record = writer.create_revisit_record(url, digest, url, "2019-01-01T00:00:00Z", http_headers=headers)
@@ -155,8 +170,13 @@ def _warc(path: Path, records: list[tuple[str, str, bytes, str]]) -> None:
 
 
 def test_warc_import_resolves_revisits_and_is_idempotent(tmp_path: Path) -> None:
-    _warc(tmp_path / "a.warc.gz", [("response", "http://d/p/", b"<html>same</html>", "2019-01-01T00:00:00Z"),
-                                   ("revisit", "http://d/p/", b"", "2020-01-01T00:00:00Z")])
+    _warc(
+        tmp_path / "a.warc.gz",
+        [
+            ("response", "http://d/p/", b"<html>same</html>", "2019-01-01T00:00:00Z"),
+            ("revisit", "http://d/p/", b"", "2020-01-01T00:00:00Z"),
+        ],
+    )
     db = Database(memory=True)
     ensure_schema(db)
     result = import_warcs(db, [tmp_path / "a.warc.gz"])

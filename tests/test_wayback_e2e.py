@@ -5,21 +5,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import CrawlRun, run_crawl, start_demo_site, stop
 from test_crawl_e2e import archive_rows, assert_same, differences
 from wayback_lab import Pywb, fetch_raw, free_port, record_site
 
 SITE = ("--series", "1", "--episodes", "3", "--comments", "150")
-DAY1, DAY3 = datetime(2024, 1, 5, tzinfo=timezone.utc), datetime(2024, 1, 7, tzinfo=timezone.utc)
+DAY1, DAY3 = datetime(2024, 1, 5, tzinfo=UTC), datetime(2024, 1, 7, tzinfo=UTC)
 # What the recordings leave out or spoil (paths under the site):
-MIXED = "/2021/02/17/weekend-open-thread/"              # page 1 captured on day 1 only: a thread of two dates
-MISSING = "/2021/02/21/soundtrack-1-episode-3/"         # page 2 never captured; page 3 a redirect
+MIXED = "/2021/02/17/weekend-open-thread/"  # page 1 captured on day 1 only: a thread of two dates
+MISSING = "/2021/02/21/soundtrack-1-episode-3/"  # page 2 never captured; page 3 a redirect
 SOFT_404 = "/2021/02/26/soundtrack-1-episode-4-finale/"  # page 2 captured as a "not found" page served with 200
 
 
@@ -46,7 +45,7 @@ class Lab:
             not_found = fetch_raw(site.base_url + "no-such-page/")
 
             def edit(url: str, status: int, headers: list, body: bytes) -> tuple | None:
-                path = url[len(site.base_url) - 1:]
+                path = url[len(site.base_url) - 1 :]
                 if path == MIXED + "comment-page-1/" and day == 3 or path == MISSING + "comment-page-2/":
                     return None
                 if path == MISSING + "comment-page-3/":
@@ -63,8 +62,14 @@ class Lab:
 
     def crawl(self, db: Path, *args: str, settings: dict[str, str] | None = None, pywb: Pywb | None = None) -> CrawlRun:
         pywb = pywb or self.pywb
-        run = run_crawl(db, f"url={self.base_url}", "source=wayback", "refresh=all", *args, settings={
-            "WAYBACK_CDX_URL": pywb.cdx_url, "WAYBACK_REPLAY_URL": pywb.replay_url, **(settings or {})})
+        run = run_crawl(
+            db,
+            f"url={self.base_url}",
+            "source=wayback",
+            "refresh=all",
+            *args,
+            settings={"WAYBACK_CDX_URL": pywb.cdx_url, "WAYBACK_REPLAY_URL": pywb.replay_url, **(settings or {})},
+        )
         assert run.returncode == 0, run.stderr[-2000:]
         return run
 
@@ -115,8 +120,9 @@ def test_missing_redirected_and_soft_404_comment_pages_leave_the_thread_incomple
     assert stats["archiver/wayback/soft_404"] >= 1 and stats["archiver/wayback/no_capture"] >= 2
 
 
-def test_newest_captures_combine_dates_and_prove_only_whole_threads_gone(lab: Lab, first_date: Path,
-                                                                        tmp_path: Path) -> None:
+def test_newest_captures_combine_dates_and_prove_only_whole_threads_gone(
+    lab: Lab, first_date: Path, tmp_path: Path
+) -> None:
     db = tmp_path / "recaps.db"
     db.write_bytes(first_date.read_bytes())
     lab.crawl(db)
@@ -124,11 +130,18 @@ def test_newest_captures_combine_dates_and_prove_only_whole_threads_gone(lab: La
     day3 = {r["url"]: {c["id"] for c in r["comments"]} for r in lab.truth[3]["recaps"]}
     assert {r["url"] for r in rows(db, "select url from recaps")} == set(day3)
     mixed = recap(db, MIXED)
-    assert (mixed["captured_first_at"], mixed["captured_last_at"]) == ("2024-01-05T00:00:00+00:00",
-                                                                       "2024-01-07T00:00:00+00:00")
-    pages = {(r["comment_page"], r["captured_at"]) for r in rows(
-        db, "select distinct comment_page, captured_at from comments where recap_id = ? and gone_at is null",
-        (mixed["id"],))}
+    assert (mixed["captured_first_at"], mixed["captured_last_at"]) == (
+        "2024-01-05T00:00:00+00:00",
+        "2024-01-07T00:00:00+00:00",
+    )
+    pages = {
+        (r["comment_page"], r["captured_at"])
+        for r in rows(
+            db,
+            "select distinct comment_page, captured_at from comments where recap_id = ? and gone_at is null",
+            (mixed["id"],),
+        )
+    }
     assert (1, "2024-01-05T00:00:00+00:00") in pages and any(at.startswith("2024-01-07") for _, at in pages)
     for row in rows(db, "select * from recaps"):
         archived = rows(db, "select site_comment_id, gone_at from comments where recap_id = ?", (row["id"],))

@@ -10,7 +10,6 @@ import venv
 from pathlib import Path
 
 import pytest
-
 from helpers import PROJECT, copy_project, start_demo_site, stop
 from test_crawl_e2e import assert_same, differences
 
@@ -33,13 +32,20 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     source = copy_project(tmp / "source")  # the build writes build/ and *.egg-info next to its sources
     env = dict(os.environ)
     env.pop("SCRAPY_SETTINGS_MODULE", None)
-    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", tmp / "dist", source],
-        cwd=tmp, env=env)
+    run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", tmp / "dist", source],
+        cwd=tmp,
+        env=env,
+    )
     (wheel,) = (tmp / "dist").glob("recap_archiver-*.whl")
     venv.EnvBuilder(with_pip=True, system_site_packages=False).create(tmp / "venv")
     bin_dir = tmp / "venv" / "bin"
-    run([bin_dir / "python", "-m", "pip", "install", "-q", "--disable-pip-version-check", wheel], cwd=tmp, env=env,
-        timeout=600)
+    run(
+        [bin_dir / "python", "-m", "pip", "install", "-q", "--disable-pip-version-check", wheel],
+        cwd=tmp,
+        env=env,
+        timeout=600,
+    )
     return bin_dir
 
 
@@ -50,8 +56,11 @@ def clean_env(bin_dir: Path, **extra: str) -> dict[str, str]:
 
 
 def test_the_wheel_adds_no_generic_top_level_names(installed: Path) -> None:
-    done = run([installed / "python", "-c", "import archiver, sys; print(archiver.__file__)"], cwd=installed,
-               env=clean_env(installed))
+    done = run(
+        [installed / "python", "-c", "import archiver, sys; print(archiver.__file__)"],
+        cwd=installed,
+        env=clean_env(installed),
+    )
     package = Path(done.stdout.strip()).parent
     assert package.parent.name == "site-packages" and str(PROJECT) not in str(package)
     top = {p.name for p in package.parent.iterdir()}
@@ -66,10 +75,25 @@ def test_both_crawl_commands_from_an_empty_folder(installed: Path, tmp_path: Pat
         first, second = tmp_path / "first", tmp_path / "second"
         first.mkdir()
         second.mkdir()
-        run([installed / "recap-archiver", "crawl", site.base_url, "--db", "recaps.db", *LOCAL], cwd=first,
-            env=clean_env(installed))
-        run([installed / "scrapy", "crawl", "recaps", "-a", f"url={site.base_url}", "-s", "ARCHIVE_DB=recaps.db",
-             *LOCAL], cwd=second, env=clean_env(installed, SCRAPY_SETTINGS_MODULE="archiver.settings"))
+        run(
+            [installed / "recap-archiver", "crawl", site.base_url, "--db", "recaps.db", *LOCAL],
+            cwd=first,
+            env=clean_env(installed),
+        )
+        run(
+            [
+                installed / "scrapy",
+                "crawl",
+                "recaps",
+                "-a",
+                f"url={site.base_url}",
+                "-s",
+                "ARCHIVE_DB=recaps.db",
+                *LOCAL,
+            ],
+            cwd=second,
+            env=clean_env(installed, SCRAPY_SETTINGS_MODULE="archiver.settings"),
+        )
     finally:
         stop(site)
     for folder in (first, second):

@@ -18,10 +18,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from helpers import OUTPUT, archive_rows, run_crawl
 
 from archiver.demo.wordpress_lab import LabCell, WordPressLab, available
-from helpers import OUTPUT, run_crawl
-from helpers import archive_rows
 
 pytestmark = pytest.mark.lab
 
@@ -60,9 +59,13 @@ def lab() -> Iterator[WordPressLab]:
 def test_every_dimension_is_covered() -> None:
     paged = [c for c in CELLS if c.paged]
     for name, values, cells in [
-        ("theme", {TT1, TT3}, CELLS), ("paged", {True, False}, CELLS), ("comments_per_page", {5, 50}, paged),
-        ("default_comments_page", {"newest", "oldest"}, paged), ("thread_comments_depth", {2, 5, 10}, CELLS),
-        ("plugin", {"none", "cld", "wpdiscuz"}, CELLS), ("rest", {"on", "401"}, CELLS),
+        ("theme", {TT1, TT3}, CELLS),
+        ("paged", {True, False}, CELLS),
+        ("comments_per_page", {5, 50}, paged),
+        ("default_comments_page", {"newest", "oldest"}, paged),
+        ("thread_comments_depth", {2, 5, 10}, CELLS),
+        ("plugin", {"none", "cld", "wpdiscuz"}, CELLS),
+        ("rest", {"on", "401"}, CELLS),
         ("wpdiscuz_pages", {True, False}, [c for c in CELLS if c.plugin == "wpdiscuz"]),
     ]:
         assert {getattr(c, name) for c in cells} == values, name
@@ -132,8 +135,9 @@ def complete(truth_recap: dict[str, Any], cell: LabCell) -> int:
 def lab_differences(db: Path, truth: dict[str, Any], cell: LabCell) -> dict[str, list[str]]:
     """Every way the archive differs from the cell's truth, by kind of difference; empty when equal."""
     found: dict[str, list[str]] = defaultdict(list)
-    rows = archive_rows(db, "select recaps.*, series.name as series_name from recaps "
-                               "left join series on series.id = recaps.series_id")
+    rows = archive_rows(
+        db, "select recaps.*, series.name as series_name from recaps left join series on series.id = recaps.series_id"
+    )
     archived = {r["url"]: r for r in rows}
     for url in sorted(set(archived) - {r["url"] for r in truth["recaps"]}):
         found["recap extra"].append(url)
@@ -143,10 +147,14 @@ def lab_differences(db: Path, truth: dict[str, Any], cell: LabCell) -> dict[str,
         if got is None:
             found["recap missing"].append(where)
             continue
-        for field, value in [("title", want["title"]), ("series_name", want["series"]),
-                             ("episode_number", want["episode_number"]),
-                             ("comment_count_reported", want["comment_count"]),
-                             ("comment_pages", want["comment_pages"]), ("thread_complete", complete(want, cell))]:
+        for field, value in [
+            ("title", want["title"]),
+            ("series_name", want["series"]),
+            ("episode_number", want["episode_number"]),
+            ("comment_count_reported", want["comment_count"]),
+            ("comment_pages", want["comment_pages"]),
+            ("thread_complete", complete(want, cell)),
+        ]:
             if got[field] != value:
                 found[f"recap {field}"].append(f"{where}: {got[field]!r} != {value!r}")
         comments = archive_rows(db, "select * from comments where recap_id = ? order by path", (got["id"],))
@@ -179,8 +187,9 @@ def lab_differences(db: Path, truth: dict[str, Any], cell: LabCell) -> dict[str,
     return dict(found)
 
 
-def fetch_differences(requests: list[tuple[str, str, int]], truth: dict[str, Any], cell: LabCell,
-                      stats: dict[str, Any]) -> dict[str, list[str]]:
+def fetch_differences(
+    requests: list[tuple[str, str, int]], truth: dict[str, Any], cell: LabCell, stats: dict[str, Any]
+) -> dict[str, list[str]]:
     """Every comment page and load-more step the crawl fetched other than exactly once, from Apache's access log.
 
     A post's bare URL counts as the comment page it shows (the last with newest first); ``comment-page-N/`` of
@@ -200,7 +209,8 @@ def fetch_differences(requests: list[tuple[str, str, int]], truth: dict[str, Any
         for n, times in fetched.items():
             if times != 1:
                 found["comment page fetched " + ("never" if times == 0 else "twice")].append(
-                    f"{path} page {n}: {times} times (bare URL {gets[path]})")
+                    f"{path} page {n}: {times} times (bare URL {gets[path]})"
+                )
         for target in gets:
             number = target.removeprefix(f"{path}comment-page-").rstrip("/")
             if target.startswith(f"{path}comment-page-") and not (number.isdigit() and 1 <= int(number) <= pages):
@@ -217,10 +227,12 @@ def fetch_differences(requests: list[tuple[str, str, int]], truth: dict[str, Any
     replies = stats.get("archiver/pages/wpdiscuz_replies", 0)
     if stats.get("archiver/pages/wpdiscuz_more", 0) != steps:
         found["wpDiscuz load-more steps"].append(
-            f"{stats.get('archiver/pages/wpdiscuz_more', 0)} load-more answers read, {steps} steps expected")
+            f"{stats.get('archiver/pages/wpdiscuz_more', 0)} load-more answers read, {steps} steps expected"
+        )
     if not steps + replies <= posts <= steps + replies + nonce_threads:
         found["wpDiscuz admin-ajax POSTs"].append(
-            f"{posts} POSTs for {steps} load-more steps, {replies} show-replies, <= {nonce_threads} nonce calls")
+            f"{posts} POSTs for {steps} load-more steps, {replies} show-replies, <= {nonce_threads} nonce calls"
+        )
     return dict(found)
 
 
@@ -248,10 +260,19 @@ def test_crawl_of_the_real_site_equals_the_truth(lab: WordPressLab, cell: LabCel
     found.update(fetch_differences(lab.requests_since(mark), truth, cell, stats))
     record = OUTPUT / "wordpress-lab"
     record.mkdir(parents=True, exist_ok=True)
-    (record / f"{cell.label}.json").write_text(json.dumps(
-        {"cell": cell.label, "crawl_seconds": round(seconds, 1), "comments_in_truth": sum(
-            len(expected_comments(r, cell)) for r in truth["recaps"]),
-         "counts": Counter({k: len(v) for k, v in found.items()}), "differences": found,
-         "stats": {k: v for k, v in stats.items() if k.startswith("archiver/")}},
-        ensure_ascii=False, indent=1), encoding="utf-8")
+    (record / f"{cell.label}.json").write_text(
+        json.dumps(
+            {
+                "cell": cell.label,
+                "crawl_seconds": round(seconds, 1),
+                "comments_in_truth": sum(len(expected_comments(r, cell)) for r in truth["recaps"]),
+                "counts": Counter({k: len(v) for k, v in found.items()}),
+                "differences": found,
+                "stats": {k: v for k, v in stats.items() if k.startswith("archiver/")},
+            },
+            ensure_ascii=False,
+            indent=1,
+        ),
+        encoding="utf-8",
+    )
     assert not found, f"{cell.label} (crawl {seconds:.1f}s): " + report(found)

@@ -12,13 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import PROJECT, DemoSite, assert_same, differences, run_crawl
 from scrapy.http import HtmlResponse
 from scrapy.settings import Settings
 
-from archiver.errors import ArgumentError
 from archiver.crawl.workers import PageReaders, read_processes
-from helpers import PROJECT, DemoSite, run_crawl
-from helpers import assert_same, differences
+from archiver.errors import ArgumentError
 
 pytestmark = pytest.mark.e2e
 
@@ -65,9 +64,21 @@ def test_a_bad_process_count_names_the_setting(value: str) -> None:
 
 def test_crawl_command_rejects_a_bad_process_count_in_one_line(tmp_path: Path) -> None:
     done = subprocess.run(
-        ["scrapy", "crawl", "recaps", "-a", "url=http://127.0.0.1:9/", "-s", "ARCHIVER_READ_PROCESSES=lots",
-         "-s", f"ARCHIVE_DB={tmp_path / 'a.db'}"],
-        cwd=PROJECT, capture_output=True, text=True, timeout=60,
+        [
+            "scrapy",
+            "crawl",
+            "recaps",
+            "-a",
+            "url=http://127.0.0.1:9/",
+            "-s",
+            "ARCHIVER_READ_PROCESSES=lots",
+            "-s",
+            f"ARCHIVE_DB={tmp_path / 'a.db'}",
+        ],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=60,
         env=dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"),
     )
     assert done.returncode == 2
@@ -113,8 +124,7 @@ def reader_script(folder: Path, first: str, last: str) -> Path:
     the lines ``first`` and ``last``."""
     script = folder / "reader_script.py"
     script.write_text(
-        "import asyncio, os, time\n" + first
-        + "from scrapy.http import HtmlResponse\n"
+        "import asyncio, os, time\n" + first + "from scrapy.http import HtmlResponse\n"
         "from archiver.crawl.workers import PageReaders\n"
         "from test_workers import where_read\n"
         "readers = PageReaders(1)\n"
@@ -126,8 +136,11 @@ def reader_script(folder: Path, first: str, last: str) -> Path:
 
 def test_a_script_without_a_main_guard_is_not_run_again_in_the_worker(tmp_path: Path) -> None:
     marker = tmp_path / "runs.txt"
-    script = reader_script(tmp_path, f"open({str(marker)!r}, 'a').write('ran\\n')\n",
-                           "readers.close()\nprint('worker' if pid != os.getpid() else 'in-process')\n")
+    script = reader_script(
+        tmp_path,
+        f"open({str(marker)!r}, 'a').write('ran\\n')\n",
+        "readers.close()\nprint('worker' if pid != os.getpid() else 'in-process')\n",
+    )
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60, env=SCRIPT_ENV)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "worker"

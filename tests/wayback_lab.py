@@ -18,16 +18,15 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlsplit
 
+from archiver.spiders.recaps import followable
+from conftest import terminate
 from parsel import Selector
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
-
-from conftest import terminate
-from archiver.spiders.recaps import followable
 
 Edit = Callable[[str, int, list[tuple[str, str]], bytes], "tuple[int, list[tuple[str, str]], bytes] | None"]
 """Change what is recorded for a URL: (url, status, headers, body) to new (status, headers, body), or None to
@@ -39,8 +38,11 @@ def fetch_raw(url: str) -> tuple[int, list[tuple[str, str]], bytes]:
     parts = urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
     try:
-        conn.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""),
-                     headers={"User-Agent": "wayback-lab-recorder"})
+        conn.request(
+            "GET",
+            parts.path + (f"?{parts.query}" if parts.query else ""),
+            headers={"User-Agent": "wayback-lab-recorder"},
+        )
         response = conn.getresponse()
         return response.status, response.getheaders(), response.read()
     finally:
@@ -61,7 +63,7 @@ def record_site(base_url: str, out: Path, when: datetime, edit: Edit | None = No
     """Record every page of the site at ``base_url`` into the WARC ``out``, dated ``when``; return the URLs."""
     host = urlsplit(base_url).netloc
     queue, seen, recorded = [base_url], {base_url}, []
-    date = when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    date = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     with out.open("wb") as fh:
         writer = WARCWriter(fh, gzip=True)
         while queue and len(recorded) < limit:
@@ -84,14 +86,17 @@ def record_site(base_url: str, out: Path, when: datetime, edit: Edit | None = No
     return recorded
 
 
-def write_response(writer: WARCWriter, url: str, status: int, headers: list[tuple[str, str]], body: bytes,
-                   date: str) -> None:
+def write_response(
+    writer: WARCWriter, url: str, status: int, headers: list[tuple[str, str]], body: bytes, date: str
+) -> None:
     """Write one response record (headers without Transfer-Encoding, Content-Length fixed)."""
     kept = [(k, v) for k, v in headers if k.lower() not in ("transfer-encoding", "content-length")]
     kept.append(("Content-Length", str(len(body))))
     reason = http.client.responses.get(status, "")
     record = writer.create_warc_record(
-        url, "response", payload=io.BytesIO(body),
+        url,
+        "response",
+        payload=io.BytesIO(body),
         http_headers=StatusAndHeaders(f"{status} {reason}", kept, protocol="HTTP/1.1"),
         warc_headers_dict={"WARC-Date": date},
     )
@@ -131,8 +136,9 @@ class Pywb:
         manager = str(Path(sys.executable).parent / "wb-manager")
         if not (self.root / "collections" / self.collection).is_dir():
             subprocess.run([manager, "init", self.collection], cwd=self.root, check=True, capture_output=True)
-        subprocess.run([manager, "add", self.collection, *map(str, warcs)], cwd=self.root, check=True,
-                       capture_output=True)
+        subprocess.run(
+            [manager, "add", self.collection, *map(str, warcs)], cwd=self.root, check=True, capture_output=True
+        )
 
     def start(self, throttle_file: Path | None = None) -> None:
         """Serve the collection; with ``throttle_file``, behind the 429 wrapper (tests/wayback_throttle.py)."""
@@ -143,16 +149,17 @@ class Pywb:
             command = [sys.executable, str(Path(__file__).parent / "wayback_throttle.py"), str(self.port)]
         else:
             command = [str(Path(sys.executable).parent / "wayback"), "-b", "127.0.0.1", "-p", str(self.port)]
-        self.process = subprocess.Popen(command, cwd=self.root, env=env, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.PIPE)
+        self.process = subprocess.Popen(
+            command, cwd=self.root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{self.port}/", timeout=2).read()
                 return
-            except OSError:
+            except OSError as exc:
                 if self.process.poll() is not None:
-                    raise RuntimeError(f"pywb exited: {self.process.stderr.read()[-2000:]!r}")
+                    raise RuntimeError(f"pywb exited: {self.process.stderr.read()[-2000:]!r}") from exc
                 time.sleep(0.2)
         raise RuntimeError("pywb did not start within 60 s")
 

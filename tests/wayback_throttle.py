@@ -38,8 +38,10 @@ def throttled(app, config: Path):  # type: ignore[no-untyped-def]
                 left[marker] = count - 1
                 with log.open("a", encoding="utf-8") as fh:
                     fh.write(path + "\n")
-                start_response("429 Too Many Requests", [("Retry-After", str(settings.get("retry_after", "1"))),
-                                                         ("Content-Type", "text/plain")])
+                start_response(
+                    "429 Too Many Requests",
+                    [("Retry-After", str(settings.get("retry_after", "1"))), ("Content-Type", "text/plain")],
+                )
                 return [b"Too many requests\n"]
         return app(environ, start_response)
 
@@ -48,5 +50,6 @@ def throttled(app, config: Path):  # type: ignore[no-untyped-def]
 
 if __name__ == "__main__":
     application = throttled(FrontEndApp(), Path(os.environ["WAYBACK_THROTTLE_FILE"]))
-    make_server("127.0.0.1", int(sys.argv[1]), application, server_class=ThreadingServer,
-                handler_class=QuietHandler).serve_forever()
+    make_server(
+        "127.0.0.1", int(sys.argv[1]), application, server_class=ThreadingServer, handler_class=QuietHandler
+    ).serve_forever()

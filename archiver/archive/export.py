@@ -51,7 +51,7 @@ def export_jsonl(conn: sqlite3.Connection, out: TextIO, series: str | None = Non
     count = 0
     for recap in iter_recaps_with_threads(conn, series):
         head = json.dumps({k: v for k, v in recap.items() if k != "comments"}, ensure_ascii=False)
-        out.write(f"{head[:-1]}, \"comments\": {tree_json(recap['comments'])}}}\n")
+        out.write(f'{head[:-1]}, "comments": {tree_json(recap["comments"])}}}\n')
         count += 1
     return count
 
@@ -72,7 +72,7 @@ def tree_json(nodes: list[dict[str, Any]]) -> str:
             parts.append(", ")
         first[-1] = False
         fields = json.dumps({k: v for k, v in node.items() if k != "replies"}, ensure_ascii=False)
-        parts.append(f"{fields[:-1]}{', ' if len(fields) > 2 else ''}\"replies\": [")
+        parts.append(f'{fields[:-1]}{", " if len(fields) > 2 else ""}"replies": [')
         stack.append(iter(node.get("replies") or []))
         first.append(True)
     return "".join(parts)

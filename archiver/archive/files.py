@@ -49,7 +49,10 @@ def is_archive(conn: sqlite3.Connection) -> bool:
 def has_table(conn: sqlite3.Connection, table: str, column: str | None = None) -> bool:
     """True when the archive has ``table`` (and its ``column``): an archive made before a migration may lack it."""
     if column is None:
-        return conn.execute("select 1 from sqlite_master where type = 'table' and name = ?", [table]).fetchone() is not None
+        return (
+            conn.execute("select 1 from sqlite_master where type = 'table' and name = ?", [table]).fetchone()
+            is not None
+        )
     return conn.execute("select 1 from pragma_table_info(?) where name = ?", [table, column]).fetchone() is not None
 
 
@@ -103,8 +106,13 @@ def check_output(target: str | Path, inputs: tuple[str | Path, ...] = (), force:
 
 
 @contextmanager
-def safe_output(target: str | Path, inputs: tuple[str | Path, ...] = (), force: bool = False, binary: bool = False,
-                newline: str | None = None) -> Iterator[IO[Any]]:
+def safe_output(
+    target: str | Path,
+    inputs: tuple[str | Path, ...] = (),
+    force: bool = False,
+    binary: bool = False,
+    newline: str | None = None,
+) -> Iterator[IO[Any]]:
     """Yield a file to write ``target``'s new content to; rename it into place when the block succeeds.
 
     The file is a temporary one in ``target``'s folder; it is removed if the block raises. Refusals are those
@@ -114,7 +122,7 @@ def safe_output(target: str | Path, inputs: tuple[str | Path, ...] = (), force: 
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     tmp = Path(tmp_name)
     try:
-        with (os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline=newline)) as fh:
+        with os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline=newline) as fh:
             yield fh
         os.replace(tmp, out)
     finally:

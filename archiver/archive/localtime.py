@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 # A clock time in a shown date: 7:29 pm, 19:29, 7:29 p.m.
 _CLOCK = re.compile(r"\b(\d{1,2}):(\d{2})(?::\d{2})?\s*([ap])?\.?\s*m?\b\.?", re.I)
@@ -23,7 +23,7 @@ def _utc(iso: str | None) -> datetime | None:
         value = datetime.fromisoformat(iso)
     except ValueError:
         return None
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def shown_offset(utc_iso: str | None, raw: str | None) -> timedelta | None:

@@ -27,7 +27,7 @@ def rows(conn: sqlite3.Connection, sql: str, params: Any = ()) -> list[dict[str,
     """Run ``sql`` and return its rows as dicts."""
     cursor = conn.execute(sql, params)
     names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
+    return [dict(zip(names, row, strict=False)) for row in cursor.fetchall()]
 
 
 RECAP_COLUMNS = """recaps.id, recaps.url, recaps.title, recaps.author, recaps.published_at,
@@ -143,7 +143,9 @@ order by rank limit ?"""
     return _full_text(conn, sql, query, limit, raw, mark)
 
 
-def _full_text(conn: sqlite3.Connection, sql: str, query: str, limit: int, raw: bool, mark: tuple[str, str]) -> list[dict[str, Any]]:
+def _full_text(
+    conn: sqlite3.Connection, sql: str, query: str, limit: int, raw: bool, mark: tuple[str, str]
+) -> list[dict[str, Any]]:
     """Run a full-text ``sql`` taking (mark start, mark end, match, limit). Raises SearchError."""
     match = query if raw else escape_fts(query)
     if not match:

@@ -306,7 +306,15 @@ def m002_history(db: Database) -> None:
     )
     db["recap_versions"].create_index(["recap_id"])
     db["vote_observations"].create(
-        {"id": int, "comment_id": int, "crawl_id": int, "observed_at": str, "upvotes": int, "downvotes": int, "score": int},
+        {
+            "id": int,
+            "comment_id": int,
+            "crawl_id": int,
+            "observed_at": str,
+            "upvotes": int,
+            "downvotes": int,
+            "score": int,
+        },
         pk="id",
         foreign_keys=[("comment_id", "comments", "id"), ("crawl_id", "crawls", "id")],
     )
@@ -413,9 +421,7 @@ def columns_of(db: Database) -> dict[str, list[str]]:
     """Return every table's and view's column names, for documentation checks."""
     names = db.table_names(fts4=False, fts5=False) + db.view_names()
     return {
-        name: [c.name for c in db[name].columns]
-        for name in names
-        if not name.startswith("_") and "_fts" not in name
+        name: [c.name for c in db[name].columns] for name in names if not name.startswith("_") and "_fts" not in name
     }
 
 
@@ -473,7 +479,7 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "comment_count_reported": "The comment count the page itself states.",
             "comment_pages": "How many comment pages the thread spans.",
             "thread_complete": "1 when the last crawl read every step of the thread (comment pages, load-more and "
-                               "API pages) and its comments account for the count the site reports, else 0.",
+            "API pages) and its comments account for the count the site reports, else 0.",
             "first_seen_at": "When a crawl first saved this recap (ISO 8601 UTC).",
             "last_crawled_at": "When a crawl last saved it (ISO 8601 UTC).",
             "first_crawl_id": "The crawl that first saved it (`crawls.id`).",
@@ -482,14 +488,14 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "revisit_interval": "Seconds between visits: 0 for a busy thread, doubling while it is quiet.",
             "last_activity_at": "Its newest comment's time (or its publication's), ISO 8601 UTC.",
             "incomplete_reason": "Why the last crawl could not call the thread whole (`; `-separated), NULL when "
-                                 "it is whole.",
+            "it is whole.",
             "source": "Where its post page was last read from: `live` (the site), `wayback` (a web-archive "
-                      "capture, `-a source=wayback`) or `warc` (`recap-archiver import-warc`).",
+            "capture, `-a source=wayback`) or `warc` (`recap-archiver import-warc`).",
             "captured_at": "When that capture was made (ISO 8601 UTC); NULL for the live site.",
             "capture_url": "The capture: its replay URL, or `FILE.warc.gz#record-id`; NULL for the live site.",
             "captured_first_at": "The oldest capture its thread was last read from (ISO 8601 UTC); NULL for the "
-                                 "live site. Differs from `captured_last_at` when captures of different dates "
-                                 "were combined.",
+            "live site. Differs from `captured_last_at` when captures of different dates "
+            "were combined.",
             "captured_last_at": "The newest capture its thread was last read from (ISO 8601 UTC).",
         },
     ),

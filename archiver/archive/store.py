@@ -14,17 +14,26 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from archiver.errors import ArchivePathError
 from archiver.archive.files import connect_read_only, has_table
-from archiver.episodes import slugify
-from archiver.items import CommentItem, RecapItem, Term
 from archiver.archive.revisit import RevisitPolicy, next_visit
 from archiver.archive.schema import ensure_schema
+from archiver.episodes import slugify
+from archiver.errors import ArchivePathError
+from archiver.items import CommentItem, RecapItem, Term
 
 # Fields a later crawl may not observe (a page without the vote widget, an API without dates):
 # an empty value never replaces an archived one.
-KEEP_WHEN_EMPTY = ("author", "author_url", "posted_at", "posted_at_raw", "body_html", "body_text",
-                   "upvotes", "downvotes", "score")
+KEEP_WHEN_EMPTY = (
+    "author",
+    "author_url",
+    "posted_at",
+    "posted_at_raw",
+    "body_html",
+    "body_text",
+    "upvotes",
+    "downvotes",
+    "score",
+)
 
 
 @dataclass
@@ -114,11 +123,14 @@ def save_terms(db: Database, site_id: int, terms: list[Term]) -> list[int]:
     """Upsert tags and categories by (site, taxonomy, name); return their ids in order."""
     ids = []
     for term in terms:
-        ids.append(_upsert_returning_id(
-            db, "terms",
-            {"site_id": site_id, "taxonomy": term.taxonomy, "name": term.name, "slug": term.slug, "url": term.url},
-            ("site_id", "taxonomy", "name"),
-        ))
+        ids.append(
+            _upsert_returning_id(
+                db,
+                "terms",
+                {"site_id": site_id, "taxonomy": term.taxonomy, "name": term.name, "slug": term.slug, "url": term.url},
+                ("site_id", "taxonomy", "name"),
+            )
+        )
     return ids
 
 
@@ -131,14 +143,22 @@ def _upsert_returning_id(db: Database, table: str, record: dict[str, Any], key: 
     sql = _UPSERT_SQL.get((table, columns, key))
     if sql is None:
         updates = [c for c in columns if c not in key]
-        action = ("DO UPDATE SET " + ", ".join(f"[{c}] = excluded.[{c}]" for c in updates)) if updates else (
+        action = (
+            ("DO UPDATE SET " + ", ".join(f"[{c}] = excluded.[{c}]" for c in updates))
+            if updates
             # DO NOTHING returns no row; a no-op update of a key column does, and changes nothing.
-            f"DO UPDATE SET [{key[0]}] = excluded.[{key[0]}]"
+            else (f"DO UPDATE SET [{key[0]}] = excluded.[{key[0]}]")
         )
         sql = _UPSERT_SQL[(table, columns, key)] = (
-            f"INSERT INTO [{table}] (" + ", ".join(f"[{c}]" for c in columns) + ") VALUES ("
-            + ", ".join("?" * len(columns)) + ") ON CONFLICT (" + ", ".join(f"[{c}]" for c in key) + ") "
-            + action + " RETURNING id"
+            f"INSERT INTO [{table}] ("
+            + ", ".join(f"[{c}]" for c in columns)
+            + ") VALUES ("
+            + ", ".join("?" * len(columns))
+            + ") ON CONFLICT ("
+            + ", ".join(f"[{c}]" for c in key)
+            + ") "
+            + action
+            + " RETURNING id"
         )
     return db.conn.execute(sql, list(record.values())).fetchone()[0]
 
@@ -164,7 +184,8 @@ def save_recap(
         series_id = save_series(db, site_id, recap.series_name, recap.series_term) if recap.series_name else None
         before = db.execute(
             "select id, title, body_text, revisit_interval, coalesce(captured_last_at, last_crawled_at) "
-            "from recaps where url = ?", [recap.url]
+            "from recaps where url = ?",
+            [recap.url],
         ).fetchone()
         record = {
             "url": recap.url,
@@ -182,8 +203,12 @@ def save_recap(
             "comment_count_reported": recap.comment_count_reported,
             "comment_pages": recap.comment_pages,
             "thread_complete": int(recap.complete),
-            "incomplete_reason": None if recap.complete else "; ".join(
-                recap.incomplete_reasons or [f"{recap.comment_pages_fetched} of {recap.comment_pages} comment pages read"]),
+            "incomplete_reason": None
+            if recap.complete
+            else "; ".join(
+                recap.incomplete_reasons
+                or [f"{recap.comment_pages_fetched} of {recap.comment_pages} comment pages read"]
+            ),
             "last_crawled_at": seen_at,
             "last_crawl_id": crawl_id,
             "source": recap.source or "live",
@@ -200,13 +225,21 @@ def save_recap(
         comments_new = len({c.site_comment_id for c in recap.comments} - (existing or {}).keys())
         activity = max([c.posted_at for c in recap.comments if c.posted_at] + [recap.published_at or ""]) or None
         interval, due = next_visit(
-            policy or RevisitPolicy(), seen_at, before[3] if before else None,
-            gained_comments=before is not None and comments_new > 0, last_activity_at=activity,
+            policy or RevisitPolicy(),
+            seen_at,
+            before[3] if before else None,
+            gained_comments=before is not None and comments_new > 0,
+            last_activity_at=activity,
         )
         if not recap.complete:
             due = seen_at  # what is missing is fetched by the very next crawl
-        record.update(revisit_interval=interval, next_due_at=due, last_activity_at=activity,
-                      first_seen_at=seen_at, first_crawl_id=crawl_id)
+        record.update(
+            revisit_interval=interval,
+            next_due_at=due,
+            last_activity_at=activity,
+            first_seen_at=seen_at,
+            first_crawl_id=crawl_id,
+        )
         recap_id = db.conn.execute(_recap_upsert_sql(tuple(record)), list(record.values())).fetchone()[0]
         term_ids = save_terms(db, site_id, recap.tags + recap.categories)
         if term_ids:
@@ -215,8 +248,15 @@ def save_recap(
                 [(recap_id, t) for t in term_ids],
             )
         # A thread read from captures older than what is archived proves nothing gone (sources/provenance.py).
-        result = save_comments(db, recap_id, recap.comments, seen_at, crawl_id,
-                               complete=may_mark_gone(recap, before[4] if before else None), existing=existing)
+        result = save_comments(
+            db,
+            recap_id,
+            recap.comments,
+            seen_at,
+            crawl_id,
+            complete=may_mark_gone(recap, before[4] if before else None),
+            existing=existing,
+        )
         result.recap_new = before is None
         result.recap_changed = before is not None and (
             before[1] != recap.title or (bool(recap.body_text) and before[2] != recap.body_text)
@@ -311,7 +351,7 @@ def _existing_comments(db: Database, recap_id: int) -> dict[str, dict[str, Any]]
     """A recap's archived comments by site id: their archive id and the fields an empty value may not replace."""
     cursor = db.conn.execute(_EXISTING_SQL, [recap_id])
     names = [d[0] for d in cursor.description]
-    return {row[1]: dict(zip(names, row)) for row in cursor}
+    return {row[1]: dict(zip(names, row, strict=False)) for row in cursor}
 
 
 _RECAP_SQL: dict[tuple[str, ...], str] = {}
@@ -323,8 +363,12 @@ def _recap_upsert_sql(columns: tuple[str, ...]) -> str:
     if sql is None:
         updates = [f"[{c}] = excluded.[{c}]" for c in columns if c not in ("url", "first_seen_at", "first_crawl_id")]
         sql = _RECAP_SQL[columns] = (
-            "INSERT INTO recaps (" + ", ".join(f"[{c}]" for c in columns) + ") VALUES ("
-            + ", ".join("?" * len(columns)) + ") ON CONFLICT (url) DO UPDATE SET " + ", ".join(updates)
+            "INSERT INTO recaps ("
+            + ", ".join(f"[{c}]" for c in columns)
+            + ") VALUES ("
+            + ", ".join("?" * len(columns))
+            + ") ON CONFLICT (url) DO UPDATE SET "
+            + ", ".join(updates)
             + ", first_crawl_id = iif(recaps.first_seen_at is null, excluded.first_crawl_id, recaps.first_crawl_id)"
             ", first_seen_at = coalesce(recaps.first_seen_at, excluded.first_seen_at) RETURNING id"
         )
@@ -370,9 +414,11 @@ def unresolved_failures(path: str | Path) -> list[str]:
 
 def start_crawl(db: Database, spider: str, args: dict[str, Any], started_at: str) -> int:
     """Record the start of a crawl; return its id."""
-    return db["crawls"].insert(
-        {"spider": spider, "started_at": started_at, "args": json.dumps(args, sort_keys=True)}
-    ).last_pk
+    return (
+        db["crawls"]
+        .insert({"spider": spider, "started_at": started_at, "args": json.dumps(args, sort_keys=True)})
+        .last_pk
+    )
 
 
 def finish_crawl(db: Database, crawl_id: int, finished_at: str, reason: str, counts: dict[str, Any]) -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from archiver.archive.files import check_output, has_table, open_read_only, safe_output
 from archiver.archive.bodies import decompress, headers_from_json
+from archiver.archive.files import check_output, has_table, open_read_only, safe_output
 
 
 def export_warc(archive: str | Path, out: str | Path, force: bool = False) -> int:

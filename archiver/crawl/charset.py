@@ -10,7 +10,6 @@ from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
-
 logger = logging.getLogger(__name__)
 
 _META_UTF8 = re.compile(rb"<meta[^>]+charset=[\"']?utf-?8", re.I)
@@ -41,8 +40,11 @@ class CharsetMiddleware:
         if response.body.isascii():
             return response
         self.stats.inc_value("archiver/pages/charset_corrected")
-        logger.warning("%s: header says %s but the page is UTF-8 and says so; read as UTF-8", request.url,
-                       content_type.decode("latin-1"))
+        logger.warning(
+            "%s: header says %s but the page is UTF-8 and says so; read as UTF-8",
+            request.url,
+            content_type.decode("latin-1"),
+        )
         headers = response.headers.copy()
         headers[b"Content-Type"] = b"text/html; charset=UTF-8"
         return response.replace(headers=headers, encoding="utf-8")

@@ -9,11 +9,12 @@ from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
-from archiver.crawl.scope import OutOfScope
 from archiver.clean import utc_now
+from archiver.crawl.scope import OutOfScope
 from archiver.crawl.session import ArchiveSession
 
 logger = logging.getLogger(__name__)
+
 
 class FailureRecorder:
     """Record pages that failed for good in ``failures``; resolve them when they succeed."""

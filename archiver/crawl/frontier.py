@@ -22,10 +22,10 @@ from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy.http import Response
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
-from archiver.items import RecapItem
-from archiver.pages.urls import recap_url
 from archiver.crawl.roles import PAGE_ROLES, START, THREAD_ROLES, role_of, with_role
 from archiver.crawl.scope import scope_of
+from archiver.items import RecapItem
+from archiver.pages.urls import recap_url
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +82,9 @@ class FrontierJournal(BaseSpiderMiddleware):
             if response is not None:
                 self._write("-", response.url)
 
-    def process_spider_output(self, response: Response | None, result: Iterable[Any], spider: Any = None) -> Iterable[Any]:
+    def process_spider_output(
+        self, response: Response | None, result: Iterable[Any], spider: Any = None
+    ) -> Iterable[Any]:
         outputs = list(result)
         yield from outputs
         self._done_if_listing(response, outputs)

@@ -34,6 +34,7 @@ from archiver.crawl.session import ArchiveSession
 
 logger = logging.getLogger(__name__)
 
+
 class ArchivePolicy(RFC2616Policy):
     """Store every response; always revalidate; only a 304 means unchanged."""
 

@@ -14,7 +14,6 @@ from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
 
-
 logger = logging.getLogger(__name__)
 
 MAX_RETRY_AFTER = 600.0
@@ -83,8 +82,9 @@ class PolitenessMiddleware:
                     slot.delay = max(slot.delay, wait)
                     self.until[key] = (time.monotonic() + wait, restore)
                 self.stats.inc_value("archiver/throttle/retry_after")
-                logger.info("%s: HTTP %d with Retry-After %.0f s: slowing down for %s", request.url,
-                            response.status, wait, key)
+                logger.info(
+                    "%s: HTTP %d with Retry-After %.0f s: slowing down for %s", request.url, response.status, wait, key
+                )
         return response
 
     def _apply_crawl_delay(self, request: Request, key: str) -> None:

@@ -45,7 +45,9 @@ def recaps_done(stats: dict[str, Any], elapsed: float) -> str:
     return text
 
 
-def progress_line(stats: dict[str, Any], elapsed: float, previous: dict[str, Any] | None = None, interval: float = 0.0) -> str:
+def progress_line(
+    stats: dict[str, Any], elapsed: float, previous: dict[str, Any] | None = None, interval: float = 0.0
+) -> str:
     """One line: recaps done of those listed (with an estimate), comments archived, pages fetched, rates (over the
     last interval if given), errors."""
     pages, comments = stats.get(PAGES, 0), stats.get(COMMENTS, 0)
@@ -62,7 +64,11 @@ def progress_line(stats: dict[str, Any], elapsed: float, previous: dict[str, Any
 
 
 def crawl_summary(
-    stats: dict[str, Any], reason: str, elapsed: float | None = None, archive: str | None = None, discarded: bool = False
+    stats: dict[str, Any],
+    reason: str,
+    elapsed: float | None = None,
+    archive: str | None = None,
+    discarded: bool = False,
 ) -> str:
     """What the crawl added and changed, from its stats: recaps, comments, votes, pages, errors; with ``archive``,
     a second line naming it and the command to run next (or that it was not written, when ``discarded``)."""

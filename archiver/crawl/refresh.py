@@ -25,13 +25,13 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
-from archiver.errors import ArgumentError
-from archiver.pages.urls import recap_url
 from archiver.archive.revisit import archived_recaps, is_due
 from archiver.clean import utc_now
 from archiver.crawl import roles
 from archiver.crawl.roles import role_of, with_role
 from archiver.crawl.session import ArchiveSession
+from archiver.errors import ArgumentError
+from archiver.pages.urls import recap_url
 
 logger = logging.getLogger(__name__)
 
@@ -82,15 +82,21 @@ class RevisitMiddleware(BaseSpiderMiddleware):
             yield item
         scheduled = 0
         for url, due in self.due.items():
-            if (due or self.refresh == "all") and url in self.in_scope and url not in start_urls \
-                    and url not in self.incomplete:
+            if (
+                (due or self.refresh == "all")
+                and url in self.in_scope
+                and url not in start_urls
+                and url not in self.incomplete
+            ):
                 scheduled += 1
                 yield Request(url, callback=spider.parse, meta=with_role(roles.POST))
         if scheduled:
             self.stats.set_value("archiver/recaps/scheduled_due", scheduled)
             logger.info("%d archived recap(s) are due and scheduled directly", scheduled)
 
-    def process_spider_output(self, response: Response | None, result: Iterable[Any], spider: Any = None) -> Iterable[Any]:
+    def process_spider_output(
+        self, response: Response | None, result: Iterable[Any], spider: Any = None
+    ) -> Iterable[Any]:
         yield from self._filter(response, list(result))
 
     async def process_spider_output_async(
@@ -124,8 +130,10 @@ class RevisitMiddleware(BaseSpiderMiddleware):
                     self.stats.inc_value("archiver/recaps/not_due")
         if skipped_posts and not wanted_posts and pagination:
             self.stats.inc_value("archiver/listings/stopped")
-            logger.info("%s: every recap linked here is archived and not due; not following its pagination",
-                        response.url if response is not None else "?")
+            logger.info(
+                "%s: every recap linked here is archived and not due; not following its pagination",
+                response.url if response is not None else "?",
+            )
             return
         yield from pagination
 

@@ -42,8 +42,9 @@ def archived_sites(archive: str | Path) -> list[str]:
         conn.close()
 
 
-def reparse(archive: str | Path, extra_settings: dict[str, Any] | None = None,
-            urls: list[str] | None = None) -> dict[str, Any]:
+def reparse(
+    archive: str | Path, extra_settings: dict[str, Any] | None = None, urls: list[str] | None = None
+) -> dict[str, Any]:
     """Re-run extraction over ``archive``'s stored pages in this process, from its sites' home pages (or
     ``urls``); return the crawl's stats."""
     sites = archived_sites(archive)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Mapping
-from pathlib import Path
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from scrapy.settings import BaseSettings, Settings
@@ -59,8 +59,16 @@ def print_summary(settings: BaseSettings, stats: Mapping[str, Any], archive: str
     """Print the crawl's summary to stderr when the log did not already show it (``-L WARNING``, a log file)."""
     if not summary_on_terminal(settings):
         discarded = not existed and not stats.get(RECAPS)
-        print(crawl_summary(dict(stats), stats.get("finish_reason", "finished"), stats.get("elapsed_time_seconds"),
-                            archive, discarded), file=sys.stderr)
+        print(
+            crawl_summary(
+                dict(stats),
+                stats.get("finish_reason", "finished"),
+                stats.get("elapsed_time_seconds"),
+                archive,
+                discarded,
+            ),
+            file=sys.stderr,
+        )
 
 
 def failure(stats: Mapping[str, Any]) -> tuple[int, str | None]:
@@ -69,7 +77,8 @@ def failure(stats: Mapping[str, Any]) -> tuple[int, str | None]:
         return EXIT_STORE_FAILED, (
             f"stopped after {stats['archiver/store/stopped']} store errors in a row: the archive cannot be written "
             "(locked or disk full?); the recaps not saved are listed in its failures table and fetched first by the "
-            "next crawl")
+            "next crawl"
+        )
     if stats.get("archiver/errors/start_url") and not stats.get("archiver/pages/parsed"):
         return EXIT_NOTHING_FETCHED, "no start URL could be fetched (see the log above)"
     return EXIT_OK, None

@@ -175,6 +175,11 @@ class ScopeMiddleware:
         key = urlsplit(request.url).hostname or f"{urlsplit(request.url).scheme}: URLs"
         if key not in self.logged:
             self.logged.add(key)
-            logger.warning("Refused out of scope: %s (%s); further requests to %s are refused and only counted "
-                           "(archiver/scope/refused)", request.url, reason, key)
+            logger.warning(
+                "Refused out of scope: %s (%s); further requests to %s are refused and only counted "
+                "(archiver/scope/refused)",
+                request.url,
+                reason,
+                key,
+            )
         raise OutOfScope(f"out of scope: {reason}")

@@ -12,7 +12,6 @@ from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.http import Response
 
-
 logger = logging.getLogger(__name__)
 
 _HTML_END = re.compile(rb"</html\s*>", re.I)
@@ -43,7 +42,9 @@ class TruncationMiddleware:
     def from_crawler(cls, crawler: Crawler) -> TruncationMiddleware:
         return cls(crawler)
 
-    def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Request | Response:
+    def process_response(
+        self, request: Request, response: Response, spider: Spider | None = None
+    ) -> Request | Response:
         if "cached" in response.flags or not looks_truncated(response):
             return response
         self.crawler.stats.inc_value("archiver/pages/truncated")
@@ -53,5 +54,3 @@ class TruncationMiddleware:
         request.meta["archiver_truncated"] = True
         logger.error("%s: page still cut off after retries; its thread is archived as incomplete", request.url)
         return response
-
-

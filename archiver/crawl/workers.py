@@ -21,15 +21,15 @@ import sys
 import threading
 import types
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.http import TextResponse
 from scrapy.settings import BaseSettings
-from scrapy import signals
 
 from archiver.errors import ArgumentError
 
@@ -92,8 +92,16 @@ def _warm_up() -> None:
     import archiver.pages.reading  # noqa: F401 - what every reading needs, imported before the first page comes
 
 
-def _read_remote(fn: Callable[..., T], cls: type[TextResponse], url: str, status: int,
-                 headers: list[tuple[bytes, bytes]], body: bytes, encoding: str, kwargs: dict[str, Any]) -> T:
+def _read_remote(
+    fn: Callable[..., T],
+    cls: type[TextResponse],
+    url: str,
+    status: int,
+    headers: list[tuple[bytes, bytes]],
+    body: bytes,
+    encoding: str,
+    kwargs: dict[str, Any],
+) -> T:
     response = cls(url=url, status=status, headers=headers, body=body, encoding=encoding)
     return fn(response, **kwargs)
 
@@ -123,8 +131,9 @@ class PageReaders:
     def _executor(self) -> Executor | None:
         if self._pool is None and self.processes > 0:
             # spawn: a fork of the running crawl would copy its reactor, threads and open archive.
-            self._pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_worker_init)
+            self._pool = ProcessPoolExecutor(
+                self.processes, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init
+            )
             self._stat("set_value", "archiver/workers/processes", self.processes)
         return self._pool
 
@@ -138,8 +147,17 @@ class PageReaders:
             return fn(response, **kwargs)
         headers = [(k, v) for k, values in response.headers.items() for v in values]
         with _main_not_reimported():  # submit() starts the workers when they are needed
-            future = pool.submit(_read_remote, fn, type(response), response.url, response.status, headers, response.body,
-                                 response.encoding, kwargs)
+            future = pool.submit(
+                _read_remote,
+                fn,
+                type(response),
+                response.url,
+                response.status,
+                headers,
+                response.body,
+                response.encoding,
+                kwargs,
+            )
         try:
             return await asyncio.wrap_future(future)
         except BrokenProcessPool:

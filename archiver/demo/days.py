@@ -58,16 +58,32 @@ def _one_day(site: Site, day: int, rng: random.Random) -> None:
         up, down = _votes(rng, depth)
         name = rng.choice(COMMENTERS)
         comment = Comment(
-            id=next_id, post_id=post.id, parent_id=parent.id if parent else None, author=name, author_url=None,
-            email=f"{slugify(name) or 'reader'}@mail.example", date=when, blocks=_comment_blocks(rng, parent, False),
-            upvotes=up, downvotes=down, depth=depth, seq=len(post.comments),
+            id=next_id,
+            post_id=post.id,
+            parent_id=parent.id if parent else None,
+            author=name,
+            author_url=None,
+            email=f"{slugify(name) or 'reader'}@mail.example",
+            date=when,
+            blocks=_comment_blocks(rng, parent, False),
+            upvotes=up,
+            downvotes=down,
+            depth=depth,
+            seq=len(post.comments),
         )
         if parent is not None:
             parent.children.append(comment)
         post.comments.append(comment)
         touched.add(post.id)
-        site.changes.append({"day": day, "kind": "comment_new", "post_id": post.id, "comment": str(comment.id),
-                             "parent": str(parent.id) if parent else None})
+        site.changes.append(
+            {
+                "day": day,
+                "kind": "comment_new",
+                "post_id": post.id,
+                "comment": str(comment.id),
+                "parent": str(parent.id) if parent else None,
+            }
+        )
         return comment
 
     # A new recap: the next episode of the first series, with a small thread.
@@ -77,15 +93,23 @@ def _one_day(site: Site, day: int, rng: random.Random) -> None:
     episode = max((p.episode_end or p.episode_number or 0) for p in old if p.series is series) + 1 if series else None
     title = f"{series.name}: Episode {episode}" if series else f"Open Thread: Day {day}"
     post = Post(
-        id=max(p.id for p in old) + rng.randint(3, 30), slug=slugify(title), title=title, date=today,
-        author=rng.choice(site.authors), series=series, episode_number=episode, episode_end=None, episode_label=None,
-        tags=list(template.tags), categories=list(template.categories),
+        id=max(p.id for p in old) + rng.randint(3, 30),
+        slug=slugify(title),
+        title=title,
+        date=today,
+        author=rng.choice(site.authors),
+        series=series,
+        episode_number=episode,
+        episode_end=None,
+        episode_label=None,
+        tags=list(template.tags),
+        categories=list(template.categories),
         body=_body(rng, title, episode, series.characters if series else ("everyone", "the lurkers")),
     )
     site.posts.append(post)
     site.changes.append({"day": day, "kind": "recap_new", "post_id": post.id, "title": title})
     when = today
-    for i in range(rng.randint(4, 8)):
+    for _ in range(rng.randint(4, 8)):
         when += timedelta(minutes=rng.randint(3, 90))
         parents = [c for c in _visible(post) if c.depth < site.options.depth]
         new_comment(post, rng.choice(parents) if parents and rng.random() < 0.4 else None, when)
@@ -111,20 +135,26 @@ def _one_day(site: Site, day: int, rng: random.Random) -> None:
     for comment in rng.sample(earlier, k=min(EDITS_PER_DAY, len(earlier))):
         comment.edited_from = comment.edited_from or comment.text
         comment.blocks = comment.blocks + [Block("p", [[("text", f"Edit: on rewatch I changed my mind (day {day}).")]])]
-        site.changes.append({"day": day, "kind": "comment_edited", "post_id": comment.post_id, "comment": str(comment.id)})
+        site.changes.append(
+            {"day": day, "kind": "comment_edited", "post_id": comment.post_id, "comment": str(comment.id)}
+        )
     # Replies only: a deleted top-level comment would also move later threads to earlier pages.
     leaves = [c for c in earlier if not c.children and c.parent_id is not None and c.edited_from is None]
     for comment in rng.sample(leaves, k=min(DELETIONS_PER_DAY, len(leaves))):
         comment.status = "trash"
         touched.add(comment.post_id)
-        site.changes.append({"day": day, "kind": "comment_deleted", "post_id": comment.post_id, "comment": str(comment.id)})
+        site.changes.append(
+            {"day": day, "kind": "comment_deleted", "post_id": comment.post_id, "comment": str(comment.id)}
+        )
     for comment in rng.sample(earlier, k=min(VOTE_CHANGES_PER_DAY, len(earlier))):
         if comment.status != "approved":
             continue
         comment.upvotes += rng.randint(1, 9)
         if comment.downvotes is not None:
             comment.downvotes += rng.randint(0, 2)
-        site.changes.append({"day": day, "kind": "votes_changed", "post_id": comment.post_id, "comment": str(comment.id)})
+        site.changes.append(
+            {"day": day, "kind": "votes_changed", "post_id": comment.post_id, "comment": str(comment.id)}
+        )
 
     # An edited recap body.
     edited = rng.choice(old)

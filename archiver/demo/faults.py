@@ -112,7 +112,7 @@ def plan_faults(site: Site) -> list[Fault]:
     chosen = hard + rest[: total - len(hard)]
     truncatable = truncatable_paths(site)
     if len(chosen) >= len(KINDS) and not truncatable & set(chosen):
-        spare = next((p for p in rest[total - len(hard):] if p in truncatable), None)
+        spare = next((p for p in rest[total - len(hard) :] if p in truncatable), None)
         if spare is not None:
             chosen[-1] = spare
     chosen.sort(key=order.index)
@@ -145,8 +145,10 @@ def busiest_post(site: Site) -> Post | None:
     return max(posts, key=lambda p: len(p.public_comments)) if posts else None
 
 
-HTML_FOR_JSON = ('<!DOCTYPE html>\n<html lang="en-US">\n<head><meta charset="UTF-8" /><title>Just a moment...</title>'
-                 '</head>\n<body><h1>Checking your browser before accessing the site.</h1></body>\n</html>\n')
+HTML_FOR_JSON = (
+    '<!DOCTYPE html>\n<html lang="en-US">\n<head><meta charset="UTF-8" /><title>Just a moment...</title>'
+    "</head>\n<body><h1>Checking your browser before accessing the site.</h1></body>\n</html>\n"
+)
 """What a cache or firewall plugin answers (HTTP 200, text/html) where the REST API's JSON was expected."""
 
 
@@ -177,7 +179,9 @@ def thread_faults_truth(site: Site, base_url: str) -> dict:
     rest = (options.rest_cut != "0" or options.rest_html != "0") and post is not None
     return {
         "rest_recap": base_url.rstrip("/") + post.path if rest else None,
-        "rest_cut": options.rest_cut, "rest_html": options.rest_html, "wpd_stale_nonce": options.wpd_stale_nonce,
+        "rest_cut": options.rest_cut,
+        "rest_html": options.rest_html,
+        "wpd_stale_nonce": options.wpd_stale_nonce,
     }
 
 
@@ -202,8 +206,10 @@ def truncate_comment_list(body: bytes, cut: int) -> bytes:
 def faults_truth(site: Site, base_url: str) -> list[dict]:
     """The ``faults`` list of the ground truth: absolute URLs, kinds and failing attempts."""
     root = base_url.rstrip("/")
-    return [{"url": root + f.path, "kind": f.kind, "failing_attempts": f.failing_attempts, "hard": f.hard}
-            for f in site.faults]
+    return [
+        {"url": root + f.path, "kind": f.kind, "failing_attempts": f.failing_attempts, "hard": f.hard}
+        for f in site.faults
+    ]
 
 
 def first_crawl(truth: dict, attempts: int = HARD_ATTEMPTS, rest: bool | None = None) -> dict:

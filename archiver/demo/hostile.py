@@ -32,8 +32,7 @@ import json
 import random
 from datetime import datetime, timedelta
 
-from archiver.demo.model import (EPOCH, SENTENCES, Block, Comment, Post, Site, Term, _comment_blocks, _paginate,
-                                 slugify)
+from archiver.demo.model import EPOCH, SENTENCES, Block, Comment, Post, Site, Term, _comment_blocks, _paginate, slugify
 
 HOSTILE_TITLE = "Open Thread: Hostile Input"
 CHARSET_TITLE = "Open Thread: Wrong Charset"
@@ -47,7 +46,7 @@ RTL_OVERRIDE_TEXT = "\u202eThis sentence is displayed reversed by an override.\u
 # No "à": its UTF-8 bytes read as Latin-1 end in a no-break space, which the archive's whitespace
 # normalisation turns into a plain one, so the shown text would not survive byte for byte.
 MOJIBAKE_INTENDED = "Café résumé: the naïve lead’s crème brûlée."
-MOJIBAKE_SHOWN = "Café résumé: the naïve lead's crème brûlée.".encode("utf-8").decode("latin-1")
+MOJIBAKE_SHOWN = "Café résumé: the naïve lead's crème brûlée.".encode().decode("latin-1")
 """UTF-8 text decoded as Latin-1 and stored that way: ``CafÃ© rÃ©sumÃ©...``."""
 DUPLICATE_TEXT = "This comment shows up on two comment pages (a caching plugin bug)."
 NO_ID_AUTHOR = "Ghost Commenter"
@@ -99,8 +98,10 @@ def _term(site: Site, name: str, slug: str, taxonomy: str) -> Term:
 
 def _open_threads(site: Site) -> tuple[Term, Term]:
     """The site's "open thread" tag and "Open Threads" category, created when missing."""
-    return (_term(site, "open thread", "open-thread", "post_tag"),
-            _term(site, "Open Threads", "open-threads", "category"))
+    return (
+        _term(site, "open thread", "open-thread", "post_tag"),
+        _term(site, "Open Threads", "open-threads", "category"),
+    )
 
 
 def _next_comment_id(site: Site) -> int:
@@ -121,10 +122,20 @@ def add_hostile_posts(site: Site) -> None:
 
     def new_comment(post: Post, parent: Comment | None, when, blocks: list[Block], name: str, seq: int) -> Comment:
         nonlocal next_id
-        comment = Comment(id=next_id, post_id=post.id, parent_id=parent.id if parent else None, author=name,
-                          author_url=None, email=f"reader{seq % 97}@mail.example", date=when, blocks=blocks,
-                          upvotes=rng.randint(0, 9), downvotes=rng.randint(0, 3) if parent is None else None,
-                          depth=parent.depth + 1 if parent else 1, seq=seq)
+        comment = Comment(
+            id=next_id,
+            post_id=post.id,
+            parent_id=parent.id if parent else None,
+            author=name,
+            author_url=None,
+            email=f"reader{seq % 97}@mail.example",
+            date=when,
+            blocks=blocks,
+            upvotes=rng.randint(0, 9),
+            downvotes=rng.randint(0, 3) if parent is None else None,
+            depth=parent.depth + 1 if parent else 1,
+            seq=seq,
+        )
         next_id += 1
         if parent is not None:
             parent.children.append(comment)
@@ -134,11 +145,22 @@ def add_hostile_posts(site: Site) -> None:
     # ------------------------------------------------------------------ the hostile post
     date = newest + timedelta(days=1)
     hostile = Post(
-        id=post_id, slug="open-thread-hostile-input", title=HOSTILE_TITLE, date=date, author=author, series=None,
-        episode_number=None, episode_end=None, episode_label=None, tags=[tag], categories=[category],
-        body=[("p", "This thread collects the comments that break archivers. Please be gentle with it."),
-              ("p", "Everything below the line is exactly as the database holds it."),
-              ("raw", MALFORMED_HTML)],
+        id=post_id,
+        slug="open-thread-hostile-input",
+        title=HOSTILE_TITLE,
+        date=date,
+        author=author,
+        series=None,
+        episode_number=None,
+        episode_end=None,
+        episode_label=None,
+        tags=[tag],
+        categories=[category],
+        body=[
+            ("p", "This thread collects the comments that break archivers. Please be gentle with it."),
+            ("p", "Everything below the line is exactly as the database holds it."),
+            ("raw", MALFORMED_HTML),
+        ],
     )
     when = date + timedelta(minutes=3)
     names = ["Nabi", "kfan2021", "Sunny", "mimi", "Hana", "Tae", "Rosie", "Grace"]
@@ -151,9 +173,18 @@ def add_hostile_posts(site: Site) -> None:
 
     new_comment(hostile, None, when, _text_block("Welcome to the hostile thread."), "dramallama", seq)
     tick()
-    zero = new_comment(hostile, None, when, [Block("p", [[("text", ZERO_WIDTH_TEXT)]]),
-                                             Block("p", [[("text", RTL_OVERRIDE_TEXT)]]),
-                                             Block("p", [[("text", "أحببت هذه الحلقة كثيرا")]])], "Jin-ah", seq)
+    zero = new_comment(
+        hostile,
+        None,
+        when,
+        [
+            Block("p", [[("text", ZERO_WIDTH_TEXT)]]),
+            Block("p", [[("text", RTL_OVERRIDE_TEXT)]]),
+            Block("p", [[("text", "أحببت هذه الحلقة كثيرا")]]),
+        ],
+        "Jin-ah",
+        seq,
+    )
     tick()
     duplicate = new_comment(hostile, None, when, _text_block(DUPLICATE_TEXT), "OTP Forever", seq)
     tick()
@@ -173,15 +204,48 @@ def add_hostile_posts(site: Site) -> None:
         tick()
     _paginate(hostile, options.per_page)
     # REST-only comments: a reply cycle and a self-parent (their ids come last).
-    cycle_a = Comment(id=next_id, post_id=hostile.id, parent_id=next_id + 1, author="Cycle A", author_url=None,
-                      email="a@mail.example", date=when, blocks=_text_block("My parent is Cycle B."), upvotes=0,
-                      downvotes=None, depth=1, seq=seq)
-    cycle_b = Comment(id=next_id + 1, post_id=hostile.id, parent_id=next_id, author="Cycle B", author_url=None,
-                      email="b@mail.example", date=when + timedelta(minutes=1), blocks=_text_block("My parent is Cycle A."),
-                      upvotes=0, downvotes=None, depth=1, seq=seq + 1)
-    self_parent = Comment(id=next_id + 2, post_id=hostile.id, parent_id=next_id + 2, author="Ouroboros",
-                          author_url=None, email="o@mail.example", date=when + timedelta(minutes=2),
-                          blocks=_text_block("I reply to myself."), upvotes=0, downvotes=None, depth=1, seq=seq + 2)
+    cycle_a = Comment(
+        id=next_id,
+        post_id=hostile.id,
+        parent_id=next_id + 1,
+        author="Cycle A",
+        author_url=None,
+        email="a@mail.example",
+        date=when,
+        blocks=_text_block("My parent is Cycle B."),
+        upvotes=0,
+        downvotes=None,
+        depth=1,
+        seq=seq,
+    )
+    cycle_b = Comment(
+        id=next_id + 1,
+        post_id=hostile.id,
+        parent_id=next_id,
+        author="Cycle B",
+        author_url=None,
+        email="b@mail.example",
+        date=when + timedelta(minutes=1),
+        blocks=_text_block("My parent is Cycle A."),
+        upvotes=0,
+        downvotes=None,
+        depth=1,
+        seq=seq + 1,
+    )
+    self_parent = Comment(
+        id=next_id + 2,
+        post_id=hostile.id,
+        parent_id=next_id + 2,
+        author="Ouroboros",
+        author_url=None,
+        email="o@mail.example",
+        date=when + timedelta(minutes=2),
+        blocks=_text_block("I reply to myself."),
+        upvotes=0,
+        downvotes=None,
+        depth=1,
+        seq=seq + 2,
+    )
     next_id += 3
     hostile.rest_extra = [cycle_a, cycle_b, self_parent]
     dup_page = duplicate.page + 1 if hostile.comment_pages > duplicate.page else duplicate.page
@@ -202,10 +266,21 @@ def add_hostile_posts(site: Site) -> None:
     # ------------------------------------------------------------------ the wrong-charset post
     date2 = when + timedelta(days=1)
     charset = Post(
-        id=post_id + 9, slug="open-thread-wrong-charset", title=CHARSET_TITLE, date=date2, author=author, series=None,
-        episode_number=None, episode_end=None, episode_label=None, tags=[tag], categories=[category],
-        body=[("p", "Café culture, naïve résumés and 화이팅 in one post. Read with the wrong charset it turns to mush."),
-              ("p", "The server says ISO-8859-1; the page itself says UTF-8 — and the page is right.")],
+        id=post_id + 9,
+        slug="open-thread-wrong-charset",
+        title=CHARSET_TITLE,
+        date=date2,
+        author=author,
+        series=None,
+        episode_number=None,
+        episode_end=None,
+        episode_label=None,
+        tags=[tag],
+        categories=[category],
+        body=[
+            ("p", "Café culture, naïve résumés and 화이팅 in one post. Read with the wrong charset it turns to mush."),
+            ("p", "The server says ISO-8859-1; the page itself says UTF-8 — and the page is right."),
+        ],
     )
     when2 = date2 + timedelta(minutes=5)
     previous = None
@@ -220,8 +295,17 @@ def add_hostile_posts(site: Site) -> None:
     if options.canary:
         date3 = when2 + timedelta(days=1)
         escape = Post(
-            id=post_id + 18, slug="open-thread-escape-attempts", title=ESCAPE_TITLE, date=date3, author=author,
-            series=None, episode_number=None, episode_end=None, episode_label=None, tags=[tag], categories=[category],
+            id=post_id + 18,
+            slug="open-thread-escape-attempts",
+            title=ESCAPE_TITLE,
+            date=date3,
+            author=author,
+            series=None,
+            episode_number=None,
+            episode_end=None,
+            episode_label=None,
+            tags=[tag],
+            categories=[category],
             body=[("p", "This post's REST API and comment plugin live somewhere else. Do not follow them.")],
         )
         for n in range(options.per_page + 3):  # more threads than a page shows: wpDiscuz must load more
@@ -275,8 +359,13 @@ def escape_on(site: Site) -> bool:
 
 def escape_targets(renderer, canary: str) -> list[str]:
     """The links the home page lists that lead off the site: the canary, a redirect to it, other schemes."""
-    return [canary + "2024/01/01/escaped/", renderer.url(ESCAPE_REDIRECT), "file:///etc/passwd",
-            "data:text/html,<h1>escaped</h1>", "ftp://127.0.0.2/escaped/"]
+    return [
+        canary + "2024/01/01/escaped/",
+        renderer.url(ESCAPE_REDIRECT),
+        "file:///etc/passwd",
+        "data:text/html,<h1>escaped</h1>",
+        "ftp://127.0.0.2/escaped/",
+    ]
 
 
 def escape_listing(body: str, renderer, canary: str) -> str:
@@ -291,14 +380,15 @@ def escape_listing(body: str, renderer, canary: str) -> str:
 
 def escape_post(body: bytes, links: list[str], renderer, canary: str) -> tuple[bytes, list[str]]:
     """The escape post's page and ``Link`` header with the REST root and wpDiscuz's ajax_url at the canary."""
-    swaps = {renderer.url("/wp-json/"): canary + "wp-json/",
-             renderer.url("/wp-admin/admin-ajax.php"): canary + "wp-admin/admin-ajax.php"}
+    swaps = {
+        renderer.url("/wp-json/"): canary + "wp-json/",
+        renderer.url("/wp-admin/admin-ajax.php"): canary + "wp-admin/admin-ajax.php",
+    }
     text = body.decode("utf-8")
     for old, new in swaps.items():
         text = text.replace(old, new)
         links = [link.replace(old, new) for link in links]
     return text.encode("utf-8"), links
-
 
 
 # ====================================================================== the crawl's bounds (issue 12)
@@ -351,11 +441,21 @@ def add_bounds_posts(site: Site, after: datetime) -> None:
     for n, (vector, (title, count, _, _)) in enumerate(BOUNDS.items()):
         date = after + timedelta(days=n + 1)
         post = Post(
-            id=post_id + 3 * n, slug=slugify(title) if vector != "pathological" else "open-thread-regex-torture",
-            title=_noise_title() if vector == "pathological" else title, date=date, author=site.authors[0],
-            series=None, episode_number=None, episode_end=None, episode_label=None, tags=[tag], categories=[category],
-            body=[("p", f"This thread tests one of the archiver's bounds: {vector.replace('_', ' ')}."),
-                  ("p", "Every comment below is an ordinary one unless it says otherwise.")],
+            id=post_id + 3 * n,
+            slug=slugify(title) if vector != "pathological" else "open-thread-regex-torture",
+            title=_noise_title() if vector == "pathological" else title,
+            date=date,
+            author=site.authors[0],
+            series=None,
+            episode_number=None,
+            episode_end=None,
+            episode_label=None,
+            tags=[tag],
+            categories=[category],
+            body=[
+                ("p", f"This thread tests one of the archiver's bounds: {vector.replace('_', ' ')}."),
+                ("p", "Every comment below is an ordinary one unless it says otherwise."),
+            ],
         )
         parent: Comment | None = None
         for seq in range(count):
@@ -370,11 +470,20 @@ def add_bounds_posts(site: Site, after: datetime) -> None:
             elif vector == "pathological" and seq == 2:
                 breaks = "<br>\n" * BREAK_RUN
                 blocks = [Block("p", [[("raw", breaks + "Broken lines." + "<br> " * BREAK_RUN, "Broken lines.")]])]
-            comment = Comment(id=next_id, post_id=post.id, parent_id=parent.id if chained else None,
-                              author=names[seq % len(names)], author_url=None, email=f"reader{seq % 97}@mail.example",
-                              date=when, blocks=blocks, upvotes=rng.randint(0, 9),
-                              downvotes=None if chained else rng.randint(0, 3),
-                              depth=parent.depth + 1 if chained else 1, seq=seq)
+            comment = Comment(
+                id=next_id,
+                post_id=post.id,
+                parent_id=parent.id if chained else None,
+                author=names[seq % len(names)],
+                author_url=None,
+                email=f"reader{seq % 97}@mail.example",
+                date=when,
+                blocks=blocks,
+                upvotes=rng.randint(0, 9),
+                downvotes=None if chained else rng.randint(0, 3),
+                depth=parent.depth + 1 if chained else 1,
+                seq=seq,
+            )
             next_id += 1
             if chained:
                 parent.children.append(comment)
@@ -394,8 +503,15 @@ def bounds_truth(post: Post) -> dict:
     _, count, whole, stat = BOUNDS[vector]
     ids = [str(c.id) for c in post.comments]
     before = ids[: count // 2] if vector == "deep_nesting" else ids
-    return {"bounds": {"vector": vector, "whole": whole, "stat": stat, "ordinary": before,
-                       "deep": ids[count // 2] if vector == "deep_nesting" else None}}
+    return {
+        "bounds": {
+            "vector": vector,
+            "whole": whole,
+            "stat": stat,
+            "ordinary": before,
+            "deep": ids[count // 2] if vector == "deep_nesting" else None,
+        }
+    }
 
 
 def _vector(post: Post) -> str | None:
@@ -415,12 +531,18 @@ def bounds_comments_area(renderer, post: Post, page: int) -> str | None:
 
     wpd = WpdiscuzRenderer(renderer.site, renderer)
     html_list, last, _ = wpd.threads(post, 0, renderer.site.options.per_page)
-    footer = ('<div class="wpdiscuz-comment-pagination"><div class="wpd-load-more-submit-wrap">'
-              f'<button name="submit" data-lastparentid="{last}" '
-              'class="wpd-load-more-submit wpd-loaded wpd-prim-button">Load More Comments</button></div>'
-              '<span id="wpdiscuzHasMoreComments" data-is_show_load_more="1"></span></div>')
-    ajax = {"url": renderer.url("/wp-admin/admin-ajax.php"), "wc_post_id": post.id,
-            "wpdiscuz_options": {"wordpressIsPaginate": "", "commentListLoadType": "0"}, "isLoadOnlyParentComments": 0}
+    footer = (
+        '<div class="wpdiscuz-comment-pagination"><div class="wpd-load-more-submit-wrap">'
+        f'<button name="submit" data-lastparentid="{last}" '
+        'class="wpd-load-more-submit wpd-loaded wpd-prim-button">Load More Comments</button></div>'
+        '<span id="wpdiscuzHasMoreComments" data-is_show_load_more="1"></span></div>'
+    )
+    ajax = {
+        "url": renderer.url("/wp-admin/admin-ajax.php"),
+        "wc_post_id": post.id,
+        "wpdiscuz_options": {"wordpressIsPaginate": "", "commentListLoadType": "0"},
+        "isLoadOnlyParentComments": 0,
+    }
     giant = ""
     if _vector(post) == "wpdiscuz_script":  # an object that never closes, a megabyte long, before the real one
         unit = 'wpdiscuzAjaxObj = {"url": {'
@@ -430,7 +552,7 @@ def bounds_comments_area(renderer, post: Post, page: int) -> str | None:
         '<div class="wpdiscuz_top_clearing"></div><div id="comments" class="comments-area">'
         '<div id="wpdcom" class="wpdiscuz_unauth wpd-default wpd-layout-1 wpd-comments-open">'
         f'<div id="wpd-threads" class="wpd-thread-wrapper"><div class="wpd-thread-head"><div class="wpd-thread-info "\n'
-        f'data-comments-count="{n}"><span class=\'wpdtc\' title=\'{n}\'>{n}</span> Comments</div></div>'
+        f"data-comments-count=\"{n}\"><span class='wpdtc' title='{n}'>{n}</span> Comments</div></div>"
         f'<div class="wpd-thread-list">{html_list}{footer}</div></div></div></div>'
         f"{giant}<script id='wpdiscuz-combo-js-js-extra'>\nvar wpdiscuzAjaxObj = {json.dumps(ajax)};\n</script>"
     )
@@ -456,9 +578,16 @@ def bounds_ajax(site: Site, renderer, form: dict[str, str]) -> dict | None:
     html_list, last, more = WpdiscuzRenderer(site, renderer).threads(post, after, site.options.per_page)
     if _vector(post) == "endless_wpdiscuz":
         more, last = True, last or after + 1
-    return {"success": True, "data": {"is_show_load_more": more, "last_parent_id": str(last or after),
-                                      "comments_count": html_list.count('class="wpd-comment-right"'),
-                                      "comment_list": html_list, "callbackFunctions": []}}
+    return {
+        "success": True,
+        "data": {
+            "is_show_load_more": more,
+            "last_parent_id": str(last or after),
+            "comments_count": html_list.count('class="wpd-comment-right"'),
+            "comment_list": html_list,
+            "callbackFunctions": [],
+        },
+    }
 
 
 def bounds_page(body: bytes, post: Post, page: int, renderer) -> bytes:
@@ -467,15 +596,21 @@ def bounds_page(body: bytes, post: Post, page: int, renderer) -> bytes:
     ``huge_response_kb``."""
     vector = _vector(post)
     if vector == "endless_pages":
-        link = (f'<a class="page-numbers" href="{renderer.comment_page_url(post, ENDLESS_PAGE)}#comments">'
-                f"Page {ENDLESS_PAGE:,}</a>")
+        link = (
+            f'<a class="page-numbers" href="{renderer.comment_page_url(post, ENDLESS_PAGE)}#comments">'
+            f"Page {ENDLESS_PAGE:,}</a>"
+        )
         text = body.decode("utf-8")
         if '<div class="nav-links">' in text:
             text = text.replace('<div class="nav-links">', '<div class="nav-links">' + link, 1)
         else:  # a page past the real ones: the navigation still promises more
-            text = text.replace('<ol class="comment-list">', f'<nav class="navigation comments-pagination" '
-                                f'aria-label="Comments"><div class="nav-links">{link}</div></nav>'
-                                '<ol class="comment-list">', 1)
+            text = text.replace(
+                '<ol class="comment-list">',
+                f'<nav class="navigation comments-pagination" '
+                f'aria-label="Comments"><div class="nav-links">{link}</div></nav>'
+                '<ol class="comment-list">',
+                1,
+            )
         return text.encode("utf-8")
     if vector == "pathological":
         text = body.decode("utf-8")

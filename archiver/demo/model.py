@@ -12,14 +12,14 @@ import random
 import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from urllib.parse import quote
 
 SITE_NAME = "Drama Recaps Demo"
 SITE_TAGLINE = "Recaps, reviews and open threads for Korean dramas"
 TZ = timezone(timedelta(hours=9))
 """The blog's timezone (WordPress ``gmt_offset`` 9): machine dates carry ``+09:00``."""
-EPOCH = datetime(2021, 2, 1, tzinfo=timezone.utc)
+EPOCH = datetime(2021, 2, 1, tzinfo=UTC)
 """The first post is published a few days after this instant."""
 
 SERIES_NAMES = [
@@ -36,9 +36,31 @@ GENERAL_TAGS = ["Park Hyung-sik", "Han So-hee", "Disney+", "Netflix", "박형식
 OPEN_THREAD_TITLES = ["Weekend Open Thread", "Open Thread: What Are You Watching?", "Open Thread: Year-End Wrap-Up"]
 STAFF = [("girlfriday", "girlfriday"), ("Saranghae Sue", "saranghae-sue"), ("dramallama", "dramallama")]
 COMMENTERS = [
-    "Nabi", "kfan2021", "Ahjumma Power", "Sunny", "drama_addict", "Jin-ah", "OTP Forever", "Bella", "mimi",
-    "Lurker No More", "Sarah K.", "PHS Stan", "Eun-ji", "coffeeprince", "Tofu & Kimchi", "Hana", "Grace",
-    "ajusshi lover", "Kim Ji-won", "Marisol", "Tae", "Cat Lady", "nopenope", "Yoonie", "Rosie",
+    "Nabi",
+    "kfan2021",
+    "Ahjumma Power",
+    "Sunny",
+    "drama_addict",
+    "Jin-ah",
+    "OTP Forever",
+    "Bella",
+    "mimi",
+    "Lurker No More",
+    "Sarah K.",
+    "PHS Stan",
+    "Eun-ji",
+    "coffeeprince",
+    "Tofu & Kimchi",
+    "Hana",
+    "Grace",
+    "ajusshi lover",
+    "Kim Ji-won",
+    "Marisol",
+    "Tae",
+    "Cat Lady",
+    "nopenope",
+    "Yoonie",
+    "Rosie",
 ]
 WEBSITES = ["https://kdramafan.example.com/", "http://blog.example.org/mimi", "https://example.net/~sunny/"]
 
@@ -116,33 +138,33 @@ class SiteOptions:
     per_page: int = 10
     posts_per_page: int = 5
     comment_style: str = "html5"
-    day: int = 1               # the site as it is N days later (see archiver.demo.days)
+    day: int = 1  # the site as it is N days later (see archiver.demo.days)
     platform: str = "wordpress"  # who prints the comments: core WordPress, wpDiscuz or a Disqus embed
-    rest: str = "on"           # "off": the REST API answers 401 (as a "disable REST API" plugin makes it)
-    thread_depth: int = 5      # WordPress thread_comments_depth: deeper replies are printed flat
-    trashed: int = 0           # replies moved to the trash, their own replies left approved
-    faults: float = 0.0        # fraction of fault-eligible URLs that fail at first (archiver.demo.faults)
-    retry_after: int = 1       # seconds sent in the Retry-After header of a 429 fault
-    stall: float = 3.0         # seconds a "stall" fault holds its response before answering
-    traps: str = "off"         # "on": crawler traps (calendar, sort orders, endless pagination, redirect loop)
-    hostile: str = "off"       # "on": two extra posts with hostile input (archiver.demo.hostile)
+    rest: str = "on"  # "off": the REST API answers 401 (as a "disable REST API" plugin makes it)
+    thread_depth: int = 5  # WordPress thread_comments_depth: deeper replies are printed flat
+    trashed: int = 0  # replies moved to the trash, their own replies left approved
+    faults: float = 0.0  # fraction of fault-eligible URLs that fail at first (archiver.demo.faults)
+    retry_after: int = 1  # seconds sent in the Retry-After header of a 429 fault
+    stall: float = 3.0  # seconds a "stall" fault holds its response before answering
+    traps: str = "off"  # "on": crawler traps (calendar, sort orders, endless pagination, redirect loop)
+    hostile: str = "off"  # "on": two extra posts with hostile input (archiver.demo.hostile)
     huge_comment_kb: int = 10240  # size of the hostile post's huge comment (0: none)
-    hostile_thread: int = 10000   # ordinary comments in the hostile post's thread
-    hostile_bounds: str = "on"    # with hostile "on": also the posts that test the crawl's bounds (endless comment
+    hostile_thread: int = 10000  # ordinary comments in the hostile post's thread
+    hostile_bounds: str = "on"  # with hostile "on": also the posts that test the crawl's bounds (endless comment
     #                               pages, REST pages and load-more, deep nesting, a long reply chain, pathological
     #                               text, a huge response); "off" leaves them out
     huge_response_kb: int = 70_000  # size of the bounds posts' huge comment page (more than DOWNLOAD_MAXSIZE)
-    canary: str = ""           # with hostile "on": a URL off the site that links, redirects, the REST root and
-                               # wpDiscuz's ajax_url point to (tests serve a server there that must get no request)
-    layout: str = "blog"       # "dramabeans": also a recap index /recaps/all/ and series pages /shows/<slug>/
+    canary: str = ""  # with hostile "on": a URL off the site that links, redirects, the REST root and
+    # wpDiscuz's ajax_url point to (tests serve a server there that must get no request)
+    layout: str = "blog"  # "dramabeans": also a recap index /recaps/all/ and series pages /shows/<slug>/
     page_comments: str = "on"  # WordPress "Break comments into pages"; "off": every thread on the post page
     default_comments_page: str = "newest"  # the comment page the bare post URL shows: "newest" or "oldest"
-    cld: str = "pages"         # Comments Like Dislike's widget: "on" in pages and REST (the real plugin), "pages"
+    cld: str = "pages"  # Comments Like Dislike's widget: "on" in pages and REST (the real plugin), "pages"
     #                            only in pages (REST-only comments without votes), "off": no plugin
     wpdiscuz_pages: str = "off"  # "on": wpDiscuz follows WordPress comment pages instead of loading more
-    rest_cut: str = "0"        # the busiest post's REST comments answers: a 200 with JSON cut mid-way, for the
+    rest_cut: str = "0"  # the busiest post's REST comments answers: a 200 with JSON cut mid-way, for the
     #                            first N attempts of each ("always": every attempt)
-    rest_html: str = "0"       # the same, with an HTML page (HTTP 200) where JSON was expected
+    rest_html: str = "0"  # the same, with an HTML page (HTTP 200) where JSON was expected
     wpd_stale_nonce: str = "off"  # "on": the first wpDiscuz nonce handed out is stale ("Nonce is invalid.")
 
     def __post_init__(self) -> None:
@@ -157,8 +179,16 @@ class SiteOptions:
         for name in ("retry_after", "stall"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
-        for name in ("series", "episodes", "extra_posts", "comments", "trashed", "huge_comment_kb", "hostile_thread",
-                     "huge_response_kb"):
+        for name in (
+            "series",
+            "episodes",
+            "extra_posts",
+            "comments",
+            "trashed",
+            "huge_comment_kb",
+            "hostile_thread",
+            "huge_response_kb",
+        ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
         for name in ("depth", "per_page", "posts_per_page", "day", "thread_depth"):
@@ -514,7 +544,7 @@ def _make_posts(
                 id=post_id,
                 slug=slug,
                 title=spec["title"],
-                date=local.astimezone(timezone.utc),
+                date=local.astimezone(UTC),
                 author=rng.choice(authors),
                 series=s,
                 episode_number=spec["ep"],
@@ -544,7 +574,7 @@ def _split_counts(rng: random.Random, total: int, n: int) -> list[int]:
     if sum(weights) == 0:
         weights = [1] * n
     shares = [remaining * w / sum(weights) for w in weights]
-    counts = [c + int(s) for c, s in zip(counts, shares)]
+    counts = [c + int(s) for c, s in zip(counts, shares, strict=False)]
     leftovers = sorted(range(n), key=lambda i: (shares[i] - int(shares[i]), -i), reverse=True)
     for i in leftovers[: total - sum(counts)]:
         counts[i] += 1
@@ -597,7 +627,7 @@ def _make_comments(rng: random.Random, options: SiteOptions, posts: list[Post], 
     comment_parent: dict[int, Comment] = {}  # id(reply) -> parent, until ids exist
     rtl_done = False
     staff_done = False
-    for index, (post, count) in enumerate(zip(posts, counts)):
+    for index, (post, count) in enumerate(zip(posts, counts, strict=False)):
         made: list[Comment] = []
         when = post.date + timedelta(minutes=rng.randint(5, 90))
         chain_start = count // 3 if index == biggest and count >= options.depth else -1
@@ -705,7 +735,7 @@ def truth(site: Site, base_url: str) -> dict:
         return {"name": t.name, "slug": t.slug, "url": root + t.path}
 
     def iso(d: datetime) -> str:
-        return d.astimezone(timezone.utc).isoformat()
+        return d.astimezone(UTC).isoformat()
 
     # core WordPress without Comments Like Dislike shows no votes; the plugins show likes and dislikes everywhere
     no_votes = site.options.platform == "wordpress" and site.options.cld == "off"
@@ -754,8 +784,13 @@ def truth(site: Site, base_url: str) -> dict:
         if post.hostile:
             recaps[-1].update(_hostile_truth(post, recaps[-1]["comments"]))
     return {
-        "site": {"base_url": root + "/", "name": site.name, "timezone": "+09:00", "options": asdict(site.options),
-                 "platform": site.options.platform},
+        "site": {
+            "base_url": root + "/",
+            "name": site.name,
+            "timezone": "+09:00",
+            "options": asdict(site.options),
+            "platform": site.options.platform,
+        },
         "series": [{"name": s.name, "slug": s.slug, "tag_url": root + s.tag.path} for s in site.series],
         "tags": [term(t) for t in site.tags],
         "categories": [term(c) for c in site.categories],
@@ -803,20 +838,37 @@ def _hostile_truth(post: Post, comments: list[dict]) -> dict:
         return bounds_truth(post)
     extra = [
         {
-            "id": str(c.id), "parent": str(c.parent_id), "author": c.author, "author_url": None,
-            "posted_at": c.date.astimezone(timezone.utc).isoformat(), "text": c.text, "upvotes": None,
-            "downvotes": None, "depth": 1, "page": None, "in_html": False, "parent_missing": True,
+            "id": str(c.id),
+            "parent": str(c.parent_id),
+            "author": c.author,
+            "author_url": None,
+            "posted_at": c.date.astimezone(UTC).isoformat(),
+            "text": c.text,
+            "upvotes": None,
+            "downvotes": None,
+            "depth": 1,
+            "page": None,
+            "in_html": False,
+            "parent_missing": True,
         }
         for c in post.rest_extra
     ]
     body_text = [text for kind, text in post.body if kind == "p"]
-    ids = {name: str(quirks[name]) if quirks[name] is not None else None
-           for name in ("duplicate", "zero_width", "rtl_override", "huge", "self_parent")}
+    ids = {
+        name: str(quirks[name]) if quirks[name] is not None else None
+        for name in ("duplicate", "zero_width", "rtl_override", "huge", "self_parent")
+    }
     return {
         "comments": comments + extra,
         "unarchivable": [quirks["no_id"]],
         "body_text_contains": body_text,
-        "quirks": {**ids, "duplicate_pages": quirks["duplicate_pages"], "huge_chars": quirks["huge_chars"],
-                   "mojibake": quirks["mojibake"], "cycle": [str(i) for i in quirks["cycle"]],
-                   "rest_only": [str(c.id) for c in post.rest_extra], "malformed_html": True},
+        "quirks": {
+            **ids,
+            "duplicate_pages": quirks["duplicate_pages"],
+            "huge_chars": quirks["huge_chars"],
+            "mojibake": quirks["mojibake"],
+            "cycle": [str(i) for i in quirks["cycle"]],
+            "rest_only": [str(c.id) for c in post.rest_extra],
+            "malformed_html": True,
+        },
     }

@@ -11,7 +11,7 @@ shows only its first comment until ``wpdShowReplies``. The Disqus stand-in serve
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from archiver.demo.model import Comment, Post, Site, paged
 from archiver.demo.render import Renderer, esc, local_date, local_time
@@ -67,7 +67,11 @@ class WpdiscuzRenderer:
         hidden = level == 1 and len(replies) >= WPD_HIDE_REPLIES_FROM and not with_replies
         toggle = ""
         if level == 1 and replies:
-            label = f'<span class="wpd-view-replies"><span class="wpd-view-replies-text">View Replies</span> ({len(replies)})</span>' if hidden else ""
+            label = (
+                f'<span class="wpd-view-replies"><span class="wpd-view-replies-text">View Replies</span> ({len(replies)})</span>'
+                if hidden
+                else ""
+            )
             toggle = f'<div class="wpd-toggle wpd_not_clicked" wpd-tooltip="Hide Replies">{label}<i class="fas fa-chevron-up"></i></div>'
         reply_class = " wpd-reply" if level > 1 else ""
         out = [
@@ -112,28 +116,40 @@ class WpdiscuzRenderer:
             html = "".join(self.comment(post, c) for c in shown)
             footer = ""
             if post.comment_pages > 1:
-                links = self.r.paginate_links(page, post.comment_pages,
-                                              lambda k: f"{self.r.comment_page_url(post, k)}#comments",
-                                              "&laquo; Previous", "Next &raquo;")
+                links = self.r.paginate_links(
+                    page,
+                    post.comment_pages,
+                    lambda k: f"{self.r.comment_page_url(post, k)}#comments",
+                    "&laquo; Previous",
+                    "Next &raquo;",
+                )
                 footer = f'<div class="wpdiscuz-comment-pagination">\n{links}</div>'
         else:
             html, last, more = self.threads(post, 0, self.site.options.per_page)
             footer = ""
             if more:
-                footer = ('<div class="wpdiscuz-comment-pagination"><div class="wpd-load-more-submit-wrap">'
-                          f'<button name="submit" data-lastparentid="{last}" '
-                          'class="wpd-load-more-submit wpd-loaded wpd-prim-button">Load More Comments</button></div>'
-                          '<span id="wpdiscuzHasMoreComments" data-is_show_load_more="1"></span></div>')
-        ajax = {"url": self.r.url("/wp-admin/admin-ajax.php"), "wc_post_id": post.id, "wpdiscuz_options": {
-            "wordpressIsPaginate": "1" if paged(self.site.options) else "", "commentListLoadType": "0"},
-            "isLoadOnlyParentComments": 0}
+                footer = (
+                    '<div class="wpdiscuz-comment-pagination"><div class="wpd-load-more-submit-wrap">'
+                    f'<button name="submit" data-lastparentid="{last}" '
+                    'class="wpd-load-more-submit wpd-loaded wpd-prim-button">Load More Comments</button></div>'
+                    '<span id="wpdiscuzHasMoreComments" data-is_show_load_more="1"></span></div>'
+                )
+        ajax = {
+            "url": self.r.url("/wp-admin/admin-ajax.php"),
+            "wc_post_id": post.id,
+            "wpdiscuz_options": {
+                "wordpressIsPaginate": "1" if paged(self.site.options) else "",
+                "commentListLoadType": "0",
+            },
+            "isLoadOnlyParentComments": 0,
+        }
         return (
             '<div class="wpdiscuz_top_clearing"></div><div id="comments" class="comments-area">'
             '<div id="respond" style="width: 0;height: 0;clear: both;margin: 0;padding: 0;"></div>'
             '<div id="wpdcom" class="wpdiscuz_unauth wpd-default wpd-layout-1 wpd-comments-open">'
             '<div class="wpd-form-wrap"><div class="wpd-form-head"><div class="wpd-auth">Join the discussion</div></div></div>'
             f'<div id="wpd-threads" class="wpd-thread-wrapper"><div class="wpd-thread-head"><div class="wpd-thread-info "\n'
-            f'data-comments-count="{n}"><span class=\'wpdtc\' title=\'{n}\'>{human(n)}</span> Comments</div></div>'
+            f"data-comments-count=\"{n}\"><span class='wpdtc' title='{n}'>{human(n)}</span> Comments</div></div>"
             f'<div class="wpd-thread-list">{html}{footer}</div></div></div></div>'
             f"<script id='wpdiscuz-combo-js-js-extra'>\nvar wpdiscuzAjaxObj = {json.dumps(ajax)};\n</script>"
         )
@@ -151,15 +167,25 @@ class WpdiscuzRenderer:
             after = int(form.get("lastParentId") or 0)
             html, last, more = self.threads(post, after, self.site.options.per_page)
             count = html.count('class="wpd-comment-right"')  # the comments comment_list holds
-            return {"success": True, "data": {"is_show_load_more": more, "last_parent_id": str(last or after),
-                                              "comments_count": count, "comment_list": html,
-                                              "callbackFunctions": []}}
+            return {
+                "success": True,
+                "data": {
+                    "is_show_load_more": more,
+                    "last_parent_id": str(last or after),
+                    "comments_count": count,
+                    "comment_list": html,
+                    "callbackFunctions": [],
+                },
+            }
         if action == "wpdShowReplies":
             comment_id = int(form.get("commentId") or 0)
             for post in self.site.posts:
                 root = next((c for c in post.html_comments if c.id == comment_id and c.parent_id is None), None)
                 if root is not None:
-                    return {"success": True, "data": {"comment_list": self.comment(post, root), "callbackFunctions": []}}
+                    return {
+                        "success": True,
+                        "data": {"comment_list": self.comment(post, root), "callbackFunctions": []},
+                    }
         return {"success": False, "data": "wc_msg_required_fields"}
 
     def _post(self, value: str | None) -> Post | None:
@@ -178,13 +204,20 @@ class DisqusRenderer:
 
     def comments_area(self, post: Post, page: int = 1) -> str:
         """What the Disqus WordPress plugin prints where the comments would be (``page`` is unused)."""
-        embed = {"disqusConfig": {"integration": "wordpress 3.0.23"},
-                 "disqusIdentifier": f"{post.id} {self.r.url(f'/?p={post.id}')}", "disqusShortname": DISQUS_SHORTNAME,
-                 "disqusTitle": post.title, "disqusUrl": self.r.url(post.path), "postId": str(post.id)}
-        return ('<div id="comments" class="comments-area"><div id="disqus_thread"></div></div>'
-                f"<script id='disqus_embed-js-extra'>\nvar embedVars = {json.dumps(embed)};\n</script>"
-                f"<script src='{self.r.url('/wp-content/plugins/disqus-comment-system/public/js/comment_embed.js')}' "
-                "id='disqus_embed-js'></script>")
+        embed = {
+            "disqusConfig": {"integration": "wordpress 3.0.23"},
+            "disqusIdentifier": f"{post.id} {self.r.url(f'/?p={post.id}')}",
+            "disqusShortname": DISQUS_SHORTNAME,
+            "disqusTitle": post.title,
+            "disqusUrl": self.r.url(post.path),
+            "postId": str(post.id),
+        }
+        return (
+            '<div id="comments" class="comments-area"><div id="disqus_thread"></div></div>'
+            f"<script id='disqus_embed-js-extra'>\nvar embedVars = {json.dumps(embed)};\n</script>"
+            f"<script src='{self.r.url('/wp-content/plugins/disqus-comment-system/public/js/comment_embed.js')}' "
+            "id='disqus_embed-js'></script>"
+        )
 
     def thread_id(self, post: Post) -> str:
         return str(700_000 + post.id)
@@ -201,40 +234,68 @@ class DisqusRenderer:
         out = []
         for c in post.comments:
             deleted = c.status != "approved"
-            out.append({
-                "id": str(c.id), "parent": c.parent_id, "thread": self.thread_id(post), "forum": DISQUS_SHORTNAME,
-                "isDeleted": deleted, "isApproved": True, "isSpam": False,
-                "createdAt": c.date.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
-                "message": "" if deleted else self.r.content_html(c.blocks).strip(),
-                "author": {"name": "Guest" if deleted else c.author, "url": "" if deleted else (c.author_url or ""),
-                           "isAnonymous": c.user is None, "username": f"disqus_{c.id}"},
-                "likes": 0 if deleted else c.upvotes, "dislikes": 0 if deleted else (c.downvotes or 0),
-                "points": 0 if deleted else c.upvotes - (c.downvotes or 0), "depth": c.depth - 1,
-            })
+            out.append(
+                {
+                    "id": str(c.id),
+                    "parent": c.parent_id,
+                    "thread": self.thread_id(post),
+                    "forum": DISQUS_SHORTNAME,
+                    "isDeleted": deleted,
+                    "isApproved": True,
+                    "isSpam": False,
+                    "createdAt": c.date.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+                    "message": "" if deleted else self.r.content_html(c.blocks).strip(),
+                    "author": {
+                        "name": "Guest" if deleted else c.author,
+                        "url": "" if deleted else (c.author_url or ""),
+                        "isAnonymous": c.user is None,
+                        "username": f"disqus_{c.id}",
+                    },
+                    "likes": 0 if deleted else c.upvotes,
+                    "dislikes": 0 if deleted else (c.downvotes or 0),
+                    "points": 0 if deleted else c.upvotes - (c.downvotes or 0),
+                    "depth": c.depth - 1,
+                }
+            )
         return out
 
     def page(self, post: Post, cursor: str | None) -> tuple[list[dict], dict]:
         """One batch of posts from ``cursor`` and the cursor object that follows it."""
         offset = int((cursor or "0:0:0").split(":", 1)[0] or 0)
         posts = self._posts(post)
-        batch = posts[offset: offset + DISQUS_PAGE]
+        batch = posts[offset : offset + DISQUS_PAGE]
         more = offset + DISQUS_PAGE < len(posts)
         nxt = f"{offset + DISQUS_PAGE}:0:0"
-        return batch, {"prev": None, "hasNext": more, "next": nxt if more else None, "hasPrev": offset > 0,
-                       "total": None, "id": f"{offset}:0:0", "more": more}
+        return batch, {
+            "prev": None,
+            "hasNext": more,
+            "next": nxt if more else None,
+            "hasPrev": offset > 0,
+            "total": None,
+            "id": f"{offset}:0:0",
+            "more": more,
+        }
 
     def embed_page(self, post: Post) -> str:
         """``/embed/comments/?f=...&t_i=...``: the iframe page, carrying the first batch as JSON."""
         posts, cursor = self.page(post, None)
-        thread = {"id": self.thread_id(post), "forum": DISQUS_SHORTNAME, "title": post.title,
-                  "link": self.r.url(post.path), "identifiers": [f"{post.id} {self.r.url(f'/?p={post.id}')}"],
-                  "posts": len(post.public_comments), "createdAt": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")}
+        thread = {
+            "id": self.thread_id(post),
+            "forum": DISQUS_SHORTNAME,
+            "title": post.title,
+            "link": self.r.url(post.path),
+            "identifiers": [f"{post.id} {self.r.url(f'/?p={post.id}')}"],
+            "posts": len(post.public_comments),
+            "createdAt": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+        }
         data = {"cursor": cursor, "code": 0, "response": {"thread": thread, "posts": posts, "order": "popular"}}
         payload = json.dumps(data).replace("</", "<\\/")
-        return ('<!DOCTYPE html><html><head><meta charset="utf-8"><title>Disqus Comments</title></head><body>'
-                f'<div id="postCompatContainer"></div><script type="text/json" id="disqus-forumData">'
-                f'{{"session":{{}},"forum":{{"id":"{DISQUS_SHORTNAME}"}},"apiKey":"{DISQUS_API_KEY}"}}</script>'
-                f'<script type="text/json" id="disqus-threadData">{payload}</script></body></html>')
+        return (
+            '<!DOCTYPE html><html><head><meta charset="utf-8"><title>Disqus Comments</title></head><body>'
+            f'<div id="postCompatContainer"></div><script type="text/json" id="disqus-forumData">'
+            f'{{"session":{{}},"forum":{{"id":"{DISQUS_SHORTNAME}"}},"apiKey":"{DISQUS_API_KEY}"}}</script>'
+            f'<script type="text/json" id="disqus-threadData">{payload}</script></body></html>'
+        )
 
     def list_posts(self, thread: str, cursor: str | None) -> dict:
         """``threads/listPostsThreaded``: the next batch after ``cursor``."""

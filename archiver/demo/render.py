@@ -9,19 +9,23 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime
 
 from archiver.demo import traps
 from archiver.demo.model import SITE_TAGLINE, TZ, Block, Comment, Post, Site, Term, paged
 
 WP_VERSION = "6.1.1"
-SVG_PREV = ('<svg class="svg-icon" width="24" height="24" aria-hidden="true" role="img" focusable="false" '
-            'viewBox="0 0 24 24" fill="none" xmlns="http://www.w3.org/2000/svg"><path fill-rule="evenodd" '
-            'clip-rule="evenodd" d="M20 13v-2H8l4-4-1-2-7 7 7 7 1-2-4-4z" fill="currentColor"/></svg>')
-SVG_NEXT = ('<svg class="svg-icon" width="24" height="24" aria-hidden="true" role="img" focusable="false" '
-            'viewBox="0 0 24 24" fill="none" xmlns="http://www.w3.org/2000/svg"><path fill-rule="evenodd" '
-            'clip-rule="evenodd" d="m4 13v-2h12l-4-4 1-2 7 7-7 7-1-2 4-4z" fill="currentColor"/></svg>')
+SVG_PREV = (
+    '<svg class="svg-icon" width="24" height="24" aria-hidden="true" role="img" focusable="false" '
+    'viewBox="0 0 24 24" fill="none" xmlns="http://www.w3.org/2000/svg"><path fill-rule="evenodd" '
+    'clip-rule="evenodd" d="M20 13v-2H8l4-4-1-2-7 7 7 7 1-2-4-4z" fill="currentColor"/></svg>'
+)
+SVG_NEXT = (
+    '<svg class="svg-icon" width="24" height="24" aria-hidden="true" role="img" focusable="false" '
+    'viewBox="0 0 24 24" fill="none" xmlns="http://www.w3.org/2000/svg"><path fill-rule="evenodd" '
+    'clip-rule="evenodd" d="m4 13v-2h12l-4-4 1-2 7 7-7 7-1-2 4-4z" fill="currentColor"/></svg>'
+)
 _TEXTURIZE = {"’": "&#8217;", "‘": "&#8216;", "“": "&#8220;", "”": "&#8221;", "…": "&#8230;", "–": "&#8211;"}
 
 
@@ -73,7 +77,11 @@ class Renderer:
         """``get_comment_link``: comment pages are numbered, but the first page is the bare URL with
         ``default_comments_page=oldest``, and every link is with paging off or a single page."""
         page = comment.page
-        if not paged(self.opts) or post.comment_pages == 1 or (self.opts.default_comments_page == "oldest" and page == 1):
+        if (
+            not paged(self.opts)
+            or post.comment_pages == 1
+            or (self.opts.default_comments_page == "oldest" and page == 1)
+        ):
             return f"{self.url(post.path)}#comment-{comment.id}"
         return f"{self.url(post.path)}comment-page-{page}/#comment-{comment.id}"
 
@@ -106,34 +114,34 @@ class Renderer:
 	<meta name="viewport" content="width=device-width, initial-scale=1" />
 <meta name='robots' content='{robots}' />
 <title>{title}</title>
-<link rel="alternate" type="application/rss+xml" title="{name} &raquo; Feed" href="{self.url('/feed/')}" />
-<link rel="alternate" type="application/rss+xml" title="{name} &raquo; Comments Feed" href="{self.url('/comments/feed/')}" />
+<link rel="alternate" type="application/rss+xml" title="{name} &raquo; Feed" href="{self.url("/feed/")}" />
+<link rel="alternate" type="application/rss+xml" title="{name} &raquo; Comments Feed" href="{self.url("/comments/feed/")}" />
 <script>
-window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emoji\\/14.0.0\\/72x72\\/","ext":".png","svgUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emoji\\/14.0.0\\/svg\\/","svgExt":".svg","source":{{"concatemoji":"{self.root.replace('/', chr(92) + '/')}\\/wp-includes\\/js\\/wp-emoji-release.min.js?ver={WP_VERSION}"}}}};
+window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emoji\\/14.0.0\\/72x72\\/","ext":".png","svgUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emoji\\/14.0.0\\/svg\\/","svgExt":".svg","source":{{"concatemoji":"{self.root.replace("/", chr(92) + "/")}\\/wp-includes\\/js\\/wp-emoji-release.min.js?ver={WP_VERSION}"}}}};
 /*! This file is auto-generated */
 </script>
-<link rel='stylesheet' id='wp-block-library-css' href='{self.url('/wp-includes/css/dist/block-library/style.min.css')}?ver={WP_VERSION}' media='all' />
-<link rel='stylesheet' id='cld-frontend-css' href='{self.url('/wp-content/plugins/comments-like-dislike/css/cld-frontend.css')}?ver=1.2.2' media='all' />
-<link rel='stylesheet' id='twenty-twenty-one-style-css' href='{self.url('/wp-content/themes/twentytwentyone/style.css')}?ver=2.1' media='all' />
-<link rel='stylesheet' id='social-logos-css' href='{self.url('/wp-content/plugins/jetpack/_inc/social-logos/social-logos.min.css')}?ver=12.9' media='all' />
-<link rel="https://api.w.org/" href="{self.url('/wp-json/')}" />{head_extra}
-<link rel="EditURI" type="application/rsd+xml" title="RSD" href="{self.url('/xmlrpc.php')}?rsd" />
+<link rel='stylesheet' id='wp-block-library-css' href='{self.url("/wp-includes/css/dist/block-library/style.min.css")}?ver={WP_VERSION}' media='all' />
+<link rel='stylesheet' id='cld-frontend-css' href='{self.url("/wp-content/plugins/comments-like-dislike/css/cld-frontend.css")}?ver=1.2.2' media='all' />
+<link rel='stylesheet' id='twenty-twenty-one-style-css' href='{self.url("/wp-content/themes/twentytwentyone/style.css")}?ver=2.1' media='all' />
+<link rel='stylesheet' id='social-logos-css' href='{self.url("/wp-content/plugins/jetpack/_inc/social-logos/social-logos.min.css")}?ver=12.9' media='all' />
+<link rel="https://api.w.org/" href="{self.url("/wp-json/")}" />{head_extra}
+<link rel="EditURI" type="application/rsd+xml" title="RSD" href="{self.url("/xmlrpc.php")}?rsd" />
 <meta name="generator" content="WordPress {WP_VERSION}" />
 {canon}</head>
 
-<body class="{body_class} wp-embed-responsive is-light-theme no-js{' singular' if ' single ' in f' {body_class} ' else ''} has-main-navigation">
+<body class="{body_class} wp-embed-responsive is-light-theme no-js{" singular" if " single " in f" {body_class} " else ""} has-main-navigation">
 <div id="page" class="site">
 	<a class="skip-link screen-reader-text" href="#content">Skip to content</a>
 
 <header id="masthead" class="site-header has-title-and-tagline has-menu">
 <div class="site-branding">
-	<p class="site-title"><a href="{self.url('/')}" rel="home">{name}</a></p>
+	<p class="site-title"><a href="{self.url("/")}" rel="home">{name}</a></p>
 	<p class="site-description">{esc(SITE_TAGLINE)}</p>
 </div><!-- .site-branding -->
 	<nav id="site-navigation" class="primary-navigation" aria-label="Primary menu">
 		<div class="primary-menu-container"><ul id="primary-menu-list" class="menu-wrapper">
-<li class="menu-item"><a href="{self.url('/')}">Home</a></li>
-<li class="menu-item"><a href="{self.url('/category/recaps/')}">Recaps</a></li>
+<li class="menu-item"><a href="{self.url("/")}">Home</a></li>
+<li class="menu-item"><a href="{self.url("/category/recaps/")}">Recaps</a></li>
 </ul></div>	</nav><!-- #site-navigation -->
 </header><!-- #masthead -->
 
@@ -156,7 +164,7 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
 
 </div><!-- #page -->
 
-<script src='{self.url('/wp-content/plugins/comments-like-dislike/js/cld-frontend.js')}?ver=1.2.2' id='cld-frontend-js'></script>
+<script src='{self.url("/wp-content/plugins/comments-like-dislike/js/cld-frontend.js")}?ver=1.2.2' id='cld-frontend-js'></script>
 </body>
 </html>
 """
@@ -205,7 +213,7 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
 		<ul>
 {posts}
 		</ul>
-		</nav></section><section id="recent-comments-2" class="widget widget_recent_comments"><h2 class="widget-title">Recent Comments</h2><nav aria-label="Recent Comments"><ul id="recentcomments">{''.join(recent)}</ul></nav></section><section id="tag_cloud-2" class="widget widget_tag_cloud"><h2 class="widget-title">Tags</h2><nav aria-label="Tags"><div class="tagcloud">{chr(10).join(cloud)}</div>
+		</nav></section><section id="recent-comments-2" class="widget widget_recent_comments"><h2 class="widget-title">Recent Comments</h2><nav aria-label="Recent Comments"><ul id="recentcomments">{"".join(recent)}</ul></nav></section><section id="tag_cloud-2" class="widget widget_tag_cloud"><h2 class="widget-title">Tags</h2><nav aria-label="Tags"><div class="tagcloud">{chr(10).join(cloud)}</div>
 </nav></section><section id="archives-2" class="widget widget_archive"><h2 class="widget-title">Archives</h2><nav aria-label="Archives">
 			<ul>
 {archives}
@@ -216,9 +224,9 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
 			</ul>
 			</nav></section><section id="meta-2" class="widget widget_meta"><h2 class="widget-title">Meta</h2><nav aria-label="Meta">
 		<ul>
-						<li><a href="{self.url('/wp-login.php')}">Log in</a></li>
-			<li><a href="{self.url('/feed/')}">Entries feed</a></li>
-			<li><a href="{self.url('/comments/feed/')}">Comments feed</a></li>
+						<li><a href="{self.url("/wp-login.php")}">Log in</a></li>
+			<li><a href="{self.url("/feed/")}">Entries feed</a></li>
+			<li><a href="{self.url("/comments/feed/")}">Comments feed</a></li>
 			<li><a href="https://wordpress.org/">WordPress.org</a></li>{loop_link}
 		</ul>
 		</nav></section>{calendar_html}	</aside><!-- .widget-area -->"""
@@ -227,8 +235,9 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
         return html_out
 
     # ------------------------------------------------------------ pagination
-    def paginate_links(self, current: int, total: int, link, prev_text: str, next_text: str, mid_size: int = 2,
-                       before_number: str = "") -> str:
+    def paginate_links(
+        self, current: int, total: int, link, prev_text: str, next_text: str, mid_size: int = 2, before_number: str = ""
+    ) -> str:
         """``paginate_links()`` with end_size 1: prev, numbers (``before_number`` before each) with dots, next."""
         out = []
         if current > 1:
@@ -296,12 +305,25 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
 		</ul>
 	</div>
 </article>"""
-        return self.document(title=f"All Recaps &#8211; {esc(self.site.name)}",
-                             body_class="page-template-default page page-id-99", main=main,
-                             canonical=self.url("/recaps/all/"))
+        return self.document(
+            title=f"All Recaps &#8211; {esc(self.site.name)}",
+            body_class="page-template-default page page-id-99",
+            main=main,
+            canonical=self.url("/recaps/all/"),
+        )
 
-    def listing(self, posts: list[Post], page: int, pages: int, base_path: str, title: str, body_class: str,
-                heading: str | None, endless: bool = False, calendar: tuple[int, int] | None = None) -> str:
+    def listing(
+        self,
+        posts: list[Post],
+        page: int,
+        pages: int,
+        base_path: str,
+        title: str,
+        body_class: str,
+        heading: str | None,
+        endless: bool = False,
+        calendar: tuple[int, int] | None = None,
+    ) -> str:
         """A home, term, author or date archive page: excerpts and ``the_posts_pagination()``.
 
         ``endless``: a buggy theme's "Next" link past the last page (traps). No posts: the theme's "Nothing here".
@@ -323,9 +345,12 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
 </article><!-- #post-{post.id} -->""")
         pagination = ""
         if not posts:
-            articles.append('\n<section class="no-results not-found"><div class="page-content default-max-width">'
-                            "<p>It seems we can&rsquo;t find what you&rsquo;re looking for.</p></div></section>")
+            articles.append(
+                '\n<section class="no-results not-found"><div class="page-content default-max-width">'
+                "<p>It seems we can&rsquo;t find what you&rsquo;re looking for.</p></div></section>"
+            )
         if pages > 1 or endless:
+
             def link(n: int) -> str:
                 return self.url(base_path if n == 1 else f"{base_path}page/{n}/")
 
@@ -337,8 +362,13 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
         if heading:
             header = f'\n<header class="page-header alignwide">\n\t<h1 class="page-title">{heading}</h1>\n</header><!-- .page-header -->'
         canonical = self.url(base_path if page == 1 else f"{base_path}page/{page}/")
-        return self.document(title=title, body_class=body_class, main=header + "".join(articles) + pagination,
-                             canonical=canonical, calendar=calendar)
+        return self.document(
+            title=title,
+            body_class=body_class,
+            main=header + "".join(articles) + pagination,
+            canonical=canonical,
+            calendar=calendar,
+        )
 
     # ------------------------------------------------------------------ post
     def post_page(self, post: Post, page: int, explicit_page: bool, reply_to: Comment | None = None) -> str:
@@ -346,18 +376,18 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
         post_url = self.url(post.path)
         canonical = f"{self.comment_page_url(post, page)}#comments" if explicit_page else post_url
         first_p = next(text for kind, text in post.body if kind == "p")
-        head = f"""<link rel="alternate" type="application/json" href="{self.url(f'/wp-json/wp/v2/posts/{post.id}')}" />
-<link rel='shortlink' href='{self.url(f'/?p={post.id}')}' />
+        head = f"""<link rel="alternate" type="application/json" href="{self.url(f"/wp-json/wp/v2/posts/{post.id}")}" />
+<link rel='shortlink' href='{self.url(f"/?p={post.id}")}' />
 <link rel="alternate" type="application/rss+xml" title="{esc(self.site.name)} &raquo; {texturize(post.title)} Comments Feed" href="{post_url}feed/" />
-<script src='{self.url('/wp-includes/js/comment-reply.min.js')}?ver={WP_VERSION}' id='comment-reply-js' async data-wp-strategy='async'></script>
+<script src='{self.url("/wp-includes/js/comment-reply.min.js")}?ver={WP_VERSION}' id='comment-reply-js' async data-wp-strategy='async'></script>
 
 <!-- Jetpack Open Graph Tags -->
 <meta property="og:type" content="article" />
 <meta property="og:title" content="{esc(post.title)}" />
 <meta property="og:url" content="{post_url}" />
 <meta property="og:description" content="{esc(first_p)}" />
-<meta property="article:published_time" content="{post.date.strftime('%Y-%m-%dT%H:%M:%S+00:00')}" />
-<meta property="article:modified_time" content="{post.date.strftime('%Y-%m-%dT%H:%M:%S+00:00')}" />
+<meta property="article:published_time" content="{post.date.strftime("%Y-%m-%dT%H:%M:%S+00:00")}" />
+<meta property="article:modified_time" content="{post.date.strftime("%Y-%m-%dT%H:%M:%S+00:00")}" />
 <meta property="og:site_name" content="{esc(self.site.name)}" />
 <meta property="og:image" content="{self.image_url(post)}" />
 <meta property="og:locale" content="en_US" />
@@ -376,15 +406,21 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
 	</div><!-- .entry-content -->
 
 	<footer class="entry-footer default-max-width">
-		<div class="post-taxonomies"><span class="cat-links">Categorized as {', '.join(f'<a href="{self.url(c.path)}" rel="category tag">{esc(c.name)}</a>' for c in post.categories)} </span><span class="tags-links">Tags: {', '.join(f'<a href="{self.url(t.path)}" rel="tag">{esc(t.name)}</a>' for t in post.tags)}</span></div>
+		<div class="post-taxonomies"><span class="cat-links">Categorized as {", ".join(f'<a href="{self.url(c.path)}" rel="category tag">{esc(c.name)}</a>' for c in post.categories)} </span><span class="tags-links">Tags: {", ".join(f'<a href="{self.url(t.path)}" rel="tag">{esc(t.name)}</a>' for t in post.tags)}</span></div>
 	</footer><!-- .entry-footer -->
 </article><!-- #post-{post.id} -->
 {self.comments_area(post, page, reply_to)}
 {self.post_navigation(post)}"""
         robots = "noindex, follow" if reply_to is not None else "max-image-preview:large"
         body = f"post-template-default single single-post postid-{post.id} single-format-standard"
-        return self.document(title=f"{texturize(post.title)} &#8211; {esc(self.site.name)}", body_class=body,
-                             main=main, canonical=canonical, head_extra="\n" + head, robots=robots)
+        return self.document(
+            title=f"{texturize(post.title)} &#8211; {esc(self.site.name)}",
+            body_class=body,
+            main=main,
+            canonical=canonical,
+            head_extra="\n" + head,
+            robots=robots,
+        )
 
     def image_url(self, post: Post) -> str:
         """The recap's screenshot under ``wp-content/uploads``."""
@@ -441,7 +477,7 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
         )
         return (
             "<div id='jp-relatedposts' class='jp-relatedposts' ><h3 class=\"jp-relatedposts-headline\">"
-            f"<em>Related Posts</em></h3><div class=\"jp-relatedposts-items jp-relatedposts-items-visual\">{items}</div></div>"
+            f'<em>Related Posts</em></h3><div class="jp-relatedposts-items jp-relatedposts-items-visual">{items}</div></div>'
         )
 
     def post_navigation(self, post: Post) -> str:
@@ -450,12 +486,16 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
         links = ""
         if index + 1 < len(self.site.posts):
             older = self.site.posts[index + 1]
-            links += (f'<div class="nav-previous"><a href="{self.url(older.path)}" rel="prev"><p class="meta-nav">'
-                      f'Previous post</p><p class="post-title">{texturize(older.title)}</p></a></div>')
+            links += (
+                f'<div class="nav-previous"><a href="{self.url(older.path)}" rel="prev"><p class="meta-nav">'
+                f'Previous post</p><p class="post-title">{texturize(older.title)}</p></a></div>'
+            )
         if index > 0:
             newer = self.site.posts[index - 1]
-            links += (f'<div class="nav-next"><a href="{self.url(newer.path)}" rel="next"><p class="meta-nav">'
-                      f'Next post</p><p class="post-title">{texturize(newer.title)}</p></a></div>')
+            links += (
+                f'<div class="nav-next"><a href="{self.url(newer.path)}" rel="next"><p class="meta-nav">'
+                f'Next post</p><p class="post-title">{texturize(newer.title)}</p></a></div>'
+            )
         return self.navigation(links, "post-navigation", "Posts", "Post navigation")
 
     # -------------------------------------------------------------- comments
@@ -483,15 +523,23 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
             heading = "1 comment" if n == 1 else f"{n:,} comments"
             nav = ""
             if post.comment_pages > 1:
+
                 def link(k: int) -> str:
                     return f"{self.comment_page_url(post, k)}#comments"
 
-                links = self.paginate_links(page, post.comment_pages, link, f"{SVG_PREV} <span class=\"nav-prev-text\">"
-                                            "Older comments</span>", f"<span class=\"nav-next-text\">Newer comments"
-                                            f"</span> {SVG_NEXT}", mid_size=0, before_number="Page ")
+                links = self.paginate_links(
+                    page,
+                    post.comment_pages,
+                    link,
+                    f'{SVG_PREV} <span class="nav-prev-text">Older comments</span>',
+                    f'<span class="nav-next-text">Newer comments</span> {SVG_NEXT}',
+                    mid_size=0,
+                    before_number="Page ",
+                )
                 nav = self.navigation(links, "comments-pagination", "Comments", "Comments navigation")
-            parts.append(f'\n\t\t\t<h2 class="comments-title">\n\t\t\t\t\t\t\t{heading}\t\t\t\t\t</h2>'
-                         "<!-- .comments-title -->\n")
+            parts.append(
+                f'\n\t\t\t<h2 class="comments-title">\n\t\t\t\t\t\t\t{heading}\t\t\t\t\t</h2><!-- .comments-title -->\n'
+            )
             if traps.on(self.site):
                 parts.append(traps.sort_links(self.url(post.path)))
             parts.append('\t\t<ol class="comment-list">')
@@ -527,8 +575,11 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
             nested = level < self.opts.thread_depth
             after: list[str | tuple[Comment, str, int]] = []
             if children and nested:
-                after += [f'{indent}<ol class="children">', *((k, indent + "\t", level + 1) for k in children),
-                          f"{indent}</ol><!-- .children -->"]
+                after += [
+                    f'{indent}<ol class="children">',
+                    *((k, indent + "\t", level + 1) for k in children),
+                    f"{indent}</ol><!-- .children -->",
+                ]
             after.append(f"{indent}</li><!-- #comment-## -->")
             if children and not nested:
                 # Walker_Comment::display_element: at max depth, replies are printed beside their parent.
@@ -562,9 +613,11 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
     def avatar(self, c: Comment) -> str:
         """``get_avatar()`` at 32px (Twenty Twenty-One asks for 60; stock default is 32)."""
         h = c.avatar_hash
-        return (f"<img alt='' src='https://secure.gravatar.com/avatar/{h}?s=32&#038;d=mm&#038;r=g' "
-                f"srcset='https://secure.gravatar.com/avatar/{h}?s=64&#038;d=mm&#038;r=g 2x' "
-                "class='avatar avatar-32 photo' height='32' width='32' loading='lazy' decoding='async'/>")
+        return (
+            f"<img alt='' src='https://secure.gravatar.com/avatar/{h}?s=32&#038;d=mm&#038;r=g' "
+            f"srcset='https://secure.gravatar.com/avatar/{h}?s=64&#038;d=mm&#038;r=g 2x' "
+            "class='avatar avatar-32 photo' height='32' width='32' loading='lazy' decoding='async'/>"
+        )
 
     def reply_link(self, post: Post, c: Comment) -> str:
         """``get_comment_reply_link()``: nothing at the deepest allowed level."""
@@ -573,7 +626,7 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
         return (
             f"<div class=\"reply\"><a rel='nofollow' class='comment-reply-link' "
             f"href='{self.url(post.path)}?replytocom={c.id}#respond' data-commentid=\"{c.id}\" "
-            f"data-postid=\"{post.id}\" data-belowelement=\"div-comment-{c.id}\" data-respondelement=\"respond\" "
+            f'data-postid="{post.id}" data-belowelement="div-comment-{c.id}" data-respondelement="respond" '
             f"data-replyto=\"Reply to {esc(c.author)}\" aria-label='Reply to {esc(c.author)}'>Reply</a></div>"
         )
 
@@ -623,8 +676,10 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
                 f'    <span class="cld-{kind}-count-wrap cld-count-wrap">{count}{pad}</span>\n</div>'
             )
 
-        return ('<div class="cld-like-dislike-wrap cld-template-1">\n'
-                f'{wrap("like", "up", c.upvotes)}{wrap("dislike", "down", c.downvotes or 0)}</div>')
+        return (
+            '<div class="cld-like-dislike-wrap cld-template-1">\n'
+            f"{wrap('like', 'up', c.upvotes)}{wrap('dislike', 'down', c.downvotes or 0)}</div>"
+        )
 
     def comment_start(self, post: Post, c: Comment, counters: dict[str, int], indent: str) -> str:
         """``Walker_Comment::html5_comment()`` or ``::comment()`` up to (not including) ``</li>``."""
@@ -671,7 +726,7 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
             cancel = f'<a rel="nofollow" id="cancel-comment-reply-link" href="{post_url}#respond" style="display:none;">Cancel reply</a>'
             parent = 0
         return f"""	<div id="respond" class="comment-respond">
-		<h3 id="reply-title" class="comment-reply-title">{title} <small>{cancel}</small></h3><form action="{self.url('/wp-comments-post.php')}" method="post" id="commentform" class="comment-form" novalidate><p class="comment-notes"><span id="email-notes">Your email address will not be published.</span> <span class="required-field-message">Required fields are marked <span class="required">*</span></span></p><p class="comment-form-comment"><label for="comment">Comment <span class="required">*</span></label> <textarea id="comment" name="comment" cols="45" rows="5" maxlength="65525" required></textarea></p><p class="comment-form-author"><label for="author">Name <span class="required">*</span></label> <input id="author" name="author" type="text" value="" size="30" maxlength="245" autocomplete="name" required /></p>
+		<h3 id="reply-title" class="comment-reply-title">{title} <small>{cancel}</small></h3><form action="{self.url("/wp-comments-post.php")}" method="post" id="commentform" class="comment-form" novalidate><p class="comment-notes"><span id="email-notes">Your email address will not be published.</span> <span class="required-field-message">Required fields are marked <span class="required">*</span></span></p><p class="comment-form-comment"><label for="comment">Comment <span class="required">*</span></label> <textarea id="comment" name="comment" cols="45" rows="5" maxlength="65525" required></textarea></p><p class="comment-form-author"><label for="author">Name <span class="required">*</span></label> <input id="author" name="author" type="text" value="" size="30" maxlength="245" autocomplete="name" required /></p>
 <p class="comment-form-email"><label for="email">Email <span class="required">*</span></label> <input id="email" name="email" type="email" value="" size="30" maxlength="100" aria-describedby="email-notes" autocomplete="email" required /></p>
 <p class="comment-form-url"><label for="url">Website</label> <input id="url" name="url" type="url" value="" size="30" maxlength="200" autocomplete="url" /></p>
 <p class="comment-form-cookies-consent"><input id="wp-comment-cookies-consent" name="wp-comment-cookies-consent" type="checkbox" value="yes" /> <label for="wp-comment-cookies-consent">Save my name, email, and website in this browser for the next time I comment.</label></p>
@@ -691,8 +746,12 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
 			<p>It looks like nothing was found at this location. Maybe try a search?</p>
 		</div><!-- .page-content -->
 	</div><!-- .error-404 -->"""
-        return self.document(title=f"Page not found &#8211; {esc(self.site.name)}", body_class="error404",
-                             main=main, robots="noindex, follow, max-image-preview:large")
+        return self.document(
+            title=f"Page not found &#8211; {esc(self.site.name)}",
+            body_class="error404",
+            main=main,
+            robots="noindex, follow, max-image-preview:large",
+        )
 
     def login(self) -> str:
         """A minimal ``wp-login.php``."""
@@ -706,15 +765,15 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
 <body class="login no-js login-action-login wp-core-ui  locale-en-us">
 <div id="login">
 <h1><a href="https://wordpress.org/">Powered by WordPress</a></h1>
-<form name="loginform" id="loginform" action="{self.url('/wp-login.php')}" method="post">
+<form name="loginform" id="loginform" action="{self.url("/wp-login.php")}" method="post">
 <p><label for="user_login">Username or Email Address</label>
 <input type="text" name="log" id="user_login" class="input" value="" size="20" autocapitalize="off" autocomplete="username" required="required" /></p>
 <div class="user-pass-wrap"><label for="user_pass">Password</label>
 <input type="password" name="pwd" id="user_pass" class="input password-input" value="" size="20" autocomplete="current-password" spellcheck="false" required="required" /></div>
 <p class="submit"><input type="submit" name="wp-submit" id="wp-submit" class="button button-primary button-large" value="Log In" />
-<input type="hidden" name="redirect_to" value="{self.url('/wp-admin/')}" /></p>
+<input type="hidden" name="redirect_to" value="{self.url("/wp-admin/")}" /></p>
 </form>
-<p id="backtoblog"><a href="{self.url('/')}">&larr; Go to {esc(self.site.name)}</a></p>
+<p id="backtoblog"><a href="{self.url("/")}">&larr; Go to {esc(self.site.name)}</a></p>
 </div>
 </body>
 </html>
@@ -722,8 +781,10 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
 
     def robots_txt(self) -> str:
         """``do_robots()`` with core sitemaps enabled."""
-        return (f"User-agent: *\nDisallow: /wp-admin/\nAllow: /wp-admin/admin-ajax.php\n\n"
-                f"Sitemap: {self.url('/wp-sitemap.xml')}\n")
+        return (
+            f"User-agent: *\nDisallow: /wp-admin/\nAllow: /wp-admin/admin-ajax.php\n\n"
+            f"Sitemap: {self.url('/wp-sitemap.xml')}\n"
+        )
 
     # ----------------------------------------------------------------- feeds
     def rss(self, title: str, link: str, self_url: str, items: list[str], updated: datetime) -> str:
@@ -749,7 +810,7 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
 	<sy:updateFrequency>
 	1	</sy:updateFrequency>
 	<generator>https://wordpress.org/?v={WP_VERSION}</generator>
-{''.join(items)}
+{"".join(items)}
 	</channel>
 </rss>
 """
@@ -766,12 +827,12 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
 		<comments>{self.url(p.path)}#respond</comments>
 		<dc:creator><![CDATA[{p.author.name}]]></dc:creator>
 		<pubDate>{rfc822(p.date)}</pubDate>{cats}
-		<guid isPermaLink="false">{self.url(f'/?p={p.id}')}</guid>
-		<description><![CDATA[{next(t for k, t in p.body if k == 'p')}]]></description>
+		<guid isPermaLink="false">{self.url(f"/?p={p.id}")}</guid>
+		<description><![CDATA[{next(t for k, t in p.body if k == "p")}]]></description>
 		<wfw:commentRss>{self.url(p.path)}feed/</wfw:commentRss>
 		<slash:comments>{len(p.public_comments)}</slash:comments>
 	</item>""")
-        updated = max((p.date for p in self.site.posts), default=datetime(2021, 1, 1, tzinfo=timezone.utc))
+        updated = max((p.date for p in self.site.posts), default=datetime(2021, 1, 1, tzinfo=UTC))
         return self.rss(esc(self.site.name), self.url("/"), self.url("/feed/"), items, updated), updated
 
     def comments_feed(self, post: Post | None) -> tuple[str, datetime]:
@@ -787,24 +848,30 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
 		<link>{self.comment_link(p, c)}</link>
 		<dc:creator><![CDATA[{c.author}]]></dc:creator>
 		<pubDate>{rfc822(c.date)}</pubDate>
-		<guid isPermaLink="false">{self.url(f'/?p={p.id}')}#comment-{c.id}</guid>
+		<guid isPermaLink="false">{self.url(f"/?p={p.id}")}#comment-{c.id}</guid>
 		<description><![CDATA[{c.text}]]></description>
 		<content:encoded><![CDATA[{self.content_html(c.blocks)}]]></content:encoded>
 	</item>""")
         if post:
-            title, link, self_url = f"Comments on: {texturize(post.title)}", self.url(post.path), f"{self.url(post.path)}feed/"
+            title, link, self_url = (
+                f"Comments on: {texturize(post.title)}",
+                self.url(post.path),
+                f"{self.url(post.path)}feed/",
+            )
             fallback = post.date
         else:
             title, link, self_url = f"Comments for {esc(self.site.name)}", self.url("/"), self.url("/comments/feed/")
-            fallback = datetime(2021, 1, 1, tzinfo=timezone.utc)
+            fallback = datetime(2021, 1, 1, tzinfo=UTC)
         updated = max((c.date for c in comments), default=fallback)
         return self.rss(title, link, self_url, items, updated), updated
 
     def sitemap(self) -> str:
         """A flat ``wp-sitemap.xml`` listing every post."""
         urls = "".join(f"<url><loc>{self.url(p.path)}</loc></url>" for p in self.site.posts)
-        return ('<?xml version="1.0" encoding="UTF-8"?>\n'
-                f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>\n')
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>\n'
+        )
 
 
 def html_class(slug: str, fallback: int) -> str:
@@ -815,7 +882,7 @@ def html_class(slug: str, fallback: int) -> str:
 
 def rfc822(d: datetime) -> str:
     """RSS date, e.g. ``Thu, 23 Dec 2021 08:00:00 +0000``."""
-    return format_datetime(d.astimezone(timezone.utc))
+    return format_datetime(d.astimezone(UTC))
 
 
 def term_heading(term: Term) -> str:

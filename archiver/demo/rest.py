@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import timezone
+from datetime import UTC
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,7 +22,11 @@ JSON = "application/json; charset=UTF-8"
 
 
 def _error(status: int, code: str, message: str) -> tuple[int, dict[str, Any], bytes]:
-    return status, {"Content-Type": JSON}, json.dumps({"code": code, "message": message, "data": {"status": status}}).encode()
+    return (
+        status,
+        {"Content-Type": JSON},
+        json.dumps({"code": code, "message": message, "data": {"status": status}}).encode(),
+    )
 
 
 class RestApi:
@@ -37,7 +41,7 @@ class RestApi:
         """(status, headers, body) for a REST route."""
         if self.site.options.rest == "off":
             return _error(401, "rest_not_logged_in", "You are not currently logged in.")
-        route = path[len("/wp-json/wp/v2/"):].strip("/")
+        route = path[len("/wp-json/wp/v2/") :].strip("/")
         if route == "posts":
             posts = self.site.posts
             for key, attr in (("tags", "tags"), ("categories", "categories")):
@@ -57,14 +61,19 @@ class RestApi:
             key = query.get("post", "") if query.get("post", "").isdigit() else ""
             if key not in self._comments:
                 posts = [p for p in self.site.posts if not key or p.id == int(key)]
-                comments = sorted((c for p in posts for c in p.public_comments + p.rest_extra),
-                                  key=lambda c: (c.date, c.id), reverse=True)
+                comments = sorted(
+                    (c for p in posts for c in p.public_comments + p.rest_extra),
+                    key=lambda c: (c.date, c.id),
+                    reverse=True,
+                )
                 self._comments[key] = [self.comment(c) for c in comments]
             items = self._comments[key]
             return self._collection("comments", items, query, "rest_comment_invalid_page_number")
         return _error(404, "rest_no_route", "No route was found matching the URL and request method.")
 
-    def _collection(self, route: str, items: list[dict], query: dict[str, str], invalid: str) -> tuple[int, dict[str, Any], bytes]:
+    def _collection(
+        self, route: str, items: list[dict], query: dict[str, str], invalid: str
+    ) -> tuple[int, dict[str, Any], bytes]:
         per_page = int(query.get("per_page", "10") or 10)
         if not 1 <= per_page <= 100:
             return _error(400, "rest_invalid_param", "Invalid parameter(s): per_page")
@@ -72,14 +81,20 @@ class RestApi:
         total_pages = math.ceil(len(items) / per_page)
         if page > max(1, total_pages):
             return _error(400, invalid, "The page number requested is larger than the number of pages available.")
-        headers: dict[str, Any] = {"Content-Type": JSON, "X-WP-Total": str(len(items)), "X-WP-TotalPages": str(total_pages)}
+        headers: dict[str, Any] = {
+            "Content-Type": JSON,
+            "X-WP-Total": str(len(items)),
+            "X-WP-TotalPages": str(total_pages),
+        }
         links = []
         for rel, n in (("prev", page - 1), ("next", page + 1)):
             if 1 <= n <= total_pages:
-                links.append(f'<{self.r.url(f"/wp-json/wp/v2/{route}")}?{urlencode({**query, "page": n})}>; rel="{rel}"')
+                links.append(
+                    f'<{self.r.url(f"/wp-json/wp/v2/{route}")}?{urlencode({**query, "page": n})}>; rel="{rel}"'
+                )
         if links:
             headers["Link"] = links
-        batch = [self._fields(item, query) for item in items[(page - 1) * per_page: page * per_page]]
+        batch = [self._fields(item, query) for item in items[(page - 1) * per_page : page * per_page]]
         return 200, headers, json.dumps(batch).encode()
 
     def _one(self, item: dict, query: dict[str, str]) -> tuple[int, dict[str, Any], bytes]:
@@ -94,29 +109,52 @@ class RestApi:
         """``WP_REST_Posts_Controller::prepare_item_for_response`` (view context)."""
         local = p.date.astimezone(TZ)
         return {
-            "id": p.id, "date": local.strftime("%Y-%m-%dT%H:%M:%S"),
-            "date_gmt": p.date.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
-            "guid": {"rendered": self.r.url(f"/?p={p.id}")}, "slug": p.slug, "status": "publish", "type": "post",
-            "link": self.r.url(p.path), "title": {"rendered": texturize(p.title)},
-            "author": p.author.id, "comment_status": "open",
-            "categories": [c.id for c in p.categories], "tags": [t.id for t in p.tags],
+            "id": p.id,
+            "date": local.strftime("%Y-%m-%dT%H:%M:%S"),
+            "date_gmt": p.date.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+            "guid": {"rendered": self.r.url(f"/?p={p.id}")},
+            "slug": p.slug,
+            "status": "publish",
+            "type": "post",
+            "link": self.r.url(p.path),
+            "title": {"rendered": texturize(p.title)},
+            "author": p.author.id,
+            "comment_status": "open",
+            "categories": [c.id for c in p.categories],
+            "tags": [t.id for t in p.tags],
         }
 
     def term(self, t: Term) -> dict:
         """``WP_REST_Terms_Controller`` fields."""
         count = sum(1 for p in self.site.posts if t in p.tags + p.categories)
-        return {"id": t.id, "count": count, "link": self.r.url(t.path), "name": t.name, "slug": t.slug, "taxonomy": t.taxonomy}
+        return {
+            "id": t.id,
+            "count": count,
+            "link": self.r.url(t.path),
+            "name": t.name,
+            "slug": t.slug,
+            "taxonomy": t.taxonomy,
+        }
 
     def comment(self, c: Comment) -> dict:
         """``WP_REST_Comments_Controller::prepare_item_for_response`` (view context)."""
         post = self.site.post_by_id(c.post_id)
         return {
-            "id": c.id, "post": c.post_id, "parent": c.parent_id or 0, "author": c.user.id if c.user else 0,
-            "author_name": c.author, "author_url": c.author_url or "",
+            "id": c.id,
+            "post": c.post_id,
+            "parent": c.parent_id or 0,
+            "author": c.user.id if c.user else 0,
+            "author_name": c.author,
+            "author_url": c.author_url or "",
             "date": c.date.astimezone(TZ).strftime("%Y-%m-%dT%H:%M:%S"),
-            "date_gmt": c.date.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
+            "date_gmt": c.date.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
             # comment_text(): the real Comments Like Dislike filters it, so its widget is in content.rendered too
-            "content": {"rendered": self.r.comment_text(c) if self.site.options.cld == "on"
-                        and self.site.options.platform == "wordpress" else self.r.content_html(c.blocks)},
-            "link": self.r.comment_link(post, c), "status": "approved", "type": "comment",
+            "content": {
+                "rendered": self.r.comment_text(c)
+                if self.site.options.cld == "on" and self.site.options.platform == "wordpress"
+                else self.r.content_html(c.blocks)
+            },
+            "link": self.r.comment_link(post, c),
+            "status": "approved",
+            "type": "comment",
         }

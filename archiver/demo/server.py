@@ -11,12 +11,11 @@ import json
 import math
 import re
 import sys
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from urllib.parse import urlencode
-
-from collections import Counter
 
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET, Request
@@ -24,8 +23,17 @@ from twisted.web.server import Site as WebSite
 
 from archiver.demo import traps
 from archiver.demo.faults import HTML_FOR_JSON, Fault, cut_json, thread_fault, truncate_comment_list
-from archiver.demo.hostile import (ESCAPE_REDIRECT, bounds_ajax, bounds_page, bounds_rest_post, endless_page,
-                                   endless_rest, escape_listing, escape_on, escape_post)
+from archiver.demo.hostile import (
+    ESCAPE_REDIRECT,
+    bounds_ajax,
+    bounds_page,
+    bounds_rest_post,
+    endless_page,
+    endless_rest,
+    escape_listing,
+    escape_on,
+    escape_post,
+)
 from archiver.demo.model import SITE_TAGLINE, TZ, Site, SiteOptions, bare_page, build_site, truth
 from archiver.demo.plugins import DisqusRenderer, WpdiscuzRenderer
 from archiver.demo.render import Renderer, esc, html_class, term_heading
@@ -175,7 +183,10 @@ class DemoResource(Resource):
             if answer is not None:
                 self.attempts[f"POST {form.get('action', '')}"] += 1
                 return self.write(request, self.json(answer))
-        if request.path.decode("ascii", "replace") == "/wp-admin/admin-ajax.php" and self.site.options.platform == "wpdiscuz":
+        if (
+            request.path.decode("ascii", "replace") == "/wp-admin/admin-ajax.php"
+            and self.site.options.platform == "wpdiscuz"
+        ):
             wpdiscuz = WpdiscuzRenderer(self.site, self.renderer)
             action = form.get("action", "")
             self.attempts[f"POST {action}"] += 1
@@ -204,8 +215,11 @@ class DemoResource(Resource):
     @staticmethod
     def json(data: object, status: int = 200, headers: dict | None = None) -> Response:
         """A JSON response."""
-        return Response(status=status, body=json.dumps(data).encode(),
-                        headers={"Content-Type": "application/json; charset=UTF-8", **(headers or {})})
+        return Response(
+            status=status,
+            body=json.dumps(data).encode(),
+            headers={"Content-Type": "application/json; charset=UTF-8", **(headers or {})},
+        )
 
     # ------------------------------------------------------------------ routing
     def route(self, path: str, query: dict[str, str], request: Request | None = None) -> Response:
@@ -219,7 +233,9 @@ class DemoResource(Resource):
             target = r.url(traps.LOOP_PATH) if query.get("r") else r.url(traps.LOOP_PATH) + "?r=1"
             return Response(status=302, headers={"Location": target, "Content-Type": HTML})
         if path == ESCAPE_REDIRECT and escape_on(self.site):
-            return Response(status=302, headers={"Location": self.site.options.canary + "redirected/", "Content-Type": HTML})
+            return Response(
+                status=302, headers={"Location": self.site.options.canary + "redirected/", "Content-Type": HTML}
+            )
         if path == "/wp-login.php":
             return self.html(r.login(), extra=NOCACHE)
         if path == "/wp-sitemap.xml":
@@ -233,9 +249,16 @@ class DemoResource(Resource):
         if path == "/embed/comments/" or path == "/api/3.0/threads/listPostsThreaded":
             return self.disqus(path, query)
         if path == "/wp-json/":
-            index = {"name": self.site.name, "url": self.base_url.rstrip("/"), "home": self.base_url.rstrip("/"),
-                     "namespaces": ["oembed/1.0", "wp/v2"], "routes": {}}
-            return Response(body=json.dumps(index).encode(), headers={"Content-Type": "application/json; charset=UTF-8"})
+            index = {
+                "name": self.site.name,
+                "url": self.base_url.rstrip("/"),
+                "home": self.base_url.rstrip("/"),
+                "namespaces": ["oembed/1.0", "wp/v2"],
+                "routes": {},
+            }
+            return Response(
+                body=json.dumps(index).encode(), headers={"Content-Type": "application/json; charset=UTF-8"}
+            )
         if path == "/" and query.get("p", "").isdigit():
             try:
                 return self.redirect(r.url(self.site.post_by_id(int(query["p"])).path))
@@ -348,7 +371,12 @@ class DemoResource(Resource):
             posts = [p for p in posts if p.series is series]
             base, heading = f"/shows/{series.slug}/", f"Show: <span>{esc(series.name)}</span>"
             title = f"{esc(series.name)} &#8211; {esc(self.site.name)}"
-            classes = ["archive", "tax-shows", f"term-{html_class(series.slug, series.tag.id)}", f"term-{series.tag.id}"]
+            classes = [
+                "archive",
+                "tax-shows",
+                f"term-{html_class(series.slug, series.tag.id)}",
+                f"term-{series.tag.id}",
+            ]
         elif kind == "author":
             author = next((a for a in self.site.authors if a.nicename == match["slug"]), None)
             if author is None:
@@ -377,16 +405,17 @@ class DemoResource(Resource):
             return self.not_found()
         if match["page"] and paged == 1:
             return self.redirect(r.url(base))
-        shown = posts[(paged - 1) * per: paged * per]
+        shown = posts[(paged - 1) * per : paged * per]
         if paged > pages:  # the buggy theme's endless "Next": the last page again
             self.trap_counts["paged_beyond"] += 1
-            shown = posts[(pages - 1) * per: pages * per]
+            shown = posts[(pages - 1) * per : pages * per]
         if paged > 1:
             classes.insert(2 if kind == "home" else 1, "paged")
             section = {"home": "blog", "month": "date"}.get(kind, kind)
             classes += [f"paged-{paged}", f"{section}-paged-{paged}"]
-        body = r.listing(shown, paged, pages, base, title, " ".join(classes), heading, endless=endless,
-                         calendar=calendar)
+        body = r.listing(
+            shown, paged, pages, base, title, " ".join(classes), heading, endless=endless, calendar=calendar
+        )
         if kind == "home" and paged == 1 and escape_on(self.site):
             body = escape_listing(body, r, self.site.options.canary)
         return self.html(body)
@@ -405,8 +434,7 @@ class DemoResource(Resource):
     @staticmethod
     def redirect(location: str) -> Response:
         """A 301 as ``wp_redirect()`` sends it."""
-        return Response(status=301, headers={"Location": location, "X-Redirect-By": "WordPress",
-                                             "Content-Type": HTML})
+        return Response(status=301, headers={"Location": location, "X-Redirect-By": "WordPress", "Content-Type": HTML})
 
     @staticmethod
     def feed(xml: str, updated: datetime, request: Request | None) -> Response:
@@ -435,9 +463,11 @@ def error_page(status: int) -> str:
         503: ("Maintenance", "<h1>Briefly unavailable for scheduled maintenance. Check back in a minute.</h1>"),
         429: ("429 Too Many Requests", "<h1>429 Too Many Requests</h1><p>Slow down.</p>"),
     }[status]
-    return (f'<!DOCTYPE html>\n<html lang="en-US">\n<head>\n<meta http-equiv="Content-Type" content="text/html; '
-            f'charset=utf-8" />\n<title>{message[0]}</title>\n</head>\n<body id="error-page">\n'
-            f'\t<div class="wp-die-message">{message[1]}</div>\n</body>\n</html>\n')
+    return (
+        f'<!DOCTYPE html>\n<html lang="en-US">\n<head>\n<meta http-equiv="Content-Type" content="text/html; '
+        f'charset=utf-8" />\n<title>{message[0]}</title>\n</head>\n<body id="error-page">\n'
+        f'\t<div class="wp-die-message">{message[1]}</div>\n</body>\n</html>\n'
+    )
 
 
 def make_resource(site: Site, base_url: str) -> DemoResource:
@@ -459,7 +489,9 @@ def listen(options: SiteOptions, host: str = "127.0.0.1", port: int = 8000):
     return listening, base_url, site
 
 
-def serve_forever(options: SiteOptions, host: str = "127.0.0.1", port: int = 8000, truth_path: str | None = None) -> None:
+def serve_forever(
+    options: SiteOptions, host: str = "127.0.0.1", port: int = 8000, truth_path: str | None = None
+) -> None:
     """Serve the demo site until SIGTERM/SIGINT, after writing the ground truth to ``truth_path``."""
     _, base_url, site = listen(options, host, port)
     if truth_path:

@@ -24,7 +24,11 @@ from archiver.demo.model import TZ, Post, Site
 FAMILIES = ("calendar", "comment_order", "replytocom", "paged_beyond", "redirect_loop")
 LOOP_PATH = "/go/loop/"
 STATS_PATH = "/__demo/stats.json"
-SORT_LINKS = (("comment_order", "asc", "Oldest"), ("comment_order", "desc", "Newest"), ("orderby", "comment_karma", "Best"))
+SORT_LINKS = (
+    ("comment_order", "asc", "Oldest"),
+    ("comment_order", "desc", "Newest"),
+    ("orderby", "comment_karma", "Best"),
+)
 OLDEST_YEAR = 1000
 
 
@@ -58,12 +62,18 @@ def loop_post(site: Site) -> Post | None:
 
 def calendar_widget(site: Site, url, year: int, month: int) -> str:
     """``get_calendar()`` for (year, month): the table and a previous-month link that never runs out."""
-    days_with_posts = {p.date.astimezone(TZ).day for p in site.posts
-                       if (p.date.astimezone(TZ).year, p.date.astimezone(TZ).month) == (year, month)}
+    days_with_posts = {
+        p.date.astimezone(TZ).day
+        for p in site.posts
+        if (p.date.astimezone(TZ).year, p.date.astimezone(TZ).month) == (year, month)
+    }
     rows = []
     for week in calendar.Calendar(firstweekday=0).monthdayscalendar(year, month):
         cells = "".join(
-            "<td>&nbsp;</td>" if d == 0 else f"<td>{d}</td>" if d not in days_with_posts
+            "<td>&nbsp;</td>"
+            if d == 0
+            else f"<td>{d}</td>"
+            if d not in days_with_posts
             else f'<td><span aria-label="Posts published on {calendar.month_name[month]} {d}, {year}">{d}</span></td>'
             for d in week
         )
@@ -79,7 +89,7 @@ def calendar_widget(site: Site, url, year: int, month: int) -> str:
 	<tr>{head}</tr>
 	</thead>
 	<tbody>
-	{''.join(rows)}
+	{"".join(rows)}
 	</tbody>
 	</table><nav aria-label="Previous and next months" class="wp-calendar-nav">
 		<span class="wp-calendar-nav-prev">{prev}</span>

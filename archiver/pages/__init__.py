@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-
 from typing import TYPE_CHECKING
 
 from lxml import etree
@@ -27,7 +26,9 @@ _ENTRIES = etree.XPath(
 
 def _has_class(name: str) -> str:
     # What cssselect makes of ``.name``.
-    return f"(@class and contains(@class, '{name}') and contains(concat(' ', normalize-space(@class), ' '), ' {name} '))"
+    return (
+        f"(@class and contains(@class, '{name}') and contains(concat(' ', normalize-space(@class), ' '), ' {name} '))"
+    )
 
 
 # ".entry-content" at or under an element.
@@ -71,8 +72,10 @@ def page_kind(response: TextResponse) -> str:
     classes = set(body_class_tokens(root))
     if classes & _POST_CLASSES or any(_POSTID.match(c) for c in classes):
         return "post"
-    static_front = "home" in classes and "blog" not in classes and (
-        "page" in classes or any(c.startswith("page-id-") for c in classes)
+    static_front = (
+        "home" in classes
+        and "blog" not in classes
+        and ("page" in classes or any(c.startswith("page-id-") for c in classes))
     )
     if static_front:
         return "other"

@@ -12,6 +12,7 @@ import re
 from functools import cached_property
 
 from lxml import etree
+
 from archiver.items import CommentItem
 from archiver.pages.markup import (
     COMMENT_EL_CLASSES,
@@ -51,7 +52,10 @@ _META_CLASSES = frozenset(("comment-metadata", "commentmetadata"))
 _DATE_CLASSES = frozenset(("comment-date", "wpd-comment-date"))
 # A comment's own elements _comment looks at (besides <time>): the rest need not be kept.
 _OWN_INTERESTING = (
-    _FN_CLASSES | _META_CLASSES | _DATE_CLASSES | _CONTENT_CLASSES
+    _FN_CLASSES
+    | _META_CLASSES
+    | _DATE_CLASSES
+    | _CONTENT_CLASSES
     | {"comment-author", "comment-body", "cld-like-count-wrap", "cld-dislike-count-wrap", "wpd-vote-result"}
 )
 # Comment lists and comment navigations are found from the page index (HtmlPage._index), with these class tokens.
@@ -114,8 +118,12 @@ class CommentListReader:
                         if owners and (tag == "time" or not interesting.isdisjoint(cls)):
                             for o in owners:
                                 o[1].append((el, cls))
-                if live and (tag == "aside" or ident in widget_ids or ident in furniture_ids
-                             or not widget_classes.isdisjoint(cls)):
+                if live and (
+                    tag == "aside"
+                    or ident in widget_ids
+                    or ident in furniture_ids
+                    or not widget_classes.isdisjoint(cls)
+                ):
                     live = False
                 child_parent = parent
                 if live and is_comment:
@@ -145,8 +153,13 @@ class CommentListReader:
         return items
 
     def _comment(
-        self, el: Element, cid: str, parent: str | None, page: int,
-        nodes: list[tuple[Element, frozenset[str]]], quiet: bool = False,
+        self,
+        el: Element,
+        cid: str,
+        parent: str | None,
+        page: int,
+        nodes: list[tuple[Element, frozenset[str]]],
+        quiet: bool = False,
     ) -> CommentItem:
         """One comment; ``quiet`` when its text is known to hold no furniture text (see effective_skip)."""
         fn = meta = time_el = content = body = author_box = None
@@ -186,7 +199,9 @@ class CommentListReader:
         machine = time_el.get("datetime") if time_el is not None and time_el.get("datetime") else date_title
         raw = text_of(time_el) if time_el is not None else ""
         if not raw and meta is not None:
-            raw = _EDIT.sub("", text_without(meta, lambda n: bool(class_tokens(n) & {"edit-link", "comment-edit-link"})))
+            raw = _EDIT.sub(
+                "", text_without(meta, lambda n: bool(class_tokens(n) & {"edit-link", "comment-edit-link"}))
+            )
         if not raw and date_title is not None:
             raw = date_title
 

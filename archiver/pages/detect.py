@@ -6,8 +6,8 @@ Only what the page itself shows counts: markup, scripts, ``<link>`` tags and the
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 from urllib.parse import urljoin
 
 from lxml import etree
@@ -21,7 +21,9 @@ PLATFORMS = ("wordpress", "wpdiscuz", "disqus")
 """Comment platforms the archiver reads; ``-a platform=`` takes one of them."""
 
 _API_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="?https://api\.w\.org/"?')
-_DISQUS_SCRIPT = re.compile(r"disqus\.com/embed\.js|disqusShortname|disqus_shortname|disqus_config|id=['\"]disqus_embed")
+_DISQUS_SCRIPT = re.compile(
+    r"disqus\.com/embed\.js|disqusShortname|disqus_shortname|disqus_config|id=['\"]disqus_embed"
+)
 
 _API_HREF = etree.XPath("//link[@rel='https://api.w.org/']/@href", smart_strings=False)
 # Marker ids and every element's class attribute as plain strings: two cheap scans, no element objects.

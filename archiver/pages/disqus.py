@@ -47,8 +47,12 @@ class DisqusEmbed:
                 data = {}
             shortname = text_field(data, "disqusShortname")
             if shortname:
-                return cls(shortname, text_field(data, "disqusIdentifier"), text_field(data, "disqusUrl") or canonical,
-                           text_field(data, "disqusTitle"))
+                return cls(
+                    shortname,
+                    text_field(data, "disqusIdentifier"),
+                    text_field(data, "disqusUrl") or canonical,
+                    text_field(data, "disqusTitle"),
+                )
         name = _SHORTNAME.search(scripts)
         if not name:
             return None
@@ -83,8 +87,12 @@ class DisqusPosts:
         thread = object_field(body, "thread")
         key = _API_KEY.search(response.xpath("//script[@id='disqus-forumData']/text()").get() or "")
         posts = body.get("posts")
-        return cls._make(posts if isinstance(posts, list) else [], object_field(data, "cursor"),
-                         text_field(thread, "id") or None, key.group(1) if key else None)
+        return cls._make(
+            posts if isinstance(posts, list) else [],
+            object_field(data, "cursor"),
+            text_field(thread, "id") or None,
+            key.group(1) if key else None,
+        )
 
     @classmethod
     def from_api(cls, text: str) -> DisqusPosts:
@@ -108,19 +116,21 @@ class DisqusPosts:
             author = object_field(p, "author")
             created = text_field(p, "createdAt")
             body = (text_field(p, "message") or "").strip()
-            out.append(CommentItem(
-                site_comment_id=pid,
-                parent_site_id=text_field(p, "parent") if p.get("parent") else None,
-                author=text_field(author, "name") or None,
-                author_url=text_field(author, "url") or None,
-                posted_at_raw=created,
-                posted_at_machine=f"{created}+00:00" if created and "+" not in created else created,
-                body_html=body,
-                body_text=html_to_text(body),
-                upvotes_raw=text_field(p, "likes") if "likes" in p else "0",
-                downvotes_raw=text_field(p, "dislikes") if "dislikes" in p else "0",
-                page=1,
-            ))
+            out.append(
+                CommentItem(
+                    site_comment_id=pid,
+                    parent_site_id=text_field(p, "parent") if p.get("parent") else None,
+                    author=text_field(author, "name") or None,
+                    author_url=text_field(author, "url") or None,
+                    posted_at_raw=created,
+                    posted_at_machine=f"{created}+00:00" if created and "+" not in created else created,
+                    body_html=body,
+                    body_text=html_to_text(body),
+                    upvotes_raw=text_field(p, "likes") if "likes" in p else "0",
+                    downvotes_raw=text_field(p, "dislikes") if "dislikes" in p else "0",
+                    page=1,
+                )
+            )
         return out
 
     def deleted_ids(self) -> set[str]:

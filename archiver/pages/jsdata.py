@@ -41,7 +41,7 @@ def assigned_object(script: str, prefix: re.Pattern[str], line_end: bool = False
         if close < 0:
             return None
         if not line_end or _ends_line(script, close + 2):
-            return script[start:close + 1]
+            return script[start : close + 1]
         pos = close + 1
 
 

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from archiver.pages.markup import Element, HtmlPage, css_all, css_first_in, is_inside, is_widget
 from archiver.pages.urls import comment_page_of, drop_fragment
 
+
 class ListingPage(HtmlPage):
     """A blog index, tag, category or date archive: a list of posts plus pagination."""
 

@@ -33,11 +33,11 @@ def repair_comment_lists(text: str) -> str | None:
     for start in _TEMPLATE.finditer(text):
         if start.start() < done:
             continue  # inside a template already repaired
-        out.append(text[done:start.start()])
+        out.append(text[done : start.start()])
         stack: list[str] = []
         pos = start.start()
         for m in _LIST_TAG.finditer(text, start.start()):
-            out.append(text[pos:m.start()])
+            out.append(text[pos : m.start()])
             pos = m.end()
             closing, name = m.group(1) == "/", m.group(2).lower()
             if not closing:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import copy
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
-from typing import Callable
+from functools import cache, cached_property, lru_cache
 from urllib.parse import urljoin
 
 from cssselect import HTMLTranslator
@@ -20,7 +20,6 @@ from scrapy.http import TextResponse
 
 from archiver.pages import has_class_token
 from archiver.text import normalise_line
-
 
 Element = etree._Element
 Marked = tuple[Element, str | None, str | None]
@@ -70,6 +69,8 @@ def may_hold_furniture_text(text: str) -> bool:
     """False when ``text`` certainly holds no _FURNITURE_ANY match (a plain substring test, not the regex)."""
     low = text.lower()
     return any(piece in low for piece in _FURNITURE_PIECES)
+
+
 _FURNITURE_TEXT_TAGS = frozenset(("p", "em", "span", "small", "div"))
 
 # Things inside .entry-content that are not the recap.
@@ -87,7 +88,7 @@ def has_css_class(value: str | None, name: str) -> bool:
     return value is not None and name in value and has_class_token(value, (name,))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _xpath(css: str) -> etree.XPath:
     return etree.XPath(HTMLTranslator().css_to_xpath(css, prefix="descendant-or-self::"))
 
@@ -152,7 +153,6 @@ COMMENT_EL_CLASSES = frozenset(("comment", "pingback", "trackback"))
 PING_CLASSES = frozenset(("pingback", "trackback"))
 COMMENT_EL_ID = re.compile(r"^(?:li-)?comment-\d+$")
 _DIGITS = re.compile(r"^\d+$")
-
 
 
 def wpdiscuz_vote(el: Element, classes: frozenset[str]) -> tuple[str, str] | None:
@@ -260,8 +260,9 @@ def is_comment_furniture_no_text(el: Element) -> bool:
     if not value:
         # Without a class, only the id can make it furniture or a comment (the common case: called for every
         # element of every comment's text).
-        return ident is not None and (ident in COMMENT_FURNITURE_IDS or (
-            tag in COMMENT_EL_TAGS and bool(COMMENT_EL_ID.match(ident))))
+        return ident is not None and (
+            ident in COMMENT_FURNITURE_IDS or (tag in COMMENT_EL_TAGS and bool(COMMENT_EL_ID.match(ident)))
+        )
     if ident in COMMENT_FURNITURE_IDS:
         return True
     cls = class_set(value)

@@ -14,17 +14,24 @@ from scrapy.http import TextResponse
 from archiver.items import CommentItem, RecapItem
 from archiver.pages import body_classes, page_kind, release_tree
 from archiver.pages.detect import Detection, detect, rest_root
-from archiver.pages.lists import repair_comment_lists
 from archiver.pages.disqus import DisqusEmbed
-from archiver.pages.rest import post_id
 from archiver.pages.listing import ListingPage
+from archiver.pages.lists import repair_comment_lists
+from archiver.pages.rest import post_id
 from archiver.pages.urls import CommentPages
 from archiver.pages.wordpress import PostPage
 from archiver.pages.wpdiscuz import WpdiscuzComments, WpdiscuzSettings
 from archiver.profiles import Profile
 
-__all__ = ["CommentPageReading", "ListingReading", "PageReading", "PostReading", "WpdiscuzStart",
-           "read_comment_page", "read_page"]
+__all__ = [
+    "CommentPageReading",
+    "ListingReading",
+    "PageReading",
+    "PostReading",
+    "WpdiscuzStart",
+    "read_comment_page",
+    "read_page",
+]
 
 
 @dataclass
@@ -96,8 +103,9 @@ class CommentPageReading:
     """Why the parser stopped building the page early (later comments are missing), else None."""
 
 
-def read_page(response: TextResponse, fetched_at: str, platform: str | None = None,
-              profile: Profile | None = None) -> PageReading:
+def read_page(
+    response: TextResponse, fetched_at: str, platform: str | None = None, profile: Profile | None = None
+) -> PageReading:
     """Read a page a crawl reached by a link: a post (with its first comment page), a listing, or other.
 
     ``platform`` overrides the detected comment platform; ``profile`` adds a site's own listing links.
@@ -109,13 +117,16 @@ def read_page(response: TextResponse, fetched_at: str, platform: str | None = No
             return PageReading(kind, post=_read_post(response, fetched_at, platform))
         if kind == "listing":
             page = ListingPage(response)
-            return PageReading(kind, listing=ListingReading(
-                post_urls=page.post_urls(),
-                pagination_urls=page.pagination_urls(),
-                profile_urls=profile.listing_urls(response) if profile else [],
-                rest_root=rest_root(response),
-                home="home" in body_classes(response),
-            ))
+            return PageReading(
+                kind,
+                listing=ListingReading(
+                    post_urls=page.post_urls(),
+                    pagination_urls=page.pagination_urls(),
+                    profile_urls=profile.listing_urls(response) if profile else [],
+                    rest_root=rest_root(response),
+                    home="home" in body_classes(response),
+                ),
+            )
         return PageReading(kind, index_urls=profile.listing_urls(response) if profile else [])
     finally:
         release_tree(response)
@@ -135,17 +146,27 @@ def _read_post(response: TextResponse, fetched_at: str, platform: str | None) ->
     chosen = platform or detected.platform
     recap = page.recap(fetched_at=fetched_at)
     recap.platform = chosen
-    reading = PostReading(recap, detected, post_id(response), page.comment_page(), page.comment_pages(),
-                          unreadable=page.unreadable, stopped=page.parse_stopped())
+    reading = PostReading(
+        recap,
+        detected,
+        post_id(response),
+        page.comment_page(),
+        page.comment_pages(),
+        unreadable=page.unreadable,
+        stopped=page.parse_stopped(),
+    )
     if chosen == "disqus":
         recap.comments, recap.comment_pages = [], 1
     elif chosen == "wpdiscuz":
         recap.comments = []
     if chosen == "wpdiscuz":
         wpd = WpdiscuzComments.from_response(response)
-        reading.wpdiscuz = WpdiscuzStart(wpd.comments(reading.comment_page),
-                                         WpdiscuzSettings.from_response(response, recap.site_url),
-                                         wpd.load_more_after(), wpd.hidden_replies())
+        reading.wpdiscuz = WpdiscuzStart(
+            wpd.comments(reading.comment_page),
+            WpdiscuzSettings.from_response(response, recap.site_url),
+            wpd.load_more_after(),
+            wpd.hidden_replies(),
+        )
         recap.comment_count_reported = wpd.reported_count() or recap.comment_count_reported
     elif chosen == "disqus":
         reading.disqus = DisqusEmbed.from_response(response, recap.url)
@@ -157,10 +178,13 @@ def read_comment_page(response: TextResponse, platform: str = "wordpress") -> Co
     try:
         response = _as_browsers_build_it(response)
         page = PostPage(response)
-        comments = (WpdiscuzComments.from_response(response).comments(page.comment_page()) if platform == "wpdiscuz"
-                    else page.comments())
-        return CommentPageReading(comments, page.comment_pages(), page.comment_page(), page.unreadable,
-                                  page.parse_stopped())
+        comments = (
+            WpdiscuzComments.from_response(response).comments(page.comment_page())
+            if platform == "wpdiscuz"
+            else page.comments()
+        )
+        return CommentPageReading(
+            comments, page.comment_pages(), page.comment_page(), page.unreadable, page.parse_stopped()
+        )
     finally:
         release_tree(response)
-

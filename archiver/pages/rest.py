@@ -86,8 +86,9 @@ class RestAnswer:
             return None
         pages = response.headers.get(b"X-WP-TotalPages")
         total = response.headers.get(b"X-WP-Total")
-        return cls(data, int(pages) if pages and pages.isdigit() else 1,
-                   int(total) if total and total.isdigit() else None)
+        return cls(
+            data, int(pages) if pages and pages.isdigit() else 1, int(total) if total and total.isdigit() else None
+        )
 
     def comments(self, base_url: str = "http://localhost/") -> list[CommentItem]:
         """The comments as items; ``page`` is None (the API knows no comment pages).
@@ -96,28 +97,37 @@ class RestAnswer:
         (Comments Like Dislike's counts) ride along: it is read with the page's own comment reader, which
         takes the votes from the widget and leaves it out of the text.
         """
-        wanted = [c for c in self.items if isinstance(c, dict) and _is_id(c.get("id"))
-                  and c.get("type", "comment") in ("comment", "")]
-        shown = {c.site_comment_id: c for c in read_rendered_comments(
-            [(str(c["id"]), text_field(object_field(c, "content"), "rendered") or "") for c in wanted], base_url)}
+        wanted = [
+            c
+            for c in self.items
+            if isinstance(c, dict) and _is_id(c.get("id")) and c.get("type", "comment") in ("comment", "")
+        ]
+        shown = {
+            c.site_comment_id: c
+            for c in read_rendered_comments(
+                [(str(c["id"]), text_field(object_field(c, "content"), "rendered") or "") for c in wanted], base_url
+            )
+        }
         out = []
         for c in wanted:
             cid = str(c["id"])
             date_gmt = text_field(c, "date_gmt")
             rendered = shown.get(cid)
-            out.append(CommentItem(
-                site_comment_id=cid,
-                parent_site_id=str(c["parent"]) if c.get("parent") and _is_id(c["parent"]) else None,
-                author=text_field(c, "author_name") or None,
-                author_url=text_field(c, "author_url") or None,
-                posted_at_raw=text_field(c, "date"),
-                posted_at_machine=f"{date_gmt}+00:00" if date_gmt else None,
-                body_html=rendered.body_html if rendered else "",
-                body_text=rendered.body_text if rendered else "",
-                upvotes_raw=rendered.upvotes_raw if rendered else None,
-                downvotes_raw=rendered.downvotes_raw if rendered else None,
-                page=None,
-            ))
+            out.append(
+                CommentItem(
+                    site_comment_id=cid,
+                    parent_site_id=str(c["parent"]) if c.get("parent") and _is_id(c["parent"]) else None,
+                    author=text_field(c, "author_name") or None,
+                    author_url=text_field(c, "author_url") or None,
+                    posted_at_raw=text_field(c, "date"),
+                    posted_at_machine=f"{date_gmt}+00:00" if date_gmt else None,
+                    body_html=rendered.body_html if rendered else "",
+                    body_text=rendered.body_text if rendered else "",
+                    upvotes_raw=rendered.upvotes_raw if rendered else None,
+                    downvotes_raw=rendered.downvotes_raw if rendered else None,
+                    page=None,
+                )
+            )
         return out
 
 

@@ -43,7 +43,6 @@ def comment_page_of(url: str) -> int | None:
     return None
 
 
-
 def recap_url(url: str) -> str:
     """The archived-recap URL a link points to: comment page, ``cpage``, ``replytocom`` and fragment removed."""
     return strip_comment_page(url)

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from functools import cached_property
-from typing import Callable
 from urllib.parse import parse_qsl, urlsplit
 
 from lxml import etree
@@ -23,6 +23,7 @@ from scrapy.http import HtmlResponse, TextResponse
 
 from archiver.items import CommentItem, RecapItem, Term
 from archiver.pages.comment_list import CommentListReader
+from archiver.pages.counts import parse_comment_count
 from archiver.pages.markup import (
     NO_CLASSES,
     Element,
@@ -41,25 +42,10 @@ from archiver.pages.markup import (
     text_of,
 )
 from archiver.pages.urls import PAGED_PATH, CommentPages, comment_page_of, drop_fragment, strip_comment_page
-from archiver.clean import parse_count
 from archiver.text import html_to_text, normalise_line
 
 __all__ = ["PostPage", "parse_comment_count", "read_rendered_comments"]
 
-# Bounded numbers (up to 10^21 grouped, 18 digits plain, then "1.2K"): an unbounded `\d+` is retried at every digit
-# of a long run.
-_COUNT_NUMBER = r"(?:\d{1,3}(?:[,.\u00a0\u202f ]\d{3}){1,6}|\d{1,18}(?:\.\d{1,3})?[kKmM]?)(?![\d.,])"
-_COUNT_NOUN = r"(?:comments?|thoughts?|responses?|repl(?:y|ies)|reactions?|discussions?)"
-_NUMBER_WORDS = {
-    "no": 0, "zero": 0, "one": 1, "a": 1, "a single": 1, "single": 1, "two": 2, "three": 3, "four": 4, "five": 5,
-    "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
-}  # fmt: skip
-_LEADING_NUMBER = re.compile(rf"^[\W_]*(?P<n>{_COUNT_NUMBER})", re.I)
-_NOUN_THEN_NUMBER = re.compile(rf"^[\W_]*{_COUNT_NOUN}\s*[:(\[]?\s*(?P<n>{_COUNT_NUMBER})\s*[)\]]?\s*$", re.I)
-_WORD_COUNT = re.compile(
-    rf"^[\W_]*(?P<n>{'|'.join(sorted(map(re.escape, _NUMBER_WORDS), key=len, reverse=True))})\s+{_COUNT_NOUN}\b", re.I
-)
-_COUNT_WORD = re.compile(rf"(?<![\d.,])(?P<n>{_COUNT_NUMBER})\s*{_COUNT_NOUN}", re.I)
 _COMMENT_LIST_CLASSES = frozenset("comment-list commentlist wp-block-comment-template".split())
 _COMMENT_NAV_CLASSES = frozenset(
     "comments-pagination comment-navigation comments-navigation comment-nav comments-nav "
@@ -71,16 +57,16 @@ _TAG_LINKS_XPATH = etree.XPath("//a/@rel[contains(., 'tag')]/..")
 def _is_comment_list(el: Element, value: str | None, ident: str | None) -> bool:
     """``el`` (with class attribute ``value`` and id ``ident``) is a ``wp_list_comments`` list."""
     cls = class_set(value) if value else NO_CLASSES
-    return not _COMMENT_LIST_CLASSES.isdisjoint(cls) or ident == "comments-list" or (
-        "comments" in cls and el.tag == "ol"
+    return (
+        not _COMMENT_LIST_CLASSES.isdisjoint(cls) or ident == "comments-list" or ("comments" in cls and el.tag == "ol")
     )
 
 
 def _is_comment_nav(value: str | None, ident: str | None) -> bool:
     """An element with class attribute ``value`` and id ``ident`` is a comment navigation."""
     return (bool(value) and not _COMMENT_NAV_CLASSES.isdisjoint(class_set(value))) or (
-        ident is not None and ident.startswith("comment-nav-"))
-
+        ident is not None and ident.startswith("comment-nav-")
+    )
 
 
 _LABEL_NUMBER = re.compile(r"(\d{1,9})\s*$")
@@ -103,25 +89,6 @@ def _nav_step(a: Element) -> int:
     if "next" in rel or not _NEXT_CLASSES.isdisjoint(cls):
         return 1
     return 0
-
-
-def parse_comment_count(text: str | None) -> int | None:
-    """The count a comments heading or link states, or None when it states none. Never raises.
-
-    ``"25 thoughts on “Title 2”"`` → 25 (the leading count, never one inside the title), ``"One Comment"`` → 1,
-    ``"No Comments"`` → 0, ``"1,234"`` → 1234, ``"1.2K comments"`` → 1200, ``"Comments (25)"`` → 25. ``"Leave a
-    Reply"`` states no count (None): whether it means 0 is decided by the page, from an empty comment area.
-    """
-    if not text:
-        return None
-    m = _LEADING_NUMBER.match(text) or _NOUN_THEN_NUMBER.match(text)
-    if m:
-        return parse_count(m["n"])
-    m = _WORD_COUNT.match(text)
-    if m:
-        return _NUMBER_WORDS.get(" ".join(m["n"].casefold().split()))  # re.I also matches "ſix" (long s)
-    m = _COUNT_WORD.search(text)
-    return parse_count(m["n"]) if m else None
 
 
 def _term_from_link(a: Element, base_url: str, taxonomy: str | None = None) -> Term | None:
@@ -184,8 +151,11 @@ class PostPage(CommentListReader, HtmlPage):
 
     @cached_property
     def _comment_area(self) -> list[Element]:
-        lists = [el for el, value, ident in self._index.marked
-                 if _is_comment_list(el, value, ident) and not is_inside(el, is_widget)]
+        lists = [
+            el
+            for el, value, ident in self._index.marked
+            if _is_comment_list(el, value, ident) and not is_inside(el, is_widget)
+        ]
         ids = {id(el) for el in lists}
         top = [el for el in lists if el.getparent() is None or not is_inside(el.getparent(), lambda n: id(n) in ids)]
         if top:
@@ -202,8 +172,10 @@ class PostPage(CommentListReader, HtmlPage):
     @cached_property
     def _canonical_url(self) -> str:
         # What //link[@rel='canonical']/@href gives first.
-        href = next((h for h in (el.get("href") for el in self._index.links if el.get("rel") == "canonical")
-                     if h is not None), None)
+        href = next(
+            (h for h in (el.get("href") for el in self._index.links if el.get("rel") == "canonical") if h is not None),
+            None,
+        )
         return strip_comment_page(join_url(self.url, href) if href is not None else self.url)
 
     def site_url(self) -> str:
@@ -228,7 +200,14 @@ class PostPage(CommentListReader, HtmlPage):
         og = self.root.xpath("//meta[@property='og:site_name']/@content")
         if og and og[0].strip():
             return normalise_line(og[0])
-        return text_of(self._css_first(".site-title", "#site-title", ".site-branding a[rel~=home]", "#headerimg h1", "#header h1")) or None
+        return (
+            text_of(
+                self._css_first(
+                    ".site-title", "#site-title", ".site-branding a[rel~=home]", "#headerimg h1", "#header h1"
+                )
+            )
+            or None
+        )
 
     def title(self) -> str:
         """The post title, whitespace-normalised."""
@@ -241,8 +220,14 @@ class PostPage(CommentListReader, HtmlPage):
     def author(self) -> str | None:
         """The post author's display name."""
         el = self._css_first(
-            ".byline .author a", ".byline .fn", ".entry-meta .author a", ".author.vcard .fn",
-            ".author.vcard a", ".byline a", "a[rel~=author]", where=self._article,
+            ".byline .author a",
+            ".byline .fn",
+            ".entry-meta .author a",
+            ".author.vcard .fn",
+            ".author.vcard a",
+            ".byline a",
+            "a[rel~=author]",
+            where=self._article,
         )
         if el is None:
             el = self._css_first(".entry-meta .author a", "a[rel~=author]")
@@ -253,8 +238,14 @@ class PostPage(CommentListReader, HtmlPage):
 
     def _published_el(self) -> Element | None:
         return self._css_first(
-            "time.entry-date.published", "time.published", "time.entry-date",
-            ".posted-on time", ".entry-meta time", ".wp-block-post-date time", "time", where=self._article,
+            "time.entry-date.published",
+            "time.published",
+            "time.entry-date",
+            ".posted-on time",
+            ".entry-meta time",
+            ".wp-block-post-date time",
+            "time",
+            where=self._article,
         )
 
     def published_at_raw(self) -> str | None:
@@ -280,8 +271,12 @@ class PostPage(CommentListReader, HtmlPage):
         comment_roots = {id(el) for el in self._comment_area if el is not self.root}
 
         def excluded(n: Element) -> bool:
-            return is_widget(n) or id(n) in comment_roots or bool(
-                class_tokens(n) & {"jp-relatedposts", "related-posts", "comment", "navigation", "post-navigation"}
+            return (
+                is_widget(n)
+                or id(n) in comment_roots
+                or bool(
+                    class_tokens(n) & {"jp-relatedposts", "related-posts", "comment", "navigation", "post-navigation"}
+                )
             )
 
         terms: list[Term] = []
@@ -339,8 +334,9 @@ class PostPage(CommentListReader, HtmlPage):
             lambda el, value, ident: has_css_class(value, "comments-link"),
         ]
         for test in firsts:
-            el = next((el for el, value, ident in marked if test(el, value, ident) and not is_inside(el, is_widget)),
-                      None)
+            el = next(
+                (el for el, value, ident in marked if test(el, value, ident) and not is_inside(el, is_widget)), None
+            )
             if el is not None:
                 count = parse_comment_count(text_of(el))
                 if count is not None:
@@ -352,8 +348,12 @@ class PostPage(CommentListReader, HtmlPage):
                 if count is not None:
                     return count
         # Themes print no count where there are no comments: a comment area holding only the reply form says 0.
-        has_area = any(ident in ("comments", "respond") or has_css_class(value, "comments-area")
-                       or has_css_class(value, "wp-block-comments") for _, value, ident in marked)
+        has_area = any(
+            ident in ("comments", "respond")
+            or has_css_class(value, "comments-area")
+            or has_css_class(value, "wp-block-comments")
+            for _, value, ident in marked
+        )
         if has_area and not self._comments and not self.unreadable:
             return 0
         return None
@@ -369,14 +369,19 @@ class PostPage(CommentListReader, HtmlPage):
         the navigation marks as current, else the one its previous/next links imply, else the URL's.
         """
         marked = self._index.marked
-        containers = [el for el, value, ident in marked if _is_comment_nav(value, ident) and not is_inside(el, is_widget)]
+        containers = [
+            el for el, value, ident in marked if _is_comment_nav(value, ident) and not is_inside(el, is_widget)
+        ]
         links: list[Element] = []
         for c in containers:
             links.extend(css_all(c, "a[href]"))
         seen = {id(a) for a in links}
         # a.page-numbers[href]
-        numbers = [el for el, value, ident in self._index.root_marked
-                   if has_css_class(value, "page-numbers") and el.tag == "a" and el.get("href") is not None]
+        numbers = [
+            el
+            for el, value, ident in self._index.root_marked
+            if has_css_class(value, "page-numbers") and el.tag == "a" and el.get("href") is not None
+        ]
         for a in numbers:
             if id(a) not in seen and not is_inside(a, is_widget):
                 links.append(a)
@@ -466,7 +471,6 @@ class PostPage(CommentListReader, HtmlPage):
         )
 
 
-
 def read_rendered_comments(contents: list[tuple[str, str]], base_url: str) -> list[CommentItem]:
     """Comments from their rendered content alone (``(id, html)``, as the REST API gives them).
 
@@ -475,8 +479,10 @@ def read_rendered_comments(contents: list[tuple[str, str]], base_url: str) -> li
     """
     if not contents:
         return []
-    items = "".join(f'<li id="comment-{html.escape(cid)}" class="comment"><div class="comment-content">{body}</div></li>'
-                    for cid, body in contents)
+    items = "".join(
+        f'<li id="comment-{html.escape(cid)}" class="comment"><div class="comment-content">{body}</div></li>'
+        for cid, body in contents
+    )
     doc = f'<html><body><div id="comments"><ol class="comment-list">{items}</ol></div></body></html>'
     page = PostPage(HtmlResponse(url=base_url, body=doc.encode("utf-8"), encoding="utf-8"))
     return page.comments()

@@ -107,8 +107,10 @@ class WpdiscuzComments:
     def load_more_after(self) -> str | None:
         """``data-lastparentid`` of the load-more button when more threads remain, else None."""
         # 7.6 says so in span#wpdiscuzHasMoreComments[data-is_show_load_more]; older releases in an input's value.
-        more = self.root.xpath(".//*[@id='wpdiscuzHasMoreComments']/@data-is_show_load_more"
-                               " | .//input[@id='wpdiscuzHasMoreComments']/@value")
+        more = self.root.xpath(
+            ".//*[@id='wpdiscuzHasMoreComments']/@data-is_show_load_more"
+            " | .//input[@id='wpdiscuzHasMoreComments']/@value"
+        )
         if more and more[0].strip() == "0":
             return None
         button = self.root.xpath(".//*[contains(@class, 'wpd-load-more-submit')]/@data-lastparentid")

@@ -52,7 +52,9 @@ class Profile:
 
     def listing_urls(self, response: TextResponse) -> list[str]:
         """Absolute URLs of the further listings (series pages) a listing links to."""
-        found = [response.urljoin(h) for css in self.listing_link_css for h in response.css(css).xpath("@href").getall()]
+        found = [
+            response.urljoin(h) for css in self.listing_link_css for h in response.css(css).xpath("@href").getall()
+        ]
         return list(dict.fromkeys(found))
 
 

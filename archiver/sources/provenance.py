@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
-from datetime import datetime, timezone
 from typing import Any
 
 from scrapy import Request
@@ -45,8 +45,7 @@ def provenance_headers(source: str, captured_at: str | None, capture_url: str | 
     """The headers recording a capture's provenance on a response (see the module docstring)."""
     headers = {SOURCE_HEADER: source}
     if captured_at:
-        headers[CAPTURED_HEADER] = format_datetime(datetime.fromisoformat(captured_at).astimezone(timezone.utc),
-                                                   usegmt=True)
+        headers[CAPTURED_HEADER] = format_datetime(datetime.fromisoformat(captured_at).astimezone(UTC), usegmt=True)
     if capture_url:
         headers[CAPTURE_URL_HEADER] = capture_url
     return headers
@@ -61,7 +60,7 @@ def provenance_of(response: Response) -> Provenance:
     captured_at = None
     if captured:
         try:
-            captured_at = parsedate_to_datetime(captured).astimezone(timezone.utc).isoformat()
+            captured_at = parsedate_to_datetime(captured).astimezone(UTC).isoformat()
         except (TypeError, ValueError):
             captured_at = None
     return Provenance(source, captured_at, _header(response, CAPTURE_URL_HEADER))
@@ -76,12 +75,18 @@ def stamp(recap: RecapItem, provenance: Provenance, post_page: bool) -> None:
     """Give ``recap`` (from its post page) and its comments not yet stamped this response's provenance, and
     widen the range of captures its thread used."""
     if post_page and recap.source is None:
-        recap.source, recap.captured_at, recap.capture_url = (provenance.source, provenance.captured_at,
-                                                              provenance.capture_url)
+        recap.source, recap.captured_at, recap.capture_url = (
+            provenance.source,
+            provenance.captured_at,
+            provenance.capture_url,
+        )
     for comment in recap.comments:
         if comment.source is None:
-            comment.source, comment.captured_at, comment.capture_url = (provenance.source, provenance.captured_at,
-                                                                        provenance.capture_url)
+            comment.source, comment.captured_at, comment.capture_url = (
+                provenance.source,
+                provenance.captured_at,
+                provenance.capture_url,
+            )
     when = provenance.captured_at
     if when:
         recap.captured_first_at = min(filter(None, (recap.captured_first_at, when)))
@@ -91,13 +96,16 @@ def stamp(recap: RecapItem, provenance: Provenance, post_page: bool) -> None:
 class ProvenanceMiddleware(BaseSpiderMiddleware):
     """Stamp recaps and comments with the provenance of the responses they were read from."""
 
-    def process_spider_output(self, response: Response | None, result: Iterable[Any], spider: Any = None) -> Iterable[Any]:
+    def process_spider_output(
+        self, response: Response | None, result: Iterable[Any], spider: Any = None
+    ) -> Iterable[Any]:
         for out in result:
             self._stamp(response, out)
             yield out
 
-    async def process_spider_output_async(self, response: Response | None, result: AsyncIterator[Any],
-                                          spider: Any = None) -> AsyncIterator[Any]:
+    async def process_spider_output_async(
+        self, response: Response | None, result: AsyncIterator[Any], spider: Any = None
+    ) -> AsyncIterator[Any]:
         async for out in result:
             self._stamp(response, out)
             yield out

@@ -126,8 +126,13 @@ class WaybackMiddleware:
             request.meta["dont_cache"] = True
             if robots:  # no robots.txt captured: nothing is disallowed, and nothing failed
                 request.meta["handle_httpstatus_list"] = [404]
-            return HtmlResponse(request.url, status=404, body=b"", request=request,
-                                headers=provenance_headers("wayback" if not self.offline else "warc", None, None))
+            return HtmlResponse(
+                request.url,
+                status=404,
+                body=b"",
+                request=request,
+                headers=provenance_headers("wayback" if not self.offline else "warc", None, None),
+            )
         raise NoCapture(reason)
 
     async def _list_site(self, url: str) -> None:
@@ -148,8 +153,9 @@ class WaybackMiddleware:
     async def _list(self, url: str) -> None:
         resume, pages, before = None, 0, len(self.index)
         while True:
-            response = await self._fetch(Request(cdx_request_url(self.cdx_url, url, resume, self.page_size),
-                                                 priority=100), "CDX listing")
+            response = await self._fetch(
+                Request(cdx_request_url(self.cdx_url, url, resume, self.page_size), priority=100), "CDX listing"
+            )
             if response.status != 200:
                 raise CaptureUnavailable(f"the CDX server answered HTTP {response.status} listing {site_prefix(url)}")
             captures, resume = parse_cdx(response.text)
@@ -159,8 +165,12 @@ class WaybackMiddleware:
             self.stats.inc_value("archiver/wayback/captures_listed", len(captures))
             if not resume:
                 if len(captures) >= self.page_size:
-                    logger.warning("%s: the CDX server gave a full page and no resumption key; the list may be "
-                                   "cut short at %d captures", site_prefix(url), self.page_size)
+                    logger.warning(
+                        "%s: the CDX server gave a full page and no resumption key; the list may be "
+                        "cut short at %d captures",
+                        site_prefix(url),
+                        self.page_size,
+                    )
                 break
         self.stats.set_value("archiver/wayback/urls", len(self.index))
         logger.info("%s: %d URL(s) captured (%d CDX page(s))", site_prefix(url), len(self.index) - before, pages)
@@ -168,8 +178,13 @@ class WaybackMiddleware:
     async def _fetch(self, request: Request, what: str) -> Response:
         """Download ``request`` from the web archive, waiting out 429s and retrying errors."""
         # Redirects are followed; errors come back here (not to Scrapy's retries or the failures table).
-        request.meta.update(wayback_internal=True, dont_cache=True, dont_retry=True, allow_offsite=True,
-                            handle_httpstatus_list=list(range(400, 600)))
+        request.meta.update(
+            wayback_internal=True,
+            dont_cache=True,
+            dont_retry=True,
+            allow_offsite=True,
+            handle_httpstatus_list=list(range(400, 600)),
+        )
         waits = errors = 0
         while True:
             try:
@@ -188,11 +203,18 @@ class WaybackMiddleware:
                 self.stats.inc_value("archiver/wayback/throttled")
                 if waits > self.max_waits:
                     self.stats.inc_value("archiver/wayback/gave_up")
-                    raise CaptureUnavailable(f"{what} {request.url}: still HTTP {response.status} after {waits - 1} waits")
+                    raise CaptureUnavailable(
+                        f"{what} {request.url}: still HTTP {response.status} after {waits - 1} waits"
+                    )
                 delay = backoff_delay(waits, retry_after, self.backoff_start, self.backoff_max)
                 self.stats.inc_value("archiver/wayback/waited_seconds", round(delay, 1))
-                logger.info("web archive answered HTTP %d for %s: waiting %.1f s (wait %d)", response.status,
-                            request.url, delay, waits)
+                logger.info(
+                    "web archive answered HTTP %d for %s: waiting %.1f s (wait %d)",
+                    response.status,
+                    request.url,
+                    delay,
+                    waits,
+                )
                 await asyncio.sleep(delay)
                 continue
             if response.status in RETRIED_STATUSES and errors < self.retry_times:

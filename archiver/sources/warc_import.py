@@ -24,8 +24,8 @@ from scrapy.utils.request import RequestFingerprinter
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
-from archiver.errors import ArchivePathError, ArchiverError
 from archiver.archive.bodies import compress, decompress
+from archiver.errors import ArchivePathError, ArchiverError
 from archiver.sources.provenance import provenance_headers
 
 logger = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ def _iso(warc_date: str) -> str:
     text = warc_date.strip().replace("Z", "+00:00")
     if "." in text:  # WARC 1.1 fractions of a second
         head, _, tail = text.partition(".")
-        text = head + tail[tail.find("+"):] if "+" in tail else head
+        text = head + tail[tail.find("+") :] if "+" in tail else head
     return text
 
 
@@ -98,19 +98,33 @@ def read_records(path: Path) -> tuple[list[WarcRecord], list[dict[str, Any]], in
                 headers = [(k, v) for k, v in record.http_headers.headers if k.lower() not in DROPPED_HEADERS]
                 content_type = (record.http_headers.get_header("Content-Type") or "").lower()
                 record_id = (record.rec_headers.get_header("WARC-Record-ID") or "").strip("<>")
-                base = dict(url=url, status=status, headers=headers,
-                            date=_iso(record.rec_headers.get_header("WARC-Date") or ""),
-                            capture=f"{path.name}#{record_id}")
+                base = dict(
+                    url=url,
+                    status=status,
+                    headers=headers,
+                    date=_iso(record.rec_headers.get_header("WARC-Date") or ""),
+                    capture=f"{path.name}#{record_id}",
+                )
                 if record.rec_type == "revisit":
-                    revisits.append({**base, "digest": record.rec_headers.get_header("WARC-Payload-Digest"),
-                                     "refers_url": record.rec_headers.get_header("WARC-Refers-To-Target-URI") or url,
-                                     "refers_date": record.rec_headers.get_header("WARC-Refers-To-Date")})
+                    revisits.append(
+                        {
+                            **base,
+                            "digest": record.rec_headers.get_header("WARC-Payload-Digest"),
+                            "refers_url": record.rec_headers.get_header("WARC-Refers-To-Target-URI") or url,
+                            "refers_date": record.rec_headers.get_header("WARC-Refers-To-Date"),
+                        }
+                    )
                     continue
                 if 200 <= status < 300 and content_type and not any(t in content_type for t in KEPT_TYPES):
                     skipped += 1
                     continue
-                responses.append(WarcRecord(body=record.content_stream().read(),
-                                            digest=record.rec_headers.get_header("WARC-Payload-Digest"), **base))
+                responses.append(
+                    WarcRecord(
+                        body=record.content_stream().read(),
+                        digest=record.rec_headers.get_header("WARC-Payload-Digest"),
+                        **base,
+                    )
+                )
     except (ArchiveLoadFailed, OSError, ValueError) as exc:
         raise WarcError(f"{path}: not a readable WARC file ({exc})") from exc
     return responses, revisits, skipped
@@ -122,8 +136,8 @@ def import_warc_files(archive: str | Path, paths: list[str | Path]) -> tuple[Imp
 
     Raises ArchivePathError or WarcError (nothing is stored then).
     """
-    from archiver.crawl.reparse import reparse
     from archiver.archive.store import open_archive
+    from archiver.crawl.reparse import reparse
 
     db = open_archive(archive)
     try:
@@ -157,16 +171,28 @@ def import_warcs(db: Any, paths: list[str | Path]) -> ImportResult:
     by_url_date = {(r.url, r.date): r for r in records}
     for revisit in revisits:
         original = by_digest.get(revisit["digest"]) or by_url_date.get(
-            (revisit["refers_url"], _iso(revisit["refers_date"] or "")))
+            (revisit["refers_url"], _iso(revisit["refers_date"] or ""))
+        )
         body = original.body if original is not None else _stored_body(db, revisit["refers_url"], revisit["digest"])
         if body is None:
             result.revisits_unresolved += 1
-            logger.warning("revisit of %s (%s): the response it repeats is in none of the files", revisit["url"],
-                           revisit["capture"])
+            logger.warning(
+                "revisit of %s (%s): the response it repeats is in none of the files",
+                revisit["url"],
+                revisit["capture"],
+            )
             continue
         headers = revisit["headers"] or (original.headers if original is not None else [])
-        records.append(WarcRecord(revisit["url"], revisit["status"] or (original.status if original else 200),
-                                  headers, body, revisit["date"], revisit["capture"]))
+        records.append(
+            WarcRecord(
+                revisit["url"],
+                revisit["status"] or (original.status if original else 200),
+                headers,
+                body,
+                revisit["date"],
+                revisit["capture"],
+            )
+        )
     fingerprinter = RequestFingerprinter()
     sites: set[str] = set()
     with db.atomic():
@@ -182,9 +208,11 @@ def import_warcs(db: Any, paths: list[str | Path]) -> ImportResult:
 
 def _stored_body(db: Any, url: str, digest: str | None) -> bytes | None:
     """A revisit's body from a page imported earlier (same URL), or None."""
-    row = db.execute("select bodies.encoding, bodies.body from pages join bodies on bodies.sha256 = "
-                     "pages.body_sha256 where pages.url = ? and pages.status = 200 order by pages.id desc limit 1",
-                     [url]).fetchone()
+    row = db.execute(
+        "select bodies.encoding, bodies.body from pages join bodies on bodies.sha256 = "
+        "pages.body_sha256 where pages.url = ? and pages.status = 200 order by pages.id desc limit 1",
+        [url],
+    ).fetchone()
     return decompress(row[0], row[1]) if row else None
 
 
@@ -198,18 +226,27 @@ def _store(db: Any, record: WarcRecord, fingerprinter: RequestFingerprinter) -> 
     headers_json = json.dumps(headers, sort_keys=True)
     digest = hashlib.sha256(record.body).hexdigest()
     conn = db.conn
-    if conn.execute("select 1 from pages where url = ? and body_sha256 = ? and headers = ?",
-                    [record.url, digest, headers_json]).fetchone():
+    if conn.execute(
+        "select 1 from pages where url = ? and body_sha256 = ? and headers = ?", [record.url, digest, headers_json]
+    ).fetchone():
         return False
     if conn.execute("select 1 from bodies where sha256 = ?", [digest]).fetchone() is None:
         encoding, data = compress(record.body)
-        conn.execute("INSERT INTO bodies (sha256, size, encoding, body) VALUES (?, ?, ?, ?)",
-                     [digest, len(record.body), encoding, data])
+        conn.execute(
+            "INSERT INTO bodies (sha256, size, encoding, body) VALUES (?, ?, ?, ?)",
+            [digest, len(record.body), encoding, data],
+        )
     conn.execute(
         "INSERT INTO pages (fingerprint, url, method, status, headers, fetched_at, revalidated, body_sha256, crawl_id) "
         "VALUES (?, ?, 'GET', ?, ?, ?, 0, ?, NULL)",
-        [fingerprinter.fingerprint(Request(record.url)).hex(), record.url, record.status, headers_json,
-         record.date, digest],
+        [
+            fingerprinter.fingerprint(Request(record.url)).hex(),
+            record.url,
+            record.status,
+            headers_json,
+            record.date,
+            digest,
+        ],
     )
     return True
 

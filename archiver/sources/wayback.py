@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlencode, urlsplit
 
 from archiver.errors import ArgumentError
@@ -51,8 +51,8 @@ class Capture:
 
 def timestamp_iso(timestamp: str) -> str:
     """``20240105083000`` as ``2024-01-05T08:30:00+00:00`` (a short timestamp is padded)."""
-    digits = (timestamp + "00000101000000"[len(timestamp):])[:14]
-    return datetime.strptime(digits, "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc).isoformat()
+    digits = (timestamp + "00000101000000"[len(timestamp) :])[:14]
+    return datetime.strptime(digits, "%Y%m%d%H%M%S").replace(tzinfo=UTC).isoformat()
 
 
 def capture_key(url: str) -> str:
@@ -62,7 +62,7 @@ def capture_key(url: str) -> str:
     if host.startswith("www."):
         host = host[4:]
     port = parts.port
-    if port and not (parts.scheme, port) in (("http", 80), ("https", 443)):
+    if port and (parts.scheme, port) not in (("http", 80), ("https", 443)):
         host = f"{host}:{port}"
     path = parts.path or "/"
     return host + path + (f"?{parts.query}" if parts.query else "")
@@ -75,8 +75,14 @@ def site_prefix(url: str) -> str:
 
 def cdx_request_url(cdx_url: str, site_url: str, resume_key: str | None = None, limit: int = CDX_PAGE_SIZE) -> str:
     """The CDX query for one page of ``site_url``'s captures (after ``resume_key``)."""
-    params = {"url": site_prefix(site_url), "matchType": "prefix", "filter": "statuscode:200",
-              "output": "json", "limit": str(limit), "showResumeKey": "true"}
+    params = {
+        "url": site_prefix(site_url),
+        "matchType": "prefix",
+        "filter": "statuscode:200",
+        "output": "json",
+        "limit": str(limit),
+        "showResumeKey": "true",
+    }
     if resume_key:
         params["resumeKey"] = resume_key
     return f"{cdx_url}?{urlencode(params)}"
@@ -100,10 +106,10 @@ def parse_cdx(text: str) -> tuple[list[Capture], str | None]:
         records = []
         for i, row in enumerate(rows[1:], 1):
             if not row:
-                tail = rows[i + 1:]
+                tail = rows[i + 1 :]
                 resume = str(tail[0][0]) if tail and tail[0] else None
                 break
-            records.append(dict(zip(names, row)))
+            records.append(dict(zip(names, row, strict=False)))
         return [c for c in map(_capture, records) if c], resume
     lines = text.splitlines()
     if lines[0].lstrip().startswith("{"):
@@ -111,13 +117,13 @@ def parse_cdx(text: str) -> tuple[list[Capture], str | None]:
     captures, resume = [], None
     for i, line in enumerate(lines):
         if not line.strip():
-            rest = [l for l in lines[i + 1:] if l.strip()]
+            rest = [later for later in lines[i + 1 :] if later.strip()]
             resume = rest[0].strip() if rest else None
             break
         parts = line.split()
         if len(parts) < 3:
             raise ValueError(f"not a CDX line: {line[:100]!r}")
-        capture = _capture(dict(zip(_FIELDS, parts)))
+        capture = _capture(dict(zip(_FIELDS, parts, strict=False)))
         if capture:
             captures.append(capture)
     return captures, resume
@@ -127,8 +133,13 @@ def _capture(record: dict) -> Capture | None:
     fields = {_ALIASES.get(k, k): v for k, v in record.items()}
     if not fields.get("original") or not fields.get("timestamp"):
         return None
-    return Capture(str(fields["original"]), str(fields["timestamp"]), _str(fields.get("statuscode")),
-                   _str(fields.get("mimetype")), _str(fields.get("digest")))
+    return Capture(
+        str(fields["original"]),
+        str(fields["timestamp"]),
+        _str(fields.get("statuscode")),
+        _str(fields.get("mimetype")),
+        _str(fields.get("digest")),
+    )
 
 
 def _str(value: object) -> str | None:

@@ -12,10 +12,10 @@ def bar_chart(bars: list[tuple[str, int]], title: str, height: int = 160, bar_wi
     width = max(len(bars), 1) * (bar_width + gap) + gap
     plot = height - label_space - value_space
     parts = [
-        Markup('<svg class="bar-chart" xmlns="http://www.w3.org/2000/svg" width="{}" height="{}" '
-               'viewBox="0 0 {} {}" role="img" aria-label="{}"><title>{}</title>').format(
-            width, height, width, height, title, title
-        )
+        Markup(
+            '<svg class="bar-chart" xmlns="http://www.w3.org/2000/svg" width="{}" height="{}" '
+            'viewBox="0 0 {} {}" role="img" aria-label="{}"><title>{}</title>'
+        ).format(width, height, width, height, title, title)
     ]
     for i, (label, value) in enumerate(bars):
         x = gap + i * (bar_width + gap)

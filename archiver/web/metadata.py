@@ -126,7 +126,9 @@ def metadata(database: str = "recaps") -> dict[str, Any]:
         "title": "recap-archiver",
         "description_html": f"<p>Episode recaps and their comment threads, archived by recap-archiver.</p>{links}",
         # A copy: Datasette annotates the metadata it is given.
-        "databases": {database: copy.deepcopy({"description_html": links, "tables": tables, "queries": CANNED_QUERIES})},
+        "databases": {
+            database: copy.deepcopy({"description_html": links, "tables": tables, "queries": CANNED_QUERIES})
+        },
     }
 
 

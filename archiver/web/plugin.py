@@ -23,14 +23,14 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 from markupsafe import Markup
 
 from archiver.archive import query
-from archiver.web.chart import bar_chart
-from archiver.web.metadata import SNIPPET_MARK, metadata
-from archiver.web.facets import YearFacet
 from archiver.archive.files import connect_read_only, is_archive
-from archiver.web import reader
 from archiver.archive.localtime import common_offset, local_time, shown_offset
-from archiver.sanitize import highlight, safe_html, safe_url
 from archiver.archive.thread_text import comment_marks, votes_text
+from archiver.sanitize import highlight, safe_html, safe_url
+from archiver.web import reader
+from archiver.web.chart import bar_chart
+from archiver.web.facets import YearFacet
+from archiver.web.metadata import SNIPPET_MARK, metadata
 
 TEMPLATES = Path(__file__).with_name("templates")
 _ARCHIVE_PATHS: dict[str, bool] = {}
@@ -205,7 +205,9 @@ async def thread_page(datasette: Any, request: Any) -> Response:
     db = await _archive(datasette, request, ["recaps", "comments"])
     recap_id = int(request.url_vars["recap_id"])
     try:
-        recap, comments = await db.execute_fn(lambda conn: (query.find_recap(conn, recap_id), query.thread(conn, recap_id)))
+        recap, comments = await db.execute_fn(
+            lambda conn: (query.find_recap(conn, recap_id), query.thread(conn, recap_id))
+        )
     except query.NotFoundError as exc:
         raise NotFound(str(exc)) from exc
     size = _int_arg(request, "size", reader.THREAD_PAGE_SIZE, 5000)
@@ -241,7 +243,11 @@ async def series_page(datasette: Any, request: Any) -> Response:
     series_id = int(request.url_vars["series_id"])
 
     def load(conn: sqlite3.Connection) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
-        return query.find_series(conn, series_id), query.series_episodes(conn, series_id), query.top_comments(conn, series_id)
+        return (
+            query.find_series(conn, series_id),
+            query.series_episodes(conn, series_id),
+            query.top_comments(conn, series_id),
+        )
 
     try:
         series, episodes, top = await db.execute_fn(load)

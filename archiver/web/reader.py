@@ -31,7 +31,7 @@ request_path: contextvars.ContextVar[str] = contextvars.ContextVar("recap_archiv
 
 def is_row_page(path: str, base_url: str = "/") -> bool:
     """True when ``path`` is a row page (``/db/table/pk``), where cells are shown whole."""
-    parts = [p for p in path[len(base_url.rstrip("/")):].split("/") if p]
+    parts = [p for p in path[len(base_url.rstrip("/")) :].split("/") if p]
     return len(parts) >= 3 and parts[1] != "-"
 
 
@@ -54,7 +54,9 @@ def top_level_groups(comments: list[dict[str, Any]]) -> list[list[dict[str, Any]
     return groups
 
 
-def thread_page_of(comments: list[dict[str, Any]], page: int, size: int = THREAD_PAGE_SIZE) -> tuple[list[dict[str, Any]], int]:
+def thread_page_of(
+    comments: list[dict[str, Any]], page: int, size: int = THREAD_PAGE_SIZE
+) -> tuple[list[dict[str, Any]], int]:
     """The comments on page ``page`` (1-based) of ``size`` top-level threads, and the number of pages (at least 1)."""
     groups = top_level_groups(comments)
     pages = max(1, -(-len(groups) // size))

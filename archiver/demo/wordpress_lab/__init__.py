@@ -24,6 +24,16 @@ from archiver.demo.wordpress_lab.lab import (
 )
 
 __all__ = [
-    "LAB_OPTIONS", "PACKAGES", "LabCell", "LabError", "WordPressLab", "available", "cell_truth", "check_plugins",
-    "ensure_packages", "export", "lab_site", "plugins_dir",
+    "LAB_OPTIONS",
+    "PACKAGES",
+    "LabCell",
+    "LabError",
+    "WordPressLab",
+    "available",
+    "cell_truth",
+    "check_plugins",
+    "ensure_packages",
+    "export",
+    "lab_site",
+    "plugins_dir",
 ]

@@ -18,8 +18,11 @@ from archiver.demo.wordpress_lab.lab import LabError, WordPressLab, ensure_packa
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m archiver.demo.wordpress_lab", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m archiver.demo.wordpress_lab",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--theme", choices=THEMES, default="twentytwentyone")
     parser.add_argument("--plugin", choices=PLUGINS, default="none")
     parser.add_argument("--no-paging", action="store_true", help="page_comments off")
@@ -36,9 +39,16 @@ def main(argv: list[str] | None = None) -> int:
         ok, why = ensure_packages()
         print(("WordPress lab ready: " if ok else "WordPress lab unavailable: ") + why)
         return 0
-    cell = LabCell(theme=args.theme, page_comments=not args.no_paging, comments_per_page=args.per_page,
-                   default_comments_page=args.order, thread_comments_depth=args.depth, plugin=args.plugin,
-                   wpdiscuz_pages=args.wpdiscuz_pages, rest=args.rest)
+    cell = LabCell(
+        theme=args.theme,
+        page_comments=not args.no_paging,
+        comments_per_page=args.per_page,
+        default_comments_page=args.order,
+        thread_comments_depth=args.depth,
+        plugin=args.plugin,
+        wpdiscuz_pages=args.wpdiscuz_pages,
+        rest=args.rest,
+    )
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         with WordPressLab(args.folder) as lab:

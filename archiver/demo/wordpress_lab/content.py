@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import html
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import lxml.html
 
 from archiver.demo.model import TZ, Block, Comment, Site, SiteOptions, build_site, truth
 
-LAB_OPTIONS = SiteOptions(seed=88, series=3, episodes=3, extra_posts=1, comments=280, depth=10, trashed=2,
-                          per_page=5, posts_per_page=5)
+LAB_OPTIONS = SiteOptions(
+    seed=88, series=3, episodes=3, extra_posts=1, comments=280, depth=10, trashed=2, per_page=5, posts_per_page=5
+)
 """The lab's content: 10 posts, 280 comments (2 replies trashed, their replies left approved), reply chains 10
 deep, one post with 109 top-level threads (3 pages at 50 a page) and several with 3+ pages at 5 a page."""
 
@@ -50,9 +51,14 @@ class LabCell:
     """``on``, or ``401``: the REST API refuses anonymous calls (our must-use plugin)."""
 
     def __post_init__(self) -> None:
-        checks = [("theme", THEMES), ("plugin", PLUGINS), ("rest", ("on", "401")),
-                  ("default_comments_page", ("newest", "oldest")), ("comments_per_page", (5, 50)),
-                  ("thread_comments_depth", (2, 5, 10))]
+        checks = [
+            ("theme", THEMES),
+            ("plugin", PLUGINS),
+            ("rest", ("on", "401")),
+            ("default_comments_page", ("newest", "oldest")),
+            ("comments_per_page", (5, 50)),
+            ("thread_comments_depth", (2, 5, 10)),
+        ]
         for name, allowed in checks:
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, not {getattr(self, name)!r}")
@@ -87,7 +93,7 @@ def _local(d: datetime) -> str:
 
 
 def _gmt(d: datetime) -> str:
-    return d.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    return d.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _esc(text: str) -> str:
@@ -132,24 +138,54 @@ def export(site: Site) -> dict[str, Any]:
     terms = {t.id: t for t in site.tags + site.categories}
     comments: list[Comment] = sorted((c for p in site.posts for c in p.comments), key=lambda c: c.id)
     return {
-        "authors": [{"id": a.id, "name": a.name, "nicename": a.nicename, "email": f"{a.nicename}@dramarecaps.example"}
-                    for a in site.authors],
+        "authors": [
+            {"id": a.id, "name": a.name, "nicename": a.nicename, "email": f"{a.nicename}@dramarecaps.example"}
+            for a in site.authors
+        ],
         "terms": [{"id": t.id, "name": t.name, "slug": t.slug, "taxonomy": t.taxonomy} for t in terms.values()],
         "posts": [
-            {"id": p.id, "title": p.title, "slug": p.slug, "content": post_content(p.body), "author": p.author.id,
-             "date": _local(p.date), "date_gmt": _gmt(p.date), "tags": [t.id for t in p.tags],
-             "categories": [t.id for t in p.categories]}
+            {
+                "id": p.id,
+                "title": p.title,
+                "slug": p.slug,
+                "content": post_content(p.body),
+                "author": p.author.id,
+                "date": _local(p.date),
+                "date_gmt": _gmt(p.date),
+                "tags": [t.id for t in p.tags],
+                "categories": [t.id for t in p.categories],
+            }
             for p in sorted(site.posts, key=lambda p: p.id)
         ],
         "comments": [
-            {"id": c.id, "post": c.post_id, "parent": c.parent_id, "author": c.author, "author_url": c.author_url,
-             "email": c.email, "content": comment_content(c.blocks), "date": _local(c.date),
-             "date_gmt": _gmt(c.date), "user": c.user.id if c.user else None, "status": c.status,
-             "likes": c.upvotes, "dislikes": c.downvotes}
+            {
+                "id": c.id,
+                "post": c.post_id,
+                "parent": c.parent_id,
+                "author": c.author,
+                "author_url": c.author_url,
+                "email": c.email,
+                "content": comment_content(c.blocks),
+                "date": _local(c.date),
+                "date_gmt": _gmt(c.date),
+                "user": c.user.id if c.user else None,
+                "status": c.status,
+                "likes": c.upvotes,
+                "dislikes": c.downvotes,
+            }
             for c in comments
         ],
-        "votes": [{"id": c.id, "post": c.post_id, "likes": c.upvotes, "dislikes": c.downvotes or 0,
-                   "time": int(c.date.timestamp())} for c in comments if c.upvotes or c.downvotes],
+        "votes": [
+            {
+                "id": c.id,
+                "post": c.post_id,
+                "likes": c.upvotes,
+                "dislikes": c.downvotes or 0,
+                "time": int(c.date.timestamp()),
+            }
+            for c in comments
+            if c.upvotes or c.downvotes
+        ],
     }
 
 
@@ -204,8 +240,9 @@ def dump_differences(site: Site, dump: list[dict[str, Any]]) -> list[str]:
     got = {row["id"]: row for row in dump}
     problems = []
     if set(want) != set(got):
-        problems.append(f"comment ids differ: missing {sorted(set(want) - set(got))[:5]}, "
-                        f"extra {sorted(set(got) - set(want))[:5]}")
+        problems.append(
+            f"comment ids differ: missing {sorted(set(want) - set(got))[:5]}, extra {sorted(set(got) - set(want))[:5]}"
+        )
     for cid in sorted(set(want) & set(got)):
         c, row = want[cid], got[cid]
         wpdiscuz = row["wpdiscuz"] or [0, 0]
@@ -222,4 +259,3 @@ def dump_differences(site: Site, dump: list[dict[str, Any]]) -> list[str]:
             if value != expected:
                 problems.append(f"comment {cid}: {name} {value!r} != {expected!r}")
     return problems
-

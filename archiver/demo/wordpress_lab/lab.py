@@ -34,11 +34,21 @@ PHP_DIR = Path(__file__).resolve().parent / "php"
 PROJECT = Path(__file__).resolve().parents[3]
 PERMALINKS = "/%year%/%monthnum%/%day%/%postname%/"
 TIMEZONE = "Asia/Seoul"
-PACKAGES = ["wordpress", "mariadb-server", "mariadb-client", "apache2", "libapache2-mod-php", "php-cli", "php-mysql",
-            "php-xml", "php-mbstring", "wordpress-theme-twentytwentyone", "wordpress-theme-twentytwentythree"]
+PACKAGES = [
+    "wordpress",
+    "mariadb-server",
+    "mariadb-client",
+    "apache2",
+    "libapache2-mod-php",
+    "php-cli",
+    "php-mysql",
+    "php-xml",
+    "php-mbstring",
+    "wordpress-theme-twentytwentyone",
+    "wordpress-theme-twentytwentythree",
+]
 """Debian packages the lab runs on."""
-APACHE_MODULES = ["mpm_prefork", "authz_core", "authz_host", "dir", "mime", "rewrite", "env", "alias",
-                  "setenvif"]
+APACHE_MODULES = ["mpm_prefork", "authz_core", "authz_host", "dir", "mime", "rewrite", "env", "alias", "setenvif"]
 
 
 class LabError(RuntimeError):
@@ -57,8 +67,11 @@ def _php_module() -> Path | None:
 
 def available() -> tuple[bool, str]:
     """Whether the lab can run here, and if not, why not (one line)."""
-    missing = [name for name in ("mariadb-install-db", "mariadbd", "mariadb", "php")
-               if shutil.which(name, path=os.environ.get("PATH", "") + ":/usr/sbin:/usr/bin") is None]
+    missing = [
+        name
+        for name in ("mariadb-install-db", "mariadbd", "mariadb", "php")
+        if shutil.which(name, path=os.environ.get("PATH", "") + ":/usr/sbin:/usr/bin") is None
+    ]
     if shutil.which("apache2", path="/usr/sbin:" + os.environ.get("PATH", "")) is None:
         missing.append("apache2")
     if missing:
@@ -203,8 +216,16 @@ class WordPressLab:
             self._start_apache()
             self.timings["apache"] = time.monotonic() - started
             self._start_guard()
-            self.php("install", {"title": SITE_NAME, "tagline": SITE_TAGLINE, "timezone": TIMEZONE,
-                                 "permalinks": PERMALINKS, "posts_per_page": self.site.options.posts_per_page})
+            self.php(
+                "install",
+                {
+                    "title": SITE_NAME,
+                    "tagline": SITE_TAGLINE,
+                    "timezone": TIMEZONE,
+                    "permalinks": PERMALINKS,
+                    "posts_per_page": self.site.options.posts_per_page,
+                },
+            )
             self.timings["install"] = time.monotonic() - started
             data = export(self.site)
             self.loaded = self.php("load", data)
@@ -265,8 +286,9 @@ class WordPressLab:
 
     def _spawn(self, command: list[str], log: str) -> subprocess.Popen:
         out = open(self.folder / log, "ab")
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
         out.close()
         self.processes.append(process)
         return process
@@ -274,22 +296,52 @@ class WordPressLab:
     def _start_mariadb(self) -> None:
         datadir = self.folder / "mysql"
         user = ["--user=root"] if os.geteuid() == 0 else []
-        done = subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={datadir}", *user,
-                               "--auth-root-authentication-method=socket", "--skip-test-db"],
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            [
+                "mariadb-install-db",
+                "--no-defaults",
+                f"--datadir={datadir}",
+                *user,
+                "--auth-root-authentication-method=socket",
+                "--skip-test-db",
+            ],
+            capture_output=True,
+            text=True,
+        )
         if done.returncode != 0:
             raise LabError(f"mariadb-install-db failed: {done.stderr[-800:]}")
-        process = self._spawn(["mariadbd", "--no-defaults", f"--datadir={datadir}", f"--socket={self.socket_path}",
-                               "--skip-networking", *user, f"--pid-file={self.folder / 'mariadb.pid'}",
-                               "--innodb-buffer-pool-size=64M", "--innodb-flush-log-at-trx-commit=0",
-                               "--skip-log-bin", "--character-set-server=utf8mb4"], "mariadb.log")
+        process = self._spawn(
+            [
+                "mariadbd",
+                "--no-defaults",
+                f"--datadir={datadir}",
+                f"--socket={self.socket_path}",
+                "--skip-networking",
+                *user,
+                f"--pid-file={self.folder / 'mariadb.pid'}",
+                "--innodb-buffer-pool-size=64M",
+                "--innodb-flush-log-at-trx-commit=0",
+                "--skip-log-bin",
+                "--character-set-server=utf8mb4",
+            ],
+            "mariadb.log",
+        )
         deadline = time.monotonic() + 60
         while True:
-            check = subprocess.run(["mariadb", "--no-defaults", f"--socket={self.socket_path}", "-uroot", "-e",
-                                    "CREATE DATABASE IF NOT EXISTS wordpress CHARACTER SET utf8mb4; "
-                                    "CREATE USER IF NOT EXISTS 'wordpress'@'localhost' IDENTIFIED BY 'lab'; "
-                                    "GRANT ALL ON wordpress.* TO 'wordpress'@'localhost';"],
-                                   capture_output=True, text=True)
+            check = subprocess.run(
+                [
+                    "mariadb",
+                    "--no-defaults",
+                    f"--socket={self.socket_path}",
+                    "-uroot",
+                    "-e",
+                    "CREATE DATABASE IF NOT EXISTS wordpress CHARACTER SET utf8mb4; "
+                    "CREATE USER IF NOT EXISTS 'wordpress'@'localhost' IDENTIFIED BY 'lab'; "
+                    "GRANT ALL ON wordpress.* TO 'wordpress'@'localhost';",
+                ],
+                capture_output=True,
+                text=True,
+            )
             if check.returncode == 0:
                 return
             if process.poll() is not None or time.monotonic() > deadline:
@@ -300,9 +352,19 @@ class WordPressLab:
     def _write_config(self) -> None:
         """/etc/wordpress/config-<name>.php, which Debian's wp-config.php loads for ``WORDPRESS_CONFIG``."""
         self.port = free_port()
-        salts = "".join(f"define('{key}', '{secrets.token_hex(32)}');\n" for key in (
-            "AUTH_KEY", "SECURE_AUTH_KEY", "LOGGED_IN_KEY", "NONCE_KEY", "AUTH_SALT", "SECURE_AUTH_SALT",
-            "LOGGED_IN_SALT", "NONCE_SALT"))
+        salts = "".join(
+            f"define('{key}', '{secrets.token_hex(32)}');\n"
+            for key in (
+                "AUTH_KEY",
+                "SECURE_AUTH_KEY",
+                "LOGGED_IN_KEY",
+                "NONCE_KEY",
+                "AUTH_SALT",
+                "SECURE_AUTH_SALT",
+                "LOGGED_IN_SALT",
+                "NONCE_SALT",
+            )
+        )
         ETC_WORDPRESS.mkdir(parents=True, exist_ok=True)
         self.config_file.write_text(
             "<?php\n// recap-archiver WordPress lab; removed when the lab stops.\n"
@@ -326,7 +388,8 @@ class WordPressLab:
         modules = "".join(f"LoadModule {m}_module /usr/lib/apache2/modules/mod_{m}.so\n" for m in APACHE_MODULES)
         php = _php_module()
         user = "User www-data\nGroup www-data\n" if os.geteuid() == 0 else ""
-        conf.write_text(f"""# recap-archiver WordPress lab: Apache on 127.0.0.1 only, everything in {self.folder}
+        conf.write_text(
+            f"""# recap-archiver WordPress lab: Apache on 127.0.0.1 only, everything in {self.folder}
 ServerRoot "{self.folder}"
 {modules}LoadModule php_module {php}
 {user}ServerName 127.0.0.1
@@ -378,7 +441,9 @@ Alias /wp-content "{self.content_dir}"
     Options FollowSymLinks
     Require all granted
 </Directory>
-""", encoding="utf-8")
+""",
+            encoding="utf-8",
+        )
         apache = shutil.which("apache2", path="/usr/sbin:" + os.environ.get("PATH", "")) or "/usr/sbin/apache2"
         process = self._spawn([apache, "-f", str(conf), "-DFOREGROUND"], "apache.log")
         deadline = time.monotonic() + 30
@@ -389,16 +454,20 @@ Alias /wp-content "{self.content_dir}"
             except OSError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                logs = "".join((self.folder / n).read_text(errors="replace")[-1500:]
-                               for n in ("apache.log", "apache-error.log") if (self.folder / n).exists())
+                logs = "".join(
+                    (self.folder / n).read_text(errors="replace")[-1500:]
+                    for n in ("apache.log", "apache-error.log")
+                    if (self.folder / n).exists()
+                )
                 raise LabError(f"Apache did not start:\n{logs}")
             time.sleep(0.1)
 
     def _start_guard(self) -> None:
         """A process that stops the servers when this one dies, even by SIGKILL (its stdin pipe closes)."""
         groups = ",".join(str(p.pid) for p in self.processes)
-        self.guard = subprocess.Popen([sys.executable, "-c", GUARD, str(self.config_file), groups],
-                                      stdin=subprocess.PIPE, start_new_session=True)
+        self.guard = subprocess.Popen(
+            [sys.executable, "-c", GUARD, str(self.config_file), groups], stdin=subprocess.PIPE, start_new_session=True
+        )
 
     # -- WordPress commands ---------------------------------------------------------------------------------
 
@@ -409,8 +478,9 @@ Alias /wp-content "{self.content_dir}"
             path = self.folder / f"{command}-input.json"
             path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
             args.append(str(path))
-        env = dict(os.environ, WORDPRESS_CONFIG=self.name, HTTP_HOST=f"127.0.0.1:{self.port}",
-                   RECAP_LAB_WP=str(WORDPRESS))
+        env = dict(
+            os.environ, WORDPRESS_CONFIG=self.name, HTTP_HOST=f"127.0.0.1:{self.port}", RECAP_LAB_WP=str(WORDPRESS)
+        )
         done = subprocess.run(args, capture_output=True, text=True, env=env, timeout=600)
         lines = [line for line in done.stdout.splitlines() if line.startswith(("{", "["))]
         if done.returncode != 0 or not lines:
