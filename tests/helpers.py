@@ -3,19 +3,31 @@ site's ground truth, a copy of the project. Fixtures are in conftest.py."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
+import time
+import urllib.request
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
+from click.testing import CliRunner, Result
+from datasette.app import Datasette
+from sqlite_utils import Database
+
 from archiver.archive.store import open_archive, save_recap, start_crawl
-from archiver.items import CommentItem, RecapItem
+from archiver.cli import cli
+from archiver.items import CommentItem, RecapItem, Term
 from archiver.threads import assemble_thread
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -26,8 +38,10 @@ LOCAL_SETTINGS = {
     "DOWNLOAD_DELAY": "0",
     "AUTOTHROTTLE_ENABLED": "False",
     "CONCURRENT_REQUESTS_PER_DOMAIN": "8",
-    "LOG_LEVEL": "DEBUG",
+    "LOG_LEVEL": "INFO",
 }
+DEBUG_LOG = {"LOG_LEVEL": "DEBUG"}
+"""For the few tests that read Scrapy's DEBUG lines ("Crawled (200) <GET ...>"); crawls log at INFO otherwise."""
 
 
 @dataclass
@@ -285,3 +299,185 @@ def injected_tags(html: str) -> list[str]:
     """Tags in ``html`` that could run script: script, img, iframe, event handlers, ``javascript:`` links."""
     tags = re.findall(r"<[^>]+>", html)
     return [t for t in tags if re.search(r"^<(script|img|iframe)|\son\w+=|javascript:", t, re.I)]
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(db: Path) -> tuple[subprocess.Popen, str]:
+    """`recap-archiver serve DB` on a free port; returns the process and its base URL once it answers."""
+    port = free_port()
+    exe = Path(sys.executable).with_name("recap-archiver")
+    process = subprocess.Popen(
+        [str(exe), "serve", str(db), "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(base + "/-/versions.json", timeout=1)
+            return process, base
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("recap-archiver serve did not answer")
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic", "--disable-extensions", "--mute-audio",
+    # No network: every host name fails to resolve, except the loopback server under test.
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+]  # fmt: skip
+
+
+def chromium(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run headless Chromium once on ``url`` with a fresh profile."""
+    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+        command = [str(CHROMIUM), *FLAGS, f"--user-data-dir={profile}", *args, url]
+        return subprocess.run(command, capture_output=True, text=True, timeout=90)
+
+
+def fetch(db: Path, *paths: str) -> list[Any]:
+    """GET each path from a Datasette on ``db`` (with no metadata but the plugin's); JSON or HTML text."""
+
+    async def run() -> list[Any]:
+        ds = Datasette([str(db)])
+        out = []
+        for path in paths:
+            response = await ds.client.get(path)
+            assert response.status_code == 200, (path, response.text[:500])
+            out.append(response.json() if ".json" in path else response.text)
+        return out
+
+    return asyncio.run(run())
+
+
+STORE_SITE = "http://127.0.0.1:8000/"
+"""The site of make_recap's recap (tests/test_store.py and others)."""
+
+
+def make_recap(comments: list[CommentItem], fetched_at: str = "2024-01-01T00:00:00+00:00") -> RecapItem:
+    tag = Term("Soundtrack #1", "soundtrack-1", STORE_SITE + "tag/soundtrack-1/", "post_tag")
+    recap = RecapItem(
+        url=STORE_SITE + "2021/12/23/soundtrack-1-episode-4-final/",
+        site_url=STORE_SITE,
+        site_name="Demo",
+        fetched_at=fetched_at,
+        title="Soundtrack #1: Episode 4 (Final)",
+        platform="wordpress",
+        tags=[tag, Term("Park Hyung-sik", "park-hyung-sik", STORE_SITE + "tag/park-hyung-sik/")],
+        categories=[Term("Recaps", "recaps", STORE_SITE + "category/recaps/", "category")],
+        comments=comments,
+        series_name="Soundtrack #1",
+        episode_number=4,
+        episode_label="Final",
+        series_term=tag,
+    )
+    recap.comments, _ = assemble_thread(recap.comments)
+    return recap
+
+
+def thread() -> list[CommentItem]:
+    return [
+        CommentItem("101", None, author="Ana", body_text="Wow", upvotes=3, downvotes=1, page=1),
+        CommentItem("102", "101", author="Bo", body_text="Agreed 😅", upvotes=1, page=1),
+        CommentItem("103", "102", author="Cy", body_text="한국어", page=1),
+        CommentItem("104", None, author="Di", body_text="Second", page=2),
+    ]
+
+
+def assert_fts_in_sync(db: Database) -> None:
+    """``comments_fts`` indexes exactly the rows of ``comments``, with their current text."""
+    # rank = 1 checks the index against the content table, not only its own structure.
+    db.execute("insert into comments_fts(comments_fts, rank) values('integrity-check', 1)")
+    assert db.execute("select count(*) from comments_fts").fetchone() == (db["comments"].count,)
+
+
+CANARY_HOST = "127.0.0.2"  # Linux routes all of 127.0.0.0/8 to the loopback interface
+
+
+class Canary(BaseHTTPRequestHandler):
+    """Counts every request it gets (it should get none) and answers something worth stealing."""
+
+    hits: list[str] = []
+
+    def _answer(self) -> None:
+        Canary.hits.append(f"{self.command} {self.path}")
+        body = b'{"secret": "cloud metadata"}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_HEAD = _answer
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+        return None
+
+
+READER_SITE = "http://127.0.0.1:9/"
+
+
+TOP_LEVEL = 450  # three thread pages of 200
+
+
+LONG_TEXT = "The flower shop scene. " * 60
+
+
+WORDS = {450: "PHS's best scene yet", 451: "Soundtrack #1 made me cry", 452: "Sae-Bom deserved better"}
+
+
+def shown(when: datetime) -> str:
+    """A date as a US-Eastern WordPress site shows it (UTC-04:00 in summer)."""
+    local = when - timedelta(hours=4)
+    return local.strftime("%B %-d, %Y at %-I:%M ") + ("am" if local.hour < 12 else "pm")
+
+
+def reader_recap() -> RecapItem:
+    """A recap with 450 top-level comments (each but the last two with a reply) and words people search for."""
+    start = datetime(2021, 7, 1, 23, 29, tzinfo=UTC)
+    comments = []
+    for n in range(1, TOP_LEVEL + 3):
+        when = start + timedelta(minutes=n)
+        text = WORDS.get(n, f"Comment number {n}." + (" " + LONG_TEXT if n == 1 else ""))
+        comments.append(
+            CommentItem(
+                str(n),
+                author=f"Reader {n % 7}",
+                body_html=f"<p>{text}</p>",
+                body_text=text,
+                posted_at=when.isoformat(),
+                posted_at_raw=shown(when),
+                upvotes=n % 3,
+                downvotes=1,
+            )
+        )
+        if n < TOP_LEVEL:
+            comments.append(
+                CommentItem(
+                    f"r{n}",
+                    str(n),
+                    author="Replier",
+                    body_html="<p>Agreed</p>",
+                    body_text="Agreed",
+                    posted_at=(when + timedelta(seconds=30)).isoformat(),
+                    posted_at_raw=shown(when),
+                )
+            )
+    threaded, _ = assemble_thread(comments)
+    return RecapItem(
+        url=READER_SITE + "2021/07/01/soundtrack-1-episode-4/", site_url=READER_SITE, site_name="Readers", fetched_at="2021-07-05T00:00:00+00:00",
+        title="Soundtrack #1: Episode 4", author="girlfriday", published_at="2021-07-01T22:00:00+00:00",
+        body_html=f"<p>{LONG_TEXT}</p>", body_text=LONG_TEXT, comments=threaded, series_name="Soundtrack #1", episode_number=4,
+    )  # fmt: skip

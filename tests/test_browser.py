@@ -6,22 +6,10 @@ Skipped, with the reason, where Chromium is not installed (`make test` installs 
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
-from helpers import injected_tags
-from test_cli_commands import serve
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-quic", "--disable-extensions", "--mute-audio",
-    # No network: every host name fails to resolve, except the loopback server under test.
-    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-]  # fmt: skip
+from helpers import CHROMIUM, chromium, injected_tags, serve
 
 pytestmark = [
     pytest.mark.browser,
@@ -30,13 +18,6 @@ pytestmark = [
         CHROMIUM is None, reason="Debian's chromium is not installed (make test installs it: apt-get install chromium)"
     ),
 ]
-
-
-def chromium(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run headless Chromium once on ``url`` with a fresh profile."""
-    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
-        command = [str(CHROMIUM), *FLAGS, f"--user-data-dir={profile}", *args, url]
-        return subprocess.run(command, capture_output=True, text=True, timeout=90)
 
 
 def test_thread_page_renders_nested_and_runs_no_injected_script(hostile_archive: Path, output_dir: Path) -> None:

@@ -13,10 +13,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from conftest import CrawlRun
-from test_browser import CHROMIUM, chromium
-from test_cli_commands import serve
-from test_reader import LONG_TEXT, WORDS, reader_archive  # noqa: F401  (reader_archive: a fixture)
+from helpers import CHROMIUM, LONG_TEXT, WORDS, CrawlRun, chromium, serve
 
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="Debian's chromium is not installed (make test installs it: apt-get install chromium)"
@@ -76,7 +73,7 @@ def test_a_thread_reads_without_javascript(served: str) -> None:
 
 
 def test_screenshots_of_a_thread_and_of_search_results(full_crawl: tuple[Path, CrawlRun], output_dir: Path) -> None:
-    from test_cli_commands import serve as serve_archive
+    from helpers import serve as serve_archive
 
     db, _ = full_crawl
     process, base = serve_archive(db)

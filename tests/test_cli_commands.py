@@ -5,26 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
-from helpers import CrawlRun, DemoSite
-
-from archiver.cli import cli
+from helpers import CrawlRun, DemoSite, run, serve
 
 pytestmark = pytest.mark.e2e
-
-
-def run(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args))
 
 
 def busiest(truth: dict[str, Any]) -> dict[str, Any]:
@@ -103,30 +92,6 @@ def test_search_shows_snippets(full_crawl: tuple[Path, CrawlRun]) -> None:
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert len(lines) == 6 and all("[flower] [shop]" in line for line in lines[1::2])
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def serve(db: Path) -> tuple[subprocess.Popen, str]:
-    """`recap-archiver serve DB` on a free port; returns the process and its base URL once it answers."""
-    port = free_port()
-    exe = Path(sys.executable).with_name("recap-archiver")
-    process = subprocess.Popen(
-        [str(exe), "serve", str(db), "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(base + "/-/versions.json", timeout=1)
-            return process, base
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("recap-archiver serve did not answer")
 
 
 def test_serve_starts_datasette_with_the_plugin(full_crawl: tuple[Path, CrawlRun]) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from helpers import (  # noqa: F401 (differences, comment_differences: imported from here by older branches)
+    DEBUG_LOG,
     DemoSite,
     archive_rows,
     assert_same,
@@ -94,7 +95,7 @@ def test_single_recap_from_a_comment_page_url(demo_site: DemoSite, tmp_path: Pat
     recap = max(demo_site.truth["recaps"], key=lambda r: r["comment_pages"])
     assert recap["comment_pages"] >= 3
     db = tmp_path / "one.db"
-    run = run_crawl(db, f"url={recap['url']}comment-page-2/#comments")
+    run = run_crawl(db, f"url={recap['url']}comment-page-2/#comments", settings=DEBUG_LOG)
     assert run.returncode == 0, run.stderr[-2000:]
     assert_same(differences(db, demo_site.truth, [recap]))
     pages = [u for u in crawled_urls(run.log) if u.startswith(recap["url"])]

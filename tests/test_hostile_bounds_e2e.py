@@ -14,9 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from click.testing import CliRunner
-from conftest import run_crawl, start_demo_site, stop
-from test_crawl_e2e import archive_rows, assert_same, differences
-from test_scope_e2e import Canary, canary  # noqa: F401  (canary: a fixture)
+from helpers import Canary, archive_rows, assert_same, differences, run_crawl, start_demo_site, stop
 
 from archiver.cli import cli
 
@@ -93,7 +91,7 @@ def peak_memory(db: Path) -> Iterator[list[int]]:
         thread.join()
 
 
-def test_a_hostile_site_cannot_stall_steer_or_silently_shrink_a_crawl(tmp_path: Path, canary: str) -> None:  # noqa: F811
+def test_a_hostile_site_cannot_stall_steer_or_silently_shrink_a_crawl(tmp_path: Path, canary: str) -> None:
     site = start_demo_site(tmp_path, *SITE, "--canary", canary)
     try:
         truth = site.truth

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import DemoSite, run_crawl, start_demo_site, stop
+from helpers import DemoSite, run_crawl, start_demo_site, stop
 
 CLI = str(Path(sys.executable).parent / "recap-archiver")
 SITE = ("--series", "1", "--episodes", "3", "--comments", "150")

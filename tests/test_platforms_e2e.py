@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import DemoSite, archive_rows, assert_same, differences, run_crawl, start_demo_site, stop
+from helpers import DEBUG_LOG, DemoSite, archive_rows, assert_same, differences, run_crawl, start_demo_site, stop
 
 pytestmark = pytest.mark.e2e
 
@@ -135,7 +135,7 @@ def test_dramabeans_profile_crawls_through_the_recap_index_and_series_pages(tmp_
     )
     try:
         db = tmp_path / "beans.db"
-        run = run_crawl(db, f"url={site.base_url}", "profile=dramabeans")
+        run = run_crawl(db, f"url={site.base_url}", "profile=dramabeans", settings=DEBUG_LOG)
         assert run.returncode == 0, run.stderr[-2000:]
     finally:
         stop(site)

@@ -8,32 +8,16 @@ import re
 import shutil
 from collections import Counter
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 import pytest
 from datasette.app import Datasette
 from datasette.plugins import get_plugins
-from helpers import CrawlRun, DemoSite, injected_tags
+from helpers import CrawlRun, DemoSite, fetch, injected_tags
 
 from archiver.web.metadata import CANNED_QUERIES
 
 pytestmark = pytest.mark.e2e
-
-
-def fetch(db: Path, *paths: str) -> list[Any]:
-    """GET each path from a Datasette on ``db`` (with no metadata but the plugin's); JSON or HTML text."""
-
-    async def run() -> list[Any]:
-        ds = Datasette([str(db)])
-        out = []
-        for path in paths:
-            response = await ds.client.get(path)
-            assert response.status_code == 200, (path, response.text[:500])
-            out.append(response.json() if ".json" in path else response.text)
-        return out
-
-    return asyncio.run(run())
 
 
 def status(db: Path, path: str) -> int:

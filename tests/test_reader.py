@@ -4,77 +4,15 @@ hidden internal tables, a start on the index and database pages, long threads in
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from test_plugin import fetch as get
+from helpers import LONG_TEXT
+from helpers import fetch as get
 
 from archiver.archive.localtime import local_time, shown_offset, zone_name
-from archiver.archive.store import open_archive, save_recap, start_crawl
-from archiver.items import CommentItem, RecapItem
-from archiver.threads import assemble_thread
 from archiver.web.reader import SQL_EXAMPLE, THREAD_PAGE_SIZE, page_with_comment, thread_page_of
-
-SITE = "http://127.0.0.1:9/"
-TOP_LEVEL = 450  # three thread pages of 200
-LONG_TEXT = "The flower shop scene. " * 60
-WORDS = {450: "PHS's best scene yet", 451: "Soundtrack #1 made me cry", 452: "Sae-Bom deserved better"}
-
-
-def shown(when: datetime) -> str:
-    """A date as a US-Eastern WordPress site shows it (UTC-04:00 in summer)."""
-    local = when - timedelta(hours=4)
-    return local.strftime("%B %-d, %Y at %-I:%M ") + ("am" if local.hour < 12 else "pm")
-
-
-def reader_recap() -> RecapItem:
-    """A recap with 450 top-level comments (each but the last two with a reply) and words people search for."""
-    start = datetime(2021, 7, 1, 23, 29, tzinfo=UTC)
-    comments = []
-    for n in range(1, TOP_LEVEL + 3):
-        when = start + timedelta(minutes=n)
-        text = WORDS.get(n, f"Comment number {n}." + (" " + LONG_TEXT if n == 1 else ""))
-        comments.append(
-            CommentItem(
-                str(n),
-                author=f"Reader {n % 7}",
-                body_html=f"<p>{text}</p>",
-                body_text=text,
-                posted_at=when.isoformat(),
-                posted_at_raw=shown(when),
-                upvotes=n % 3,
-                downvotes=1,
-            )
-        )
-        if n < TOP_LEVEL:
-            comments.append(
-                CommentItem(
-                    f"r{n}",
-                    str(n),
-                    author="Replier",
-                    body_html="<p>Agreed</p>",
-                    body_text="Agreed",
-                    posted_at=(when + timedelta(seconds=30)).isoformat(),
-                    posted_at_raw=shown(when),
-                )
-            )
-    threaded, _ = assemble_thread(comments)
-    return RecapItem(
-        url=SITE + "2021/07/01/soundtrack-1-episode-4/", site_url=SITE, site_name="Readers", fetched_at="2021-07-05T00:00:00+00:00",
-        title="Soundtrack #1: Episode 4", author="girlfriday", published_at="2021-07-01T22:00:00+00:00",
-        body_html=f"<p>{LONG_TEXT}</p>", body_text=LONG_TEXT, comments=threaded, series_name="Soundtrack #1", episode_number=4,
-    )  # fmt: skip
-
-
-@pytest.fixture(scope="session")
-def reader_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("reader") / "reader.db"
-    db = open_archive(path)
-    save_recap(db, reader_recap(), start_crawl(db, "test", {}, "2021-07-05T00:00:00+00:00"))
-    db.close()
-    return path
 
 
 def comment_ids(page: str) -> list[int]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from archiver.pipelines.clean import clean_comment_links
 from click.testing import CliRunner, Result
-from test_store import make_recap
+from helpers import make_recap
 
 from archiver.archive.export import csv_cell
 from archiver.archive.files import OutputRefused, connect_read_only, is_demo_archive, safe_output

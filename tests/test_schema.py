@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from helpers import assert_fts_in_sync, make_recap, thread
 from sqlite_utils import Database
-from test_store import assert_fts_in_sync, make_recap, thread
 
 from archiver.archive.schema import ensure_schema, migrations
 from archiver.archive.store import open_archive, save_recap, start_crawl

@@ -4,55 +4,14 @@ wpDiscuz's ajax_url at a canary server on another loopback address, which must r
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from helpers import archive_rows, run_crawl, start_demo_site, stop
+from helpers import CANARY_HOST, Canary, archive_rows, run_crawl, start_demo_site, stop
 
 from archiver.crawl.scope import Scope
 
 pytestmark = pytest.mark.e2e
-
-CANARY_HOST = "127.0.0.2"  # Linux routes all of 127.0.0.0/8 to the loopback interface
-
-
-class Canary(BaseHTTPRequestHandler):
-    """Counts every request it gets (it should get none) and answers something worth stealing."""
-
-    hits: list[str] = []
-
-    def _answer(self) -> None:
-        Canary.hits.append(f"{self.command} {self.path}")
-        body = b'{"secret": "cloud metadata"}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_GET = do_POST = do_HEAD = _answer
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
-        return None
-
-
-@pytest.fixture
-def canary() -> Iterator[str]:
-    try:
-        server = ThreadingHTTPServer((CANARY_HOST, 0), Canary)
-    except OSError as exc:  # pragma: no cover - a system without 127.0.0.0/8 on loopback
-        pytest.skip(f"cannot listen on {CANARY_HOST}: {exc}")
-    Canary.hits = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://{CANARY_HOST}:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_nothing_reaches_a_host_the_user_did_not_name(tmp_path: Path, canary: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from helpers import STORE_SITE, assert_fts_in_sync, make_recap, thread
 from sqlite_utils import Database
 
 from archiver.archive.schema import ensure_schema
@@ -15,10 +16,9 @@ from archiver.archive.store import (
     start_crawl,
 )
 from archiver.errors import ArchivePathError
-from archiver.items import CommentItem, RecapItem, Term
-from archiver.threads import assemble_thread
+from archiver.items import CommentItem
 
-SITE = "http://127.0.0.1:8000/"
+SITE = STORE_SITE
 
 
 @pytest.fixture
@@ -26,36 +26,6 @@ def db() -> Database:
     database = Database(memory=True)
     ensure_schema(database)
     return database
-
-
-def make_recap(comments: list[CommentItem], fetched_at: str = "2024-01-01T00:00:00+00:00") -> RecapItem:
-    tag = Term("Soundtrack #1", "soundtrack-1", SITE + "tag/soundtrack-1/", "post_tag")
-    recap = RecapItem(
-        url=SITE + "2021/12/23/soundtrack-1-episode-4-final/",
-        site_url=SITE,
-        site_name="Demo",
-        fetched_at=fetched_at,
-        title="Soundtrack #1: Episode 4 (Final)",
-        platform="wordpress",
-        tags=[tag, Term("Park Hyung-sik", "park-hyung-sik", SITE + "tag/park-hyung-sik/")],
-        categories=[Term("Recaps", "recaps", SITE + "category/recaps/", "category")],
-        comments=comments,
-        series_name="Soundtrack #1",
-        episode_number=4,
-        episode_label="Final",
-        series_term=tag,
-    )
-    recap.comments, _ = assemble_thread(recap.comments)
-    return recap
-
-
-def thread() -> list[CommentItem]:
-    return [
-        CommentItem("101", None, author="Ana", body_text="Wow", upvotes=3, downvotes=1, page=1),
-        CommentItem("102", "101", author="Bo", body_text="Agreed 😅", upvotes=1, page=1),
-        CommentItem("103", "102", author="Cy", body_text="한국어", page=1),
-        CommentItem("104", None, author="Di", body_text="Second", page=2),
-    ]
 
 
 def test_save_recap_links_parents_roots_and_series(db: Database) -> None:
@@ -225,13 +195,6 @@ def test_revisit_schedule_backs_off_while_quiet_and_resets_when_busy(db: Databas
     more = thread() + [CommentItem("105", None, author="Eve", body_text="New!", page=2)]
     assert visit("2024-01-04T00:00:00+00:00", more) == (0, "2024-01-04T00:00:00+00:00")
     assert visit("2024-01-05T00:00:00+00:00", more) == (86400, "2024-01-06T00:00:00+00:00")
-
-
-def assert_fts_in_sync(db: Database) -> None:
-    """``comments_fts`` indexes exactly the rows of ``comments``, with their current text."""
-    # rank = 1 checks the index against the content table, not only its own structure.
-    db.execute("insert into comments_fts(comments_fts, rank) values('integrity-check', 1)")
-    assert db.execute("select count(*) from comments_fts").fetchone() == (db["comments"].count,)
 
 
 def _fts(db: Database, query: str) -> list[str]:

@@ -8,8 +8,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT, CrawlRun, DemoSite, run_crawl
-from test_cli_commands import run
+from helpers import PROJECT, CrawlRun, DemoSite, run, run_crawl
 
 
 @pytest.mark.parametrize(

@@ -89,3 +89,25 @@ def test_paths_stay_short_past_the_bound_and_keep_thread_order() -> None:
     assert [c.site_comment_id for c in sorted(ordered, key=lambda c: c.path)] == [c.site_comment_id for c in ordered]
     # The side reply is its parent's second child: it comes after the first child's whole subtree.
     assert [c.site_comment_id for c in ordered][-1] == "side" and by_id["side"].position == 2
+
+
+def test_body_fields_past_the_text_bound_are_cut_counted_and_leave_the_thread_incomplete() -> None:
+    from archiver.pipelines.threads import ThreadPipeline
+    from scrapy.utils.test import get_crawler
+
+    from archiver.items import RecapItem
+
+    crawler = get_crawler(settings_dict={"ARCHIVER_MAX_TEXT_CHARS": 10})
+    pipeline = ThreadPipeline.from_crawler(crawler)
+    long, short = (
+        CommentItem("1", body_html="<p>" + "x" * 50 + "</p>", body_text="x" * 50, page=1),
+        CommentItem("2", body_html="<p>ok</p>", body_text="ok", page=1),
+    )
+    recap = RecapItem(
+        url="http://127.0.0.1:9/a/", site_url="http://127.0.0.1:9/", fetched_at="x", comments=[long, short]
+    )
+    out = pipeline.process_item(recap)
+    assert out.comments[0].body_text == "x" * 10 and len(out.comments[0].body_html) == 10
+    assert out.comments[1].body_text == "ok" and not out.complete
+    assert "ARCHIVER_MAX_TEXT_CHARS" in out.incomplete_reasons[0]
+    assert crawler.stats.get_value("archiver/bounds/text_chars") == 2

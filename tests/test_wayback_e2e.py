@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CrawlRun, run_crawl, start_demo_site, stop
-from test_crawl_e2e import archive_rows, assert_same, differences
+from helpers import CrawlRun, archive_rows, assert_same, differences, run_crawl, start_demo_site, stop
 from wayback_lab import Pywb, fetch_raw, free_port, record_site
 
 SITE = ("--series", "1", "--episodes", "3", "--comments", "150")

@@ -10,8 +10,7 @@ import venv
 from pathlib import Path
 
 import pytest
-from helpers import PROJECT, copy_project, start_demo_site, stop
-from test_crawl_e2e import assert_same, differences
+from helpers import PROJECT, assert_same, copy_project, differences, start_demo_site, stop
 
 pytestmark = pytest.mark.slow
 

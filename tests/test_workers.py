@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import multiprocessing
 import os
-import re
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-from helpers import PROJECT, DemoSite, assert_same, differences, run_crawl
+from helpers import PROJECT, DemoSite, archive_rows, assert_same, differences, run_crawl
 from scrapy.http import HtmlResponse
 from scrapy.settings import Settings
 
@@ -147,9 +147,10 @@ def test_a_script_without_a_main_guard_is_not_run_again_in_the_worker(tmp_path: 
     assert marker.read_text() == "ran\n"
 
 
-def _stat(log: str, key: str) -> int | None:
-    m = re.search(rf"'{re.escape(key)}': (\d+)", log)
-    return int(m.group(1)) if m else None
+def _stat(db: Path, key: str) -> int | None:
+    """A stat of the archive's last crawl (``crawls.stats``, where every crawl's stats are kept)."""
+    stats = json.loads(archive_rows(db, "select stats from crawls order by id desc limit 1")[0]["stats"] or "{}")
+    return stats.get(key)
 
 
 @pytest.mark.parametrize("processes", ["0", "2"])
@@ -158,14 +159,14 @@ def test_worker_count_does_not_change_the_archive(demo_site: DemoSite, tmp_path:
     run = run_crawl(db, f"url={demo_site.base_url}", settings={"ARCHIVER_READ_PROCESSES": processes})
     assert run.returncode == 0, run.stderr[-2000:]
     assert_same(differences(db, demo_site.truth, demo_site.truth["recaps"]))
-    assert _stat(run.log, "archiver/workers/processes") == (int(processes) or None)
-    assert _stat(run.log, "archiver/workers/broken") is None
+    assert _stat(db, "archiver/workers/processes") == (int(processes) or None)
+    assert _stat(db, "archiver/workers/broken") is None
 
 
 def test_the_default_test_crawl_reads_pages_in_a_worker(full_crawl: tuple[Path, object]) -> None:
-    _, run = full_crawl
+    db, _ = full_crawl
     expected = min(2, (os.cpu_count() or 1) - 1) or None
-    assert _stat(run.log, "archiver/workers/processes") == expected  # type: ignore[attr-defined]
+    assert _stat(db, "archiver/workers/processes") == expected
 
 
 def _alive(pid: int) -> bool:

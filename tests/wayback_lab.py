@@ -23,7 +23,7 @@ from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from archiver.spiders.recaps import followable
-from conftest import terminate
+from helpers import terminate
 from parsel import Selector
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
