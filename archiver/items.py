@@ -155,3 +155,12 @@ class RecapItem:
     def complete(self) -> bool:
         """True when every step of the thread was read and its comments account for the count reported."""
         return self.comment_pages_fetched >= self.comment_pages and not self.incomplete_reasons
+
+    @property
+    def incomplete_reason(self) -> str | None:
+        """Why the thread is not whole (its reasons joined by "; "), or None when it is."""
+        if self.complete:
+            return None
+        return "; ".join(
+            self.incomplete_reasons or [f"{self.comment_pages_fetched} of {self.comment_pages} comment pages read"]
+        )

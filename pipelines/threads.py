@@ -57,10 +57,7 @@ class ThreadPipeline(CountingPipeline):
         self.stats.max_value("archiver/comments/max_depth", report.max_depth)
         if not item.complete:
             self.stats.inc_value("archiver/threads/incomplete")
-            reasons = item.incomplete_reasons or [
-                f"{item.comment_pages_fetched} of {item.comment_pages} comment pages read"
-            ]
-            logger.warning("%s: thread incomplete: %s", item.url, "; ".join(reasons))
+            logger.warning("%s: thread incomplete: %s", item.url, item.incomplete_reason)
         return item
 
     def _bound_texts(self, item: RecapItem) -> None:

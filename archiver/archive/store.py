@@ -203,12 +203,7 @@ def save_recap(
             "comment_count_reported": recap.comment_count_reported,
             "comment_pages": recap.comment_pages,
             "thread_complete": int(recap.complete),
-            "incomplete_reason": None
-            if recap.complete
-            else "; ".join(
-                recap.incomplete_reasons
-                or [f"{recap.comment_pages_fetched} of {recap.comment_pages} comment pages read"]
-            ),
+            "incomplete_reason": recap.incomplete_reason,
             "last_crawled_at": seen_at,
             "last_crawl_id": crawl_id,
             "source": recap.source or "live",
