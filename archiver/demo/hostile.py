@@ -531,12 +531,7 @@ def bounds_comments_area(renderer, post: Post, page: int) -> str | None:
 
     wpd = WpdiscuzRenderer(renderer.site, renderer)
     html_list, last, _ = wpd.threads(post, 0, renderer.site.options.per_page)
-    footer = (
-        '<div class="wpdiscuz-comment-pagination"><div class="wpd-load-more-submit-wrap">'
-        f'<button name="submit" data-lastparentid="{last}" '
-        'class="wpd-load-more-submit wpd-loaded wpd-prim-button">Load More Comments</button></div>'
-        '<span id="wpdiscuzHasMoreComments" data-is_show_load_more="1"></span></div>'
-    )
+    footer = wpd.load_more_footer(last)
     ajax = {
         "url": renderer.url("/wp-admin/admin-ajax.php"),
         "wc_post_id": post.id,

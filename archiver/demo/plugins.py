@@ -100,6 +100,16 @@ class WpdiscuzRenderer:
             out += [self.comment(post, k, level) for k in self._children(post, c)]
         return "".join(out)
 
+    @staticmethod
+    def load_more_footer(last: str) -> str:
+        """wpDiscuz 7.6's "Load More Comments" button after the threads shown, ``last`` the last parent id."""
+        return (
+            '<div class="wpdiscuz-comment-pagination"><div class="wpd-load-more-submit-wrap">'
+            f'<button name="submit" data-lastparentid="{last}" '
+            'class="wpd-load-more-submit wpd-loaded wpd-prim-button">Load More Comments</button></div>'
+            '<span id="wpdiscuzHasMoreComments" data-is_show_load_more="1"></span></div>'
+        )
+
     def threads(self, post: Post, after: int, count: int) -> tuple[str, int | None, bool]:
         """``count`` top-level threads after comment ``after``: (html, last parent id, more to load)."""
         roots = [c for c in post.html_comments if c.parent_id is None and c.id > after]
@@ -126,14 +136,7 @@ class WpdiscuzRenderer:
                 footer = f'<div class="wpdiscuz-comment-pagination">\n{links}</div>'
         else:
             html, last, more = self.threads(post, 0, self.site.options.per_page)
-            footer = ""
-            if more:
-                footer = (
-                    '<div class="wpdiscuz-comment-pagination"><div class="wpd-load-more-submit-wrap">'
-                    f'<button name="submit" data-lastparentid="{last}" '
-                    'class="wpd-load-more-submit wpd-loaded wpd-prim-button">Load More Comments</button></div>'
-                    '<span id="wpdiscuzHasMoreComments" data-is_show_load_more="1"></span></div>'
-                )
+            footer = self.load_more_footer(last) if more else ""
         ajax = {
             "url": self.r.url("/wp-admin/admin-ajax.php"),
             "wc_post_id": post.id,
