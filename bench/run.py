@@ -20,6 +20,7 @@ from pathlib import Path
 
 from bench.measure import run_measured, scrapy_stats
 from bench.micro import bench_queries, bench_save, bench_size
+from bench.polite import bench_polite, polite_keys, polite_table
 from bench.serve import StaticServer, free_port
 from bench.site import export_site, parse_size
 
@@ -281,6 +282,16 @@ def table(r: dict) -> str:
     return "\n".join(lines)
 
 
+def _polite(document: dict, results_path: Path, out: Path, server: str) -> None:
+    """The hundred polite sites (bench/polite.py), under ``polite_sites`` and the issue's keys at the top."""
+    r = bench_polite(out, server)
+    r["date"] = datetime.now(UTC).replace(microsecond=0).isoformat()
+    document["polite_sites"] = r
+    document.update(polite_keys(r), date=r["date"], machine=machine())
+    results_path.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
+    print(polite_table(r), flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--sizes", default="10k,100k", help="comma-separated: tiny, 10k, 100k, 1m or COMMENTS:RECAPS")
@@ -288,6 +299,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", default=str(PROJECT / "bench-results.json"))
     parser.add_argument("--server", default="auto", choices=["auto", "nginx", "twisted"])
     parser.add_argument("--no-reparse", action="store_true")
+    parser.add_argument("--polite-only", action="store_true", help="only the hundred polite sites (bench/polite.py)")
+    parser.add_argument("--no-polite", action="store_true", help="leave out the hundred polite sites")
     args = parser.parse_args(argv)
     results_path = Path(args.results)
     try:
@@ -295,12 +308,14 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError):
         document = {}
     document.setdefault("sizes", {})
-    for size in args.sizes.split(","):
+    for size in [] if args.polite_only else args.sizes.split(","):
         r = bench_one(size.strip(), Path(args.out), args.server, reparse=not args.no_reparse)
         r["date"] = datetime.now(UTC).replace(microsecond=0).isoformat()
         document["sizes"][r["size"]] = r
         document.update(date=r["date"], machine=machine())
         results_path.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
         print(table(r), flush=True)
+    if not args.no_polite:
+        _polite(document, results_path, Path(args.out), args.server)
     print(f"\nwritten to {results_path}")
     return 0
