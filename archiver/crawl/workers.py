@@ -59,7 +59,8 @@ def read_processes(settings: BaseSettings, sites: int = 1) -> int:
     value = str(settings.get("ARCHIVER_READ_PROCESSES", "auto")).strip().lower()
     if value == "auto":
         delay = settings.getfloat("DOWNLOAD_DELAY")
-        if settings.getbool("AUTOTHROTTLE_ENABLED"):  # it starts each site at its start delay, never below DOWNLOAD_DELAY
+        # AutoThrottle starts each site at its start delay, never below DOWNLOAD_DELAY.
+        if settings.getbool("AUTOTHROTTLE_ENABLED"):
             delay = max(delay, settings.getfloat("AUTOTHROTTLE_START_DELAY", 5.0))
         busy = delay == 0 or sites / delay >= POLITE_PAGES_PER_S_FOR_WORKERS
         return min(2, (os.cpu_count() or 1) - 1) if busy else 0
