@@ -159,11 +159,14 @@ def fetch_rates(archive: Path) -> dict:
     }
 
 
-def bench_polite(out: Path, server_kind: str = "auto", sites: int = SITES, log=print) -> dict:
-    """Serve ``sites`` copies of the polite demo site and crawl them all in one polite crawl; return the figures."""
+def bench_polite(
+    out: Path, server_kind: str = "auto", sites: int = SITES, size: BenchSize = POLITE_SIZE, log=print
+) -> dict:
+    """Serve ``sites`` copies of the demo site of ``size`` and crawl them all in one polite crawl; return the
+    figures."""
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    export = export_site(POLITE_SIZE, out, f"http://{PLACEHOLDER}/")
+    export = export_site(size, out, f"http://{PLACEHOLDER}/")
     log(
         f"[polite] site: {export.info['recaps']} recaps, {export.info['comments']} comments, "
         f"{export.info['pages']} pages each, {sites} sites (exported in {time.perf_counter() - start:.0f} s)"

@@ -163,6 +163,7 @@ def bench_one(size_text: str, out: Path, server_kind: str, reparse: bool = True,
     )
     results["pages_per_s_ratio_vs_bare"] = round(ours["pages_per_s"] / max(bare["pages_per_s"], 1e-9), 2)
     results["cpu_ratio_vs_naive"] = round(ours["cpu_s"] / max(naive["cpu_s"], 1e-9), 2)
+    results.update(speed_ratios(ours, naive))
     results["peak_rss_mb"] = ours["peak_rss_mb"]
     results["peak_rss_main_mb"] = ours["peak_rss_main_mb"]
     results["comments_missing"] = export.info["comments"] - ours["comments"]
@@ -184,6 +185,19 @@ def bench_one(size_text: str, out: Path, server_kind: str, reparse: bool = True,
                 "pages_per_s": round(ours["pages"] / run.wall_s, 1),
             }
     return results
+
+
+def speed_ratios(ours: dict, naive: dict) -> dict:
+    """Issue 17's CPU and wall targets, against the naive spider measured in the same run: CPU seconds (all
+    processes) per archived comment (target <= 0.33) and comments a second (target >= 3)."""
+    ours_cpu = ours["cpu_s"] / max(ours["comments"] or 0, 1)
+    naive_cpu = naive["cpu_s"] / max(naive["comments"] or 0, 1)
+    return {
+        "cpu_per_comment_ms": round(1000 * ours_cpu, 4),
+        "naive_cpu_per_comment_ms": round(1000 * naive_cpu, 4),
+        "cpu_per_comment_ratio_vs_naive": round(ours_cpu / max(naive_cpu, 1e-12), 2),
+        "comments_per_s_ratio_vs_naive": round(ours["comments_per_s"] / max(naive["comments_per_s"] or 0, 1e-9), 2),
+    }
 
 
 def _recrawl(
@@ -247,6 +261,11 @@ def table(r: dict) -> str:
         f"ratios: comments/s vs naive {r['comments_per_s_ratio_vs_naive']} (target >= 2.5), "
         f"pages/s vs bare {r['pages_per_s_ratio_vs_bare']} (target >= 0.6); "
         f"comments missing from the archive: {r['comments_missing']}"
+    )
+    lines.append(
+        f"CPU per comment vs naive {r['cpu_per_comment_ratio_vs_naive']} (target <= 0.33: "
+        f"{r['cpu_per_comment_ms']} ms against {r['naive_cpu_per_comment_ms']} ms), comments/s vs naive "
+        f"{r['comments_per_s_ratio_vs_naive']} (target >= 3)"
     )
     lines.append(
         "CPU s and RSS MB, all procs: the spider process with every process it started (pool workers "
