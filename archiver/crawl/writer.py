@@ -11,7 +11,7 @@ as soon as nothing is in flight, and at the crawl's end. A commit writes the ind
 batch touched once rather than once per recap and page. Each batch has a number; once it is committed, or lost
 to an error (rolled back), the reactor thread is told (:attr:`ArchiveWriter.listeners`), and only then does the
 store pipeline count its recaps as saved. A crawl killed outright loses its open batch, never more; its recaps
-were neither counted nor struck off a ``JOBDIR`` journal, so the next crawl fetches them again.
+were neither counted nor struck off a ``JOBDIR`` journal, so a resumed crawl fetches them again (docs/crawling.md).
 """
 
 from __future__ import annotations
