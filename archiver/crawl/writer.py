@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -31,6 +32,9 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+QUEUED_JOBS_MAX = 64
+"""Jobs waiting for the writer thread at most: past that, queueing one waits (the reactor thread too), so a writer
+falling behind slows the crawl down instead of holding ever more pages in memory."""
 BATCH_SECONDS = 1.0
 """Longest a batch stays open (``ARCHIVER_BATCH_SECONDS``); it is committed sooner once nothing is in flight."""
 
@@ -49,6 +53,7 @@ class ArchiveWriter:
         self._idle = idle
         self._db: Database | None = None
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="archive-writer")
+        self._room = threading.Semaphore(QUEUED_JOBS_MAX)
         self._ticker: LoopingCall | None = None
         self._commit_queued = False
         # Writer thread: the number of the open (or last) batch, and when the open one began (None: none open).
@@ -70,11 +75,14 @@ class ArchiveWriter:
         if self._ticker is None:
             self._ticker = LoopingCall(self._tick)
             self._ticker.start(max(self.batch_seconds / 4, 0.01), now=False)
-        return self._pool.submit(fn, *args)
+        self._room.acquire()
+        future = self._pool.submit(fn, *args)
+        future.add_done_callback(lambda _: self._room.release())
+        return future
 
     def run(self, fn: Callable[..., T], *args: Any) -> T:
-        """``fn(*args)`` on the writer thread, waiting for it (the crawl's start and end only)."""
-        return self._pool.submit(fn, *args).result()
+        """``fn(*args)`` on the writer thread, waiting for it (the crawl's end only)."""
+        return self.submit(fn, *args).result()
 
     def commit_soon(self) -> None:
         """Queue a commit of the open batch (once)."""
