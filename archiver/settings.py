@@ -50,9 +50,9 @@ COOKIES_ENABLED = False
 # Store errors in a row (a locked archive past its busy timeout, a full disk) after which the crawl stops, exit 1;
 # each recap not saved is listed in `failures` and fetched first by the next crawl.
 ARCHIVER_STORE_ERRORS_MAX = 10
-# Recaps and pages are written on a writer thread in batches: one transaction per ARCHIVER_BATCH_RECAPS recaps, at
-# most ARCHIVER_BATCH_SECONDS old (sooner when nothing is in flight). A crawl killed outright loses its open batch,
-# never counted as saved (see archiver/crawl/writer.py and docs/crawling.md).
+# Recaps and pages are written in batches: one transaction per ARCHIVER_BATCH_RECAPS recaps, at most
+# ARCHIVER_BATCH_SECONDS old (sooner when nothing is in flight). A crawl killed outright loses its open batch,
+# never counted as saved (see archiver/crawl/session.py and docs/crawling.md).
 ARCHIVER_BATCH_RECAPS = 20
 ARCHIVER_BATCH_SECONDS = 1.0
 

@@ -1,9 +1,8 @@
 """Write each recap and its whole thread to the SQLite archive, several recaps per transaction.
 
-Each recap is written on the crawl's writer thread, in its own savepoint inside the open batch
-(archiver.crawl.writer); it counts as saved, and leaves the pipeline, once its batch is committed. A recap whose
-batch cannot be committed is a store error like a recap that cannot be written: listed in ``failures``, dropped,
-and counted towards the stop.
+Each recap is written in its own savepoint inside the crawl's open batch (archiver.crawl.session); it counts as
+saved, and leaves the pipeline, when the batch is committed. A recap whose batch cannot be committed is a store
+error like a recap that cannot be written: listed in ``failures``, dropped, and counted towards the stop.
 """
 
 from __future__ import annotations
@@ -55,10 +54,10 @@ class StorePipeline:
         self.max_errors = crawler.settings.getint("ARCHIVER_STORE_ERRORS_MAX", STORE_ERRORS_MAX)
         self.errors_in_a_row = 0
         self.batch_recaps = max(1, crawler.settings.getint("ARCHIVER_BATCH_RECAPS", BATCH_RECAPS))
-        self.writer = self.session.writer
-        self.pending: dict[int, list[tuple[RecapItem, store.SaveResult, Deferred[RecapItem]]]] = {}
-        """Recaps written and not yet committed, by batch number."""
-        self.writer.listeners.append(self._batch_done)
+        self.pending: list[tuple[RecapItem, store.SaveResult, Deferred[RecapItem]]] = []
+        """Recaps written in the open batch, not yet committed."""
+        self.session.batch_committed.append(self._committed)
+        self.session.batch_lost.append(self._lost)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -75,44 +74,30 @@ class StorePipeline:
             self.stats.inc_value("archiver/store/no_platform")
             raise DropItem(f"recap without a comment platform: {item.url}")
         try:
-            number, result = await self.writer.call(self._save, item)
+            db = self.session.write()
+            result = store.save_recap(db, item, self.session.crawl_id, policy=self.session.policy)
         except sqlite3.Error as exc:
+            self.session.check_batch(exc)  # an error that ended the whole batch lost the recaps before this one
             self.store_failed(item, exc)
             raise DropItem(f"could not save {item.url}: {exc}") from exc
         self.errors_in_a_row = 0
-        if number in self.writer.outcomes:  # committed (or lost) before this reached the reactor thread
-            return self._settle(item, result, self.writer.outcomes[number])
         done: Deferred[RecapItem] = Deferred()
-        batch = self.pending.setdefault(number, [])
-        batch.append((item, result, done))
-        if len(batch) >= self.batch_recaps:
-            self.writer.commit_soon()
+        self.pending.append((item, result, done))
+        if len(self.pending) >= self.batch_recaps:
+            self.session.commit()
         return await maybe_deferred_to_future(done)
 
-    def _save(self, item: RecapItem) -> tuple[int, store.SaveResult]:
-        """Write ``item`` into the open batch (on the writer thread); its batch number and what it did."""
-        db = self.writer.write()
-        try:
-            result = store.save_recap(db, item, self.session.crawl_id, policy=self.session.policy)
-        except sqlite3.Error as exc:
-            self.writer.check(exc)  # an error that ended the whole batch lost the recaps before this one too
-            raise
-        return self.writer.batch, result
+    def _committed(self) -> None:
+        pending, self.pending = self.pending, []
+        for item, result, done in pending:
+            self._count(item, result)
+            done.callback(item)
 
-    def _batch_done(self, number: int, exc: sqlite3.Error | None) -> None:
-        for item, result, done in self.pending.pop(number, []):
-            try:
-                done.callback(self._settle(item, result, exc))
-            except DropItem as drop:
-                done.errback(drop)
-
-    def _settle(self, item: RecapItem, result: store.SaveResult, exc: sqlite3.Error | None) -> RecapItem:
-        """Count a committed recap as saved, or a lost one as a store error (DropItem)."""
-        if exc is not None:
+    def _lost(self, exc: sqlite3.Error) -> None:
+        pending, self.pending = self.pending, []
+        for item, _, done in pending:
             self.store_failed(item, exc)
-            raise DropItem(f"could not save {item.url}: {exc}")
-        self._count(item, result)
-        return item
+            done.errback(DropItem(f"could not save {item.url}: {exc}"))
 
     def _count(self, item: RecapItem, result: store.SaveResult) -> None:
         self.stats.inc_value("archiver/recaps/saved")

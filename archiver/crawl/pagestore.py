@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import sqlite3
-from concurrent.futures import Future
 
 from scrapy import Request, Spider
 from scrapy.downloadermiddlewares.httpcache import HttpCacheMiddleware
@@ -78,13 +76,14 @@ class ArchivePageStorage:
     def retrieve_response(self, spider: Spider, request: Request) -> Response | None:
         """The latest stored response for ``request``, or None."""
         assert self.session is not None
-        reader = self.session.reader()  # the archive as last committed (the writer thread has its own connection)
-        if reader is None:
+        if not self.session.is_open and not self.session.existed:
             return None  # a new archive has no pages yet; do not create the file for a lookup
-        try:
-            row = self._stored(reader, request)
-        except sqlite3.OperationalError:
-            return None  # the archive being created by the writer thread: no table yet, so no page
+        row = self.session.db.execute(
+            "select pages.url, pages.status, pages.headers, pages.fetched_at, bodies.encoding, bodies.body "
+            "from pages join bodies on bodies.sha256 = pages.body_sha256 "
+            "where pages.fingerprint = ? order by pages.id desc limit 1",
+            [self._fingerprinter.fingerprint(request).hex()],
+        ).fetchone()
         if row is None:
             return None
         url, status, headers, fetched_at, encoding, body = row
@@ -93,56 +92,32 @@ class ArchivePageStorage:
             {"url": url, "status": status, "headers": headers_from_json(headers), "body": decompress(encoding, body)}
         )
 
-    def _stored(self, reader: sqlite3.Connection, request: Request) -> tuple | None:
-        return reader.execute(
-            "select pages.url, pages.status, pages.headers, pages.fetched_at, bodies.encoding, bodies.body "
-            "from pages join bodies on bodies.sha256 = pages.body_sha256 "
-            "where pages.fingerprint = ? order by pages.id desc limit 1",
-            [self._fingerprinter.fingerprint(request).hex()],
-        ).fetchone()
-
     def store_response(self, spider: Spider, request: Request, response: Response) -> None:
-        """Record one fetch, on the writer thread (archiver.crawl.writer); its body is stored once per distinct
-        content. A page that cannot be stored is logged and counted (``archiver/store/page_errors``)."""
+        """Record one fetch; its body is stored once per distinct content."""
         assert self.session is not None
-        page = [
-            self._fingerprinter.fingerprint(request).hex(),
-            response.url,
-            request.method,
-            response.status,
-            headers_to_json(response.headers),
-            utc_now(),
-            int("cached" in response.flags),
-        ]
-        self.session.writer.submit(self._store, response.body, page).add_done_callback(self._stored_or_not)
-
-    def _store(self, body: bytes, page: list) -> None:
-        assert self.session is not None
-        writer = self.session.writer
-        db = writer.write()  # in the crawl's open batch, committed with its recaps
+        db = self.session.write()  # in the crawl's open batch, committed with its recaps (archiver.crawl.session)
+        body = response.body
         digest = hashlib.sha256(body).hexdigest()
-        try:
-            with db.atomic():
-                conn = db.conn
-                if conn.execute("select 1 from bodies where sha256 = ?", [digest]).fetchone() is None:
-                    encoding, data = compress(body)
-                    conn.execute(
-                        "INSERT INTO bodies (sha256, size, encoding, body) VALUES (?, ?, ?, ?)",
-                        [digest, len(body), encoding, data],
-                    )
+        with db.atomic():
+            conn = db.conn
+            if conn.execute("select 1 from bodies where sha256 = ?", [digest]).fetchone() is None:
+                encoding, data = compress(body)
                 conn.execute(
-                    "INSERT INTO pages (fingerprint, url, method, status, headers, fetched_at, revalidated, "
-                    "body_sha256, crawl_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [*page, digest, self.session.crawl_id],
+                    "INSERT INTO bodies (sha256, size, encoding, body) VALUES (?, ?, ?, ?)",
+                    [digest, len(body), encoding, data],
                 )
-        except sqlite3.Error as exc:
-            writer.check(exc)
-            raise
-
-    def _stored_or_not(self, future: Future) -> None:
-        exc = future.exception()
-        if exc is not None and self.session is not None:
-            logger.error("could not store a raw page in the archive: %s", exc)
-            from twisted.internet import reactor  # here: importing it installs one, and Scrapy installs its own first
-
-            reactor.callFromThread(self.session.crawler.stats.inc_value, "archiver/store/page_errors")
+            conn.execute(
+                "INSERT INTO pages (fingerprint, url, method, status, headers, fetched_at, revalidated, body_sha256, "
+                "crawl_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    self._fingerprinter.fingerprint(request).hex(),
+                    response.url,
+                    request.method,
+                    response.status,
+                    headers_to_json(response.headers),
+                    utc_now(),
+                    int("cached" in response.flags),
+                    digest,
+                    self.session.crawl_id,
+                ],
+            )
