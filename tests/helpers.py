@@ -481,3 +481,65 @@ def reader_recap() -> RecapItem:
         title="Soundtrack #1: Episode 4", author="girlfriday", published_at="2021-07-01T22:00:00+00:00",
         body_html=f"<p>{LONG_TEXT}</p>", body_text=LONG_TEXT, comments=threaded, series_name="Soundtrack #1", episode_number=4,
     )  # fmt: skip
+
+
+# -- archives compared by what they hold, not by row ids (test_merge, test_scrapyd)
+
+NATURAL_KEYS = {
+    "crawls": ("uid",),
+    "sites": ("base_url",),
+    "series": ("site_id", "name"),
+    "terms": ("site_id", "taxonomy", "name"),
+    "recaps": ("url",),
+    "comments": ("recap_id", "site_comment_id"),
+    "failures": ("url",),
+}
+"""How a row is named across archives: a site by its base URL, a comment by its recap and the site's comment id."""
+
+
+def archive_by_keys(db: Path, leave_out: tuple[str, ...] = ()) -> dict[str, list[tuple]]:
+    """Every table's rows, sorted, with each row id replaced by the natural key of the row it names.
+
+    Two archives holding the same things compare equal whatever ids they gave them. Columns whose name ends with
+    one of ``leave_out`` (``_at``, ``crawl_id``) and tables named in it are left out.
+    """
+    conn = sqlite3.connect(db)
+    try:
+        tables = [
+            name
+            for (name,) in conn.execute("select name from sqlite_master where type = 'table' order by name")
+            if not name.startswith(("_", "sqlite_")) and "_fts" not in name and name not in leave_out
+        ]
+        links = {
+            t: {r[3]: r[2] for r in conn.execute(f"PRAGMA foreign_key_list([{t}])") if r[4] == "id"} for t in tables
+        }
+        named: dict[tuple[str, int], Any] = {}
+
+        def name_of(table: str, row_id: int | None) -> Any:
+            if row_id is None:
+                return None
+            if (table, row_id) not in named:
+                key = NATURAL_KEYS[table]
+                row = conn.execute(f"select {', '.join(key)} from [{table}] where id = ?", [row_id]).fetchone()
+                refs = {r[3]: r[2] for r in conn.execute(f"PRAGMA foreign_key_list([{table}])") if r[4] == "id"}
+                named[(table, row_id)] = (
+                    ("missing", row_id)
+                    if row is None
+                    else tuple(name_of(refs[c], v) if c in refs else v for c, v in zip(key, row, strict=True))
+                )
+            return named[(table, row_id)]
+
+        out: dict[str, list[tuple]] = {}
+        for table in tables:
+            columns = [r[1] for r in conn.execute(f"PRAGMA table_info([{table}])")]
+            kept = [c for c in columns if c != "id" and not c.endswith(leave_out)]
+            rows = []
+            for row in conn.execute(f"select {', '.join(f'[{c}]' for c in columns)} from [{table}]"):
+                values = dict(zip(columns, row, strict=True))
+                rows.append(
+                    tuple((c, name_of(links[table][c], values[c]) if c in links[table] else values[c]) for c in kept)
+                )
+            out[table] = sorted(rows, key=repr)
+        return out
+    finally:
+        conn.close()
