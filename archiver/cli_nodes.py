@@ -111,6 +111,6 @@ def schedule_command(
     except ArchiverError as exc:
         raise click.ClickException(str(exc)) from exc
     for a in assignments:
-        click.echo(f"{a.site.name} -> {a.node}  job {a.job}  archive {a.archive}")
-    again = " ".join(f"--scrapyd {u}" for u in urls)
+        click.echo(f"{a.site.name} -> {scrapyd.shown(a.node)}  job {a.job}  archive {a.archive}")
+    again = " ".join(f"--scrapyd {scrapyd.shown(u)}" for u in urls)
     click.echo(f"Next: recap-archiver schedule --config {config} {again} --status")

@@ -14,7 +14,6 @@ import subprocess
 import time
 import tomllib
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,23 +29,12 @@ from helpers import (
     differences,
     isolated_env,
     start_demo_site,
-    start_scrapyd,
     stop,
-    stop_scrapyd,
 )
 
 pytestmark = pytest.mark.slow
 
 JOB_TIMEOUT = 90
-
-
-@pytest.fixture
-def scrapyd(tmp_path: Path) -> Iterator[Scrapyd]:
-    server = start_scrapyd(tmp_path / "scrapyd")
-    try:
-        yield server
-    finally:
-        stop_scrapyd(server)
 
 
 def setuptools_reads_the_pyproject(copy: Path) -> bool:

@@ -150,3 +150,16 @@ def test_two_sites_scheduled_on_two_nodes_merge_into_the_single_process_archive(
     assert archive_rows(merged, migrations) == archive_rows(single, migrations)
     stats = run("stats", str(merged))
     assert stats.exit_code == 0 and "2 sites" in stats.output, stats.output
+
+
+def test_a_deploy_the_node_refuses_is_one_line_naming_it(scrapyd: Scrapyd, tmp_path: Path) -> None:
+    node = scrapyd
+    config = tmp_path / "sites.toml"
+    config.write_text('[sites.one]\nurls = ["http://127.0.0.1:9/"]\n', encoding="utf-8")
+    egg = tmp_path / "broken.egg"
+    egg.write_bytes(b"not a zip file")
+    done = run("schedule", "--config", str(config), "--scrapyd", node.url, "--egg", str(egg))
+    assert done.exit_code == 1, done.output
+    assert done.output.startswith(f"Error: Scrapyd node {node.url}: addversion.json refused: "), done.output
+    assert len(done.output.strip().splitlines()) == 1 and "Traceback" not in done.output
+    assert node.get("listprojects.json")["projects"] == []  # nothing deployed, so nothing scheduled

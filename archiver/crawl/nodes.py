@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from archiver.crawl.sites import Site
 from archiver.errors import ArchiverError, ArgumentError
@@ -73,8 +73,17 @@ def node_url(value: str) -> str:
     """A ``--scrapyd`` value as a base URL ending in ``/``; ArgumentError unless it is an http(s) address."""
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ArgumentError(f"--scrapyd {value!r} is not a Scrapyd address (http://host:6800)")
+        raise ArgumentError(f"--scrapyd {shown(value)!r} is not a Scrapyd address (http://host:6800)")
     return value if value.endswith("/") else value + "/"
+
+
+def shown(node: str) -> str:
+    """A node's URL as printed: without a user name and password given in it (``~/.netrc`` is the better place)."""
+    parts = urlsplit(node)
+    if parts.username is None and parts.password is None:
+        return node
+    host = parts.hostname or ""
+    return urlunsplit(parts._replace(netloc=host + (f":{parts.port}" if parts.port else "")))
 
 
 def _call(node: str, endpoint: str, data: Any = None, files: Any = None, **params: str) -> dict[str, Any]:
@@ -87,14 +96,16 @@ def _call(node: str, endpoint: str, data: Any = None, files: Any = None, **param
         else:
             response = requests.post(node + endpoint, data=data, files=files, timeout=TIMEOUT)
     except requests.RequestException as exc:
-        raise NodeError(f"Scrapyd node {node}: unreachable ({type(exc).__name__})") from exc
+        raise NodeError(f"Scrapyd node {shown(node)}: unreachable ({type(exc).__name__})") from exc
     try:
         answer = response.json()
     except ValueError as exc:
-        raise NodeError(f"Scrapyd node {node}: {endpoint} answered HTTP {response.status_code}, not JSON") from exc
+        raise NodeError(
+            f"Scrapyd node {shown(node)}: {endpoint} answered HTTP {response.status_code}, not JSON"
+        ) from exc
     if answer.get("status") != "ok":
         message = " ".join(str(answer.get("message", answer)).split())[:300]
-        raise NodeError(f"Scrapyd node {node}: {endpoint} refused: {message}")
+        raise NodeError(f"Scrapyd node {shown(node)}: {endpoint} refused: {message}")
     return answer
 
 
@@ -224,7 +235,7 @@ def last_jobs(sites: list[Site], nodes: list[str]) -> list[JobState]:
                     continue
                 row = JobState(
                     match["site"],
-                    node,
+                    shown(node),
                     job["id"],
                     state,
                     str(job.get("start_time") or "")[:19],
