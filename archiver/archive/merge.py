@@ -49,6 +49,9 @@ class MergeRule:
     """First-seen columns, the time first: taken from the copy with the earlier time."""
     derived: dict[str, str] = field(default_factory=dict)
     """Column -> SQL over the source row (alias ``s``) giving its value where the source has none."""
+    lookup: tuple[str, ...] = ()
+    """For history rows: the columns an index finds them by; the others are only compared (SQLite, without
+    statistics, may otherwise pick the index on ``crawl_id``, which every row of a crawl shares)."""
 
 
 # Every table of the schema, in merge order; tests/test_merge.py checks that none is left out.
@@ -68,11 +71,11 @@ MERGE_RULES: dict[str, MergeRule] = {
         newer=("last_seen_at", "gone_at"),  # a comment found gone keeps its last_seen_at
         first=("first_seen_at", "first_crawl_id"),
     ),
-    "comment_versions": MergeRule(),
-    "recap_versions": MergeRule(),
-    "vote_observations": MergeRule(),
+    "comment_versions": MergeRule(lookup=("comment_id",)),
+    "recap_versions": MergeRule(lookup=("recap_id",)),
+    "vote_observations": MergeRule(lookup=("comment_id", "observed_at")),
     "bodies": MergeRule(key=("sha256",)),
-    "pages": MergeRule(),
+    "pages": MergeRule(lookup=("fingerprint",)),
     "failures": MergeRule(
         key=("url",), newer=("last_failed_at", "resolved_at"), first=("first_failed_at", "first_crawl_id")
     ),
@@ -197,7 +200,8 @@ def _merge_table(conn: sqlite3.Connection, table: str, rule: MergeRule, counts: 
     values = ", ".join(f"{value(c)} as [{c}]" for c in columns)
     if not rule.key:
         # A history row: copied unless the very same row (every column, remapped) is there already.
-        same = " and ".join(f"t.[{c}] is x.[{c}]" for c in columns)
+        # A unary + keeps SQLite from looking a column up in an index: only the rule's lookup columns are.
+        same = " and ".join(f"{'' if c in rule.lookup else '+'}t.[{c}] is x.[{c}]" for c in columns)
         counts.added[table] = conn.execute(
             f"insert into main.[{table}] ({names}) select {names} from "
             f"(select {values} from src.[{table}] s order by s.rowid) x "
