@@ -95,6 +95,12 @@ class SitesFile:
     """The file, absolute."""
     sites: list[Site]
     """Its sites in file order (only those asked for with ``only``)."""
+    label: str = ""
+    """The path as the user gave it, for messages (``path`` when empty)."""
+
+    def where(self, site: Site) -> str:
+        """``FILE: [sites.NAME]``, how a message names a site's entry."""
+        return f"{self.label or self.path}: [sites.{site.name}]"
 
 
 def load_sites(path: str | Path, only: Sequence[str] = ()) -> SitesFile:
@@ -113,7 +119,7 @@ def load_sites(path: str | Path, only: Sequence[str] = ()) -> SitesFile:
         raise SitesFileError(f"{shown}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     except tomllib.TOMLDecodeError as exc:
         raise SitesFileError(f"{shown}: not valid TOML: {exc}") from exc
-    return SitesFile(file, _read(data, shown, file.parent, only))
+    return SitesFile(file, _read(data, shown, file.parent, only), shown)
 
 
 def _read(data: dict[str, Any], shown: str, folder: Path, only: Sequence[str]) -> list[Site]:
