@@ -10,6 +10,7 @@ after another, because a crawl that archives nothing removes the new archive fil
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
@@ -206,7 +207,8 @@ def crawl_sites(
     def stop_reactor(_: object) -> None:
         from twisted.internet import reactor
 
-        if reactor.running:
+        # Already stopping after Ctrl-C or SIGTERM (Scrapy stops it then): nothing to do.
+        with contextlib.suppress(RuntimeError):
             reactor.stop()
 
     DeferredList(list(chains.values()), consumeErrors=True).addBoth(stop_reactor)
@@ -214,7 +216,7 @@ def crawl_sites(
     status, messages = 0, []
     for crawl in crawls:
         if crawl.crawler is None:
-            crawl_status, message = EXIT_NOTHING_FETCHED, "not crawled (interrupted, or an error above)"
+            crawl_status, message = EXIT_NOTHING_FETCHED, "not crawled: the run was stopped before it started"
         elif crawl.crawler.spider is None:
             crawl_status, message = EXIT_NOTHING_FETCHED, "the crawl could not start (see the log above)"
         else:
