@@ -5,6 +5,10 @@ compared with the sites' ground truth; a bad entry stops everything before the f
 from __future__ import annotations
 
 import re
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -147,3 +151,41 @@ def test_a_bad_entry_exits_2_in_one_line_and_fetches_nothing(
     assert message in lines[0]
     assert Canary.hits == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sites.toml"]
+
+
+def test_a_stopped_run_starts_no_further_crawler(tmp_path: Path, demo_site: DemoSite, other_site: DemoSite) -> None:
+    """Crawlers sharing an archive run one after another; Ctrl-C during the first ends the run without the second."""
+    polite = {"DOWNLOAD_DELAY": "1", "AUTOTHROTTLE_ENABLED": "False", "LOG_LEVEL": "INFO"}
+    (tmp_path / "sites.toml").write_text(
+        f'[defaults]\nsettings = {toml_table(polite)}\n[sites.one]\nurls = ["{demo_site.base_url}"]\n'
+        f'[sites.two]\nurls = ["{other_site.base_url}"]\nargs = {{ refresh = "all" }}\n',
+        encoding="utf-8",
+    )
+    log = tmp_path / "crawl.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "archiver.cli", "crawl", "--config", "sites.toml", "-s", f"LOG_FILE={log}"],
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        # Once the spider is open the reactor runs, and Scrapy's own Ctrl-C handler with it.
+        while "Spider opened" not in (log.read_text(encoding="utf-8") if log.exists() else ""):
+            assert time.monotonic() < deadline and process.poll() is None, "the first crawl did not start"
+            time.sleep(0.2)
+        time.sleep(1)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 1, stderr
+    assert "Traceback" not in stderr and "Unhandled error" not in stderr
+    assert re.search(r"^  one: .* \(shutdown\) -> ", stderr, re.M), stderr
+    assert re.search(r"^  two: 0 recaps .* -> not crawled; ", stderr, re.M), stderr
+    assert stderr.strip().splitlines()[-1] == (
+        "recap-archiver crawl: error: [sites.two]: not crawled: the run was stopped before it started"
+    )
+    assert "Crawling two" not in log.read_text(encoding="utf-8")

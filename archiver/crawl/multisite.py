@@ -25,6 +25,7 @@ from scrapy.crawler import Crawler
 from archiver.archive.store import check_archive_path
 from archiver.archive.summary import CRAWL_SITE_COUNTS, crawl_counts_by_site
 from archiver.crawl.run import EXIT_NOTHING_FETCHED, check_crawl, failure, project_settings
+from archiver.crawl.session import ArchiveSession
 from archiver.crawl.sites import Site, SitesFile, SitesFileError, load_sites
 from archiver.errors import ArchiverError, ArgumentError
 from archiver.profiles import profile_for
@@ -45,7 +46,14 @@ class SiteCrawl:
     settings: dict[str, Any]
     """Its settings at command-line priority, ``ARCHIVE_DB`` among them."""
     crawler: Crawler | None = None
-    """Set once it has started."""
+    """Set once it has been started."""
+    error: str | None = None
+    """Why it could not start, when it could not."""
+
+    @property
+    def started(self) -> bool:
+        """True once its spider opened (its stats have a start time)."""
+        return "start_time" in self.stats()
 
     @property
     def archive(self) -> str:
@@ -187,16 +195,27 @@ def crawl_sites(
     existed = {crawl.archive: Path(crawl.archive).exists() for crawl in crawls}
     process = CrawlerProcess(project_settings(settings))
 
+    stopped = False  # a stop signal came: start no further crawler
+
+    def failed(error: Failure, crawl: SiteCrawl) -> None:
+        nonlocal stopped
+        # Ctrl-C before the reactor runs (Scrapy's own handler is not installed yet) is a KeyboardInterrupt here.
+        stopped = stopped or error.check(KeyboardInterrupt) is not None
+        crawl.error = error.getErrorMessage() or error.type.__name__
+        logger.error("%s: the crawl could not start: %s", crawl.name, error.getTraceback())
+
     def start(previous: object, crawl: SiteCrawl) -> Deferred[Any] | None:
-        if isinstance(previous, Failure):
-            logger.error("a crawler failed: %s", previous.getErrorMessage())
-        if any(c.stats().get("finish_reason") == "shutdown" for c in crawls):
-            return None  # interrupted: the crawlers not started yet stay so
+        nonlocal stopped
+        if isinstance(previous, Failure):  # starting the crawler before failed (not its crawl: see failed())
+            logger.error("%s", previous.getTraceback())
+        stopped = stopped or any(c.stats().get("finish_reason") == "shutdown" for c in crawls)
+        if stopped:
+            return None
         crawler = process.create_crawler(RecapsSpider)
         crawler.settings.setdict(crawl.settings, priority="cmdline")
         crawl.crawler = crawler
         logger.info("Crawling %s into %s", crawl.name, crawl.archive)
-        return process.crawl(crawler, **crawl.arguments)
+        return process.crawl(crawler, **crawl.arguments).addErrback(failed, crawl)
 
     chains: dict[str, Deferred[Any]] = {}
     for crawl in crawls:
@@ -211,14 +230,16 @@ def crawl_sites(
         with contextlib.suppress(RuntimeError):
             reactor.stop()
 
-    DeferredList(list(chains.values()), consumeErrors=True).addBoth(stop_reactor)
-    process.start(stop_after_crawl=False)
+    everything = DeferredList(list(chains.values()), consumeErrors=True)
+    if not everything.called and not stopped:
+        everything.addBoth(stop_reactor)
+        process.start(stop_after_crawl=False)
     status, messages = 0, []
     for crawl in crawls:
-        if crawl.crawler is None:
+        if crawl.error is not None:
+            crawl_status, message = EXIT_NOTHING_FETCHED, f"the crawl could not start: {crawl.error}"
+        elif not crawl.started:
             crawl_status, message = EXIT_NOTHING_FETCHED, "not crawled: the run was stopped before it started"
-        elif crawl.crawler.spider is None:
-            crawl_status, message = EXIT_NOTHING_FETCHED, "the crawl could not start (see the log above)"
         else:
             crawl_status, message = failure(crawl.stats())
         status = max(status, crawl_status)
@@ -243,8 +264,6 @@ def site_lines(crawl: SiteCrawl) -> list[tuple[str, dict[str, int]]]:
             groups.remove(g)
         groups.append(([n for g in joined for n in g[0]] + [site.name], hosts.union(*(g[1] for g in joined))))
     lines = [(names, dict.fromkeys(CRAWL_SITE_COUNTS, 0)) for names, _ in groups]
-    from archiver.crawl.session import ArchiveSession
-
     crawl_id = ArchiveSession.of(crawl.crawler).crawl_id if crawl.crawler is not None else None
     if crawl_id is not None and Path(crawl.archive).is_file():
         for base_url, counts in crawl_counts_by_site(crawl.archive, crawl_id).items():
@@ -272,7 +291,7 @@ def sites_summary(crawls: Sequence[SiteCrawl], existed: Mapping[str, bool]) -> s
     archives = set()
     for crawl in crawls:
         kept = Path(crawl.archive).is_file()
-        if crawl.crawler is None:
+        if not crawl.started:
             where = f"not crawled; {crawl.archive}"
         elif not kept and not existed.get(crawl.archive):
             where = f"nothing archived; {crawl.archive} not written"
