@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 from archiver.spiders.recaps import RecapsSpider, parse_url_argument
-from helpers import PROJECT, run
+from helpers import PROJECT, STORE_SITE, make_recap, open_archive, run, save_recap, start_crawl, thread
 
+from archiver.archive.summary import crawl_counts_by_site
 from archiver.crawl.multisite import check_crawls, plan_crawls
 from archiver.crawl.sites import Site, SitesFileError, known_setting, load_sites
+from archiver.items import CommentItem
 
 MINIMAL = """\
 [defaults]
@@ -311,3 +313,21 @@ def test_crawl_options_that_do_not_go_together_are_one_line_and_exit_2(
     assert len(lines) == 1 and lines[0].startswith("recap-archiver crawl: error: "), result.output
     assert message in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sites.toml"]
+
+
+def test_a_crawls_counts_per_site_are_read_from_the_rows_it_saved(tmp_path: Path) -> None:
+    db_path = tmp_path / "recaps.db"
+    db = open_archive(db_path)
+    first = start_crawl(db, "recaps", {}, "2024-01-01T00:00:00+00:00")
+    save_recap(db, make_recap(thread()), first)
+    four = len(thread())
+    counts = {"recaps": 1, "recaps_new": 1, "recaps_changed": 0, "threads_incomplete": 0}
+    assert crawl_counts_by_site(db_path, first) == {STORE_SITE: {**counts, "comments": four, "comments_new": four}}
+    second = start_crawl(db, "recaps", {}, "2024-01-02T00:00:00+00:00")
+    recap = make_recap([*thread(), CommentItem("9", author="New", body_text="Late", body_html="<p>Late</p>")])
+    recap.title, recap.fetched_at = "Soundtrack #1: Episode 4 (Final, edited)", "2024-01-02T00:00:00+00:00"
+    save_recap(db, recap, second)
+    db.close()
+    assert crawl_counts_by_site(db_path, first) == {}  # everything it saved, the second crawl saved again
+    counts.update(recaps_new=0, recaps_changed=1, comments=four + 1, comments_new=1)
+    assert crawl_counts_by_site(db_path, second) == {STORE_SITE: counts}

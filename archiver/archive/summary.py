@@ -60,7 +60,8 @@ def crawl_counts_by_site(path: str | Path, crawl_id: int) -> dict[str, dict[str,
             "from recaps join sites on sites.id = recaps.site_id where recaps.last_crawl_id = :c group by sites.id",
             {"c": crawl_id},
         ):
-            counts[row.pop("base_url")] = {**dict.fromkeys(CRAWL_SITE_COUNTS, 0), **row}
+            base_url = row.pop("base_url")
+            counts[base_url] = {**dict.fromkeys(CRAWL_SITE_COUNTS, 0), **row}
         for row in rows(
             conn,
             "select sites.base_url, count(*) as comments, coalesce(sum(comments.first_crawl_id = :c), 0) as "
