@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from archiver.errors import ArchiverError
+from archiver.errors import ArchiverError, SitesFileError
 
 __all__ = ["KNOWN_ELSEWHERE", "Site", "SitesFile", "SitesFileError", "known_setting", "load_sites"]
 
@@ -50,10 +50,6 @@ KNOWN_ELSEWHERE = frozenset(
 
 # Set from the site's own keys, never from its settings table.
 RESERVED_SETTINGS = {"ARCHIVE_DB": "archive"}
-
-
-class SitesFileError(ArchiverError):
-    """The sites file cannot be read or has a bad entry; the message names the file, the entry and the key."""
 
 
 @dataclass
