@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 from archiver.spiders.recaps import RecapsSpider, parse_url_argument
-from helpers import PROJECT
+from helpers import PROJECT, STORE_SITE, make_recap, open_archive, run, save_recap, start_crawl, thread
 
+from archiver.archive.summary import crawl_counts_by_site
+from archiver.crawl.multisite import check_crawls, plan_crawls
 from archiver.crawl.sites import Site, SitesFileError, known_setting, load_sites
+from archiver.items import CommentItem
 
 MINIMAL = """\
 [defaults]
@@ -235,3 +238,96 @@ def test_every_setting_the_code_reads_is_known() -> None:
     assert len(read) > 20
     assert sorted(n for n in read if not known_setting(n)) == []
     assert not known_setting("DOWNLOAD_DELAI")
+
+
+def test_sites_sharing_everything_but_their_urls_are_one_crawler(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        '[sites.a]\nurls = ["https://a.example/"]\n[sites.b]\nurls = ["https://b.example/", "https://a.example/"]\n'
+        '[sites.c]\nurls = ["https://c.example/"]\narchive = "c.db"\n'
+        '[sites.d]\nurls = ["https://www.dramabeans.com/"]\n'
+        '[sites.e]\nurls = ["https://e.example/"]\nsettings = { RETRY_TIMES = 1 }\n'
+        '[sites.f]\nurls = ["https://f.example/"]\nplatform = "disqus"\n'
+        '[sites.g]\nurls = ["https://g.example/"]\nsignals = false\n'
+        '[sites.h]\nurls = ["https://h.example/"]\nargs = { refresh = "due" }\n'
+        '[sites.i]\nurls = ["https://i.example/"]\n',
+    )
+    crawls = plan_crawls(load_sites(path).sites)
+    assert [[s.name for s in c.sites] for c in crawls] == [["a", "b", "i"], ["c"], ["d"], ["e"], ["f"], ["g"], ["h"]]
+    assert crawls[0].arguments == {"url": "https://a.example/,https://b.example/,https://i.example/"}
+    assert crawls[0].archive == str(tmp_path / "recaps.db")
+    # A profile found by domain is pinned: the spider picks one profile for all its start URLs.
+    assert crawls[2].arguments == {"url": "https://www.dramabeans.com/", "profile": "dramabeans"}
+    assert crawls[5].settings["ARCHIVER_SIGNALS"] is False
+    # The command line's arguments and settings apply to every crawler.
+    again = plan_crawls(load_sites(path).sites, {"refresh": "all"}, {"RETRY_TIMES": "4"})
+    assert len(again) == 5  # e's RETRY_TIMES and h's refresh are overridden: they join a
+    assert all(c.arguments["refresh"] == "all" and c.settings["RETRY_TIMES"] == "4" for c in again)
+
+
+def test_a_crawler_of_many_sites_fetches_from_all_of_them_at_once(tmp_path: Path) -> None:
+    many = "".join(
+        f'[sites.s{i}]\nurls = ["https://s{i}.example/", "https://s{i}.example/tag/x/"]\n' for i in range(20)
+    )
+    (crawl,) = plan_crawls(load_sites(write(tmp_path, many)).sites)
+    assert crawl.settings["CONCURRENT_REQUESTS"] == 20  # a slot per site, each still one request at a time
+    set_by_user = "[defaults]\nsettings = { CONCURRENT_REQUESTS = 4 }\n" + many
+    assert plan_crawls(load_sites(write(tmp_path, set_by_user)).sites)[0].settings["CONCURRENT_REQUESTS"] == 4
+    few = plan_crawls(load_sites(write(tmp_path, MINIMAL)).sites)
+    assert all("CONCURRENT_REQUESTS" not in c.settings for c in few)
+
+
+def test_two_crawlers_may_not_share_a_jobdir(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        '[defaults]\nsettings = { JOBDIR = "jobs" }\n[sites.a]\nurls = ["https://a.example/"]\n'
+        '[sites.b]\nurls = ["https://b.example/"]\nplatform = "disqus"\n',
+    )
+    sites = load_sites(path)
+    with pytest.raises(SitesFileError, match=r"\[sites.b\] settings: JOBDIR 'jobs' is also \[sites.a\]'s"):
+        check_crawls(sites, plan_crawls(sites.sites))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "give the URLS to crawl"),
+        (("--site", "a", "https://a.example/"), "--site: only with --config"),
+        (("https://a.example/", "--config", "sites.toml"), "give URLS or --config, not both"),
+        (("--config", "sites.toml", "--db", "x.db"), "--db: not with --config"),
+        (("--config", "sites.toml", "-a", "url=https://b.example/"), "argument url: not with --config"),
+        (("--config", "sites.toml", "-s", "ARCHIVE_DB=x.db"), "setting ARCHIVE_DB: not with --config"),
+        (("--config", "sites.toml", "--site", "nosuch"), "sites.toml: no site named 'nosuch' (--site); its sites are"),
+        (("--config", "nosuch.toml"), "nosuch.toml: cannot read the sites file"),
+        (("--config", "sites.toml", "-a", "refresh=never"), "[sites.soundtrack]: argument refresh: 'never'"),
+    ],
+)
+def test_crawl_options_that_do_not_go_together_are_one_line_and_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...], message: str
+) -> None:
+    write(tmp_path, MINIMAL)
+    monkeypatch.chdir(tmp_path)
+    result = run("crawl", *args)
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("recap-archiver crawl: error: "), result.output
+    assert message in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sites.toml"]
+
+
+def test_a_crawls_counts_per_site_are_read_from_the_rows_it_saved(tmp_path: Path) -> None:
+    db_path = tmp_path / "recaps.db"
+    db = open_archive(db_path)
+    first = start_crawl(db, "recaps", {}, "2024-01-01T00:00:00+00:00")
+    save_recap(db, make_recap(thread()), first)
+    four = len(thread())
+    counts = {"recaps": 1, "recaps_new": 1, "recaps_changed": 0, "threads_incomplete": 0}
+    assert crawl_counts_by_site(db_path, first) == {STORE_SITE: {**counts, "comments": four, "comments_new": four}}
+    second = start_crawl(db, "recaps", {}, "2024-01-02T00:00:00+00:00")
+    recap = make_recap([*thread(), CommentItem("9", author="New", body_text="Late", body_html="<p>Late</p>")])
+    recap.title, recap.fetched_at = "Soundtrack #1: Episode 4 (Final, edited)", "2024-01-02T00:00:00+00:00"
+    save_recap(db, recap, second)
+    db.close()
+    assert crawl_counts_by_site(db_path, first) == {}  # everything it saved, the second crawl saved again
+    counts.update(recaps_new=0, recaps_changed=1, comments=four + 1, comments_new=1)
+    assert crawl_counts_by_site(db_path, second) == {STORE_SITE: counts}

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from archiver.errors import ArchiverError
+from archiver.errors import ArchiverError, SitesFileError
 
 __all__ = ["KNOWN_ELSEWHERE", "Site", "SitesFile", "SitesFileError", "known_setting", "load_sites"]
 
@@ -50,10 +50,6 @@ KNOWN_ELSEWHERE = frozenset(
 
 # Set from the site's own keys, never from its settings table.
 RESERVED_SETTINGS = {"ARCHIVE_DB": "archive"}
-
-
-class SitesFileError(ArchiverError):
-    """The sites file cannot be read or has a bad entry; the message names the file, the entry and the key."""
 
 
 @dataclass
@@ -95,6 +91,12 @@ class SitesFile:
     """The file, absolute."""
     sites: list[Site]
     """Its sites in file order (only those asked for with ``only``)."""
+    label: str = ""
+    """The path as the user gave it, for messages (``path`` when empty)."""
+
+    def where(self, site: Site) -> str:
+        """``FILE: [sites.NAME]``, how a message names a site's entry."""
+        return f"{self.label or self.path}: [sites.{site.name}]"
 
 
 def load_sites(path: str | Path, only: Sequence[str] = ()) -> SitesFile:
@@ -113,7 +115,7 @@ def load_sites(path: str | Path, only: Sequence[str] = ()) -> SitesFile:
         raise SitesFileError(f"{shown}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     except tomllib.TOMLDecodeError as exc:
         raise SitesFileError(f"{shown}: not valid TOML: {exc}") from exc
-    return SitesFile(file, _read(data, shown, file.parent, only))
+    return SitesFile(file, _read(data, shown, file.parent, only), shown)
 
 
 def _read(data: dict[str, Any], shown: str, folder: Path, only: Sequence[str]) -> list[Site]:
