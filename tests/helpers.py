@@ -511,18 +511,20 @@ NATURAL_KEYS = {
 """How a row is named across archives: a site by its base URL, a comment by its recap and the site's comment id."""
 
 
-def archive_by_keys(db: Path, leave_out: tuple[str, ...] = ()) -> dict[str, list[tuple]]:
+def archive_by_keys(
+    db: Path, skip_tables: tuple[str, ...] = (), skip_columns: tuple[str, ...] = ()
+) -> dict[str, list[tuple]]:
     """Every table's rows, sorted, with each row id replaced by the natural key of the row it names.
 
-    Two archives holding the same things compare equal whatever ids they gave them. Columns whose name ends with
-    one of ``leave_out`` (``_at``, ``crawl_id``) and tables named in it are left out.
+    Two archives holding the same things compare equal whatever ids they gave them. The tables named in
+    ``skip_tables`` and the columns whose name ends with one of ``skip_columns`` (``crawl_id``) are left out.
     """
     conn = sqlite3.connect(db)
     try:
         tables = [
             name
             for (name,) in conn.execute("select name from sqlite_master where type = 'table' order by name")
-            if not name.startswith(("_", "sqlite_")) and "_fts" not in name and name not in leave_out
+            if not name.startswith(("_", "sqlite_")) and "_fts" not in name and name not in skip_tables
         ]
         links = {
             t: {r[3]: r[2] for r in conn.execute(f"PRAGMA foreign_key_list([{t}])") if r[4] == "id"} for t in tables
@@ -546,7 +548,7 @@ def archive_by_keys(db: Path, leave_out: tuple[str, ...] = ()) -> dict[str, list
         out: dict[str, list[tuple]] = {}
         for table in tables:
             columns = [r[1] for r in conn.execute(f"PRAGMA table_info([{table}])")]
-            kept = [c for c in columns if c != "id" and not c.endswith(leave_out)]
+            kept = [c for c in columns if c != "id" and not c.endswith(skip_columns)]
             rows = []
             for row in conn.execute(f"select {', '.join(f'[{c}]' for c in columns)} from [{table}]"):
                 values = dict(zip(columns, row, strict=True))

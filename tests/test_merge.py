@@ -7,13 +7,13 @@ import dataclasses
 import hashlib
 import shutil
 import sqlite3
+import zlib
 from pathlib import Path
 
 import pytest
 from helpers import archive_by_keys, archive_rows, assert_fts_in_sync, make_recap, run
 from sqlite_utils import Database
 
-from archiver.archive.bodies import compress
 from archiver.archive.merge import MERGE_RULES, MergeError, merge_archives, uncovered_tables
 from archiver.archive.store import finish_crawl, open_archive, record_failures, save_recap, start_crawl
 from archiver.items import CommentItem
@@ -54,7 +54,11 @@ def crawl(path: Path, site: str, day: int) -> None:
     digest = hashlib.sha256(body).hexdigest()
     with db.atomic():
         if not db.execute("select 1 from bodies where sha256 = ?", [digest]).fetchone():
-            db.execute("insert into bodies values (?, ?, ?, ?)", [digest, len(body), *compress(body)])
+            # A zlib row, as every archive before zstandard stored them (all versions read them).
+            db.execute(
+                "insert into bodies (sha256, size, encoding, body) values (?, ?, 'zlib', ?)",
+                [digest, len(body), zlib.compress(body)],
+            )
         db.execute(
             "insert into pages (fingerprint, url, method, status, headers, fetched_at, revalidated, body_sha256, "
             "crawl_id) values (?, ?, 'GET', 200, '{}', ?, 0, ?, ?)",

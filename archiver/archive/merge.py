@@ -48,7 +48,8 @@ class MergeRule:
     first: tuple[str, ...] = ()
     """First-seen columns, the time first: taken from the copy with the earlier time."""
     derived: dict[str, str] = field(default_factory=dict)
-    """Column -> SQL over the source row (alias ``s``) giving its value where the source has none."""
+    """Column -> SQL over the source row (alias ``s``) giving its value when the source has no such column: an
+    archive from before the migration that added it (migrations fill the column for the rows they find)."""
     lookup: tuple[str, ...] = ()
     """For history rows: the columns an index finds them by; the others are only compared (SQLite, without
     statistics, may otherwise pick the index on ``crawl_id``, which every row of a crawl shares)."""
@@ -189,9 +190,8 @@ def _merge_table(conn: sqlite3.Connection, table: str, rule: MergeRule, counts: 
     def value(column: str) -> str:
         if column in references:
             return f"(select new_id from temp.[merge_map_{references[column]}] where old_id = s.[{column}])"
-        derived = rule.derived.get(column)
-        if derived is not None:
-            return f"coalesce(s.[{column}], {derived})" if column in source_columns else derived
+        if column not in source_columns:
+            return rule.derived[column]
         return f"s.[{column}]"
 
     # A column the source lacks (an archive from before a migration) takes the merged archive's default.
