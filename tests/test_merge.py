@@ -11,7 +11,7 @@ import zlib
 from pathlib import Path
 
 import pytest
-from helpers import archive_by_keys, archive_rows, assert_fts_in_sync, make_recap, run
+from helpers import archive_by_keys, archive_rows, assert_fts_in_sync, fetch, make_recap, run
 from sqlite_utils import Database
 
 from archiver.archive.merge import MERGE_RULES, MergeError, merge_archives, uncovered_tables
@@ -210,6 +210,10 @@ def test_merge_command(tmp_path: Path) -> None:
     assert "a.db: 4 comments added" in done.output and "b.db: 4 comments added" in done.output
     stats = run("stats", str(merged))
     assert stats.exit_code == 0 and "2 sites" in stats.output, stats.output
+    # Datasette and the plugin's thread page read it: the reply's text under b's recap, edited text and all.
+    [(recap,)] = [tuple(r.values()) for r in archive_rows(merged, "select id from recaps where url like 'http://b.%'")]
+    [page] = fetch(merged, f"/merged/-/thread/{recap}")
+    assert "b first" in page and "b reply" in page and "a first" not in page
 
 
 @pytest.mark.parametrize("case", ["source is not an archive", "merged is not an archive", "into a source", "missing"])
