@@ -112,7 +112,8 @@ def test_a_source_with_a_table_this_version_does_not_know_is_refused(tmp_path: P
     with sqlite3.connect(source) as conn:
         conn.execute("create table signals (id integer primary key, url text)")
     with pytest.raises(MergeError, match="signals"):
-        merge_archives(tmp_path / "merged.db", [source])
+        merge_archives(tmp_path / "merged.db", [archive(tmp_path, "b", 1), source])
+    assert not (tmp_path / "merged.db").exists()  # refused before anything was written
 
 
 def test_one_archive_merged_is_the_same_archive_history_included(tmp_path: Path) -> None:

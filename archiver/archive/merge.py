@@ -109,13 +109,21 @@ def merge_archives(target: str | Path, sources: list[str | Path]) -> list[MergeC
 
     Raises ArchivePathError / NotAnArchiveError naming a path that is not an archive (the target included),
     MergeIntoSourceError when the target is one of the sources, MergeError when a source has a table this
-    version does not know or the result would break a foreign key. Sources are only read.
+    version does not know (before anything is written) or the result would break a foreign key. Sources are only
+    read; each is merged in a transaction of its own.
     """
     for source in sources:
         for suffix in ("", "-wal", "-shm", "-journal"):
             if same_file(target, str(source) + suffix):
                 raise MergeIntoSourceError(f"refusing to merge into {str(target)!r}: it is one of the sources")
-        open_read_only(source).close()
+        conn = open_read_only(source)
+        try:
+            tables = [r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")]
+        finally:
+            conn.close()
+        unknown = uncovered_tables(tables)
+        if unknown:
+            raise MergeError(f"{str(source)!r} has tables this version cannot merge: {', '.join(unknown)}")
     if Path(target).exists():
         open_read_only(target).close()  # an existing file must be an archive before anything is written to it
     db = open_archive(target)
@@ -135,9 +143,6 @@ def _merge_one(db: Database, source: str | Path) -> MergeCounts:
     conn.execute("ATTACH DATABASE ? AS src", [read_only_uri(source)])
     try:
         source_tables = [r[0] for r in conn.execute("select name from src.sqlite_master where type = 'table'")]
-        unknown = uncovered_tables(source_tables)
-        if unknown:
-            raise MergeError(f"{str(source)!r} has tables this version cannot merge: {', '.join(unknown)}")
         previous, conn.isolation_level = conn.isolation_level, None
         conn.execute("BEGIN IMMEDIATE")
         try:
