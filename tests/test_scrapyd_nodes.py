@@ -20,6 +20,7 @@ from helpers import (
     BIN,
     LOCAL_SETTINGS,
     SCRAPY_PROJECT,
+    DemoSite,
     Scrapyd,
     archive_by_keys,
     archive_rows,
@@ -64,6 +65,17 @@ def status(config: Path, nodes: list[Scrapyd]) -> dict[str, list[str]]:
     return {line.split()[0]: line.split()[1:] for line in lines[1:]}
 
 
+def wait_for_new_jobs(config: Path, nodes: list[Scrapyd], earlier: set[str]) -> dict[str, list[str]]:
+    """`--status` until every site's last job is one not in ``earlier`` and finished (or JOB_TIMEOUT passed)."""
+    deadline = time.monotonic() + JOB_TIMEOUT
+    rows = status(config, nodes)
+    while time.monotonic() < deadline and not all(r[2] == "finished" and r[1] not in earlier for r in rows.values()):
+        time.sleep(0.5)
+        rows = status(config, nodes)
+    assert all(r[2] == "finished" and r[1] not in earlier for r in rows.values()), (rows, nodes[0].log()[-2000:])
+    return rows
+
+
 def test_two_sites_scheduled_on_two_nodes_merge_into_the_single_process_archive(
     nodes: list[Scrapyd], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -95,17 +107,34 @@ def test_two_sites_scheduled_on_two_nodes_merge_into_the_single_process_archive(
             command += ["-s", f"{name}={value}"]
         crawl = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
-        deadline = time.monotonic() + JOB_TIMEOUT
-        rows = status(config, nodes)
-        while not all(row[2] == "finished" for row in rows.values()) and time.monotonic() < deadline:
-            time.sleep(0.5)
-            rows = status(config, nodes)
+        rows = wait_for_new_jobs(config, nodes, set())
         output, _ = crawl.communicate(timeout=JOB_TIMEOUT)
         assert crawl.returncode == 0, output[-3000:]
+        check_first_night(tmp_path, nodes, sites, rows, single)
+
+        # The next night: the same command again. --status follows each site's newest job, and merging the newer
+        # copies adds their crawls and nothing else (the sites did not change).
+        before = archive_by_keys(tmp_path / "merged.db", skip_tables=PER_CRAWL, skip_columns=WHEN)
+        time.sleep(1)  # a job id names the second it was scheduled in
+        done = run("schedule", "--config", str(config), *node_args, "--archive-dir", str(on_nodes))
+        assert done.exit_code == 0, done.output
+        again = wait_for_new_jobs(config, nodes, {row[1] for row in rows.values()})
+        assert [r[0] for r in again.values()] == [r[0] for r in rows.values()]  # the same node for each site
     finally:
         for site in sites:
             stop(site)
-    assert all(row[2] == "finished" for row in rows.values()), (rows, nodes[0].log()[-2000:])
+    done = run("merge", str(tmp_path / "merged.db"), str(on_nodes / "one.db"), str(on_nodes / "two.db"))
+    assert done.exit_code == 0, done.output
+    assert "0 comments added" in done.output and "1 crawl," in done.output, done.output
+    assert archive_by_keys(tmp_path / "merged.db", skip_tables=PER_CRAWL, skip_columns=WHEN) == before
+    assert len(archive_rows(tmp_path / "merged.db", "select id from crawls")) == 4
+
+
+def check_first_night(
+    tmp_path: Path, nodes: list[Scrapyd], sites: list[DemoSite], rows: dict[str, list[str]], single: Path
+) -> None:
+    """Each site ran on its node from the deployed egg; merged, the two archives equal the single-process one."""
+    on_nodes = tmp_path / "on-nodes"
     assert rows["one"][0] == nodes[0].url and rows["two"][0] == nodes[1].url
     assert rows["one"][1].startswith("one-") and rows["two"][1].startswith("two-")
     for node, name in ((nodes[0], "one"), (nodes[1], "two")):
