@@ -63,6 +63,25 @@ def progress_line(
     )
 
 
+def health_lines(stats: dict[str, Any]) -> str:
+    """The health report's lines of the summary (archiver.crawl.health): each sign that a site looks broken, or
+    that none does; empty when the crawl was not judged."""
+    verdict = stats.get("archiver/health/verdict")
+    if verdict is None:
+        return ""
+    signs = stats.get("archiver/health/signs") or []
+    if signs:
+        return f"\nHealth: {plural(len(signs), 'sign')} that a site looks broken (exit status 3):" + "".join(
+            f"\n  {line}" for line in signs
+        )
+    said = {
+        "ok": "ok, every site read as in its earlier crawls",
+        "first": "first crawl of its sites, nothing to compare with yet",
+        "small": "too few pages read to compare with earlier crawls",
+    }
+    return f"\nHealth: {said.get(verdict, verdict)}"
+
+
 def crawl_summary(
     stats: dict[str, Any],
     reason: str,
@@ -84,6 +103,7 @@ def crawl_summary(
         f"{get('downloader/response_bytes') / 1e6:.1f} MB); "
         f"{plural(get('archiver/threads/incomplete'), 'incomplete thread')}; {plural(get(ERRORS), 'error')}"
     )
+    summary += health_lines(stats)
     if archive is None:
         return summary
     if discarded:
