@@ -38,7 +38,8 @@ MIN_LISTINGS = 1
 BASELINE_CRAWLS = 3
 """The baseline: at most this many of the site's latest earlier crawls not found broken, pooled."""
 
-VERDICTS = ("ok", "broken", "first", "small")
+VERDICTS = ("broken", "ok", "first", "small")
+"""A site's verdict in one crawl; a crawl's is the first of these any of its sites has."""
 
 _COUNTS = (
     "posts",
@@ -93,7 +94,9 @@ class SiteMeasures:
             if not recap.comments:
                 self._example("comments", recap.url)
         self.comments += len(recap.comments)
-        voted = sum(1 for c in recap.comments if c.upvotes is not None or c.downvotes is not None or c.score is not None)
+        voted = sum(
+            1 for c in recap.comments if c.upvotes is not None or c.downvotes is not None or c.score is not None
+        )
         self.comments_voted += voted
         if recap.comments and not voted:
             self._example("votes", recap.url)
@@ -255,10 +258,10 @@ def compare(site: str, now: SiteMeasures, earlier: list[tuple[str, SiteMeasures]
         if base is not None:
             checked = True
             before = _share(base.comments, base.comment_pages)
-            if before >= 1 and _share(now.comments, now.comment_pages) <= before / 10:
+            if before >= 1 and _share(now.comments, now.comment_pages) < before / 10:
                 sign(
                     "comments",
-                    "comments per page fell to zero",
+                    "comments per page fell to (nearly) zero",
                     f"{_share(now.comments, now.comment_pages):.1f} a page ({now.comments} on {now.comment_pages})",
                     f"{before:.1f} ({base.comments} on {base.comment_pages}) in {_in(n)}",
                 )
@@ -321,7 +324,7 @@ class CrawlHealth:
     def verdict(self) -> str | None:
         """``broken`` if any site is, else ``ok`` if any site is, else ``first``, else ``small``; None for no site."""
         found = {s.verdict for s in self.sites}
-        return next((v for v in ("broken", "ok", "first", "small") if v in found), None)
+        return next((v for v in VERDICTS if v in found), None)
 
     @property
     def signs(self) -> list[Sign]:
@@ -363,7 +366,7 @@ def check_crawl(db: Database, crawl_id: int, measured: dict[str, SiteMeasures]) 
     ever saved from them) are left out."""
     sites = _site_rows(db)
     report: list[SiteHealth] = []
-    with db.conn:
+    with db.atomic():
         for host, now in sorted(measured.items()):
             if host not in sites:
                 continue

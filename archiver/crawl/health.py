@@ -18,7 +18,7 @@ from weakref import WeakKeyDictionary
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
-from archiver.archive.health import SiteMeasures, check_crawl, signs_of
+from archiver.archive.health import VERDICTS, SiteMeasures, check_crawl, signs_of
 from archiver.crawl.session import ArchiveSession
 from archiver.items import RecapItem
 
@@ -91,7 +91,7 @@ class HealthWatch:
         stats.set_value(BROKEN, len(health.signs))
         for sign, count in signs_of(health.signs).items():
             stats.set_value(f"archiver/health/{sign}", count)
-        for verdict in ("ok", "broken", "first", "small"):
+        for verdict in VERDICTS:
             count = sum(1 for site in health.sites if site.verdict == verdict)
             if count:
                 stats.set_value(f"archiver/health/sites_{verdict}", count)

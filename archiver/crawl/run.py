@@ -128,4 +128,13 @@ def crawl(spider_args: Mapping[str, Any], settings: Mapping[str, Any] | None = N
     return CrawlResult(status, message, stats)
 
 
-__all__ = ["EXIT_BROKEN", "EXIT_USAGE", "ArchiverError", "CrawlResult", "check_crawl", "crawl", "failure", "project_settings"]
+__all__ = [
+    "EXIT_BROKEN",
+    "EXIT_USAGE",
+    "ArchiverError",
+    "CrawlResult",
+    "check_crawl",
+    "crawl",
+    "failure",
+    "project_settings",
+]
