@@ -258,3 +258,38 @@ def test_comments_without_votes_or_dates_are_counted_as_such() -> None:
     m.add_recap(recap)
     assert (m.comments, m.comments_voted, m.dates_shown, m.dates_parsed) == (3, 0, 3, 0)
     assert m.examples["votes"] == m.examples["dates"] == recap.url
+
+
+def test_a_post_page_shows_a_comment_area_or_not() -> None:
+    from scrapy.http import HtmlResponse
+
+    from archiver.demo.breakage import broken_comment_area
+    from archiver.pages.reading import read_page
+
+    area = (
+        '<div id="comments" class="comments-area"><ol class="comment-list"><li id="comment-7" class="comment">'
+        '<article id="div-comment-7" class="comment-body"><b class="fn">Ana</b><div class="comment-metadata">'
+        '<time datetime="2021-12-23T08:15:00+09:00">December 23, 2021 at 8:15 am</time></div>'
+        '<div class="comment-content"><p>Hi</p></div></article></li></ol></div>'
+    )
+
+    def post(comments: str) -> HtmlResponse:
+        body = (
+            '<html><body class="single single-post"><article id="post-1" class="post type-post">'
+            f'<h1 class="entry-title">Soundtrack #1: Episode 4</h1><div class="entry-content"><p>Text</p></div>'
+            f"</article>{comments}</body></html>"
+        )
+        return HtmlResponse(url="http://127.0.0.1:8000/2021/12/23/ep-4/", body=body.encode(), encoding="utf-8")
+
+    def shown(comments: str) -> tuple[bool | None, int]:
+        reading = read_page(post(comments), "2024-01-01T00:00:00+00:00").post
+        assert reading is not None
+        return reading.recap.comment_area, len(reading.recap.comments)
+
+    assert shown(area) == (True, 1)
+    assert shown("") == (False, 0)
+    assert shown(broken_comment_area(area, "comments")) == (False, 0)  # what the demo's --break-markup serves
+    assert shown('<div id="wpdcom" class="wpdiscuz_top_clearing"></div>') == (True, 0)  # a plugin's thread
+    dated = read_page(post(broken_comment_area(area, "dates")), "2024-01-01T00:00:00+00:00").post
+    assert dated is not None and dated.recap.comments[0].posted_at_raw == "day 23 of moon 12, year 21, bell 8"
+    assert dated.recap.comments[0].posted_at_machine is None

@@ -472,6 +472,7 @@ class PostPage(CommentListReader, HtmlPage):
             comments=self.comments(),
             comment_pages=self.comment_page_count(),
             comment_pages_fetched=1,
+            comment_area=self.shows_comment_area(),
         )
 
 
