@@ -169,7 +169,7 @@ def test_measures_of_saved_recaps() -> None:
     m = SiteMeasures()
     m.add_recap(recap)
     empty = replace(make_recap([]), url="http://127.0.0.1:8000/empty/", comment_area=False, platform="wpdiscuz")
-    m.add_recap(empty)
+    m.add_recap(empty, had_comments=True)  # the archive holds comments of it: they are expected
     m.add_listing("http://127.0.0.1:8000/page/9/", 0)
     m.add_listing("http://127.0.0.1:8000/", 5)
     assert (m.posts, m.posts_comment_area, m.posts_expecting_comments, m.comments, m.comments_voted) == (2, 1, 2, 4, 2)
@@ -177,11 +177,23 @@ def test_measures_of_saved_recaps() -> None:
     assert m.platform is None  # one post each: no platform holds most
     assert m.examples["comment_area"] == m.examples["comments"] == "http://127.0.0.1:8000/empty/"
     assert m.examples["dates"] == recap.url and m.examples["listing"] == "http://127.0.0.1:8000/page/9/"
-    # A post stating 0 comments is not expected to have any: its comment pages are not counted.
-    quiet = replace(make_recap([]), comment_count_reported=0)
+    # A post stating 0 comments, or a new one stating none with none archived, is not expected to have any.
     before = m.comment_pages
-    m.add_recap(quiet)
+    m.add_recap(replace(make_recap([]), comment_count_reported=0))
+    m.add_recap(replace(make_recap([]), url="http://127.0.0.1:8000/new/"))
     assert m.posts_expecting_comments == 2 and m.comment_pages == before
+    m.add_recap(replace(make_recap([]), comment_count_reported=3))  # states 3, none read: expected
+    assert m.posts_expecting_comments == 3 and m.comment_pages == before + 1
+
+
+def test_new_posts_without_comments_yet_are_no_sign() -> None:
+    # A refresh=due crawl right after the site published six recaps: nobody has commented yet.
+    m = SiteMeasures()
+    for n in range(6):
+        m.add_recap(replace(make_recap([]), url=f"http://127.0.0.1:8000/new-{n}/", comment_area=True))
+    m.add_listing("http://127.0.0.1:8000/", 6)
+    assert (m.posts, m.posts_expecting_comments, m.comment_pages) == (6, 0, 0)
+    assert compare(SITE, m, [("ok", healthy())]) == ("ok", [])
 
 
 def _crawl(db: Database, measured: dict[str, SiteMeasures]):  # type: ignore[no-untyped-def]

@@ -28,7 +28,8 @@ SIGNS = ("comment_area", "comments", "votes", "dates", "platform", "listing")
 MIN_POSTS = 5
 """Post pages a crawl (and its baseline) must have read before comment areas and the platform are compared."""
 MIN_COMMENT_PAGES = 5
-"""Comment pages (of posts not stating 0 comments) before comments per page are compared."""
+"""Comment pages (of posts expected to have comments, see :meth:`SiteMeasures.add_recap`) before comments per page
+are compared."""
 MIN_COMMENTS = 20
 """Comments before votes are compared."""
 MIN_DATES = 20
@@ -81,14 +82,21 @@ class SiteMeasures:
     def _example(self, sign: str, url: str) -> None:
         self.examples.setdefault(sign, url)
 
-    def add_recap(self, recap: RecapItem) -> None:
-        """Count a recap as saved (after the pipelines parsed its dates and votes)."""
+    def add_recap(self, recap: RecapItem, had_comments: bool = False) -> None:
+        """Count a recap as saved (after the pipelines parsed its dates and votes). ``had_comments``: the archive held
+        comments of it before this crawl.
+
+        Its comment pages count towards comments per page only when comments are expected of it: it states a count
+        above 0, comments were read, or the archive had some. A new post with no comment yet and no stated count
+        (WordPress themes print "Leave a comment") is not expected to have any, so a crawl of new posts alone cannot
+        look like comments falling to zero.
+        """
         self.posts += 1
         if recap.comment_area is not False:
             self.posts_comment_area += 1
         else:
             self._example("comment_area", recap.url)
-        if recap.comment_count_reported != 0:
+        if (recap.comment_count_reported or 0) > 0 or recap.comments or had_comments:
             self.posts_expecting_comments += 1
             self.comment_pages += recap.comment_pages_fetched
             if not recap.comments:
@@ -399,6 +407,17 @@ def check_crawl(db: Database, crawl_id: int, measured: dict[str, SiteMeasures]) 
             [health.verdict, json.dumps([s.as_json() for s in health.signs]), crawl_id],
         )
     return health
+
+
+def had_comments(db: Database, url: str, crawl_id: int | None) -> bool:
+    """Whether the archive holds comments of the recap at ``url`` that a crawl other than ``crawl_id`` saved first."""
+    return bool(
+        db.execute(
+            "select exists(select 1 from comments join recaps on recaps.id = comments.recap_id "
+            "where recaps.url = ? and comments.first_crawl_id is not ?)",
+            [url, crawl_id],
+        ).fetchone()[0]
+    )
 
 
 def latest_health(conn: sqlite3.Connection) -> list[dict[str, Any]]:

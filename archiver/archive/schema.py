@@ -689,7 +689,8 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "posts": "Post pages read (recaps saved).",
             "posts_comment_area": "Of those, pages showing a comment area (a comment list, `#comments`, wpDiscuz, "
             "Disqus).",
-            "posts_expecting_comments": "Posts not stating 0 comments (a stated count above 0, or none stated).",
+            "posts_expecting_comments": "Posts expected to have comments: stating a count above 0, with comments "
+            "read, or with comments archived by an earlier crawl.",
             "comment_pages": "Comment pages read of those posts.",
             "comments": "Comments read.",
             "comments_voted": "Of those, comments with likes, dislikes or a score.",

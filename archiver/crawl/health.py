@@ -18,7 +18,7 @@ from weakref import WeakKeyDictionary
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
-from archiver.archive.health import VERDICTS, SiteMeasures, check_crawl, signs_of
+from archiver.archive.health import VERDICTS, SiteMeasures, check_crawl, had_comments, signs_of
 from archiver.crawl.session import ArchiveSession
 from archiver.items import RecapItem
 
@@ -65,9 +65,12 @@ class HealthWatch:
         return self.measured[host]
 
     def recap(self, recap: RecapItem) -> None:
-        """Count a saved recap."""
-        if recap.source in (None, "live"):
-            self._site(recap.site_url or recap.url).add_recap(recap)
+        """Count a saved recap (the store pipeline has just saved it, so the archive is open)."""
+        if not self.enabled or recap.source not in (None, "live"):
+            return
+        session = ArchiveSession.of(self.crawler)
+        earlier = session.is_open and had_comments(session.db, recap.url, session.crawl_id)
+        self._site(recap.site_url or recap.url).add_recap(recap, earlier)
 
     def listing(self, url: str, posts: int) -> None:
         """Count a listing page linking ``posts`` posts."""
