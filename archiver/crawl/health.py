@@ -12,6 +12,7 @@ Wayback captures or WARC files are not judged: old captures say nothing about th
 from __future__ import annotations
 
 import logging
+import sqlite3
 from urllib.parse import urlsplit
 from weakref import WeakKeyDictionary
 
@@ -30,6 +31,8 @@ BROKEN = "archiver/health/broken"
 """Stats key: how many signs that a site looks broken (0 when none); exit status 3 when above 0."""
 SIGNS = "archiver/health/signs"
 """Stats key: the signs as one-line messages."""
+STORE_STOPPED = "archiver/store/stopped"
+"""Stats key the store pipeline sets when the archive cannot be written (then no report is judged)."""
 VERDICT = "archiver/health/verdict"
 """Stats key: the crawl's verdict (``ok``, ``broken``, ``first``, ``small``)."""
 
@@ -81,13 +84,17 @@ class HealthWatch:
         session = ArchiveSession.of(self.crawler)
         if not self.enabled or not self.measured or (session.crawl_id is None and not session.existed):
             return
-        if getattr(spider, "crawl_args", {}).get("source", "live") != "live":
-            return
-        db = session.db  # opened (and the crawl recorded) if no recap was saved but the archive exists
-        if session.crawl_id is None:
-            return
-        health = check_crawl(db, session.crawl_id, self.measured)
         stats = self.crawler.stats
+        if getattr(spider, "crawl_args", {}).get("source", "live") != "live" or stats.get_value(STORE_STOPPED):
+            return  # old captures say nothing of today's markup; an archive that cannot be written takes no report
+        try:
+            db = session.db  # opened (and the crawl recorded) if no recap was saved but the archive exists
+            if session.crawl_id is None:
+                return
+            health = check_crawl(db, session.crawl_id, self.measured)
+        except sqlite3.Error as exc:
+            logger.error("the health report could not be recorded in %s: %s", session.path, exc)
+            return
         if health.verdict is None:
             return
         stats.set_value(VERDICT, health.verdict)
