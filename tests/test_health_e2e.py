@@ -1,7 +1,7 @@
 """The health report on real crawls: the demo site crawled healthy, then served with broken markup on the same
-address and crawled again into the same archive. The warning, `recap-archiver stats`, the `crawls` row and exit status
-3 (from `recap-archiver crawl` and `scrapy crawl recaps`), with nothing archived earlier lost; and no false alarm from
-unchanged re-crawls, a `refresh=due` one fetching a few pages included."""
+address and crawled again into the same archive. The warning, `recap-archiver stats`, Datasette's `crawl_health`, the
+`crawls` row and exit status 3 (from `recap-archiver crawl` and `scrapy crawl recaps`), with nothing archived earlier
+lost; and no false alarm from unchanged re-crawls, a `refresh=due` one fetching a few pages included."""
 
 from __future__ import annotations
 
@@ -14,7 +14,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from helpers import LOCAL_SETTINGS, PROJECT, CrawlRun, archive_rows, free_port, run_crawl, start_demo_site, stop
+from helpers import (
+    LOCAL_SETTINGS,
+    PROJECT,
+    CrawlRun,
+    archive_rows,
+    fetch,
+    free_port,
+    run_crawl,
+    start_demo_site,
+    stop,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -133,5 +143,9 @@ def test_broken_markup_is_reported_with_exit_status_3(healthy: Healthy, tmp_path
     assert shown.returncode == 0, shown.stderr
     assert "health broken" in shown.stdout and f"(http://127.0.0.1:{healthy.port}/): broken in crawl #" in shown.stdout
     assert expected in shown.stdout
+    # Datasette's canned query lists the site's latest verdict with its signs.
+    [latest] = fetch(db, f"/{db.stem}/crawl_health.json?_shape=array")
+    assert [(row["base_url"], row["verdict"]) for row in latest] == [(healthy.base_url, "broken")]
+    assert expected in latest[0]["signs"]
     # Nothing archived earlier is lost: every comment is still there, none marked gone, votes kept.
     assert archive_rows(db, COUNTS)[0] == before == {"comments": 220, "gone": 0, "voted": 220}
