@@ -109,6 +109,18 @@ def run_crawl(db: Path, *spider_args: str, settings: dict[str, str] | None = Non
     return CrawlRun(done.returncode, done.stdout, done.stderr, log)
 
 
+def run_cli(*args: str, cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    """Run `recap-archiver ARGS...` in a subprocess from ``cwd``, as a user (or cron) would."""
+    return subprocess.run(
+        [sys.executable, "-m", "archiver.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def toml_table(values: dict[str, str]) -> str:
+    """``values`` as a TOML inline table, e.g. LOCAL_SETTINGS for a sites file's ``settings``."""
+    return "{ " + ", ".join(f"{name} = {json.dumps(value)}" for name, value in values.items()) + " }"
+
+
 TABLES = ("sites", "series", "terms", "recaps", "recap_terms", "comments")
 
 

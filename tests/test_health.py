@@ -305,3 +305,21 @@ def test_a_post_page_shows_a_comment_area_or_not() -> None:
     dated = read_page(post(broken_comment_area(area, "dates")), "2024-01-01T00:00:00+00:00").post
     assert dated is not None and dated.recap.comments[0].posted_at_raw == "day 23 of moon 12, year 21, bell 8"
     assert dated.recap.comments[0].posted_at_machine is None
+
+
+def test_several_crawls_end_with_the_worst_status_and_every_sign() -> None:
+    from archiver.crawl.progress import health_lines
+    from archiver.crawl.run import worst_status
+
+    assert worst_status(0, 3, 0) == 3
+    assert worst_status(3, 1) == worst_status(1, 3) == 1  # a crawl that failed wins over a site that looks broken
+    assert worst_status(0, 2, 3, 1) == 2 and worst_status() == 0
+    ok = {"archiver/health/verdict": "ok"}
+    broken = {"archiver/health/verdict": "broken", "archiver/health/signs": ["B looks broken: votes missing: ..."]}
+    assert health_lines(ok, broken, {}) == (
+        "\nHealth: 1 sign that a site looks broken (exit status 3):\n  B looks broken: votes missing: ..."
+    )
+    assert health_lines(ok, {"archiver/health/verdict": "first"}) == (
+        "\nHealth: ok, every site read as in its earlier crawls"
+    )
+    assert health_lines({}, {}) == ""

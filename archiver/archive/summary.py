@@ -40,6 +40,44 @@ def archive_summary(path: str | Path) -> dict[str, Any]:
         db.close()
 
 
+CRAWL_SITE_COUNTS = ("recaps", "recaps_new", "recaps_changed", "threads_incomplete", "comments", "comments_new")
+
+
+def crawl_counts_by_site(path: str | Path, crawl_id: int) -> dict[str, dict[str, int]]:
+    """What crawl ``crawl_id`` saved, per site (``sites.base_url``): the :data:`CRAWL_SITE_COUNTS`, read from the
+    rows it wrote (recaps and comments it saw, first saw, and recaps whose earlier version it replaced).
+
+    Raises ArchivePathError when there is no archive at ``path``.
+    """
+    conn = open_read_only(path)
+    try:
+        counts: dict[str, dict[str, int]] = {}
+        for row in rows(
+            conn,
+            "select sites.base_url, count(*) as recaps, coalesce(sum(recaps.first_crawl_id = :c), 0) as recaps_new, "
+            "coalesce(sum(exists(select 1 from recap_versions v where v.recap_id = recaps.id "
+            "and v.replaced_crawl_id = :c)), 0) as recaps_changed, "
+            "coalesce(sum(not recaps.thread_complete), 0) as threads_incomplete "
+            "from recaps join sites on sites.id = recaps.site_id where recaps.last_crawl_id = :c group by sites.id",
+            {"c": crawl_id},
+        ):
+            base_url = row.pop("base_url")
+            counts[base_url] = {**dict.fromkeys(CRAWL_SITE_COUNTS, 0), **row}
+        for row in rows(
+            conn,
+            "select sites.base_url, count(*) as comments, coalesce(sum(comments.first_crawl_id = :c), 0) as "
+            "comments_new from comments join recaps on recaps.id = comments.recap_id "
+            "join sites on sites.id = recaps.site_id where comments.last_crawl_id = :c group by sites.id",
+            {"c": crawl_id},
+        ):
+            counts.setdefault(row["base_url"], dict.fromkeys(CRAWL_SITE_COUNTS, 0)).update(
+                comments=row["comments"], comments_new=row["comments_new"]
+            )
+        return counts
+    finally:
+        conn.close()
+
+
 def format_summary(summary: dict[str, Any], elapsed: float | None = None) -> str:
     """The summary as a few human lines."""
     lines = [

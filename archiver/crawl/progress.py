@@ -18,6 +18,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
+from archiver.archive.health import VERDICTS
 from archiver.wording import plural
 
 logger = logging.getLogger(__name__)
@@ -63,13 +64,13 @@ def progress_line(
     )
 
 
-def health_lines(stats: dict[str, Any]) -> str:
-    """The health report's lines of the summary (archiver.crawl.health): each sign that a site looks broken, or
-    that none does; empty when the crawl was not judged."""
-    verdict = stats.get("archiver/health/verdict")
-    if verdict is None:
+def health_lines(*all_stats: dict[str, Any]) -> str:
+    """The health report's lines of the summary (archiver.crawl.health) of one crawl, or of several (a sites-file
+    run): every sign that a site looks broken, or the verdict when none does; empty when no crawl was judged."""
+    verdicts = {stats.get("archiver/health/verdict") for stats in all_stats} - {None}
+    if not verdicts:
         return ""
-    signs = stats.get("archiver/health/signs") or []
+    signs = [line for stats in all_stats for line in stats.get("archiver/health/signs") or []]
     if signs:
         return f"\nHealth: {plural(len(signs), 'sign')} that a site looks broken (exit status 3):" + "".join(
             f"\n  {line}" for line in signs
@@ -79,6 +80,7 @@ def health_lines(stats: dict[str, Any]) -> str:
         "first": "first crawl of its sites, nothing to compare with yet",
         "small": "too few pages read to compare with earlier crawls",
     }
+    verdict = next((v for v in VERDICTS if v in verdicts), "")
     return f"\nHealth: {said.get(verdict, verdict)}"
 
 

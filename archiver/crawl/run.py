@@ -94,6 +94,12 @@ def failure(stats: Mapping[str, Any]) -> tuple[int, str | None]:
     return EXIT_OK, None
 
 
+def worst_status(*statuses: int) -> int:
+    """The exit status of several crawls (a sites-file run): a failure (1, or 2) wins over a site that looks broken
+    (3), which wins over success (0)."""
+    return max(statuses, key=lambda status: (status != EXIT_OK, status != EXIT_BROKEN, status), default=EXIT_OK)
+
+
 @dataclass
 class CrawlResult:
     """A finished in-process crawl."""
@@ -137,4 +143,5 @@ __all__ = [
     "crawl",
     "failure",
     "project_settings",
+    "worst_status",
 ]
