@@ -245,7 +245,8 @@ def crawl_sites(
             crawl_status, message = failure(crawl.stats())
         status = worst_status(status, crawl_status)
         if message:
-            messages.append(f"[sites.{crawl.sites[0].name}]: {message}")
+            # Every site of the crawler: a sign of the health report may be any one's.
+            messages.append("[" + ", ".join(f"sites.{site.name}" for site in crawl.sites) + f"]: {message}")
     summary = sites_summary(crawls, existed)
     print(summary, file=sys.stderr)
     return SitesRun(status, "; ".join(messages) or None, summary, crawls)
