@@ -344,7 +344,8 @@ def _archive(path: str) -> Iterator[sqlite3.Connection]:
 @click.argument("archive", type=click.Path(dir_okay=False))
 @click.option("--top", default=5, show_default=True, type=click.IntRange(1), help="How many busiest recaps and crawls.")
 def stats_command(archive: str, top: int) -> None:
-    """Print what ARCHIVE holds: sites, series, recaps, comments, deepest thread, busiest recaps, last crawls.
+    """Print what ARCHIVE holds: sites, series, recaps, comments, deepest thread, busiest recaps, last crawls, and
+    each site's health (does its last crawl read it as earlier crawls did?).
 
     Example: recap-archiver stats recaps.db
     """

@@ -14,6 +14,7 @@ import pytest
 from helpers import archive_by_keys, archive_rows, assert_fts_in_sync, fetch, make_recap, run
 from sqlite_utils import Database
 
+from archiver.archive.health import SiteMeasures, check_crawl
 from archiver.archive.merge import MERGE_RULES, MergeError, merge_archives, uncovered_tables
 from archiver.archive.store import finish_crawl, open_archive, record_failures, save_recap, start_crawl
 from archiver.items import CommentItem
@@ -65,6 +66,9 @@ def crawl(path: Path, site: str, day: int) -> None:
             [hashlib.sha1(recap.url.encode()).hexdigest(), recap.url, when, digest, crawl_id],
         )
     record_failures(db, crawl_id, [(base + f"broken-{day}/", "HTTP 503", 3, when)])
+    # The health report's row for the crawl and the site, as a crawl's end writes it.
+    measures = SiteMeasures(posts=1, posts_comment_area=1, posts_expecting_comments=1, comments=len(recap.comments))
+    check_crawl(db, crawl_id, {f"{site}.example": measures})
     finish_crawl(db, crawl_id, when, "finished", {"recaps": 1, "comments": len(recap.comments)})
     db.close()
 
@@ -125,7 +129,7 @@ def test_one_archive_merged_is_the_same_archive_history_included(tmp_path: Path)
     # The history is really there: two texts of comment 1, a vote history, a gone comment, an earlier title.
     assert len(want["comment_versions"]) == 1 and len(want["recap_versions"]) == 1
     assert len(want["vote_observations"]) == 5 and len(want["crawls"]) == 3 and len(want["pages"]) == 3
-    assert len(want["bodies"]) == 2 and len(want["failures"]) == 3
+    assert len(want["bodies"]) == 2 and len(want["failures"]) == 3 and len(want["crawl_sites"]) == 3
     assert archive_rows(merged, "select site_comment_id from comments where gone_at is not null") == [
         {"site_comment_id": "4"}
     ]

@@ -63,6 +63,8 @@ MERGE_RULES: dict[str, MergeRule] = {
         derived={"uid": "archive_crawl_uid(s.id, s.spider, s.started_at, s.args)"},
     ),
     "sites": MergeRule(key=("base_url",), newer=("last_crawled_at",), first=("first_seen_at",)),
+    # The health report's row per crawl and site: written once, at the crawl's end.
+    "crawl_sites": MergeRule(key=("crawl_id", "site_id")),
     "series": MergeRule(key=("site_id", "name")),
     "terms": MergeRule(key=("site_id", "taxonomy", "name")),
     "recaps": MergeRule(key=("url",), newer=("last_crawled_at",), first=("first_seen_at", "first_crawl_id")),

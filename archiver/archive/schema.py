@@ -412,6 +412,37 @@ def m006_provenance(db: Database) -> None:
     db["recaps"].add_column("captured_last_at", str)
 
 
+@migrations()
+def m007_crawl_health(db: Database) -> None:
+    """The health report (issue 16): what each crawl read of each site, and whether a site looks broken."""
+    db["crawls"].add_column("health", str)
+    db["crawls"].add_column("health_report", str)
+    db["crawl_sites"].create(
+        {
+            "crawl_id": int,
+            "site_id": int,
+            "verdict": str,
+            "posts": int,
+            "posts_comment_area": int,
+            "posts_expecting_comments": int,
+            "comment_pages": int,
+            "comments": int,
+            "comments_voted": int,
+            "dates_shown": int,
+            "dates_parsed": int,
+            "platform": str,
+            "platform_posts": int,
+            "listings": int,
+            "listings_with_posts": int,
+            "examples": str,
+            "signs": str,
+        },
+        pk=("crawl_id", "site_id"),
+        foreign_keys=[("crawl_id", "crawls", "id"), ("site_id", "sites", "id")],
+    )
+    db["crawl_sites"].create_index(["site_id", "crawl_id"])
+
+
 def crawl_uid(crawl_id: int, spider: str | None, started_at: str | None, args: str | None) -> str:
     """The ``uid`` of a crawl recorded before m010: a hash of what its row says.
 
@@ -661,8 +692,40 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "comments_gone": "Comments no longer on their thread.",
             "vote_changes": "Comments whose votes changed.",
             "failures": "Pages that failed for good in this crawl (see `failures`).",
+            "health": "The health report's verdict: `broken` when a site looks broken (exit status 3), `ok` when "
+            "every site compared well with its earlier crawls, `first` when no site had an earlier crawl to compare "
+            "with, `small` when too few pages were read to judge; NULL when not checked (re-parse, Wayback, WARC).",
+            "health_report": "Every sign that a site looks broken, as JSON: a list of `{site, sign, what, after, "
+            "before, example, message}` (`[]` when none). See `crawl_sites`.",
             "uid": "The crawl's identity in every archive it is merged into (`recap-archiver merge`): random hex, "
             "or derived from the row for crawls recorded before it existed.",
+        },
+    ),
+    "crawl_sites": (
+        "What each crawl read of each site, and the health verdict comparing it with the site's earlier crawls "
+        "(docs/when-things-go-wrong.md).",
+        {
+            "crawl_id": "The crawl (`crawls.id`).",
+            "site_id": "The site (`sites.id`).",
+            "verdict": "`ok`, `broken` (a sign below), `first` (no earlier crawl of the site to compare with) or "
+            "`small` (too few pages read to compare).",
+            "posts": "Post pages read (recaps saved).",
+            "posts_comment_area": "Of those, pages showing a comment area (a comment list, `#comments`, wpDiscuz, "
+            "Disqus).",
+            "posts_expecting_comments": "Posts expected to have comments: stating a count above 0, with comments "
+            "read, or with comments archived by an earlier crawl.",
+            "comment_pages": "Comment pages read of those posts.",
+            "comments": "Comments read.",
+            "comments_voted": "Of those, comments with likes, dislikes or a score.",
+            "dates_shown": "Post and comment dates the pages showed (as text or machine dates).",
+            "dates_parsed": "Of those, dates read as a machine date (`published_at`, `posted_at`).",
+            "platform": "The comment platform of most of its posts (`wordpress`, `wpdiscuz`, `disqus`).",
+            "platform_posts": "Posts on that platform.",
+            "listings": "Listing pages read (home page, archives, their pagination).",
+            "listings_with_posts": "Of those, pages linking at least one post.",
+            "examples": "A URL per sign, as JSON: the first post without a comment area, without comments, "
+            "without votes, with an unparsed date, on the platform, and the first listing without posts.",
+            "signs": "The signs found, as JSON (see `crawls.health_report`); `[]` when none.",
         },
     ),
     "comment_threads": (

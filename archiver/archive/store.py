@@ -62,9 +62,13 @@ def may_mark_gone(recap: RecapItem, archived_newest: str | None) -> bool:
 
     Only a complete thread proves a comment gone, and only when none of its pages is older than what the
     archive already holds (``archived_newest``: the newest capture, or the last fetch, of the archived
-    thread): a capture from before a comment was written says nothing about that comment.
+    thread): a capture from before a comment was written says nothing about that comment. A page with no
+    comment area and no comments read proves nothing either.
     """
     if not recap.complete:
+        return False
+    if recap.comment_area is False and not recap.comments:
+        # A post page showing no comment area at all (changed markup, a hidden thread) proves nothing deleted.
         return False
     oldest = recap.captured_first_at or recap.fetched_at
     return archived_newest is None or oldest >= archived_newest

@@ -8,6 +8,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from archiver.archive.files import open_read_only
+from archiver.archive.health import latest_health
 from archiver.archive.query import rows
 from archiver.wording import plural
 
@@ -94,7 +95,8 @@ def format_summary(summary: dict[str, Any], elapsed: float | None = None) -> str
 
 
 def archive_stats(path: str | Path, top: int = 5) -> dict[str, Any]:
-    """:func:`archive_summary` plus the ``top`` busiest recaps and the ``top`` latest crawls.
+    """:func:`archive_summary` plus the ``top`` busiest recaps, the ``top`` latest crawls and each site's latest
+    health verdict (archiver.archive.health).
 
     Raises ArchivePathError when there is no archive at ``path``.
     """
@@ -108,19 +110,22 @@ def archive_stats(path: str | Path, top: int = 5) -> dict[str, Any]:
             "group by recaps.id order by comments desc, recaps.id limit ?",
             [top],
         )
+        columns = {row[1] for row in conn.execute("pragma table_info(crawls)")}
+        health = "health" if "health" in columns else "null as health"  # an archive from before m007
         stats["last_crawls"] = rows(
             conn,
-            "select id, started_at, finished_at, finish_reason, pages, recaps, recaps_new, comments_new, errors "
-            "from crawls order by id desc limit ?",
+            "select id, started_at, finished_at, finish_reason, pages, recaps, recaps_new, comments_new, errors, "
+            f"{health} from crawls order by id desc limit ?",
             [top],
         )
+        stats["health"] = latest_health(conn)
     finally:
         conn.close()
     return stats
 
 
 def format_stats(stats: dict[str, Any]) -> str:
-    """:func:`archive_stats` as human lines: the summary, then the busiest recaps and the last crawls."""
+    """:func:`archive_stats` as human lines: the summary, the busiest recaps, the last crawls, each site's health."""
     lines = [format_summary(stats), "", "Busiest recaps:"]
     lines += [
         f"  {plural(r['comments'], 'comment'):>14}, depth {r['depth'] or 0}: {r['title']} (id {r['id']})"
@@ -130,7 +135,12 @@ def format_stats(stats: dict[str, Any]) -> str:
     lines += [
         f"  #{c['id']} {c['started_at']} {c['finish_reason'] or 'unfinished'}: {plural(c['pages'], 'page')}, "
         f"{plural(c['recaps'], 'recap')} ({c['recaps_new'] or 0} new), {plural(c['comments_new'], 'new comment')}, "
-        f"{plural(c['errors'], 'error')}"
+        f"{plural(c['errors'], 'error')}" + (f", health {c['health']}" if c["health"] else "")
         for c in stats["last_crawls"]
     ] or ["  (none)"]
+    if stats["health"]:
+        lines += ["", "Health (each site's latest crawl; docs/when-things-go-wrong.md):"]
+        for site in stats["health"]:
+            lines.append(f"  {site['site']} ({site['base_url']}): {site['verdict']} in crawl #{site['crawl_id']}")
+            lines += [f"    {message}" for message in site["signs"]]
     return "\n".join(lines)

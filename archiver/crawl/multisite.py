@@ -24,7 +24,8 @@ from scrapy.crawler import Crawler
 
 from archiver.archive.store import check_archive_path
 from archiver.archive.summary import CRAWL_SITE_COUNTS, crawl_counts_by_site
-from archiver.crawl.run import EXIT_NOTHING_FETCHED, check_crawl, failure, project_settings
+from archiver.crawl.progress import health_lines
+from archiver.crawl.run import EXIT_NOTHING_FETCHED, check_crawl, failure, project_settings, worst_status
 from archiver.crawl.session import ArchiveSession
 from archiver.crawl.sites import Site, SitesFile, SitesFileError, load_sites
 from archiver.errors import ArchiverError, ArgumentError
@@ -242,9 +243,10 @@ def crawl_sites(
             crawl_status, message = EXIT_NOTHING_FETCHED, "not crawled: the run was stopped before it started"
         else:
             crawl_status, message = failure(crawl.stats())
-        status = max(status, crawl_status)
+        status = worst_status(status, crawl_status)
         if message:
-            messages.append(f"[sites.{crawl.sites[0].name}]: {message}")
+            # Every site of the crawler: a sign of the health report may be any one's.
+            messages.append("[" + ", ".join(f"sites.{site.name}" for site in crawl.sites) + f"]: {message}")
     summary = sites_summary(crawls, existed)
     print(summary, file=sys.stderr)
     return SitesRun(status, "; ".join(messages) or None, summary, crawls)
@@ -285,7 +287,8 @@ def _counts_text(counts: Mapping[str, int]) -> str:
 
 
 def sites_summary(crawls: Sequence[SiteCrawl], existed: Mapping[str, bool]) -> str:
-    """The end summary of a sites-file run: a line per site (what it saved, its archive), then the totals."""
+    """The end summary of a sites-file run: a line per site (what it saved, its archive), the totals, and the health
+    report's signs (archiver.crawl.health) of every crawler."""
     lines = ["Sites:"]
     totals = dict.fromkeys(CRAWL_SITE_COUNTS, 0)
     archives = set()
@@ -309,4 +312,4 @@ def sites_summary(crawls: Sequence[SiteCrawl], existed: Mapping[str, bool]) -> s
         f"Total: {plural(sites, 'site')} in {plural(len(crawls), 'crawler')}: {_counts_text(totals)}; "
         f"{plural(len(archives), 'archive')} written"
     )
-    return "\n".join(lines)
+    return "\n".join(lines) + health_lines(*(crawl.stats() for crawl in crawls))
