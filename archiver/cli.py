@@ -478,5 +478,11 @@ def schema_command() -> None:
     click.echo(schema_markdown(), nl=False)
 
 
+# Crawling past one machine (Scrapyd nodes, merging their archives) has a module of its own.
+from archiver.cli_nodes import merge_command, schedule_command  # noqa: E402
+
+cli.add_command(merge_command)
+cli.add_command(schedule_command)
+
 if __name__ == "__main__":
     cli()

@@ -8,6 +8,9 @@ that their definitions track this module. docs/schema.md documents every column:
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
@@ -440,6 +443,24 @@ def m007_crawl_health(db: Database) -> None:
     db["crawl_sites"].create_index(["site_id", "crawl_id"])
 
 
+def crawl_uid(crawl_id: int, spider: str | None, started_at: str | None, args: str | None) -> str:
+    """The ``uid`` of a crawl recorded before m010: a hash of what its row says.
+
+    Derived rather than random, so that an archive migrated later and a copy of it merged before the migration
+    (``archiver.archive.merge`` reads an unmigrated source with this function) give the same crawl the same uid.
+    """
+    return hashlib.sha256(json.dumps([crawl_id, spider, started_at, args]).encode()).hexdigest()[:32]
+
+
+@migrations()
+def m010_crawl_uid(db: Database) -> None:
+    """A crawl's identity across archives (``crawls.uid``), so that ``recap-archiver merge`` finds it again."""
+    db["crawls"].add_column("uid", str)
+    rows = db.execute("select id, spider, started_at, args from crawls").fetchall()
+    db.conn.executemany("update crawls set uid = ? where id = ?", [(crawl_uid(*row), row[0]) for row in rows])
+    db["crawls"].create_index(["uid"], unique=True)
+
+
 def ensure_schema(db: Database) -> None:
     """Bring ``db`` to the current schema: pending migrations, then views. Safe to repeat."""
     db.execute("PRAGMA foreign_keys = ON")
@@ -676,6 +697,8 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "with, `small` when too few pages were read to judge; NULL when not checked (re-parse, Wayback, WARC).",
             "health_report": "Every sign that a site looks broken, as JSON: a list of `{site, sign, what, after, "
             "before, example, message}` (`[]` when none). See `crawl_sites`.",
+            "uid": "The crawl's identity in every archive it is merged into (`recap-archiver merge`): random hex, "
+            "or derived from the row for crawls recorded before it existed.",
         },
     ),
     "crawl_sites": (

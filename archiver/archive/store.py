@@ -8,6 +8,7 @@ rows, and nothing here ever deletes.
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -415,7 +416,14 @@ def start_crawl(db: Database, spider: str, args: dict[str, Any], started_at: str
     """Record the start of a crawl; return its id."""
     return (
         db["crawls"]
-        .insert({"spider": spider, "started_at": started_at, "args": json.dumps(args, sort_keys=True)})
+        .insert(
+            {
+                "spider": spider,
+                "started_at": started_at,
+                "args": json.dumps(args, sort_keys=True),
+                "uid": uuid.uuid4().hex,
+            }
+        )
         .last_pk
     )
 
