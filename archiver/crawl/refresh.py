@@ -189,6 +189,7 @@ class RevisitMiddleware(BaseSpiderMiddleware):
         host = urlsplit(found.site).netloc
         named: set[str] = set()
         if found.comments is not None:
+            ArchiveSession.of(self.crawler).signalled.add(host)
             shortest = self.crawler.settings.getint("REVISIT_START", 86_400)
             now = utc_now()
             for url, recap in self.recaps.items():
