@@ -63,6 +63,7 @@ class RevisitMiddleware(BaseSpiderMiddleware):
         self.refresh = "due"
         self.recaps: dict[str, ArchivedRecap] = {}
         self.signalled_new: list[str] = []  # posts the signals name that the archive does not hold
+        self.posts_signalled: set[str] = set()  # hosts whose post signal answered: their REST post list is moot
 
     async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
         spider = self.crawler.spider
@@ -125,6 +126,11 @@ class RevisitMiddleware(BaseSpiderMiddleware):
             role = role_of(item) if isinstance(item, Request) else None
             if role == roles.LISTING:
                 pagination.append(item)
+                continue
+            if role == roles.REST_POSTS and urlsplit(item.url).netloc in self.posts_signalled:
+                # The post signal named every post added or modified since the last crawl: listing them all
+                # again finds nothing more.
+                self.stats.inc_value(f"{SIGNALS}/rest_post_list_skipped")
                 continue
             if role != roles.POST:
                 yield item  # items, thread steps, index pages and the REST post list
@@ -200,6 +206,7 @@ class RevisitMiddleware(BaseSpiderMiddleware):
             archived = archived_comment_ids(self.path, [c.url for c in found.comments])
             named |= {c.url for c in found.comments if c.comment_id not in archived.get(c.url, set())}
         if found.posts is not None:
+            self.posts_signalled.add(host)
             named |= {c.url for c in found.posts if c.at is None and c.url not in self.recaps}  # new in a sitemap
             named |= {c.url for c in found.posts if c.at is not None and c.at > found.since}
         for url in sorted(named):
