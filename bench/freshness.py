@@ -177,8 +177,11 @@ def measure(db: Path, changes: list[dict], crawl_days: dict[int, int], last_day:
     return out
 
 
-def run_freshness(out: Path, days: int = DAYS, unchanged_day: int = UNCHANGED_DAY, log=print) -> dict:
-    """Simulate ``days`` days into ``out``; return the figures (the ``freshness`` section of bench-results.json)."""
+def run_freshness(
+    out: Path, days: int = DAYS, unchanged_day: int = UNCHANGED_DAY, log=print, settings: dict[str, str] | None = None
+) -> dict:
+    """Simulate ``days`` days into ``out``; return the figures (the ``freshness`` section of bench-results.json).
+    ``settings`` go to every daily crawl (``{"ARCHIVER_SIGNALS": "False"}``: the schedule alone)."""
     out.mkdir(parents=True, exist_ok=True)
     db = out / "freshness.db"
     for suffix in ("", "-wal", "-shm"):
@@ -193,14 +196,14 @@ def run_freshness(out: Path, days: int = DAYS, unchanged_day: int = UNCHANGED_DA
     for day in range(1, days + 1):
         with DaySite(out / "sites", day, port) as site:
             now = site.truth["now"]
-            row = crawl(db, site.base_url, now)
+            row = crawl(db, site.base_url, now, settings=settings)
             crawl_days[row["id"]] = day
             changes += [c for c in site.truth["changes"] if c["day"] == day]
             if day > 1:
                 daily.append(row)
             log(f"day {day:>2}: {row['requests']:>4} requests, {row['bytes']:>9} bytes, {row['comments_new']} new")
             if day == unchanged_day:
-                again = crawl(db, site.base_url, later(now, 6))
+                again = crawl(db, site.base_url, later(now, 6), settings=settings)
                 crawl_days[again["id"]] = day
                 unchanged = again
                 full_db = out / "full.db"

@@ -57,7 +57,7 @@ class StorePipeline:
             raise DropItem(f"recap without a comment platform: {item.url}")
         try:
             result = store.save_recap(
-                self.session.db, item, self.session.crawl_id, policy=self.session.policy_for(item.url)
+                self.session.db, item, self.session.crawl_id, policy=self.session.policy_for(item.url, item.platform)
             )
         except sqlite3.Error as exc:
             self.store_failed(item, exc)

@@ -116,3 +116,28 @@ def test_signals_bring_new_comments_on_backed_off_recaps_and_fall_back_when_miss
         assert left and not {c["comment"] for c in left} & archived_ids(db)
     finally:
         stop(day3)
+
+
+def test_a_disqus_thread_keeps_its_schedule_whatever_wordpress_signals_say(tmp_path: Path) -> None:
+    """WordPress's comment signals do not see Disqus comments: a busy Disqus thread stays due at every run."""
+    site = start_demo_site(tmp_path, *SMALL, "--platform", "disqus")
+    db = tmp_path / "disqus.db"
+    busy = {
+        "REVISIT_ACTIVE": str(7 * 86_400),
+        "ARCHIVER_READ_PROCESSES": "0",
+        "DISQUS_EMBED_URL": f"{site.base_url}embed/comments/",
+    }
+    try:
+        now = site.truth["now"]
+        for when in (now, later(now, 6)):
+            run = run_crawl(db, f"url={site.base_url}", settings={**busy, "ARCHIVER_NOW": when})
+            assert run.returncode == 0, run.stderr[-2000:]
+        assert not archive_rows(db, "select url from recaps where not thread_complete")
+        busy_threads = archive_rows(db, "select url from recaps where revisit_interval = 0")
+        stats = json.loads(archive_rows(db, "select stats from crawls order by id desc limit 1")[0]["stats"])
+        assert stats["archiver/signals/rest_comments/used"] == 1
+        assert "archiver/signals/busy_deferred" not in stats
+        # the busy threads, fetched again as the schedule says (and busy still: their policy is not relaxed)
+        assert busy_threads and stats["archiver/recaps/saved"] == len(busy_threads)
+    finally:
+        stop(site)

@@ -75,6 +75,8 @@ class ArchivedRecap:
     """One of the crawl's start URLs covers it: its site's home page, or a tag or category page it is filed under."""
     interval: int | None = None
     """Its ``revisit_interval`` (seconds; 0 for a busy thread), None when never scheduled."""
+    platform: str | None = None
+    """Its site's comment platform (``sites.platform``): a Disqus thread's comments are not WordPress's."""
 
     def due_with_signals(self, now: str, shortest: int) -> bool:
         """Whether it is due when the site's comment signal answered: a busy thread (interval 0) is due every run
@@ -99,7 +101,7 @@ def archived_recaps(path: str | Path, start_urls: list[str]) -> list[ArchivedRec
             return []
         starts = json.dumps(start_urls)
         rows = conn.execute(
-            "select recaps.url, recaps.next_due_at, not coalesce(recaps.thread_complete, 1), recaps.revisit_interval, "
+            "select recaps.url, recaps.next_due_at, not coalesce(recaps.thread_complete, 1), recaps.revisit_interval, sites.platform, "
             "  sites.base_url in (select value from json_each(:starts)) or exists("
             "    select 1 from recap_terms join terms on terms.id = recap_terms.term_id"
             "    where recap_terms.recap_id = recaps.id and terms.url in (select value from json_each(:starts))) "
@@ -109,8 +111,8 @@ def archived_recaps(path: str | Path, start_urls: list[str]) -> list[ArchivedRec
     finally:
         conn.close()
     return [
-        ArchivedRecap(url, due, bool(incomplete), bool(covered), interval)
-        for url, due, incomplete, interval, covered in rows
+        ArchivedRecap(url, due, bool(incomplete), bool(covered), interval, platform)
+        for url, due, incomplete, interval, platform, covered in rows
     ]
 
 

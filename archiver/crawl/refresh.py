@@ -199,7 +199,9 @@ class RevisitMiddleware(BaseSpiderMiddleware):
             shortest = self.crawler.settings.getint("REVISIT_START", 86_400)
             now = utc_now()
             for url, recap in self.recaps.items():
-                if urlsplit(url).netloc == host and self.due[url] and url not in self.incomplete:
+                # WordPress's comment signals do not see a Disqus thread: its schedule stands.
+                mine = urlsplit(url).netloc == host and recap.platform != "disqus"
+                if mine and self.due[url] and url not in self.incomplete:
                     if not recap.due_with_signals(now, shortest):
                         self.due[url] = False
                         self.stats.inc_value(f"{SIGNALS}/busy_deferred")

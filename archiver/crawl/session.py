@@ -80,10 +80,11 @@ class ArchiveSession:
             session = _SESSIONS[crawler] = cls(crawler)
         return session
 
-    def policy_for(self, url: str) -> RevisitPolicy:
+    def policy_for(self, url: str, platform: str | None) -> RevisitPolicy:
         """The revisit schedule for a recap at ``url``: where the site's comment signal answered, a recent comment
-        no longer makes a thread due at every run (the signal reports new comments); only gaining comments does."""
-        if urlsplit(url).netloc in self.signalled:
+        no longer makes a thread due at every run (the signal reports new comments); only gaining comments does.
+        Not for a Disqus thread, whose comments WordPress's signals do not see."""
+        if urlsplit(url).netloc in self.signalled and platform != "disqus":
             return replace(self.policy, active=0)
         return self.policy
 
