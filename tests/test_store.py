@@ -284,8 +284,9 @@ def test_archived_recaps_reads_due_times_and_coverage_read_only(tmp_path) -> Non
     (archived,) = archived_recaps(path, [SITE])
     assert archived.url == recap.url and archived.incomplete and archived.covered and archived.next_due_at
     assert archived_recaps(path, [SITE + "tag/soundtrack-1/"])[0].covered
+    assert archived.platform == recap.platform and archived.interval is not None
     assert archived_recaps(path, ["https://elsewhere.example/"]) == [
-        ArchivedRecap(recap.url, archived.next_due_at, True, False)
+        ArchivedRecap(recap.url, archived.next_due_at, True, False, archived.interval, recap.platform)
     ]
     assert archived_recaps(tmp_path / "missing.db", [SITE]) == []
     other = tmp_path / "other.db"

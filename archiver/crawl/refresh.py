@@ -129,8 +129,9 @@ class RevisitMiddleware(BaseSpiderMiddleware):
                 continue
             if role == roles.REST_POSTS and urlsplit(item.url).netloc in self.posts_signalled:
                 # The post signal named every post added or modified since the last crawl: listing them all
-                # again finds nothing more.
+                # again finds nothing more. The recaps it would have listed are the site's, skipped if not due.
                 self.stats.inc_value(f"{SIGNALS}/rest_post_list_skipped")
+                self._skip_not_due(u for u in self.recaps if urlsplit(u).netloc == urlsplit(item.url).netloc)
                 continue
             if role != roles.POST:
                 yield item  # items, thread steps, index pages and the REST post list
@@ -140,9 +141,7 @@ class RevisitMiddleware(BaseSpiderMiddleware):
                 yield item
             else:
                 skipped_posts += 1
-                if recap_url(item.url) not in self.not_due:
-                    self.not_due.add(recap_url(item.url))
-                    self.stats.inc_value("archiver/recaps/not_due")
+                self._skip_not_due([recap_url(item.url)])
         if skipped_posts and not wanted_posts and pagination:
             self.stats.inc_value("archiver/listings/stopped")
             logger.info(
@@ -151,6 +150,13 @@ class RevisitMiddleware(BaseSpiderMiddleware):
             )
             return
         yield from pagination
+
+    def _skip_not_due(self, urls: Iterable[str]) -> None:
+        """Count the archived recaps of ``urls`` that are not due as skipped, each once."""
+        for url in urls:
+            if not self.due.get(url, True) and url not in self.not_due:
+                self.not_due.add(url)
+                self.stats.inc_value("archiver/recaps/not_due")
 
     def _load(self, start_urls: list[str]) -> None:
         """Read the archived recaps of the start URLs' sites, each with whether it is due now."""
