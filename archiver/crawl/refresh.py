@@ -179,6 +179,11 @@ class RevisitMiddleware(BaseSpiderMiddleware):
             self.stats.set_value(f"{SIGNALS}/off", 1)
             logger.info("change signals are off (ARCHIVER_SIGNALS or the site's profile): the schedule decides")
             return
+        if (getattr(spider, "source", None) or "live").strip().lower() != "live":
+            # A web archive's captures say what changed between captures, not since the last crawl.
+            self.stats.set_value(f"{SIGNALS}/off", 1)
+            logger.info("change signals are asked of live sites only: the schedule decides")
+            return
         margin = timedelta(seconds=settings.getint("ARCHIVER_SIGNALS_MARGIN", 3600))
         asker = ChangeSignals(self.crawler, settings.getint("ARCHIVER_MAX_REST_PAGES", 200))
         homes = {f"{urlsplit(u).scheme}://{urlsplit(u).netloc}/": urlsplit(u).path in ("", "/") for u in start_urls}
