@@ -116,12 +116,14 @@ def archived_recaps(path: str | Path, start_urls: list[str]) -> list[ArchivedRec
     ]
 
 
-def last_crawl_start(path: str | Path, host: str) -> str | None:
-    """When the last finished crawl of ``host`` (``netloc``: its ``url`` argument names it) started, ISO 8601 UTC;
-    None without an archive or such a crawl. A crawl cut short (``finish_reason`` not ``finished``) does not count:
-    it may have missed changes."""
-    if not Path(path).is_file():
+def last_crawl_start(path: str | Path, starts: list[str]) -> str | None:
+    """When the last finished crawl that covered ``starts`` (start URLs of one host) began, ISO 8601 UTC; None
+    without an archive or such a crawl. A crawl covers them when its ``url`` argument names the host's home page
+    or every one of ``starts``: a crawl of a single recap says nothing about the others. A crawl cut short
+    (``finish_reason`` not ``finished``) or read from a web archive (``source`` not ``live``) does not count."""
+    if not starts or not Path(path).is_file():
         return None
+    host = urlsplit(starts[0]).netloc
     conn = connect_read_only(path)
     try:
         if not is_archive(conn):
@@ -134,10 +136,15 @@ def last_crawl_start(path: str | Path, host: str) -> str | None:
         conn.close()
     for started_at, args in rows:
         try:
-            urls = str(json.loads(args or "{}").get("url") or "")
+            parsed = json.loads(args or "{}")
+            urls = [u.strip() for u in str(parsed.get("url") or "").split(",") if u.strip()]
         except (ValueError, AttributeError):
             continue
-        if started_at and host in {urlsplit(u.strip()).netloc for u in urls.split(",")}:
+        if str(parsed.get("source") or "live").lower() != "live":
+            continue
+        mine = [u for u in urls if urlsplit(u).netloc == host]
+        home = any(urlsplit(u).path in ("", "/") for u in mine)
+        if started_at and mine and (home or set(starts) <= set(mine)):
             return started_at
     return None
 

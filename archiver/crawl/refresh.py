@@ -191,10 +191,10 @@ class RevisitMiddleware(BaseSpiderMiddleware):
             host = urlsplit(site).netloc
             if not any(urlsplit(url).netloc == host for url in self.recaps):
                 continue
-            last = last_crawl_start(self.path, host)
+            last = last_crawl_start(self.path, [u for u in start_urls if urlsplit(u).netloc == host])
             if last is None:
                 self.stats.inc_value(f"{SIGNALS}/no_earlier_crawl")
-                logger.info("%s: no finished crawl before this one: no change signals asked", site)
+                logger.info("%s: no finished crawl of these start URLs before: no change signals asked", site)
                 continue
             since = (datetime.fromisoformat(last) - margin).isoformat()
             found = await asker.ask(site, since)
