@@ -186,7 +186,10 @@ class RevisitMiddleware(BaseSpiderMiddleware):
             return
         margin = timedelta(seconds=settings.getint("ARCHIVER_SIGNALS_MARGIN", 3600))
         asker = ChangeSignals(self.crawler, settings.getint("ARCHIVER_MAX_REST_PAGES", 200))
-        homes = {f"{urlsplit(u).scheme}://{urlsplit(u).netloc}/": urlsplit(u).path in ("", "/") for u in start_urls}
+        homes: dict[str, bool] = {}  # each site's base URL -> whether a start URL is its home page
+        for u in start_urls:
+            base = f"{urlsplit(u).scheme}://{urlsplit(u).netloc}/"
+            homes[base] = homes.get(base, False) or urlsplit(u).path in ("", "/")
         for site in sorted(homes):
             host = urlsplit(site).netloc
             if not any(urlsplit(url).netloc == host for url in self.recaps):
