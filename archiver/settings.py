@@ -73,6 +73,13 @@ SPIDER_MIDDLEWARES = {
 REVISIT_START = 86_400
 REVISIT_MAX = 30 * 86_400
 REVISIT_ACTIVE = 7 * 86_400
+# Change signals (archiver/crawl/signals.py): a `due` re-crawl first asks the site what changed since its last
+# finished crawl (REST comments `after=`, the comments feed, REST posts `modified_after`, the sitemap), that start
+# time less ARCHIVER_SIGNALS_MARGIN seconds (clock skew, slow commits). False: the schedule alone decides.
+ARCHIVER_SIGNALS = True
+ARCHIVER_SIGNALS_MARGIN = 3600
+# The crawl's clock (ISO 8601 with offset), for tests and the freshness bench only: they crawl simulated days.
+ARCHIVER_NOW = None
 
 # Every response is kept in the archive (tables `pages` and `bodies`) through Scrapy's HTTP cache,
 # which also makes re-crawls conditional (If-None-Match / If-Modified-Since) where a site sends

@@ -281,6 +281,31 @@ def table(r: dict) -> str:
     return "\n".join(lines)
 
 
+def write_freshness(document: dict, results_path: Path, out: Path, days: int, signals: bool = True) -> None:
+    """Run the freshness simulation (bench/freshness.py), print its table and add its figures to ``document``
+    (without signals: in ``freshness_without_signals`` only, for comparison)."""
+    from bench.freshness import run_freshness
+    from bench.freshness import table as freshness_table
+
+    r = run_freshness(out, days=days, settings=None if signals else {"ARCHIVER_SIGNALS": "False"})
+    r["date"] = datetime.now(UTC).replace(microsecond=0).isoformat()
+    document["freshness" if signals else "freshness_without_signals"] = r
+    for key in (
+        ()
+        if not signals
+        else (
+            "freshness_new_comments_next_day",
+            "daily_requests_vs_full",
+            "daily_bytes_vs_full",
+            "unchanged_day_requests_vs_full",
+        )
+    ):
+        document[key] = r[key.removeprefix("freshness_")]
+    document.update(machine=machine())
+    results_path.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
+    print(freshness_table(r), flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--sizes", default="10k,100k", help="comma-separated: tiny, 10k, 100k, 1m or COMMENTS:RECAPS")
@@ -288,13 +313,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", default=str(PROJECT / "bench-results.json"))
     parser.add_argument("--server", default="auto", choices=["auto", "nginx", "twisted"])
     parser.add_argument("--no-reparse", action="store_true")
+    parser.add_argument("--freshness-only", action="store_true", help="only the 30-day freshness simulation")
+    parser.add_argument("--no-freshness", action="store_true", help="skip the freshness simulation")
+    parser.add_argument("--days", type=int, default=30, help="days the freshness simulation runs (at least 16)")
+    parser.add_argument(
+        "--no-signals", action="store_true", help="freshness with the schedule alone (ARCHIVER_SIGNALS=False)"
+    )
     args = parser.parse_args(argv)
+    if args.days < 16:
+        parser.error("argument --days: at least 16 (day 15 is crawled twice, unchanged)")
     results_path = Path(args.results)
     try:
         document = json.loads(results_path.read_text())
     except (OSError, ValueError):
         document = {}
     document.setdefault("sizes", {})
+    if not args.no_freshness:
+        write_freshness(document, results_path, Path(args.out) / "freshness", args.days, signals=not args.no_signals)
+    if args.freshness_only:
+        print(f"\nwritten to {results_path}")
+        return 0
     for size in args.sizes.split(","):
         r = bench_one(size.strip(), Path(args.out), args.server, reparse=not args.no_reparse)
         r["date"] = datetime.now(UTC).replace(microsecond=0).isoformat()

@@ -56,7 +56,9 @@ class StorePipeline:
             self.stats.inc_value("archiver/store/no_platform")
             raise DropItem(f"recap without a comment platform: {item.url}")
         try:
-            result = store.save_recap(self.session.db, item, self.session.crawl_id, policy=self.session.policy)
+            result = store.save_recap(
+                self.session.db, item, self.session.crawl_id, policy=self.session.policy_for(item.url, item.platform)
+            )
         except sqlite3.Error as exc:
             self.store_failed(item, exc)
             raise DropItem(f"could not save {item.url}: {exc}") from exc

@@ -17,6 +17,7 @@ from typing import Any
 from scrapy.settings import BaseSettings, Settings
 
 from archiver.archive.store import check_archive_path
+from archiver.clean import set_clock
 from archiver.crawl.progress import RECAPS, crawl_summary
 from archiver.crawl.refresh import check_refresh
 from archiver.crawl.workers import read_processes
@@ -49,6 +50,8 @@ def check_crawl(settings: Settings, spidercls: type, spider_args: Mapping[str, A
         check(**spider_args)
     # The re-crawl middleware serves every spider of the project: its argument is checked here.
     check_refresh(spider_args.get("refresh"))
+    # The crawl's clock (tests and the freshness bench simulate days): set here, before anything reads it.
+    set_clock(settings.get("ARCHIVER_NOW"))
 
 
 def summary_on_terminal(settings: BaseSettings) -> bool:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from weakref import WeakKeyDictionary
 
 from scrapy import Spider, signals
@@ -60,6 +62,8 @@ class ArchiveSession:
             active=settings.getint("REVISIT_ACTIVE", RevisitPolicy.active),
         )
         self.started_at = utc_now()
+        self.signalled: set[str] = set()
+        """Hosts whose comment signal answered this crawl (archiver.crawl.signals): see ``policy_for``."""
         self._db: Database | None = None
         self.crawl_id: int | None = None
         self.unresolved = set(store.unresolved_failures(self.path))
@@ -75,6 +79,14 @@ class ArchiveSession:
         if session is None:
             session = _SESSIONS[crawler] = cls(crawler)
         return session
+
+    def policy_for(self, url: str, platform: str | None) -> RevisitPolicy:
+        """The revisit schedule for a recap at ``url``: where the site's comment signal answered, a recent comment
+        no longer makes a thread due at every run (the signal reports new comments); only gaining comments does.
+        Not for a Disqus thread, whose comments WordPress's signals do not see."""
+        if urlsplit(url).netloc in self.signalled and platform != "disqus":
+            return replace(self.policy, active=0)
+        return self.policy
 
     @property
     def is_open(self) -> bool:
