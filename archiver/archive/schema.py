@@ -409,6 +409,54 @@ def m006_provenance(db: Database) -> None:
     db["recaps"].add_column("captured_last_at", str)
 
 
+# A comment's HTML as its text's paragraphs would give it: each paragraph (separated by a blank line) in <p>,
+# with &, < and > escaped. archiver.archive.store keeps only HTML that differs from this (issue 17).
+PARAGRAPHS_HTML_SQL = (
+    "'<p>' || replace(replace(replace(replace(body_text, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), "
+    "char(10) || char(10), '</p>' || char(10) || '<p>') || '</p>'"
+)
+COMMENT_BODY_HTML_SQL = (
+    "CASE WHEN typeof(body_html_stored) = 'blob' THEN NULL ELSE coalesce(body_html_stored, "
+    + PARAGRAPHS_HTML_SQL
+    + ") END"
+)
+"""``comments.body_html``: the stored HTML, else the one rebuilt from the text; an empty blob stands for NULL."""
+
+
+@migrations()
+def m008_smaller_archive(db: Database) -> None:
+    """Smaller archive (issue 17): comment HTML stored only where it adds to the text, narrower vote indexes,
+    and raw pages compressed with zstandard and a dictionary per site.
+
+    * ``comments.body_html`` becomes a generated column over ``body_html_stored``, which holds the HTML only when it
+      is not just the text's paragraphs (``PARAGRAPHS_HTML_SQL``); rows already archived are converted in place.
+    * ``vote_observations`` is read by comment (the history canned query); its ``(comment_id, observed_at)`` index
+      becomes ``(comment_id)`` and the ``crawl_id`` index, used by no query, goes.
+    * ``body_dictionaries`` holds the zstandard dictionaries; ``bodies.dictionary_id`` names the one a body was
+      compressed with (NULL: none). Bodies stored before stay ``zlib`` and readable.
+    """
+    fts_update = db.execute("select sql from sqlite_master where type = 'trigger' and name = 'comments_au'").fetchone()
+    # The conversion changes no text or author: the full-text index needs no update, so its trigger sits it out.
+    db.execute("DROP TRIGGER IF EXISTS comments_au")
+    db.execute("DROP TRIGGER IF EXISTS comments_keep_versions")
+    db.execute("ALTER TABLE comments RENAME COLUMN body_html TO body_html_stored")
+    # First the rows whose HTML is NULL beside a text (an empty blob keeps them NULL), then the HTML the text gives.
+    db.execute("UPDATE comments SET body_html_stored = X'' WHERE body_html_stored IS NULL AND body_text IS NOT NULL")
+    db.execute(f"UPDATE comments SET body_html_stored = NULL WHERE body_html_stored = {PARAGRAPHS_HTML_SQL}")
+    db.execute(f"ALTER TABLE comments ADD COLUMN body_html TEXT GENERATED ALWAYS AS ({COMMENT_BODY_HTML_SQL}) VIRTUAL")
+    if fts_update is not None:
+        db.execute(fts_update[0])
+    db.execute(HISTORY_TRIGGERS["comments_keep_versions"])
+    db.execute("DROP INDEX IF EXISTS idx_vote_observations_comment_id_observed_at")
+    db.execute("DROP INDEX IF EXISTS idx_vote_observations_crawl_id")
+    db["vote_observations"].create_index(["comment_id"])
+    db["body_dictionaries"].create(
+        {"id": int, "site": str, "trained_at": str, "samples": int, "bytes": bytes}, pk="id", not_null={"site"}
+    )
+    db["body_dictionaries"].create_index(["site"])
+    db["bodies"].add_column("dictionary_id", int, fk="body_dictionaries", fk_col="id")
+
+
 def ensure_schema(db: Database) -> None:
     """Bring ``db`` to the current schema: pending migrations, then views. Safe to repeat."""
     db.execute("PRAGMA foreign_keys = ON")
@@ -418,10 +466,12 @@ def ensure_schema(db: Database) -> None:
 
 
 def columns_of(db: Database) -> dict[str, list[str]]:
-    """Return every table's and view's column names, for documentation checks."""
+    """Return every table's and view's column names (generated columns included), for documentation checks."""
     names = db.table_names(fts4=False, fts5=False) + db.view_names()
     return {
-        name: [c.name for c in db[name].columns] for name in names if not name.startswith("_") and "_fts" not in name
+        name: [row[1] for row in db.execute(f"PRAGMA table_xinfo([{name}])") if row[6] in (0, 2, 3)]
+        for name in names
+        if not name.startswith("_") and "_fts" not in name
     }
 
 

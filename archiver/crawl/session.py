@@ -121,6 +121,8 @@ class ArchiveSession:
         counts: dict[str, Any] = {column: stats.get(key, 0) for column, key in CRAWL_COUNTS.items()}
         counts["stats"] = json.dumps(stats, default=_json_default, sort_keys=True)
         store.finish_crawl(self._db, self.crawl_id, utc_now(), reason, counts)
+        if store.optimize_search(self._db, int(counts.get("comments_new") or 0)):
+            logger.info("full-text index merged after %s new comments", counts["comments_new"])
         self._db.close()
         self._db = None
         if not self.existed and not stats.get("archiver/recaps/saved"):
