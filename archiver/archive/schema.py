@@ -571,7 +571,9 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "author_url": "Commenter's website, if given.",
             "posted_at": "When it was posted, ISO 8601 UTC.",
             "posted_at_raw": "The date as the page shows it.",
-            "body_html": "The comment's HTML, without reply link, reply form or vote widget.",
+            "body_html_stored": "The comment's HTML only where its text's paragraphs do not give it back (links, "
+            "emphasis, images, quotes...); NULL where they do, an empty blob where the HTML is NULL. Read "
+            "`body_html`.",
             "body_text": "Plain text of the comment; paragraphs separated by a blank line.",
             "upvotes": "Likes as shown (exact), NULL where the page shows none.",
             "downvotes": "Dislikes as shown (exact), NULL where the page shows none.",
@@ -585,6 +587,8 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "source": "Where the page showing it was last read from: `live`, `wayback` or `warc`.",
             "captured_at": "When that capture was made (ISO 8601 UTC); NULL for the live site.",
             "capture_url": "The capture: its replay URL, or `FILE.warc.gz#record-id`; NULL for the live site.",
+            "body_html": "The comment's HTML, without reply link, reply form or vote widget (generated: "
+            "`body_html_stored`, else each paragraph of `body_text` in `<p>`, with `&`, `<`, `>` escaped).",
         },
     ),
     "comment_versions": (
@@ -631,8 +635,20 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
         {
             "sha256": "SHA-256 of the body as received (hex).",
             "size": "Size in bytes before compression.",
-            "encoding": "How `body` is compressed: `zlib`.",
+            "encoding": "How `body` is compressed: `zstd` (zstandard), or `zlib` for bodies stored before "
+            "migration m008.",
             "body": "The compressed body.",
+            "dictionary_id": "The zstandard dictionary it was compressed with (`body_dictionaries.id`); NULL for none.",
+        },
+    ),
+    "body_dictionaries": (
+        "zstandard dictionaries for `bodies`, one trained per site from its first pages.",
+        {
+            "id": "Archive id.",
+            "site": "The site whose pages it was trained on: their origin, e.g. `https://recaps.example`.",
+            "trained_at": "When it was trained (ISO 8601 UTC).",
+            "samples": "How many bodies it was trained on.",
+            "bytes": "The dictionary (zstd format).",
         },
     ),
     "pages": (
