@@ -18,7 +18,7 @@ from sqlite_utils import Database
 from archiver.archive import store
 from archiver.archive.bodies import BodyReader, BodyWriter, site_of
 from archiver.archive.query import escape_fts, search_comments
-from archiver.archive.schema import PARAGRAPHS_HTML_SQL, VIEWS, ensure_schema, migrations
+from archiver.archive.schema import PARAGRAPHS_HTML_SQL, VIEWS, ensure_schema, migrations, paragraphs_html
 from archiver.items import CommentItem
 from archiver.web.metadata import CANNED_QUERIES
 
@@ -60,7 +60,7 @@ def _archive() -> Database:
 def test_the_python_rebuild_of_the_html_is_the_sql_one(text: str) -> None:
     conn = sqlite3.connect(":memory:")
     rebuilt = conn.execute(f"select {PARAGRAPHS_HTML_SQL} from (select ? as body_text)", [text]).fetchone()[0]
-    assert rebuilt == store.paragraphs_html(text)
+    assert rebuilt == paragraphs_html(text)
 
 
 def test_body_html_and_text_round_trip_through_the_generated_column() -> None:

@@ -423,6 +423,20 @@ COMMENT_BODY_HTML_SQL = (
 """``comments.body_html``: the stored HTML, else the one rebuilt from the text; an empty blob stands for NULL."""
 
 
+def paragraphs_html(text: str) -> str:
+    """The HTML a text's paragraphs give: PARAGRAPHS_HTML_SQL in Python."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return "<p>" + escaped.replace("\n\n", "</p>\n<p>") + "</p>"
+
+
+def stored_html(html: str | None, text: str | None) -> str | bytes | None:
+    """What ``comments.body_html_stored`` holds for ``html`` beside ``text``: NULL when the text gives it back,
+    an empty blob for a NULL HTML beside a text, else the HTML itself."""
+    if html is None:
+        return None if text is None else b""
+    return None if text is not None and html == paragraphs_html(text) else html
+
+
 @migrations()
 def m008_smaller_archive(db: Database) -> None:
     """Smaller archive (issue 17): comment HTML stored only where it adds to the text, narrower vote indexes,

@@ -16,7 +16,7 @@ from sqlite_utils import Database
 
 from archiver.archive.files import connect_read_only, has_table
 from archiver.archive.revisit import RevisitPolicy, next_visit
-from archiver.archive.schema import FTS_CONFIG, ensure_schema
+from archiver.archive.schema import FTS_CONFIG, ensure_schema, stored_html
 from archiver.episodes import slugify
 from archiver.errors import ArchivePathError
 from archiver.items import CommentItem, RecapItem, Term
@@ -423,31 +423,14 @@ def finish_crawl(db: Database, crawl_id: int, finished_at: str, reason: str, cou
         db["crawls"].update(crawl_id, {"finished_at": finished_at, "finish_reason": reason, **counts})
 
 
-def paragraphs_html(text: str) -> str:
-    """The HTML a text's paragraphs give: what ``comments.body_html`` rebuilds (schema.PARAGRAPHS_HTML_SQL)."""
-    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return "<p>" + escaped.replace("\n\n", "</p>\n<p>") + "</p>"
-
-
-def stored_html(html: str | None, text: str | None) -> str | bytes | None:
-    """What ``comments.body_html_stored`` holds for ``html`` beside ``text``: NULL when the text gives it back,
-    an empty blob for a NULL HTML beside a text, else the HTML itself."""
-    if html is None:
-        return None if text is None else b""
-    return None if text is not None and html == paragraphs_html(text) else html
-
-
 OPTIMIZE_AFTER = 1_000
 """New comments in one crawl after which its end merges the full-text index (issue 17)."""
 
 
 def optimize_search(db: Database, comments_new: int) -> bool:
-    """Merge each full-text index into one segment (FTS5 ``optimize``) when ``comments_new`` reach OPTIMIZE_AFTER.
-
-    Saving adds a small segment per recap and FTS5 merges them only partly; a ranked search reads every segment
-    of a term, so at 1M comments a merged index ranks a common term several times faster. Costs a rewrite of the
-    index (about 3 s at 1M comments), hence only after a crawl that added many comments. Returns whether it ran.
-    """
+    """Merge each full-text index into one segment (FTS5 ``optimize``) once ``comments_new`` reach OPTIMIZE_AFTER;
+    return whether it ran. Saving adds a segment per recap and a search reads every segment of its terms; the merge
+    rewrites the index (3 to 9 s at 1M comments), hence only after a crawl that added many comments."""
     if comments_new < OPTIMIZE_AFTER:
         return False
     with db.atomic():
