@@ -48,6 +48,8 @@ ITEM_PIPELINES = {
     "archiver.pipelines.episodes.EpisodePipeline": 200,
     "archiver.pipelines.threads.ThreadPipeline": 300,
     "archiver.pipelines.store.StorePipeline": 900,
+    # Counts what each saved recap showed, for the health report (archiver/crawl/health.py).
+    "archiver.pipelines.health.HealthPipeline": 950,
 }
 
 # Sites using Disqus: where the comment embed is read from (tests point it at a local stand-in).
@@ -105,7 +107,9 @@ REDIRECT_MAX_TIMES = 5
 ARCHIVER_READ_PROCESSES = "auto"
 
 # Crawl feedback: a progress line every ARCHIVER_PROGRESS_INTERVAL seconds (0: none) and a summary at the end.
-EXTENSIONS = {"archiver.crawl.progress.CrawlProgress": 500}
+# The health report is judged before the progress extension logs the summary (handlers run in this order).
+EXTENSIONS = {"archiver.crawl.health.HealthWatch": 400, "archiver.crawl.progress.CrawlProgress": 500}
+ARCHIVER_HEALTH = True  # False: no health report (no crawl_sites rows, never exit status 3)
 ARCHIVER_PROGRESS_INTERVAL = 10.0
 
 # Bounds: how far one thread is followed whatever its pages claim, and how large a response may be. Reaching one

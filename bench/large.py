@@ -4,7 +4,7 @@ The archive is written with plain SQL at the current schema (no crawl, no thread
 comments, one of 1,000, Zipf-distributed words from a 20,000-word vocabulary and the term ``tarot`` in 15% of
 the comments. Full-text rows go in one statement per recap, as ``save_comments`` writes them, so the index has
 the segments a crawl leaves. The queries are measured as the crawl leaves the index and again after the FTS5
-``optimize`` that ``archiver.archive.store.optimize_search`` runs at the end of a crawl.
+``optimize`` that ``archiver.archive.schema.optimize_search`` runs at the end of a crawl.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from archiver.archive import store
+from archiver.archive.schema import OPTIMIZE_AFTER, optimize_search
 from bench.micro import FTS_COUNT_SQL, FTS_RANK_SQL, FTS_SQL, THREAD_SQL, _timed
 
 TERM = "tarot"
@@ -101,7 +102,7 @@ def bench_queries_1m(work: Path, comments: int = 1_000_000, log=print) -> dict:
     as_crawled = queries(path)
     start = time.perf_counter()
     db = store.open_archive(path)
-    store.optimize_search(db, store.OPTIMIZE_AFTER)
+    optimize_search(db, OPTIMIZE_AFTER)
     db.close()
     info["optimize_s"] = round(time.perf_counter() - start, 1)
     merged = queries(path)

@@ -18,7 +18,17 @@ from sqlite_utils import Database
 from archiver.archive import store
 from archiver.archive.bodies import BodyReader, BodyWriter, site_of
 from archiver.archive.query import escape_fts, search_comments
-from archiver.archive.schema import PARAGRAPHS_HTML_SQL, VIEWS, ensure_schema, migrations, paragraphs_html
+from archiver.archive.schema import (
+    OPTIMIZE_AFTER,
+    PARAGRAPHS_HTML_SQL,
+    VIEWS,
+    ensure_schema,
+    migrations,
+    optimize_search,
+    paragraphs_html,
+    stored_html,
+    stored_html_sql,
+)
 from archiver.items import CommentItem
 from archiver.web.metadata import CANNED_QUERIES
 
@@ -61,6 +71,20 @@ def test_the_python_rebuild_of_the_html_is_the_sql_one(text: str) -> None:
     conn = sqlite3.connect(":memory:")
     rebuilt = conn.execute(f"select {PARAGRAPHS_HTML_SQL} from (select ? as body_text)", [text]).fetchone()[0]
     assert rebuilt == paragraphs_html(text)
+
+
+TEXTS = st.lists(st.sampled_from(["a", "é", "&", "<", ">", "\n", " ", "amp;", "<p>", "</p>"]), max_size=12).map("".join)
+
+
+@given(st.none() | TEXTS, st.none() | TEXTS)
+def test_what_is_stored_of_the_html_is_the_same_in_python_and_sql(html: str | None, text: str | None) -> None:
+    if html is not None and text is not None and html.startswith("a"):
+        html = paragraphs_html(text)  # often the HTML the text gives
+    conn = sqlite3.connect(":memory:")
+    sql = stored_html_sql("h", "t")
+    assert conn.execute(f"select {sql} from (select ? as h, ? as t)", [html, text]).fetchone()[0] == stored_html(
+        html, text
+    )
 
 
 def test_body_html_and_text_round_trip_through_the_generated_column() -> None:
@@ -109,8 +133,8 @@ def test_merging_the_full_text_index_keeps_every_answer() -> None:
     db = _archive()
     store.save_recap(db, make_recap(_comments()), None)
     before = search_comments(db.conn, "jerry")
-    assert not store.optimize_search(db, store.OPTIMIZE_AFTER - 1)
-    assert store.optimize_search(db, store.OPTIMIZE_AFTER)
+    assert not optimize_search(db, OPTIMIZE_AFTER - 1)
+    assert optimize_search(db, OPTIMIZE_AFTER)
     assert search_comments(db.conn, "jerry") == before and before
     assert_fts_in_sync(db)
 

@@ -170,6 +170,17 @@ def test_partial_thread_marks_nothing_gone(db: Database) -> None:
     assert db.execute("select thread_complete from recaps").fetchone() == (0,)
 
 
+def test_page_without_a_comment_area_marks_nothing_gone(db: Database) -> None:
+    save_recap(db, make_recap(thread(), "2024-01-01T00:00:00+00:00"), None)
+    broken = make_recap([], "2024-01-02T00:00:00+00:00")
+    broken.comment_area = False  # the markup changed: no comment list, no count
+    assert save_recap(db, broken, None).comments_gone == 0
+    assert db.execute("select count(*) from comments where gone_at is not null").fetchone() == (0,)
+    emptied = make_recap([], "2024-01-03T00:00:00+00:00")
+    emptied.comment_area = True  # a thread shown empty does prove its comments gone
+    assert save_recap(db, emptied, None).comments_gone == len(thread())
+
+
 def test_recap_edit_keeps_the_earlier_body(db: Database) -> None:
     recap = make_recap(thread(), "2024-01-01T00:00:00+00:00")
     recap.body_text = "Old body."

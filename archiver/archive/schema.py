@@ -8,6 +8,9 @@ that their definitions track this module. docs/schema.md documents every column:
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
@@ -409,12 +412,56 @@ def m006_provenance(db: Database) -> None:
     db["recaps"].add_column("captured_last_at", str)
 
 
+@migrations()
+def m007_crawl_health(db: Database) -> None:
+    """The health report (issue 16): what each crawl read of each site, and whether a site looks broken."""
+    db["crawls"].add_column("health", str)
+    db["crawls"].add_column("health_report", str)
+    db["crawl_sites"].create(
+        {
+            "crawl_id": int,
+            "site_id": int,
+            "verdict": str,
+            "posts": int,
+            "posts_comment_area": int,
+            "posts_expecting_comments": int,
+            "comment_pages": int,
+            "comments": int,
+            "comments_voted": int,
+            "dates_shown": int,
+            "dates_parsed": int,
+            "platform": str,
+            "platform_posts": int,
+            "listings": int,
+            "listings_with_posts": int,
+            "examples": str,
+            "signs": str,
+        },
+        pk=("crawl_id", "site_id"),
+        foreign_keys=[("crawl_id", "crawls", "id"), ("site_id", "sites", "id")],
+    )
+    db["crawl_sites"].create_index(["site_id", "crawl_id"])
+
+
 # A comment's HTML as its text's paragraphs would give it: each paragraph (separated by a blank line) in <p>,
 # with &, < and > escaped. archiver.archive.store keeps only HTML that differs from this (issue 17).
-PARAGRAPHS_HTML_SQL = (
-    "'<p>' || replace(replace(replace(replace(body_text, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), "
-    "char(10) || char(10), '</p>' || char(10) || '<p>') || '</p>'"
-)
+def paragraphs_html_sql(text: str) -> str:
+    """SQL giving the HTML of the paragraphs of the text expression ``text`` (``paragraphs_html`` in SQL)."""
+    return (
+        f"'<p>' || replace(replace(replace(replace({text}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), "
+        "char(10) || char(10), '</p>' || char(10) || '<p>') || '</p>'"
+    )
+
+
+def stored_html_sql(html: str, text: str) -> str:
+    """SQL giving what ``body_html_stored`` holds for the expressions ``html`` and ``text`` (``stored_html``)."""
+    return (
+        f"CASE WHEN {html} IS NULL THEN iif({text} IS NULL, NULL, X'') "
+        f"WHEN {text} IS NOT NULL AND {html} = {paragraphs_html_sql(text)} THEN NULL ELSE {html} END"
+    )
+
+
+PARAGRAPHS_HTML_SQL = paragraphs_html_sql("body_text")
 COMMENT_BODY_HTML_SQL = (
     "CASE WHEN typeof(body_html_stored) = 'blob' THEN NULL ELSE coalesce(body_html_stored, "
     + PARAGRAPHS_HTML_SQL
@@ -454,9 +501,12 @@ def m008_smaller_archive(db: Database) -> None:
     db.execute("DROP TRIGGER IF EXISTS comments_au")
     db.execute("DROP TRIGGER IF EXISTS comments_keep_versions")
     db.execute("ALTER TABLE comments RENAME COLUMN body_html TO body_html_stored")
-    # First the rows whose HTML is NULL beside a text (an empty blob keeps them NULL), then the HTML the text gives.
-    db.execute("UPDATE comments SET body_html_stored = X'' WHERE body_html_stored IS NULL AND body_text IS NOT NULL")
-    db.execute(f"UPDATE comments SET body_html_stored = NULL WHERE body_html_stored = {PARAGRAPHS_HTML_SQL}")
+    db.execute(
+        "UPDATE comments SET body_html_stored = "
+        + stored_html_sql("body_html_stored", "body_text")
+        + " WHERE body_html_stored IS NOT "
+        + stored_html_sql("body_html_stored", "body_text")
+    )
     db.execute(f"ALTER TABLE comments ADD COLUMN body_html TEXT GENERATED ALWAYS AS ({COMMENT_BODY_HTML_SQL}) VIRTUAL")
     if fts_update is not None:
         db.execute(fts_update[0])
@@ -471,12 +521,46 @@ def m008_smaller_archive(db: Database) -> None:
     db["bodies"].add_column("dictionary_id", int, fk="body_dictionaries", fk_col="id")
 
 
+def crawl_uid(crawl_id: int, spider: str | None, started_at: str | None, args: str | None) -> str:
+    """The ``uid`` of a crawl recorded before m010: a hash of what its row says.
+
+    Derived rather than random, so that an archive migrated later and a copy of it merged before the migration
+    (``archiver.archive.merge`` reads an unmigrated source with this function) give the same crawl the same uid.
+    """
+    return hashlib.sha256(json.dumps([crawl_id, spider, started_at, args]).encode()).hexdigest()[:32]
+
+
+@migrations()
+def m010_crawl_uid(db: Database) -> None:
+    """A crawl's identity across archives (``crawls.uid``), so that ``recap-archiver merge`` finds it again."""
+    db["crawls"].add_column("uid", str)
+    rows = db.execute("select id, spider, started_at, args from crawls").fetchall()
+    db.conn.executemany("update crawls set uid = ? where id = ?", [(crawl_uid(*row), row[0]) for row in rows])
+    db["crawls"].create_index(["uid"], unique=True)
+
+
 def ensure_schema(db: Database) -> None:
     """Bring ``db`` to the current schema: pending migrations, then views. Safe to repeat."""
     db.execute("PRAGMA foreign_keys = ON")
     migrations.apply(db)
     for name, sql in VIEWS.items():
         db.create_view(name, sql.strip(), replace=True)
+
+
+OPTIMIZE_AFTER = 1_000
+"""New comments in one crawl after which its end merges the full-text index (issue 17)."""
+
+
+def optimize_search(db: Database, comments_new: int) -> bool:
+    """Merge each full-text index into one segment (FTS5 ``optimize``) once ``comments_new`` reach OPTIMIZE_AFTER;
+    return whether it ran. Saving adds a segment per recap and a search reads every segment of its terms; the merge
+    rewrites the index (3 to 9 s at 1M comments), hence only after a crawl that added many comments."""
+    if comments_new < OPTIMIZE_AFTER:
+        return False
+    with db.atomic():
+        for table in FTS_CONFIG:
+            db.execute(f"INSERT INTO [{table}_fts] ([{table}_fts]) VALUES ('optimize')")
+    return True
 
 
 def columns_of(db: Database) -> dict[str, list[str]]:
@@ -720,6 +804,40 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "comments_gone": "Comments no longer on their thread.",
             "vote_changes": "Comments whose votes changed.",
             "failures": "Pages that failed for good in this crawl (see `failures`).",
+            "health": "The health report's verdict: `broken` when a site looks broken (exit status 3), `ok` when "
+            "every site compared well with its earlier crawls, `first` when no site had an earlier crawl to compare "
+            "with, `small` when too few pages were read to judge; NULL when not checked (re-parse, Wayback, WARC).",
+            "health_report": "Every sign that a site looks broken, as JSON: a list of `{site, sign, what, after, "
+            "before, example, message}` (`[]` when none). See `crawl_sites`.",
+            "uid": "The crawl's identity in every archive it is merged into (`recap-archiver merge`): random hex, "
+            "or derived from the row for crawls recorded before it existed.",
+        },
+    ),
+    "crawl_sites": (
+        "What each crawl read of each site, and the health verdict comparing it with the site's earlier crawls "
+        "(docs/when-things-go-wrong.md).",
+        {
+            "crawl_id": "The crawl (`crawls.id`).",
+            "site_id": "The site (`sites.id`).",
+            "verdict": "`ok`, `broken` (a sign below), `first` (no earlier crawl of the site to compare with) or "
+            "`small` (too few pages read to compare).",
+            "posts": "Post pages read (recaps saved).",
+            "posts_comment_area": "Of those, pages showing a comment area (a comment list, `#comments`, wpDiscuz, "
+            "Disqus).",
+            "posts_expecting_comments": "Posts expected to have comments: stating a count above 0, with comments "
+            "read, or with comments archived by an earlier crawl.",
+            "comment_pages": "Comment pages read of those posts.",
+            "comments": "Comments read.",
+            "comments_voted": "Of those, comments with likes, dislikes or a score.",
+            "dates_shown": "Post and comment dates the pages showed (as text or machine dates).",
+            "dates_parsed": "Of those, dates read as a machine date (`published_at`, `posted_at`).",
+            "platform": "The comment platform of most of its posts (`wordpress`, `wpdiscuz`, `disqus`).",
+            "platform_posts": "Posts on that platform.",
+            "listings": "Listing pages read (home page, archives, their pagination).",
+            "listings_with_posts": "Of those, pages linking at least one post.",
+            "examples": "A URL per sign, as JSON: the first post without a comment area, without comments, "
+            "without votes, with an unparsed date, on the platform, and the first listing without posts.",
+            "signs": "The signs found, as JSON (see `crawls.health_report`); `[]` when none.",
         },
     ),
     "comment_threads": (

@@ -8,6 +8,7 @@ rows, and nothing here ever deletes.
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from sqlite_utils import Database
 
 from archiver.archive.files import connect_read_only, has_table
 from archiver.archive.revisit import RevisitPolicy, next_visit
-from archiver.archive.schema import FTS_CONFIG, ensure_schema, stored_html
+from archiver.archive.schema import ensure_schema, stored_html
 from archiver.episodes import slugify
 from archiver.errors import ArchivePathError
 from archiver.items import CommentItem, RecapItem, Term
@@ -61,9 +62,13 @@ def may_mark_gone(recap: RecapItem, archived_newest: str | None) -> bool:
 
     Only a complete thread proves a comment gone, and only when none of its pages is older than what the
     archive already holds (``archived_newest``: the newest capture, or the last fetch, of the archived
-    thread): a capture from before a comment was written says nothing about that comment.
+    thread): a capture from before a comment was written says nothing about that comment. A page with no
+    comment area and no comments read proves nothing either.
     """
     if not recap.complete:
+        return False
+    if recap.comment_area is False and not recap.comments:
+        # A post page showing no comment area at all (changed markup, a hidden thread) proves nothing deleted.
         return False
     oldest = recap.captured_first_at or recap.fetched_at
     return archived_newest is None or oldest >= archived_newest
@@ -412,7 +417,14 @@ def start_crawl(db: Database, spider: str, args: dict[str, Any], started_at: str
     """Record the start of a crawl; return its id."""
     return (
         db["crawls"]
-        .insert({"spider": spider, "started_at": started_at, "args": json.dumps(args, sort_keys=True)})
+        .insert(
+            {
+                "spider": spider,
+                "started_at": started_at,
+                "args": json.dumps(args, sort_keys=True),
+                "uid": uuid.uuid4().hex,
+            }
+        )
         .last_pk
     )
 
@@ -421,22 +433,6 @@ def finish_crawl(db: Database, crawl_id: int, finished_at: str, reason: str, cou
     """Record a crawl's end, its counts and its full Scrapy stats (``counts["stats"]``, JSON)."""
     with db.atomic():
         db["crawls"].update(crawl_id, {"finished_at": finished_at, "finish_reason": reason, **counts})
-
-
-OPTIMIZE_AFTER = 1_000
-"""New comments in one crawl after which its end merges the full-text index (issue 17)."""
-
-
-def optimize_search(db: Database, comments_new: int) -> bool:
-    """Merge each full-text index into one segment (FTS5 ``optimize``) once ``comments_new`` reach OPTIMIZE_AFTER;
-    return whether it ran. Saving adds a segment per recap and a search reads every segment of its terms; the merge
-    rewrites the index (3 to 9 s at 1M comments), hence only after a crawl that added many comments."""
-    if comments_new < OPTIMIZE_AFTER:
-        return False
-    with db.atomic():
-        for table in FTS_CONFIG:
-            db.execute(f"INSERT INTO [{table}_fts] ([{table}_fts]) VALUES ('optimize')")
-    return True
 
 
 def _comment_record(recap_id: int, c: CommentItem, seen_at: str, crawl_id: int | None) -> dict[str, Any]:

@@ -11,9 +11,11 @@ import math
 import random
 import re
 import unicodedata
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
 from urllib.parse import quote
+
+from archiver.demo.breakage import BREAKS, OTHER_PLATFORM
 
 SITE_NAME = "Drama Recaps Demo"
 SITE_TAGLINE = "Recaps, reviews and open threads for Korean dramas"
@@ -121,6 +123,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "cld": ("pages", "on", "off"),
     "wpdiscuz_pages": ("off", "on"),
     "wpd_stale_nonce": ("off", "on"),
+    "break_markup": BREAKS,
 }
 """The ``SiteOptions`` fields that take one of a few words (CLI choices)."""
 
@@ -166,6 +169,7 @@ class SiteOptions:
     #                            first N attempts of each ("always": every attempt)
     rest_html: str = "0"  # the same, with an HTML page (HTTP 200) where JSON was expected
     wpd_stale_nonce: str = "off"  # "on": the first wpDiscuz nonce handed out is stale ("Nonce is invalid.")
+    break_markup: str = "none"  # markup changed overnight: comments, votes, dates or platform (archiver.demo.breakage)
 
     def __post_init__(self) -> None:
         for name, allowed in CHOICES.items():
@@ -381,6 +385,8 @@ def slugify(name: str) -> str:
 
 def build_site(options: SiteOptions) -> Site:
     """Build the whole site for ``options``; the same options always give the same site."""
+    if options.break_markup == "platform":
+        options = replace(options, platform=OTHER_PLATFORM[options.platform])
     rng = random.Random(options.seed)
     term_ids = iter(range(2, 10_000))
     categories = [Term(next(term_ids), "Recaps", "recaps", "category")]

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 
 from archiver.demo import traps
+from archiver.demo.breakage import broken_comment_area
 from archiver.demo.model import SITE_TAGLINE, TZ, Block, Comment, Post, Site, Term, paged
 
 WP_VERSION = "6.1.1"
@@ -409,7 +410,7 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
 		<div class="post-taxonomies"><span class="cat-links">Categorized as {", ".join(f'<a href="{self.url(c.path)}" rel="category tag">{esc(c.name)}</a>' for c in post.categories)} </span><span class="tags-links">Tags: {", ".join(f'<a href="{self.url(t.path)}" rel="tag">{esc(t.name)}</a>' for t in post.tags)}</span></div>
 	</footer><!-- .entry-footer -->
 </article><!-- #post-{post.id} -->
-{self.comments_area(post, page, reply_to)}
+{broken_comment_area(self.comments_area(post, page, reply_to), self.opts.break_markup)}
 {self.post_navigation(post)}"""
         robots = "noindex, follow" if reply_to is not None else "max-image-preview:large"
         body = f"post-template-default single single-post postid-{post.id} single-format-standard"
@@ -663,7 +664,7 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
     def votes(self, c: Comment) -> str:
         """The Comments Like Dislike 1.2.4 widget (``comment_text`` filter): likes and dislikes on every comment;
         nothing when the plugin is off."""
-        if self.opts.cld == "off":
+        if self.opts.cld == "off" or self.opts.break_markup == "votes":
             return ""
 
         def wrap(kind: str, icon: str, count: int) -> str:
