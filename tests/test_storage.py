@@ -315,3 +315,44 @@ def test_an_archive_from_before_m008_migrates_in_place_and_answers_the_same(tmp_
     db = store.open_archive(path)
     store.save_recap(db, make_recap(_comments(), fetched_at="2024-03-01T00:00:00+00:00"), None)
     assert_fts_in_sync(db)
+
+
+def _archive_with_pages(path: Path, site: str, seed: int) -> dict[str, bytes]:
+    """An archive file whose bodies are one site's pages, compressed with its dictionary; returns them by digest."""
+    db = store.open_archive(path)
+    rng = random.Random(seed)
+    writer = BodyWriter(train_after=8)
+    pages = {f"{n}-{site}": _page(site, n, rng) for n in range(10)}
+    with db.atomic():
+        for digest, body in pages.items():
+            writer.store(db.conn, f"https://{site}/{digest}/", body, digest)
+    db.close()
+    return pages
+
+
+def test_merge_renumbers_dictionaries_and_converts_html_from_before_m008(tmp_path: Path) -> None:
+    from archiver.archive.merge import merge_archives
+
+    pages = _archive_with_pages(tmp_path / "a.db", "a.example", 1)
+    pages |= _archive_with_pages(tmp_path / "b.db", "b.example", 2)  # its dictionary has id 1 too
+    _old_archive(tmp_path / "old.db")
+    old = sqlite3.connect(tmp_path / "old.db")
+    html = old.execute("select site_comment_id, body_html, body_text from comments order by id").fetchall()
+    old.close()
+    target = tmp_path / "merged.db"
+    merge_archives(target, [tmp_path / "a.db", tmp_path / "b.db", tmp_path / "old.db"])
+    merge_archives(target, [tmp_path / "b.db"])  # again: nothing new
+    conn = sqlite3.connect(target)
+    assert conn.execute("select id, site from body_dictionaries order by id").fetchall() == [
+        (1, "https://a.example"),
+        (2, "https://b.example"),
+    ]
+    reader = BodyReader(conn)
+    got = {
+        d: reader.read(e, b, i)
+        for d, e, b, i in conn.execute("select sha256, encoding, body, dictionary_id from bodies")
+    }
+    assert {d: got[d] for d in pages} == pages
+    assert conn.execute("select site_comment_id, body_html, body_text from comments order by id").fetchall() == html
+    assert conn.execute("select count(*) from comments where body_html_stored is null").fetchone()[0] == 2
+    conn.close()
