@@ -63,7 +63,7 @@ bench-nginx:
 	  echo "nginx not available: the bench serves the site with Twisted's static File instead"
 
 bench: install bench-nginx
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m bench --sizes $(BENCH_SIZES)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m bench --sizes $(BENCH_SIZES) --queries-1m
 
 bench-large: install bench-nginx
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m bench --sizes 1m --no-freshness

@@ -23,7 +23,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from archiver.archive.files import open_read_only, read_only_uri, same_file
-from archiver.archive.schema import FTS_CONFIG, crawl_uid
+from archiver.archive.schema import FTS_CONFIG, crawl_uid, stored_html_sql
 from archiver.archive.store import open_archive
 from archiver.errors import ArchivePathError, ArchiverError
 
@@ -73,10 +73,14 @@ MERGE_RULES: dict[str, MergeRule] = {
         key=("recap_id", "site_comment_id"),
         newer=("last_seen_at", "gone_at"),  # a comment found gone keeps its last_seen_at
         first=("first_seen_at", "first_crawl_id"),
+        # A source from before m008 has the HTML itself; body_html is generated from body_html_stored.
+        derived={"body_html_stored": stored_html_sql("s.[body_html]", "s.[body_text]")},
     ),
     "comment_versions": MergeRule(lookup=("comment_id",)),
     "recap_versions": MergeRule(lookup=("recap_id",)),
     "vote_observations": MergeRule(lookup=("comment_id", "observed_at")),
+    # A body's zstandard dictionary is the same dictionary in every archive holding its bytes (ids renumbered).
+    "body_dictionaries": MergeRule(key=("site", "bytes")),
     "bodies": MergeRule(key=("sha256",)),
     "pages": MergeRule(lookup=("fingerprint",)),
     "failures": MergeRule(

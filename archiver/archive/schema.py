@@ -443,6 +443,84 @@ def m007_crawl_health(db: Database) -> None:
     db["crawl_sites"].create_index(["site_id", "crawl_id"])
 
 
+# A comment's HTML as its text's paragraphs would give it: each paragraph (separated by a blank line) in <p>,
+# with &, < and > escaped. archiver.archive.store keeps only HTML that differs from this (issue 17).
+def paragraphs_html_sql(text: str) -> str:
+    """SQL giving the HTML of the paragraphs of the text expression ``text`` (``paragraphs_html`` in SQL)."""
+    return (
+        f"'<p>' || replace(replace(replace(replace({text}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), "
+        "char(10) || char(10), '</p>' || char(10) || '<p>') || '</p>'"
+    )
+
+
+def stored_html_sql(html: str, text: str) -> str:
+    """SQL giving what ``body_html_stored`` holds for the expressions ``html`` and ``text`` (``stored_html``)."""
+    return (
+        f"CASE WHEN {html} IS NULL THEN iif({text} IS NULL, NULL, X'') "
+        f"WHEN {text} IS NOT NULL AND {html} = {paragraphs_html_sql(text)} THEN NULL ELSE {html} END"
+    )
+
+
+PARAGRAPHS_HTML_SQL = paragraphs_html_sql("body_text")
+COMMENT_BODY_HTML_SQL = (
+    "CASE WHEN typeof(body_html_stored) = 'blob' THEN NULL ELSE coalesce(body_html_stored, "
+    + PARAGRAPHS_HTML_SQL
+    + ") END"
+)
+"""``comments.body_html``: the stored HTML, else the one rebuilt from the text; an empty blob stands for NULL."""
+
+
+def paragraphs_html(text: str) -> str:
+    """The HTML a text's paragraphs give: PARAGRAPHS_HTML_SQL in Python."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return "<p>" + escaped.replace("\n\n", "</p>\n<p>") + "</p>"
+
+
+def stored_html(html: str | None, text: str | None) -> str | bytes | None:
+    """What ``comments.body_html_stored`` holds for ``html`` beside ``text``: NULL when the text gives it back,
+    an empty blob for a NULL HTML beside a text, else the HTML itself."""
+    if html is None:
+        return None if text is None else b""
+    return None if text is not None and html == paragraphs_html(text) else html
+
+
+@migrations()
+def m008_smaller_archive(db: Database) -> None:
+    """Smaller archive (issue 17): comment HTML stored only where it adds to the text, narrower vote indexes,
+    and raw pages compressed with zstandard and a dictionary per site.
+
+    * ``comments.body_html`` becomes a generated column over ``body_html_stored``, which holds the HTML only when it
+      is not just the text's paragraphs (``PARAGRAPHS_HTML_SQL``); rows already archived are converted in place.
+    * ``vote_observations`` is read by comment (the history canned query); its ``(comment_id, observed_at)`` index
+      becomes ``(comment_id)`` and the ``crawl_id`` index, used by no query, goes.
+    * ``body_dictionaries`` holds the zstandard dictionaries; ``bodies.dictionary_id`` names the one a body was
+      compressed with (NULL: none). Bodies stored before stay ``zlib`` and readable.
+    """
+    fts_update = db.execute("select sql from sqlite_master where type = 'trigger' and name = 'comments_au'").fetchone()
+    # The conversion changes no text or author: the full-text index needs no update, so its trigger sits it out.
+    db.execute("DROP TRIGGER IF EXISTS comments_au")
+    db.execute("DROP TRIGGER IF EXISTS comments_keep_versions")
+    db.execute("ALTER TABLE comments RENAME COLUMN body_html TO body_html_stored")
+    db.execute(
+        "UPDATE comments SET body_html_stored = "
+        + stored_html_sql("body_html_stored", "body_text")
+        + " WHERE body_html_stored IS NOT "
+        + stored_html_sql("body_html_stored", "body_text")
+    )
+    db.execute(f"ALTER TABLE comments ADD COLUMN body_html TEXT GENERATED ALWAYS AS ({COMMENT_BODY_HTML_SQL}) VIRTUAL")
+    if fts_update is not None:
+        db.execute(fts_update[0])
+    db.execute(HISTORY_TRIGGERS["comments_keep_versions"])
+    db.execute("DROP INDEX IF EXISTS idx_vote_observations_comment_id_observed_at")
+    db.execute("DROP INDEX IF EXISTS idx_vote_observations_crawl_id")
+    db["vote_observations"].create_index(["comment_id"])
+    db["body_dictionaries"].create(
+        {"id": int, "site": str, "trained_at": str, "samples": int, "bytes": bytes}, pk="id", not_null={"site"}
+    )
+    db["body_dictionaries"].create_index(["site"])
+    db["bodies"].add_column("dictionary_id", int, fk="body_dictionaries", fk_col="id")
+
+
 def crawl_uid(crawl_id: int, spider: str | None, started_at: str | None, args: str | None) -> str:
     """The ``uid`` of a crawl recorded before m010: a hash of what its row says.
 
@@ -469,11 +547,29 @@ def ensure_schema(db: Database) -> None:
         db.create_view(name, sql.strip(), replace=True)
 
 
+OPTIMIZE_AFTER = 1_000
+"""New comments in one crawl after which its end merges the full-text index (issue 17)."""
+
+
+def optimize_search(db: Database, comments_new: int) -> bool:
+    """Merge each full-text index into one segment (FTS5 ``optimize``) once ``comments_new`` reach OPTIMIZE_AFTER;
+    return whether it ran. Saving adds a segment per recap and a search reads every segment of its terms; the merge
+    rewrites the index (3 to 9 s at 1M comments), hence only after a crawl that added many comments."""
+    if comments_new < OPTIMIZE_AFTER:
+        return False
+    with db.atomic():
+        for table in FTS_CONFIG:
+            db.execute(f"INSERT INTO [{table}_fts] ([{table}_fts]) VALUES ('optimize')")
+    return True
+
+
 def columns_of(db: Database) -> dict[str, list[str]]:
-    """Return every table's and view's column names, for documentation checks."""
+    """Return every table's and view's column names (generated columns included), for documentation checks."""
     names = db.table_names(fts4=False, fts5=False) + db.view_names()
     return {
-        name: [c.name for c in db[name].columns] for name in names if not name.startswith("_") and "_fts" not in name
+        name: [row[1] for row in db.execute(f"PRAGMA table_xinfo([{name}])") if row[6] in (0, 2, 3)]
+        for name in names
+        if not name.startswith("_") and "_fts" not in name
     }
 
 
@@ -573,7 +669,9 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "author_url": "Commenter's website, if given.",
             "posted_at": "When it was posted, ISO 8601 UTC.",
             "posted_at_raw": "The date as the page shows it.",
-            "body_html": "The comment's HTML, without reply link, reply form or vote widget.",
+            "body_html_stored": "The comment's HTML only where its text's paragraphs do not give it back (links, "
+            "emphasis, images, quotes...); NULL where they do, an empty blob where the HTML is NULL. Read "
+            "`body_html`.",
             "body_text": "Plain text of the comment; paragraphs separated by a blank line.",
             "upvotes": "Likes as shown (exact), NULL where the page shows none.",
             "downvotes": "Dislikes as shown (exact), NULL where the page shows none.",
@@ -587,6 +685,8 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "source": "Where the page showing it was last read from: `live`, `wayback` or `warc`.",
             "captured_at": "When that capture was made (ISO 8601 UTC); NULL for the live site.",
             "capture_url": "The capture: its replay URL, or `FILE.warc.gz#record-id`; NULL for the live site.",
+            "body_html": "The comment's HTML, without reply link, reply form or vote widget (generated: "
+            "`body_html_stored`, else each paragraph of `body_text` in `<p>`, with `&`, `<`, `>` escaped).",
         },
     ),
     "comment_versions": (
@@ -633,8 +733,20 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
         {
             "sha256": "SHA-256 of the body as received (hex).",
             "size": "Size in bytes before compression.",
-            "encoding": "How `body` is compressed: `zlib`.",
+            "encoding": "How `body` is compressed: `zstd` (zstandard), or `zlib` for bodies stored before "
+            "migration m008.",
             "body": "The compressed body.",
+            "dictionary_id": "The zstandard dictionary it was compressed with (`body_dictionaries.id`); NULL for none.",
+        },
+    ),
+    "body_dictionaries": (
+        "zstandard dictionaries for `bodies`, one trained per site from its first pages.",
+        {
+            "id": "Archive id.",
+            "site": "The site whose pages it was trained on: their origin, e.g. `https://recaps.example`.",
+            "trained_at": "When it was trained (ISO 8601 UTC).",
+            "samples": "How many bodies it was trained on.",
+            "bytes": "The dictionary (zstd format).",
         },
     ),
     "pages": (

@@ -17,7 +17,7 @@ from sqlite_utils import Database
 
 from archiver.archive.files import connect_read_only, has_table
 from archiver.archive.revisit import RevisitPolicy, next_visit
-from archiver.archive.schema import ensure_schema
+from archiver.archive.schema import ensure_schema, stored_html
 from archiver.episodes import slugify
 from archiver.errors import ArchivePathError
 from archiver.items import CommentItem, RecapItem, Term
@@ -305,6 +305,7 @@ def save_comments(
                     record[name] = old[name]
             result.comments_edited += old["body_text"] not in (None, "") and record["body_text"] != old["body_text"]
             result.vote_changes += any(record[v] != old[v] for v in ("upvotes", "downvotes", "score"))
+        record["body_html"] = stored_html(record["body_html"], record["body_text"])
         parent = ids.get(c.parent_site_id) if c.parent_site_id and not c.parent_missing else None
         root = ids.get(c.root_site_id) if c.root_site_id else None
         new_id = ids[c.site_comment_id] if old is None else None
@@ -461,7 +462,10 @@ def _comment_record(recap_id: int, c: CommentItem, seen_at: str, crawl_id: int |
     }
 
 
-_COMMENT_COLUMNS = list(_comment_record(0, CommentItem(site_comment_id=""), "", None))
+# body_html is written as body_html_stored (see stored_html); the column body_html is generated from it.
+_COMMENT_COLUMNS = [
+    "body_html_stored" if c == "body_html" else c for c in _comment_record(0, CommentItem(site_comment_id=""), "", None)
+]
 _INSERT_COMMENT = (
     "INSERT INTO comments (id, " + ", ".join(_COMMENT_COLUMNS) + ", parent_id, root_id, first_seen_at, first_crawl_id) "
     "VALUES (" + ", ".join("?" * (len(_COMMENT_COLUMNS) + 5)) + ")"

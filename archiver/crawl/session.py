@@ -22,6 +22,7 @@ from sqlite_utils import Database
 
 from archiver.archive import store
 from archiver.archive.revisit import RevisitPolicy
+from archiver.archive.schema import optimize_search
 from archiver.clean import utc_now
 
 logger = logging.getLogger(__name__)
@@ -133,6 +134,8 @@ class ArchiveSession:
         counts: dict[str, Any] = {column: stats.get(key, 0) for column, key in CRAWL_COUNTS.items()}
         counts["stats"] = json.dumps(stats, default=_json_default, sort_keys=True)
         store.finish_crawl(self._db, self.crawl_id, utc_now(), reason, counts)
+        if optimize_search(self._db, int(counts.get("comments_new") or 0)):
+            logger.info("full-text index merged after %s new comments", counts["comments_new"])
         self._db.close()
         self._db = None
         if not self.existed and not stats.get("archiver/recaps/saved"):

@@ -19,7 +19,7 @@ SHIPPED = Path(__file__).with_name("datasette-metadata.json")
 # What `search_comments` puts around each match in its snippets (the plugin shows them highlighted).
 SNIPPET_MARK = ("[", "]")
 # Tables a reader does not need, hidden from the index and database pages (still there, and queryable).
-HIDDEN_TABLES = ("pages", "bodies", "recap_terms", "_sqlite_migrations")
+HIDDEN_TABLES = ("pages", "bodies", "body_dictionaries", "recap_terms", "_sqlite_migrations")
 
 CANNED_QUERIES: dict[str, dict[str, Any]] = {
     "recap_thread": {
