@@ -51,8 +51,9 @@ wordpress-lab: install
 	@$(BIN)/python -m archiver.demo.wordpress_lab --ensure-packages || echo "WordPress lab unavailable: tests/test_wordpress_lab.py will be skipped"
 
 # Benchmarks (bench/): a large demo site pre-rendered to static files and served on 127.0.0.1 by nginx
-# (installed from apt when possible, else Twisted's static File), three spiders measured one after another.
-# They print and write bench-results.json; they assert nothing. Not part of `make test`.
+# (installed from apt when possible, else Twisted's static File), three spiders measured one after another;
+# first, 30 simulated days of daily re-crawls of the demo site (bench/freshness.py; alone: python -m bench
+# --freshness-only). They print and write bench-results.json; they assert nothing. Not part of `make test`.
 BENCH_SIZES ?= 10k,100k
 
 bench-nginx:
@@ -62,10 +63,10 @@ bench-nginx:
 	  echo "nginx not available: the bench serves the site with Twisted's static File instead"
 
 bench: install bench-nginx
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m bench --sizes $(BENCH_SIZES)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m bench --sizes $(BENCH_SIZES) --queries-1m
 
 bench-large: install bench-nginx
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m bench --sizes 1m
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m bench --sizes 1m --no-freshness --no-polite
 
 clean:
 	rm -rf $(VENV) build *.egg-info demo.db demo.db-wal demo.db-shm test-output .scrapy

@@ -15,9 +15,12 @@ from decimal import Decimal, InvalidOperation
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from archiver.errors import ArgumentError
+
 __all__ = [
     "DATE_LANGUAGES",
     "parse_count",
+    "set_clock",
     "to_utc_iso",
     "tz_offset_of",
     "tzinfo_of",
@@ -173,9 +176,34 @@ def tzinfo_of(tz_hint: str | None) -> tzinfo:
         return UTC
 
 
+_clock_offset = timedelta(0)  # how far the crawl's clock runs from the real one (setting ARCHIVER_NOW)
+
+
+def set_clock(now: str | None) -> None:
+    """Make ``utc_now()`` read ``now`` (ISO 8601 with offset) at this instant and run on from there; None: the real
+    clock. Only tests and the freshness bench set it (setting ``ARCHIVER_NOW``), to crawl a simulated day.
+
+    Raises ArgumentError naming the setting when ``now`` is not an ISO 8601 time with an offset.
+    """
+    global _clock_offset
+    if not now:
+        _clock_offset = timedelta(0)
+        return
+    try:
+        wanted = datetime.fromisoformat(now.strip().replace("Z", "+00:00"))
+    except ValueError:
+        wanted = None
+    if wanted is None or wanted.tzinfo is None:
+        raise ArgumentError(f"setting ARCHIVER_NOW: {now!r} is not an ISO 8601 time with an offset")
+    _clock_offset = wanted - datetime.now(UTC)
+
+
 def utc_now() -> str:
-    """Now, ISO 8601 UTC to the second (``2024-05-01T12:00:00+00:00``): every ``fetched_at`` and crawl time."""
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
+    """Now, ISO 8601 UTC to the second (``2024-05-01T12:00:00+00:00``): every ``fetched_at`` and crawl time.
+
+    The crawl's clock: the real one unless ``set_clock`` moved it.
+    """
+    return (datetime.now(UTC) + _clock_offset).replace(microsecond=0).isoformat()
 
 
 def _utc_iso(value: datetime) -> str:

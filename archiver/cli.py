@@ -184,15 +184,20 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
 
 
 @cli.command("crawl")
-@click.argument("urls", nargs=-1, required=True)
+@click.argument("urls", nargs=-1)
 @click.option(
     "--db",
     "db_path",
-    default="recaps.db",
-    show_default=True,
     type=click.Path(dir_okay=False),
-    help="Archive to write (created at the first recap saved, updated in place).",
+    help="Archive to write (created at the first recap saved, updated in place).  [default: recaps.db]",
 )
+@click.option(
+    "--config",
+    "config",
+    type=click.Path(dir_okay=False),
+    help="A sites file (TOML) naming every site to crawl, instead of URLS: see docs/many-sites.md.",
+)
+@click.option("--site", "only", multiple=True, metavar="NAME", help="With --config: crawl only this site (repeatable).")
 @click.option(
     "-a",
     "spider_args",
@@ -201,19 +206,32 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
     help="A spider argument, as `scrapy crawl recaps -a` (platform=, profile=, refresh=).",
 )
 @click.option("-s", "settings", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting, as `scrapy crawl -s`.")
-def crawl_command(urls: tuple[str, ...], db_path: str, spider_args: tuple[str, ...], settings: tuple[str, ...]) -> None:
+def crawl_command(
+    urls: tuple[str, ...],
+    db_path: str | None,
+    config: str | None,
+    only: tuple[str, ...],
+    spider_args: tuple[str, ...],
+    settings: tuple[str, ...],
+) -> None:
     """Crawl URLS (site home pages, tag or category archives, single recaps) into an archive, in this process.
 
     The same spider, arguments and settings as `scrapy crawl recaps -a url=URL,URL -s ARCHIVE_DB=FILE`, from any
-    folder.
+    folder. With --config, every site of a sites file (or those named with --site), in one process, with one summary.
 
     Example: recap-archiver crawl https://recaps.example/ --db recaps.db
+
+    Example: recap-archiver crawl --config sites.toml --site soundtrack
     """
+    from archiver.crawl.multisite import crawl_config
     from archiver.crawl.run import EXIT_USAGE, crawl
 
-    args = {**_pairs(spider_args, "-a"), "url": ",".join(urls)}
+    args, overrides = _pairs(spider_args, "-a"), _pairs(settings, "-s")
     try:
-        result = crawl(args, {**_pairs(settings, "-s"), "ARCHIVE_DB": db_path})
+        if config is not None or only or not urls:
+            result = crawl_config(config, only, urls, db_path, args, overrides)
+        else:
+            result = crawl({**args, "url": ",".join(urls)}, {**overrides, "ARCHIVE_DB": db_path or "recaps.db"})
     except ArchiverError as exc:
         click.echo(f"recap-archiver crawl: error: {exc}", err=True)
         sys.exit(EXIT_USAGE)
@@ -326,7 +344,8 @@ def _archive(path: str) -> Iterator[sqlite3.Connection]:
 @click.argument("archive", type=click.Path(dir_okay=False))
 @click.option("--top", default=5, show_default=True, type=click.IntRange(1), help="How many busiest recaps and crawls.")
 def stats_command(archive: str, top: int) -> None:
-    """Print what ARCHIVE holds: sites, series, recaps, comments, deepest thread, busiest recaps, last crawls.
+    """Print what ARCHIVE holds: sites, series, recaps, comments, deepest thread, busiest recaps, last crawls, and
+    each site's health (does its last crawl read it as earlier crawls did?).
 
     Example: recap-archiver stats recaps.db
     """
@@ -458,6 +477,12 @@ def schema_command() -> None:
     """
     click.echo(schema_markdown(), nl=False)
 
+
+# Crawling past one machine (Scrapyd nodes, merging their archives) has a module of its own.
+from archiver.cli_nodes import merge_command, schedule_command  # noqa: E402
+
+cli.add_command(merge_command)
+cli.add_command(schedule_command)
 
 if __name__ == "__main__":
     cli()

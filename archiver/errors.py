@@ -15,3 +15,7 @@ class ArchivePathError(ArchiverError):
 
 class NotAnArchiveError(ArchivePathError):
     """The file exists but is not a recap archive (not SQLite, or without the archive's tables)."""
+
+
+class SitesFileError(ArchiverError):
+    """The sites file cannot be read or has a bad entry; the message names the file, the entry and the key."""

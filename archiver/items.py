@@ -122,6 +122,9 @@ class RecapItem:
     platform: str | None = None
     """The comment platform (``"wordpress"``, ``"wpdiscuz"``, ``"disqus"``), decided once when the post page is read
     (detected, or ``-a platform=``); the store pipeline drops a recap without one."""
+    comment_area: bool | None = None
+    """Whether the post page shows a comment area (a comment list, ``#comments``, a wpDiscuz or Disqus thread);
+    None when not read from a post page. The health report (archiver.archive.health) counts pages without one."""
     incomplete_reasons: list[str] = field(default_factory=list)
     """Why the thread is known not to be whole (a step not read, fewer comments than reported); empty if none."""
 

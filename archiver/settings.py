@@ -61,6 +61,8 @@ ITEM_PIPELINES = {
     "archiver.pipelines.episodes.EpisodePipeline": 200,
     "archiver.pipelines.threads.ThreadPipeline": 300,
     "archiver.pipelines.store.StorePipeline": 900,
+    # Counts what each saved recap showed, for the health report (archiver/crawl/health.py).
+    "archiver.pipelines.health.HealthPipeline": 950,
 }
 
 # Sites using Disqus: where the comment embed is read from (tests point it at a local stand-in).
@@ -84,6 +86,13 @@ SPIDER_MIDDLEWARES = {
 REVISIT_START = 86_400
 REVISIT_MAX = 30 * 86_400
 REVISIT_ACTIVE = 7 * 86_400
+# Change signals (archiver/crawl/signals.py): a `due` re-crawl first asks the site what changed since its last
+# finished crawl (REST comments `after=`, the comments feed, REST posts `modified_after`, the sitemap), that start
+# time less ARCHIVER_SIGNALS_MARGIN seconds (clock skew, slow commits). False: the schedule alone decides.
+ARCHIVER_SIGNALS = True
+ARCHIVER_SIGNALS_MARGIN = 3600
+# The crawl's clock (ISO 8601 with offset), for tests and the freshness bench only: they crawl simulated days.
+ARCHIVER_NOW = None
 
 # Every response is kept in the archive (tables `pages` and `bodies`) through Scrapy's HTTP cache,
 # which also makes re-crawls conditional (If-None-Match / If-Modified-Since) where a site sends
@@ -118,7 +127,9 @@ REDIRECT_MAX_TIMES = 5
 ARCHIVER_READ_PROCESSES = "auto"
 
 # Crawl feedback: a progress line every ARCHIVER_PROGRESS_INTERVAL seconds (0: none) and a summary at the end.
-EXTENSIONS = {"archiver.crawl.progress.CrawlProgress": 500}
+# The health report is judged before the progress extension logs the summary (handlers run in this order).
+EXTENSIONS = {"archiver.crawl.health.HealthWatch": 400, "archiver.crawl.progress.CrawlProgress": 500}
+ARCHIVER_HEALTH = True  # False: no health report (no crawl_sites rows, never exit status 3)
 ARCHIVER_PROGRESS_INTERVAL = 10.0
 
 # Bounds: how far one thread is followed whatever its pages claim, and how large a response may be. Reaching one

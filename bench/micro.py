@@ -11,6 +11,7 @@ from pathlib import Path
 from archiver.archive import store
 from archiver.items import CommentItem, RecapItem, Term
 from archiver.threads import assemble_thread
+from bench.sizes import layout_before_m008, raw_pages, without_raw_bytes
 
 WORDS = (
     "the chemistry between the leads finally clicked for me and that confession scene took my breath away "
@@ -137,7 +138,8 @@ def _size(path: Path) -> int:
 
 
 def bench_size(archive: Path, work: Path) -> dict:
-    """Archive bytes per comment, compacted, with and without the raw ``pages``/``bodies``, against its text."""
+    """Archive bytes per comment, compacted, with and without the raw pages, against its text and against the
+    layout before m008 (bench/sizes.py); raw pages against a .warc.gz of the same responses."""
     conn = sqlite3.connect(archive)
     conn.execute("pragma wal_checkpoint(truncate)")
     comments = conn.execute("select count(*) from comments").fetchone()[0]
@@ -156,13 +158,8 @@ def bench_size(archive: Path, work: Path) -> dict:
     conn.execute("vacuum into ?", [str(compact)])
     conn.close()
     with_raw = _size(compact)
-    c = sqlite3.connect(compact)
-    c.execute("drop table if exists pages")
-    c.execute("drop table if exists bodies")
-    c.commit()
-    c.execute("vacuum")
-    c.close()
-    without_raw = _size(compact)
+    without_raw = without_raw_bytes(compact)
+    before_m008 = layout_before_m008(compact)
     compact.unlink()
     per = max(1, comments)
     return {
@@ -172,8 +169,10 @@ def bench_size(archive: Path, work: Path) -> dict:
         "without_raw_bytes": without_raw,
         "bytes_per_comment": round(with_raw / per),
         "bytes_per_comment_without_raw": round(without_raw / per),
+        "bytes_per_comment_without_raw_before_m008": round(before_m008 / per),
         "text_bytes": text,
         "html_bytes": html,
         "without_raw_vs_text": round(without_raw / max(1, text), 2),
         "without_raw_vs_text_and_html": round(without_raw / max(1, text + html), 2),
+        **raw_pages(archive, work),
     }

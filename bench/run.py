@@ -18,6 +18,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.large import bench_queries_1m
 from bench.measure import run_measured, scrapy_stats
 from bench.micro import bench_queries, bench_save, bench_size
 from bench.polite import bench_polite, polite_keys, polite_table
@@ -171,7 +172,13 @@ def bench_one(size_text: str, out: Path, server_kind: str, reparse: bool = True,
         log(f"[{size.name}] saving, queries, archive size ...")
         results["save"] = bench_save(runs / "save.db", min(size.comments, 100_000))
         results["queries"] = bench_queries(archive)
-        results["archive"] = bench_size(archive, runs)
+        results["archive"] = a = bench_size(archive, runs)
+        # Issue 17's size targets at the top level, the layout before m008 (same crawl) beside them.
+        results["archive_bytes_per_comment"] = a["bytes_per_comment_without_raw"]
+        results["archive_bytes_per_comment_baseline"] = a["bytes_per_comment_without_raw_before_m008"]
+        results["archive_bytes_per_comment_with_raw"] = a["bytes_per_comment"]
+        results["raw_bytes_vs_warc_gz"] = a["raw_bytes_vs_warc_gz"]
+        results["raw_bytes_vs_warc_gz_baseline"] = a["raw_bytes_vs_warc_gz_baseline"]
         if reparse:
             log(f"[{size.name}] recap-archiver reparse ...")
             rlog = runs / "reparse.out"
@@ -296,7 +303,13 @@ def table(r: dict) -> str:
         lines.append(
             f"archive: {a['bytes_per_comment']} bytes/comment with raw pages, "
             f"{a['bytes_per_comment_without_raw']} without; without raw = {a['without_raw_vs_text']} x the text "
-            f"(target <= 2), {a['without_raw_vs_text_and_html']} x text + HTML"
+            f"(target <= 2), {a['without_raw_vs_text_and_html']} x text + HTML; before m008 "
+            f"{a['bytes_per_comment_without_raw_before_m008']} without raw (target <= 600)"
+        )
+        lines.append(
+            f"raw pages: {a['bodies_bytes'] + a['dictionaries_bytes']} bytes (zstd + dictionaries) = "
+            f"{a['raw_bytes_vs_warc_gz']} x the .warc.gz of the same {a['warc_records']} responses (target <= 0.25; "
+            f"zlib level 1 as before m008: {a['raw_bytes_vs_warc_gz_baseline']} x)"
         )
     return "\n".join(lines)
 
@@ -311,6 +324,31 @@ def _polite(document: dict, results_path: Path, out: Path, server: str) -> None:
     print(polite_table(r), flush=True)
 
 
+def write_freshness(document: dict, results_path: Path, out: Path, days: int, signals: bool = True) -> None:
+    """Run the freshness simulation (bench/freshness.py), print its table and add its figures to ``document``
+    (without signals: in ``freshness_without_signals`` only, for comparison)."""
+    from bench.freshness import run_freshness
+    from bench.freshness import table as freshness_table
+
+    r = run_freshness(out, days=days, settings=None if signals else {"ARCHIVER_SIGNALS": "False"})
+    r["date"] = datetime.now(UTC).replace(microsecond=0).isoformat()
+    document["freshness" if signals else "freshness_without_signals"] = r
+    for key in (
+        ()
+        if not signals
+        else (
+            "freshness_new_comments_next_day",
+            "daily_requests_vs_full",
+            "daily_bytes_vs_full",
+            "unchanged_day_requests_vs_full",
+        )
+    ):
+        document[key] = r[key.removeprefix("freshness_")]
+    document.update(machine=machine())
+    results_path.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
+    print(freshness_table(r), flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--sizes", default="10k,100k", help="comma-separated: tiny, 10k, 100k, 1m or COMMENTS:RECAPS")
@@ -320,14 +358,42 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-reparse", action="store_true")
     parser.add_argument("--polite-only", action="store_true", help="only the hundred polite sites (bench/polite.py)")
     parser.add_argument("--no-polite", action="store_true", help="leave out the hundred polite sites")
+    parser.add_argument("--freshness-only", action="store_true", help="only the 30-day freshness simulation")
+    parser.add_argument("--no-freshness", action="store_true", help="skip the freshness simulation")
+    parser.add_argument("--days", type=int, default=30, help="days the freshness simulation runs (at least 16)")
+    parser.add_argument(
+        "--no-signals", action="store_true", help="freshness with the schedule alone (ARCHIVER_SIGNALS=False)"
+    )
+    parser.add_argument(
+        "--queries-1m", action="store_true", help="also time the read queries on a synthetic 1M-comment archive"
+    )
     args = parser.parse_args(argv)
+    if args.days < 16:
+        parser.error("argument --days: at least 16 (day 15 is crawled twice, unchanged)")
     results_path = Path(args.results)
     try:
         document = json.loads(results_path.read_text())
     except (OSError, ValueError):
         document = {}
     document.setdefault("sizes", {})
-    for size in [] if args.polite_only else args.sizes.split(","):
+    if not args.no_freshness and not args.polite_only:
+        write_freshness(document, results_path, Path(args.out) / "freshness", args.days, signals=not args.no_signals)
+    if args.freshness_only:
+        print(f"\nwritten to {results_path}")
+        return 0
+    if args.queries_1m:
+        document["queries_1m"] = q = bench_queries_1m(Path(args.out))
+        document["fts_ranked_ms_1m"] = q["fts_ranked_ms_1m"]
+        document["fts_ranked_ms_1m_baseline"] = q["fts_ranked_ms_1m_baseline"]
+        results_path.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
+        print(
+            f"\n== synthetic 1M comments ('{q['term']}' in {q['merged']['fts_matches']}): ranked 20 "
+            f"{q['fts_ranked_ms_1m']} ms (target < 50; {q['fts_ranked_ms_1m_baseline']} ms before the index merge), "
+            f"first 20 {q['fts_first20_ms_1m']} ms, thread of {q['merged']['thread_comments']} "
+            f"{q['thread_1000_ms_1m']} ms ==",
+            flush=True,
+        )
+    for size in [] if args.polite_only else filter(None, args.sizes.split(",")):
         r = bench_one(size.strip(), Path(args.out), args.server, reparse=not args.no_reparse)
         r["date"] = datetime.now(UTC).replace(microsecond=0).isoformat()
         document["sizes"][r["size"]] = r

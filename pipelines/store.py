@@ -75,7 +75,9 @@ class StorePipeline:
             raise DropItem(f"recap without a comment platform: {item.url}")
         try:
             db = self.session.write()
-            result = store.save_recap(db, item, self.session.crawl_id, policy=self.session.policy)
+            result = store.save_recap(
+                db, item, self.session.crawl_id, policy=self.session.policy_for(item.url, item.platform)
+            )
         except sqlite3.Error as exc:
             self.session.check_batch(exc)  # an error that ended the whole batch lost the recaps before this one
             self.store_failed(item, exc)

@@ -17,6 +17,7 @@ from twisted.python.failure import Failure
 
 from archiver.clean import utc_now
 from archiver.crawl import roles
+from archiver.crawl.health import HealthWatch
 from archiver.crawl.roles import with_role
 from archiver.errors import ArgumentError
 from archiver.items import RecapItem
@@ -159,6 +160,7 @@ class RecapsSpider(ThreadSpider):
         self._listed_posts.update(posts)
         if getattr(self, "crawler", None) is not None:
             self.crawler.stats.set_value("archiver/recaps/listed", len(self._listed_posts))
+            HealthWatch.of(self.crawler).listing(response.url, len(posts))
         pagination = page.pagination_urls
         if pagination and not new_posts:
             # An empty page, or one repeating posts already listed: a pagination trap (or the end).

@@ -19,6 +19,7 @@ from helpers import (  # noqa: F401
     Canary,
     CrawlRun,
     DemoSite,
+    Scrapyd,
     make_hostile_archive,
     open_archive,
     reader_recap,
@@ -26,7 +27,9 @@ from helpers import (  # noqa: F401
     save_recap,
     start_crawl,
     start_demo_site,
+    start_scrapyd,
     stop,
+    stop_scrapyd,
     terminate,
 )
 
@@ -84,3 +87,13 @@ def reader_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     save_recap(db, reader_recap(), start_crawl(db, "test", {}, "2021-07-05T00:00:00+00:00"))
     db.close()
     return path
+
+
+@pytest.fixture
+def scrapyd(tmp_path: Path) -> Iterator[Scrapyd]:
+    """A Scrapyd on 127.0.0.1 in its own folder (helpers.start_scrapyd); stopped with its jobs."""
+    server = start_scrapyd(tmp_path / "scrapyd")
+    try:
+        yield server
+    finally:
+        stop_scrapyd(server)

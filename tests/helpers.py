@@ -8,12 +8,14 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -107,6 +109,18 @@ def run_crawl(db: Path, *spider_args: str, settings: dict[str, str] | None = Non
     done = subprocess.run(command, cwd=PROJECT, capture_output=True, text=True, timeout=timeout, env=env)
     log = log_file.read_text(encoding="utf-8") if log_file.exists() else ""
     return CrawlRun(done.returncode, done.stdout, done.stderr, log)
+
+
+def run_cli(*args: str, cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    """Run `recap-archiver ARGS...` in a subprocess from ``cwd``, as a user (or cron) would."""
+    return subprocess.run(
+        [sys.executable, "-m", "archiver.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def toml_table(values: dict[str, str]) -> str:
+    """``values`` as a TOML inline table, e.g. LOCAL_SETTINGS for a sites file's ``settings``."""
+    return "{ " + ", ".join(f"{name} = {json.dumps(value)}" for name, value in values.items()) + " }"
 
 
 TABLES = ("sites", "series", "terms", "recaps", "recap_terms", "comments")
@@ -481,3 +495,143 @@ def reader_recap() -> RecapItem:
         title="Soundtrack #1: Episode 4", author="girlfriday", published_at="2021-07-01T22:00:00+00:00",
         body_html=f"<p>{LONG_TEXT}</p>", body_text=LONG_TEXT, comments=threaded, series_name="Soundtrack #1", episode_number=4,
     )  # fmt: skip
+
+
+# -- archives compared by what they hold, not by row ids (test_merge, test_scrapyd)
+
+NATURAL_KEYS = {
+    "crawls": ("uid",),
+    "sites": ("base_url",),
+    "series": ("site_id", "name"),
+    "terms": ("site_id", "taxonomy", "name"),
+    "recaps": ("url",),
+    "comments": ("recap_id", "site_comment_id"),
+    "failures": ("url",),
+}
+"""How a row is named across archives: a site by its base URL, a comment by its recap and the site's comment id."""
+
+
+def archive_by_keys(
+    db: Path, skip_tables: tuple[str, ...] = (), skip_columns: tuple[str, ...] = ()
+) -> dict[str, list[tuple]]:
+    """Every table's rows, sorted, with each row id replaced by the natural key of the row it names.
+
+    Two archives holding the same things compare equal whatever ids they gave them. The tables named in
+    ``skip_tables`` and the columns whose name ends with one of ``skip_columns`` (``crawl_id``) are left out.
+    """
+    conn = sqlite3.connect(db)
+    try:
+        tables = [
+            name
+            for (name,) in conn.execute("select name from sqlite_master where type = 'table' order by name")
+            if not name.startswith(("_", "sqlite_")) and "_fts" not in name and name not in skip_tables
+        ]
+        links = {
+            t: {r[3]: r[2] for r in conn.execute(f"PRAGMA foreign_key_list([{t}])") if r[4] == "id"} for t in tables
+        }
+        named: dict[tuple[str, int], Any] = {}
+
+        def name_of(table: str, row_id: int | None) -> Any:
+            if row_id is None:
+                return None
+            if (table, row_id) not in named:
+                key = NATURAL_KEYS[table]
+                row = conn.execute(f"select {', '.join(key)} from [{table}] where id = ?", [row_id]).fetchone()
+                refs = {r[3]: r[2] for r in conn.execute(f"PRAGMA foreign_key_list([{table}])") if r[4] == "id"}
+                named[(table, row_id)] = (
+                    ("missing", row_id)
+                    if row is None
+                    else tuple(name_of(refs[c], v) if c in refs else v for c, v in zip(key, row, strict=True))
+                )
+            return named[(table, row_id)]
+
+        out: dict[str, list[tuple]] = {}
+        for table in tables:
+            columns = [r[1] for r in conn.execute(f"PRAGMA table_info([{table}])")]
+            kept = [c for c in columns if c != "id" and not c.endswith(skip_columns)]
+            rows = []
+            for row in conn.execute(f"select {', '.join(f'[{c}]' for c in columns)} from [{table}]"):
+                values = dict(zip(columns, row, strict=True))
+                rows.append(
+                    tuple((c, name_of(links[table][c], values[c]) if c in links[table] else values[c]) for c in kept)
+                )
+            out[table] = sorted(rows, key=repr)
+        return out
+    finally:
+        conn.close()
+
+
+# -- Scrapyd on 127.0.0.1 (test_scrapyd, test_scrapyd_nodes)
+
+SCRAPYD_CONFIG = Path(__file__).resolve().parent / "scrapyd" / "scrapyd.conf"
+SCRAPY_PROJECT = "recap_archiver"  # scrapy.cfg: [deploy] project
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class Scrapyd:
+    """A running Scrapyd and the folder it runs in (its eggs/, logs/, items/, dbs/ and scrapyd.log)."""
+
+    url: str
+    folder: Path
+    process: subprocess.Popen
+
+    def get(self, endpoint: str, **params: str) -> dict[str, Any]:
+        query = f"?{urllib.parse.urlencode(params)}" if params else ""
+        with urllib.request.urlopen(f"{self.url}{endpoint}{query}", timeout=10) as response:
+            return json.load(response)
+
+    def post(self, endpoint: str, fields: list[tuple[str, str]]) -> dict[str, Any]:
+        data = urllib.parse.urlencode(fields).encode()
+        with urllib.request.urlopen(f"{self.url}{endpoint}", data=data, timeout=30) as response:
+            return json.load(response)
+
+    def log(self) -> str:
+        path = self.folder / "scrapyd.log"
+        return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
+
+
+def isolated_env(home: Path, **extra: str) -> dict[str, str]:
+    """The environment with HOME elsewhere, so no ~/.scrapyd.conf, ~/.scrapy.cfg or ~/.netrc is read."""
+    env = dict(os.environ, HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), **extra)
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    env.pop("SCRAPY_SETTINGS_MODULE", None)
+    return env
+
+
+def start_scrapyd(folder: Path) -> Scrapyd:
+    """Start `python -m scrapyd` in ``folder`` with tests/scrapyd/scrapyd.conf; return it once it answers."""
+    folder.mkdir()
+    shutil.copyfile(SCRAPYD_CONFIG, folder / "scrapyd.conf")
+    port = free_port()
+    log = (folder / "scrapyd.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scrapyd", "--pidfile", ""],
+        cwd=folder,
+        env=isolated_env(folder, SCRAPYD_HTTP_PORT=str(port), SCRAPYD_BIND_ADDRESS="127.0.0.1"),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its jobs join its process group, which stop_scrapyd ends
+    )
+    log.close()
+    scrapyd = Scrapyd(f"http://127.0.0.1:{port}/", folder, process)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"scrapyd exited with {process.returncode}:\n{scrapyd.log()[-3000:]}")
+        try:
+            if scrapyd.get("daemonstatus.json")["status"] == "ok":
+                return scrapyd
+        except OSError:
+            time.sleep(0.1)
+    stop_scrapyd(scrapyd)
+    raise RuntimeError(f"scrapyd did not answer within 30 s:\n{scrapyd.log()[-3000:]}")
+
+
+def stop_scrapyd(scrapyd: Scrapyd) -> None:
+    """Stop Scrapyd and the crawls it started: its process group (its own session, see start_scrapyd)."""
+    terminate(scrapyd.process, timeout=15)
+    try:
+        os.killpg(scrapyd.process.pid, signal.SIGKILL)  # a job Scrapyd left running
+    except ProcessLookupError:
+        pass

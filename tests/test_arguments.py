@@ -47,3 +47,13 @@ def test_unreachable_url_exits_non_zero_and_writes_nothing(tmp_path: Path) -> No
     )
     assert "cannot fetch start URL http://127.0.0.1:9/" in run.log
     assert not db.exists()
+
+
+def test_bad_clock_setting_is_one_line(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    run = run_crawl(db, "url=http://127.0.0.1:9/", settings={"ARCHIVER_NOW": "yesterday"})
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines() == [
+        "scrapy crawl recaps: error: setting ARCHIVER_NOW: 'yesterday' is not an ISO 8601 time with an offset"
+    ]
+    assert not db.exists()

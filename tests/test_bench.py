@@ -33,6 +33,21 @@ def test_bench_tiny(tmp_path: Path, monkeypatch) -> None:
         assert r[key] > 0
     assert r["save"]["comments"] > 0 and r["queries"]["thread_comments"] > 0
     assert r["archive"]["without_raw_bytes"] < r["archive"]["compact_bytes"]
+    # Issue 17's size figures, with the layout before m008 measured on the same crawl.
+    assert 0 < r["raw_bytes_vs_warc_gz"] < r["raw_bytes_vs_warc_gz_baseline"]
+    assert r["archive"]["warc_records"] == site["pages"] + 1  # and robots.txt
+    assert 0 < r["archive_bytes_per_comment"] < r["archive_bytes_per_comment_baseline"]
+
+
+def test_queries_on_a_synthetic_archive(tmp_path: Path) -> None:
+    from bench.large import bench_queries_1m
+
+    r = bench_queries_1m(tmp_path, comments=4_000, log=lambda *a: None)
+    assert r["comments"] == 4_000 and r["merged"]["thread_comments"] == 1_000
+    assert 0.1 < r["merged"]["fts_matches"] / 4_000 < 0.2
+    assert r["merged"]["fts_matches"] == r["as_crawled"]["fts_matches"]
+    assert r["fts_ranked_ms_1m"] > 0 and r["fts_ranked_ms_1m_baseline"] > 0
+    assert not list(tmp_path.glob("queries-1m.db*"))
 
 
 def test_static_export_matches_the_live_demo_site() -> None:

@@ -14,6 +14,7 @@ from archiver.clean import (
     tzinfo_of,
 )
 from archiver.episodes import EpisodeInfo, match_series_term, parse_episode_title, slugify, term_key
+from archiver.errors import ArgumentError
 from archiver.items import Term
 
 try:
@@ -501,3 +502,20 @@ def test_text_of_a_comment_nested_thousands_deep() -> None:
     deep = "<p>a" + "<span>b" * 1500 + "c" + "</span>" * 1500 + "d</p>"
     assert html_to_text(deep) == "a" + "b" * 1500 + "cd"
     assert html_to_text("<div>x<p>y<br>z</p>w</div>t") == "x\n\ny\nz\n\nw\n\nt"
+
+
+def test_the_crawl_clock_runs_from_archiver_now() -> None:
+    from archiver.clean import set_clock, utc_now
+
+    try:
+        set_clock("2021-03-21T08:56:00Z")
+        first = utc_now()
+        assert "2021-03-21T08:56:00+00:00" <= first <= "2021-03-21T08:56:05+00:00"
+        set_clock("2021-03-21T17:56:00+09:00")  # the same instant, another zone
+        assert utc_now().startswith("2021-03-21T08:56:0")
+        for bad in ("2021-03-21T08:56:00", "tomorrow"):
+            with pytest.raises(ArgumentError, match="setting ARCHIVER_NOW"):
+                set_clock(bad)
+    finally:
+        set_clock(None)
+    assert utc_now() > "2025"

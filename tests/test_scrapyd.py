@@ -10,108 +10,31 @@ from __future__ import annotations
 import configparser
 import importlib.metadata
 import json
-import os
-import shutil
-import socket
 import subprocess
-import sys
 import time
 import tomllib
-import urllib.parse
-import urllib.request
 import zipfile
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import PROJECT, archive_rows, assert_same, copy_project, differences, start_demo_site, stop, terminate
+from helpers import (
+    BIN,
+    PROJECT,
+    SCRAPY_PROJECT,
+    Scrapyd,
+    archive_rows,
+    assert_same,
+    copy_project,
+    differences,
+    isolated_env,
+    start_demo_site,
+    stop,
+)
 
 pytestmark = pytest.mark.slow
 
-CONFIG = Path(__file__).resolve().parent / "scrapyd" / "scrapyd.conf"
-SCRAPY_PROJECT = "recap_archiver"  # scrapy.cfg: [deploy] project
-BIN = Path(sys.executable).parent
 JOB_TIMEOUT = 90
-
-
-@dataclass
-class Scrapyd:
-    """A running Scrapyd and the folder it runs in (its eggs/, logs/, items/, dbs/ and scrapyd.log)."""
-
-    url: str
-    folder: Path
-    process: subprocess.Popen
-
-    def get(self, endpoint: str, **params: str) -> dict[str, Any]:
-        query = f"?{urllib.parse.urlencode(params)}" if params else ""
-        with urllib.request.urlopen(f"{self.url}{endpoint}{query}", timeout=10) as response:
-            return json.load(response)
-
-    def post(self, endpoint: str, fields: list[tuple[str, str]]) -> dict[str, Any]:
-        data = urllib.parse.urlencode(fields).encode()
-        with urllib.request.urlopen(f"{self.url}{endpoint}", data=data, timeout=30) as response:
-            return json.load(response)
-
-    def log(self) -> str:
-        path = self.folder / "scrapyd.log"
-        return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def isolated_env(home: Path, **extra: str) -> dict[str, str]:
-    """The environment with HOME elsewhere, so no ~/.scrapyd.conf, ~/.scrapy.cfg or ~/.netrc is read."""
-    env = dict(os.environ, HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), **extra)
-    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
-    env.pop("SCRAPY_SETTINGS_MODULE", None)
-    return env
-
-
-def start_scrapyd(folder: Path) -> Scrapyd:
-    """Start `python -m scrapyd` in ``folder`` with tests/scrapyd/scrapyd.conf; return it once it answers."""
-    folder.mkdir()
-    shutil.copyfile(CONFIG, folder / "scrapyd.conf")
-    port = free_port()
-    log = (folder / "scrapyd.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "scrapyd", "--pidfile", ""],
-        cwd=folder,
-        env=isolated_env(folder, SCRAPYD_HTTP_PORT=str(port), SCRAPYD_BIND_ADDRESS="127.0.0.1"),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    log.close()
-    scrapyd = Scrapyd(f"http://127.0.0.1:{port}/", folder, process)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"scrapyd exited with {process.returncode}:\n{scrapyd.log()[-3000:]}")
-        try:
-            if scrapyd.get("daemonstatus.json")["status"] == "ok":
-                return scrapyd
-        except OSError:
-            time.sleep(0.1)
-    stop_scrapyd(scrapyd)
-    raise RuntimeError(f"scrapyd did not answer within 30 s:\n{scrapyd.log()[-3000:]}")
-
-
-def stop_scrapyd(scrapyd: Scrapyd) -> None:
-    terminate(scrapyd.process, timeout=15)
-
-
-@pytest.fixture
-def scrapyd(tmp_path: Path) -> Iterator[Scrapyd]:
-    server = start_scrapyd(tmp_path / "scrapyd")
-    try:
-        yield server
-    finally:
-        stop_scrapyd(server)
 
 
 def setuptools_reads_the_pyproject(copy: Path) -> bool:

@@ -170,6 +170,17 @@ def test_partial_thread_marks_nothing_gone(db: Database) -> None:
     assert db.execute("select thread_complete from recaps").fetchone() == (0,)
 
 
+def test_page_without_a_comment_area_marks_nothing_gone(db: Database) -> None:
+    save_recap(db, make_recap(thread(), "2024-01-01T00:00:00+00:00"), None)
+    broken = make_recap([], "2024-01-02T00:00:00+00:00")
+    broken.comment_area = False  # the markup changed: no comment list, no count
+    assert save_recap(db, broken, None).comments_gone == 0
+    assert db.execute("select count(*) from comments where gone_at is not null").fetchone() == (0,)
+    emptied = make_recap([], "2024-01-03T00:00:00+00:00")
+    emptied.comment_area = True  # a thread shown empty does prove its comments gone
+    assert save_recap(db, emptied, None).comments_gone == len(thread())
+
+
 def test_recap_edit_keeps_the_earlier_body(db: Database) -> None:
     recap = make_recap(thread(), "2024-01-01T00:00:00+00:00")
     recap.body_text = "Old body."
@@ -284,8 +295,9 @@ def test_archived_recaps_reads_due_times_and_coverage_read_only(tmp_path) -> Non
     (archived,) = archived_recaps(path, [SITE])
     assert archived.url == recap.url and archived.incomplete and archived.covered and archived.next_due_at
     assert archived_recaps(path, [SITE + "tag/soundtrack-1/"])[0].covered
+    assert archived.platform == recap.platform and archived.interval is not None
     assert archived_recaps(path, ["https://elsewhere.example/"]) == [
-        ArchivedRecap(recap.url, archived.next_due_at, True, False)
+        ArchivedRecap(recap.url, archived.next_due_at, True, False, archived.interval, recap.platform)
     ]
     assert archived_recaps(tmp_path / "missing.db", [SITE]) == []
     other = tmp_path / "other.db"
@@ -296,3 +308,30 @@ def test_archived_recaps_reads_due_times_and_coverage_read_only(tmp_path) -> Non
     conn = open_read_only(path)
     assert is_archive(conn)
     conn.close()
+
+
+def test_the_last_crawl_that_covered_the_start_urls(tmp_path) -> None:
+    """Change signals ask for what changed since the start of the last finished crawl that covered the site."""
+    from archiver.archive.revisit import last_crawl_start
+
+    path = tmp_path / "a.db"
+    db = open_archive(path)
+    home, tag, post = "https://r.example/", "https://r.example/tag/x/", "https://r.example/2021/01/01/a/"
+    for started, url, reason, extra in [
+        ("2021-01-01T00:00:00+00:00", home, "finished", {}),
+        ("2021-01-02T00:00:00+00:00", tag, "finished", {}),
+        ("2021-01-03T00:00:00+00:00", post, "finished", {}),  # one recap: says nothing of the others
+        ("2021-01-04T00:00:00+00:00", home, "shutdown", {}),  # cut short
+        ("2021-01-05T00:00:00+00:00", home, "finished", {"source": "wayback"}),  # captures, not the site
+        ("2021-01-06T00:00:00+00:00", "https://other.example/", "finished", {}),
+    ]:
+        crawl = start_crawl(db, "recaps", {"url": url, **extra}, started)
+        finish_crawl(db, crawl, started, reason, {})
+    unfinished = start_crawl(db, "recaps", {"url": home}, "2021-01-07T00:00:00+00:00")
+    assert unfinished
+    db.close()
+    assert last_crawl_start(path, [home]) == "2021-01-01T00:00:00+00:00"
+    assert last_crawl_start(path, [tag]) == "2021-01-02T00:00:00+00:00"
+    assert last_crawl_start(path, ["https://r.example/tag/y/"]) == "2021-01-01T00:00:00+00:00"
+    assert last_crawl_start(path, ["https://third.example/"]) is None
+    assert last_crawl_start(tmp_path / "missing.db", [home]) is None

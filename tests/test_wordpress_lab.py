@@ -276,3 +276,35 @@ def test_crawl_of_the_real_site_equals_the_truth(lab: WordPressLab, cell: LabCel
         encoding="utf-8",
     )
     assert not found, f"{cell.label} (crawl {seconds:.1f}s): " + report(found)
+
+
+def test_a_new_comment_is_found_by_the_due_crawl_through_rest_after_and_else_the_comments_feed(
+    lab: WordPressLab, tmp_path: Path
+) -> None:
+    """Real WordPress 6.1 answers the change signals as the crawl reads them: REST ``after=`` (the date compared
+    in the site's zone) and, with REST answering 401, ``/comments/feed/``. The lab's comments are years old, so
+    every recap backs off after the first crawl: only a signal brings the one with the new comment back."""
+    db = tmp_path / "signals.db"
+    added: list[int] = []
+    try:
+        for cell, signal in ((CELLS[1], "rest_comments"), (CELLS[0], "comments_feed")):
+            lab.configure(cell)
+            if not added:
+                first = run_crawl(db, f"url={lab.base_url}")
+                assert first.returncode == 0, first.stderr[-2000:]
+            post = min(lab.site.posts, key=lambda p: p.date)
+            comment = lab.php("comment", {"post": post.id, "author": "Late Reader", "content": f"Late, by {signal}."})
+            added.append(comment["id"])
+            run = run_crawl(db, f"url={lab.base_url}")
+            assert run.returncode == 0, run.stderr[-2000:]
+            stats = json.loads(archive_rows(db, "select stats from crawls order by id desc limit 1")[0]["stats"])
+            assert stats[f"archiver/signals/{signal}/used"] == 1, stats
+            assert stats["archiver/signals/recaps_due_by_signal"] == 1
+            assert stats["archiver/recaps/not_due"] > 0  # the others stay backed off
+            archived = archive_rows(
+                db, "select site_comment_id from comments where site_comment_id = ?", (str(added[-1]),)
+            )
+            assert archived, f"comment {added[-1]} found through {signal}"
+    finally:
+        if added:
+            lab.php("uncomment", {"ids": added})

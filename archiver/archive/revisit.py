@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from archiver.archive.files import connect_read_only, has_table, is_archive
 
@@ -72,6 +73,22 @@ class ArchivedRecap:
     """Its thread was not archived whole."""
     covered: bool
     """One of the crawl's start URLs covers it: its site's home page, or a tag or category page it is filed under."""
+    interval: int | None = None
+    """Its ``revisit_interval`` (seconds; 0 for a busy thread), None when never scheduled."""
+    platform: str | None = None
+    """Its site's comment platform (``sites.platform``): a Disqus thread's comments are not WordPress's."""
+
+    def due_with_signals(self, now: str, shortest: int) -> bool:
+        """Whether it is due when the site's comment signal answered: a busy thread (interval 0) is due every run
+        only to catch new comments, which the signal now reports, so it waits ``shortest`` seconds (the
+        schedule's first interval) for the edits, deletions and votes no signal shows."""
+        if self.next_due_at is None or self.interval != 0:
+            return is_due(self.next_due_at, now)
+        try:
+            waited = datetime.fromisoformat(now) - datetime.fromisoformat(self.next_due_at)
+        except ValueError:
+            return True
+        return waited >= timedelta(seconds=shortest)
 
 
 def archived_recaps(path: str | Path, start_urls: list[str]) -> list[ArchivedRecap]:
@@ -84,7 +101,7 @@ def archived_recaps(path: str | Path, start_urls: list[str]) -> list[ArchivedRec
             return []
         starts = json.dumps(start_urls)
         rows = conn.execute(
-            "select recaps.url, recaps.next_due_at, not coalesce(recaps.thread_complete, 1), "
+            "select recaps.url, recaps.next_due_at, not coalesce(recaps.thread_complete, 1), recaps.revisit_interval, sites.platform, "
             "  sites.base_url in (select value from json_each(:starts)) or exists("
             "    select 1 from recap_terms join terms on terms.id = recap_terms.term_id"
             "    where recap_terms.recap_id = recaps.id and terms.url in (select value from json_each(:starts))) "
@@ -93,4 +110,61 @@ def archived_recaps(path: str | Path, start_urls: list[str]) -> list[ArchivedRec
         ).fetchall()
     finally:
         conn.close()
-    return [ArchivedRecap(url, due, bool(incomplete), bool(covered)) for url, due, incomplete, covered in rows]
+    return [
+        ArchivedRecap(url, due, bool(incomplete), bool(covered), interval, platform)
+        for url, due, incomplete, interval, platform, covered in rows
+    ]
+
+
+def last_crawl_start(path: str | Path, starts: list[str]) -> str | None:
+    """When the last finished crawl that covered ``starts`` (start URLs of one host) began, ISO 8601 UTC; None
+    without an archive or such a crawl. A crawl covers them when its ``url`` argument names the host's home page
+    or every one of ``starts``: a crawl of a single recap says nothing about the others. A crawl cut short
+    (``finish_reason`` not ``finished``) or read from a web archive (``source`` not ``live``) does not count."""
+    if not starts or not Path(path).is_file():
+        return None
+    host = urlsplit(starts[0]).netloc
+    conn = connect_read_only(path)
+    try:
+        if not is_archive(conn):
+            return None
+        rows = conn.execute(
+            "select started_at, args from crawls where finished_at is not null and finish_reason = 'finished' "
+            "order by started_at desc"
+        ).fetchall()
+    finally:
+        conn.close()
+    for started_at, args in rows:
+        try:
+            parsed = json.loads(args or "{}")
+            urls = [u.strip() for u in str(parsed.get("url") or "").split(",") if u.strip()]
+        except (ValueError, AttributeError):
+            continue
+        if str(parsed.get("source") or "live").lower() != "live":
+            continue
+        mine = [u for u in urls if urlsplit(u).netloc == host]
+        home = any(urlsplit(u).path in ("", "/") for u in mine)
+        if started_at and mine and (home or set(starts) <= set(mine)):
+            return started_at
+    return None
+
+
+def archived_comment_ids(path: str | Path, urls: list[str]) -> dict[str, set[str]]:
+    """The site comment ids archived for each recap of ``urls`` (recaps not archived are left out)."""
+    if not urls or not Path(path).is_file():
+        return {}
+    conn = connect_read_only(path)
+    try:
+        if not is_archive(conn):
+            return {}
+        rows = conn.execute(
+            "select recaps.url, comments.site_comment_id from recaps join comments on comments.recap_id = recaps.id "
+            "where recaps.url in (select value from json_each(?))",
+            [json.dumps(sorted(set(urls)))],
+        ).fetchall()
+    finally:
+        conn.close()
+    out: dict[str, set[str]] = {}
+    for url, comment_id in rows:
+        out.setdefault(url, set()).add(str(comment_id))
+    return out

@@ -8,6 +8,9 @@ that their definitions track this module. docs/schema.md documents every column:
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
@@ -409,6 +412,133 @@ def m006_provenance(db: Database) -> None:
     db["recaps"].add_column("captured_last_at", str)
 
 
+@migrations()
+def m007_crawl_health(db: Database) -> None:
+    """The health report (issue 16): what each crawl read of each site, and whether a site looks broken."""
+    db["crawls"].add_column("health", str)
+    db["crawls"].add_column("health_report", str)
+    db["crawl_sites"].create(
+        {
+            "crawl_id": int,
+            "site_id": int,
+            "verdict": str,
+            "posts": int,
+            "posts_comment_area": int,
+            "posts_expecting_comments": int,
+            "comment_pages": int,
+            "comments": int,
+            "comments_voted": int,
+            "dates_shown": int,
+            "dates_parsed": int,
+            "platform": str,
+            "platform_posts": int,
+            "listings": int,
+            "listings_with_posts": int,
+            "examples": str,
+            "signs": str,
+        },
+        pk=("crawl_id", "site_id"),
+        foreign_keys=[("crawl_id", "crawls", "id"), ("site_id", "sites", "id")],
+    )
+    db["crawl_sites"].create_index(["site_id", "crawl_id"])
+
+
+# A comment's HTML as its text's paragraphs would give it: each paragraph (separated by a blank line) in <p>,
+# with &, < and > escaped. archiver.archive.store keeps only HTML that differs from this (issue 17).
+def paragraphs_html_sql(text: str) -> str:
+    """SQL giving the HTML of the paragraphs of the text expression ``text`` (``paragraphs_html`` in SQL)."""
+    return (
+        f"'<p>' || replace(replace(replace(replace({text}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), "
+        "char(10) || char(10), '</p>' || char(10) || '<p>') || '</p>'"
+    )
+
+
+def stored_html_sql(html: str, text: str) -> str:
+    """SQL giving what ``body_html_stored`` holds for the expressions ``html`` and ``text`` (``stored_html``)."""
+    return (
+        f"CASE WHEN {html} IS NULL THEN iif({text} IS NULL, NULL, X'') "
+        f"WHEN {text} IS NOT NULL AND {html} = {paragraphs_html_sql(text)} THEN NULL ELSE {html} END"
+    )
+
+
+PARAGRAPHS_HTML_SQL = paragraphs_html_sql("body_text")
+COMMENT_BODY_HTML_SQL = (
+    "CASE WHEN typeof(body_html_stored) = 'blob' THEN NULL ELSE coalesce(body_html_stored, "
+    + PARAGRAPHS_HTML_SQL
+    + ") END"
+)
+"""``comments.body_html``: the stored HTML, else the one rebuilt from the text; an empty blob stands for NULL."""
+
+
+def paragraphs_html(text: str) -> str:
+    """The HTML a text's paragraphs give: PARAGRAPHS_HTML_SQL in Python."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return "<p>" + escaped.replace("\n\n", "</p>\n<p>") + "</p>"
+
+
+def stored_html(html: str | None, text: str | None) -> str | bytes | None:
+    """What ``comments.body_html_stored`` holds for ``html`` beside ``text``: NULL when the text gives it back,
+    an empty blob for a NULL HTML beside a text, else the HTML itself."""
+    if html is None:
+        return None if text is None else b""
+    return None if text is not None and html == paragraphs_html(text) else html
+
+
+@migrations()
+def m008_smaller_archive(db: Database) -> None:
+    """Smaller archive (issue 17): comment HTML stored only where it adds to the text, narrower vote indexes,
+    and raw pages compressed with zstandard and a dictionary per site.
+
+    * ``comments.body_html`` becomes a generated column over ``body_html_stored``, which holds the HTML only when it
+      is not just the text's paragraphs (``PARAGRAPHS_HTML_SQL``); rows already archived are converted in place.
+    * ``vote_observations`` is read by comment (the history canned query); its ``(comment_id, observed_at)`` index
+      becomes ``(comment_id)`` and the ``crawl_id`` index, used by no query, goes.
+    * ``body_dictionaries`` holds the zstandard dictionaries; ``bodies.dictionary_id`` names the one a body was
+      compressed with (NULL: none). Bodies stored before stay ``zlib`` and readable.
+    """
+    fts_update = db.execute("select sql from sqlite_master where type = 'trigger' and name = 'comments_au'").fetchone()
+    # The conversion changes no text or author: the full-text index needs no update, so its trigger sits it out.
+    db.execute("DROP TRIGGER IF EXISTS comments_au")
+    db.execute("DROP TRIGGER IF EXISTS comments_keep_versions")
+    db.execute("ALTER TABLE comments RENAME COLUMN body_html TO body_html_stored")
+    db.execute(
+        "UPDATE comments SET body_html_stored = "
+        + stored_html_sql("body_html_stored", "body_text")
+        + " WHERE body_html_stored IS NOT "
+        + stored_html_sql("body_html_stored", "body_text")
+    )
+    db.execute(f"ALTER TABLE comments ADD COLUMN body_html TEXT GENERATED ALWAYS AS ({COMMENT_BODY_HTML_SQL}) VIRTUAL")
+    if fts_update is not None:
+        db.execute(fts_update[0])
+    db.execute(HISTORY_TRIGGERS["comments_keep_versions"])
+    db.execute("DROP INDEX IF EXISTS idx_vote_observations_comment_id_observed_at")
+    db.execute("DROP INDEX IF EXISTS idx_vote_observations_crawl_id")
+    db["vote_observations"].create_index(["comment_id"])
+    db["body_dictionaries"].create(
+        {"id": int, "site": str, "trained_at": str, "samples": int, "bytes": bytes}, pk="id", not_null={"site"}
+    )
+    db["body_dictionaries"].create_index(["site"])
+    db["bodies"].add_column("dictionary_id", int, fk="body_dictionaries", fk_col="id")
+
+
+def crawl_uid(crawl_id: int, spider: str | None, started_at: str | None, args: str | None) -> str:
+    """The ``uid`` of a crawl recorded before m010: a hash of what its row says.
+
+    Derived rather than random, so that an archive migrated later and a copy of it merged before the migration
+    (``archiver.archive.merge`` reads an unmigrated source with this function) give the same crawl the same uid.
+    """
+    return hashlib.sha256(json.dumps([crawl_id, spider, started_at, args]).encode()).hexdigest()[:32]
+
+
+@migrations()
+def m010_crawl_uid(db: Database) -> None:
+    """A crawl's identity across archives (``crawls.uid``), so that ``recap-archiver merge`` finds it again."""
+    db["crawls"].add_column("uid", str)
+    rows = db.execute("select id, spider, started_at, args from crawls").fetchall()
+    db.conn.executemany("update crawls set uid = ? where id = ?", [(crawl_uid(*row), row[0]) for row in rows])
+    db["crawls"].create_index(["uid"], unique=True)
+
+
 def ensure_schema(db: Database) -> None:
     """Bring ``db`` to the current schema: pending migrations, then views. Safe to repeat."""
     db.execute("PRAGMA foreign_keys = ON")
@@ -417,11 +547,29 @@ def ensure_schema(db: Database) -> None:
         db.create_view(name, sql.strip(), replace=True)
 
 
+OPTIMIZE_AFTER = 1_000
+"""New comments in one crawl after which its end merges the full-text index (issue 17)."""
+
+
+def optimize_search(db: Database, comments_new: int) -> bool:
+    """Merge each full-text index into one segment (FTS5 ``optimize``) once ``comments_new`` reach OPTIMIZE_AFTER;
+    return whether it ran. Saving adds a segment per recap and a search reads every segment of its terms; the merge
+    rewrites the index (3 to 9 s at 1M comments), hence only after a crawl that added many comments."""
+    if comments_new < OPTIMIZE_AFTER:
+        return False
+    with db.atomic():
+        for table in FTS_CONFIG:
+            db.execute(f"INSERT INTO [{table}_fts] ([{table}_fts]) VALUES ('optimize')")
+    return True
+
+
 def columns_of(db: Database) -> dict[str, list[str]]:
-    """Return every table's and view's column names, for documentation checks."""
+    """Return every table's and view's column names (generated columns included), for documentation checks."""
     names = db.table_names(fts4=False, fts5=False) + db.view_names()
     return {
-        name: [c.name for c in db[name].columns] for name in names if not name.startswith("_") and "_fts" not in name
+        name: [row[1] for row in db.execute(f"PRAGMA table_xinfo([{name}])") if row[6] in (0, 2, 3)]
+        for name in names
+        if not name.startswith("_") and "_fts" not in name
     }
 
 
@@ -521,7 +669,9 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "author_url": "Commenter's website, if given.",
             "posted_at": "When it was posted, ISO 8601 UTC.",
             "posted_at_raw": "The date as the page shows it.",
-            "body_html": "The comment's HTML, without reply link, reply form or vote widget.",
+            "body_html_stored": "The comment's HTML only where its text's paragraphs do not give it back (links, "
+            "emphasis, images, quotes...); NULL where they do, an empty blob where the HTML is NULL. Read "
+            "`body_html`.",
             "body_text": "Plain text of the comment; paragraphs separated by a blank line.",
             "upvotes": "Likes as shown (exact), NULL where the page shows none.",
             "downvotes": "Dislikes as shown (exact), NULL where the page shows none.",
@@ -535,6 +685,8 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "source": "Where the page showing it was last read from: `live`, `wayback` or `warc`.",
             "captured_at": "When that capture was made (ISO 8601 UTC); NULL for the live site.",
             "capture_url": "The capture: its replay URL, or `FILE.warc.gz#record-id`; NULL for the live site.",
+            "body_html": "The comment's HTML, without reply link, reply form or vote widget (generated: "
+            "`body_html_stored`, else each paragraph of `body_text` in `<p>`, with `&`, `<`, `>` escaped).",
         },
     ),
     "comment_versions": (
@@ -581,8 +733,20 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
         {
             "sha256": "SHA-256 of the body as received (hex).",
             "size": "Size in bytes before compression.",
-            "encoding": "How `body` is compressed: `zlib`.",
+            "encoding": "How `body` is compressed: `zstd` (zstandard), or `zlib` for bodies stored before "
+            "migration m008.",
             "body": "The compressed body.",
+            "dictionary_id": "The zstandard dictionary it was compressed with (`body_dictionaries.id`); NULL for none.",
+        },
+    ),
+    "body_dictionaries": (
+        "zstandard dictionaries for `bodies`, one trained per site from its first pages.",
+        {
+            "id": "Archive id.",
+            "site": "The site whose pages it was trained on: their origin, e.g. `https://recaps.example`.",
+            "trained_at": "When it was trained (ISO 8601 UTC).",
+            "samples": "How many bodies it was trained on.",
+            "bytes": "The dictionary (zstd format).",
         },
     ),
     "pages": (
@@ -640,6 +804,40 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "comments_gone": "Comments no longer on their thread.",
             "vote_changes": "Comments whose votes changed.",
             "failures": "Pages that failed for good in this crawl (see `failures`).",
+            "health": "The health report's verdict: `broken` when a site looks broken (exit status 3), `ok` when "
+            "every site compared well with its earlier crawls, `first` when no site had an earlier crawl to compare "
+            "with, `small` when too few pages were read to judge; NULL when not checked (re-parse, Wayback, WARC).",
+            "health_report": "Every sign that a site looks broken, as JSON: a list of `{site, sign, what, after, "
+            "before, example, message}` (`[]` when none). See `crawl_sites`.",
+            "uid": "The crawl's identity in every archive it is merged into (`recap-archiver merge`): random hex, "
+            "or derived from the row for crawls recorded before it existed.",
+        },
+    ),
+    "crawl_sites": (
+        "What each crawl read of each site, and the health verdict comparing it with the site's earlier crawls "
+        "(docs/when-things-go-wrong.md).",
+        {
+            "crawl_id": "The crawl (`crawls.id`).",
+            "site_id": "The site (`sites.id`).",
+            "verdict": "`ok`, `broken` (a sign below), `first` (no earlier crawl of the site to compare with) or "
+            "`small` (too few pages read to compare).",
+            "posts": "Post pages read (recaps saved).",
+            "posts_comment_area": "Of those, pages showing a comment area (a comment list, `#comments`, wpDiscuz, "
+            "Disqus).",
+            "posts_expecting_comments": "Posts expected to have comments: stating a count above 0, with comments "
+            "read, or with comments archived by an earlier crawl.",
+            "comment_pages": "Comment pages read of those posts.",
+            "comments": "Comments read.",
+            "comments_voted": "Of those, comments with likes, dislikes or a score.",
+            "dates_shown": "Post and comment dates the pages showed (as text or machine dates).",
+            "dates_parsed": "Of those, dates read as a machine date (`published_at`, `posted_at`).",
+            "platform": "The comment platform of most of its posts (`wordpress`, `wpdiscuz`, `disqus`).",
+            "platform_posts": "Posts on that platform.",
+            "listings": "Listing pages read (home page, archives, their pagination).",
+            "listings_with_posts": "Of those, pages linking at least one post.",
+            "examples": "A URL per sign, as JSON: the first post without a comment area, without comments, "
+            "without votes, with an unparsed date, on the platform, and the first listing without posts.",
+            "signs": "The signs found, as JSON (see `crawls.health_report`); `[]` when none.",
         },
     ),
     "comment_threads": (

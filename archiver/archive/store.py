@@ -8,6 +8,7 @@ rows, and nothing here ever deletes.
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from sqlite_utils import Database
 
 from archiver.archive.files import connect_read_only, has_table
 from archiver.archive.revisit import RevisitPolicy, next_visit
-from archiver.archive.schema import ensure_schema
+from archiver.archive.schema import ensure_schema, stored_html
 from archiver.episodes import slugify
 from archiver.errors import ArchivePathError
 from archiver.items import CommentItem, RecapItem, Term
@@ -61,9 +62,13 @@ def may_mark_gone(recap: RecapItem, archived_newest: str | None) -> bool:
 
     Only a complete thread proves a comment gone, and only when none of its pages is older than what the
     archive already holds (``archived_newest``: the newest capture, or the last fetch, of the archived
-    thread): a capture from before a comment was written says nothing about that comment.
+    thread): a capture from before a comment was written says nothing about that comment. A page with no
+    comment area and no comments read proves nothing either.
     """
     if not recap.complete:
+        return False
+    if recap.comment_area is False and not recap.comments:
+        # A post page showing no comment area at all (changed markup, a hidden thread) proves nothing deleted.
         return False
     oldest = recap.captured_first_at or recap.fetched_at
     return archived_newest is None or oldest >= archived_newest
@@ -300,6 +305,7 @@ def save_comments(
                     record[name] = old[name]
             result.comments_edited += old["body_text"] not in (None, "") and record["body_text"] != old["body_text"]
             result.vote_changes += any(record[v] != old[v] for v in ("upvotes", "downvotes", "score"))
+        record["body_html"] = stored_html(record["body_html"], record["body_text"])
         parent = ids.get(c.parent_site_id) if c.parent_site_id and not c.parent_missing else None
         root = ids.get(c.root_site_id) if c.root_site_id else None
         new_id = ids[c.site_comment_id] if old is None else None
@@ -411,7 +417,14 @@ def start_crawl(db: Database, spider: str, args: dict[str, Any], started_at: str
     """Record the start of a crawl; return its id."""
     return (
         db["crawls"]
-        .insert({"spider": spider, "started_at": started_at, "args": json.dumps(args, sort_keys=True)})
+        .insert(
+            {
+                "spider": spider,
+                "started_at": started_at,
+                "args": json.dumps(args, sort_keys=True),
+                "uid": uuid.uuid4().hex,
+            }
+        )
         .last_pk
     )
 
@@ -449,7 +462,10 @@ def _comment_record(recap_id: int, c: CommentItem, seen_at: str, crawl_id: int |
     }
 
 
-_COMMENT_COLUMNS = list(_comment_record(0, CommentItem(site_comment_id=""), "", None))
+# body_html is written as body_html_stored (see stored_html); the column body_html is generated from it.
+_COMMENT_COLUMNS = [
+    "body_html_stored" if c == "body_html" else c for c in _comment_record(0, CommentItem(site_comment_id=""), "", None)
+]
 _INSERT_COMMENT = (
     "INSERT INTO comments (id, " + ", ".join(_COMMENT_COLUMNS) + ", parent_id, root_id, first_seen_at, first_crawl_id) "
     "VALUES (" + ", ".join("?" * (len(_COMMENT_COLUMNS) + 5)) + ")"

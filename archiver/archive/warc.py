@@ -9,7 +9,7 @@ from pathlib import Path
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from archiver.archive.bodies import decompress, headers_from_json
+from archiver.archive.bodies import BodyReader, headers_from_json
 from archiver.archive.files import check_output, has_table, open_read_only, safe_output
 
 
@@ -29,18 +29,19 @@ def export_warc(archive: str | Path, out: str | Path, force: bool = False) -> in
             return 0
         with safe_output(out, (archive,), force, binary=True) as fh:
             writer = WARCWriter(fh, gzip=True, warc_version="WARC/1.1")
+            reader = BodyReader(conn)
             rows = conn.execute(
-                "select pages.url, pages.status, pages.headers, pages.fetched_at, bodies.encoding, bodies.body "
-                "from pages join bodies on bodies.sha256 = pages.body_sha256 order by pages.id"
+                "select pages.url, pages.status, pages.headers, pages.fetched_at, bodies.encoding, bodies.body, "
+                "bodies.dictionary_id from pages join bodies on bodies.sha256 = pages.body_sha256 order by pages.id"
             )
-            for url, status, headers, fetched_at, encoding, body in rows:
+            for url, status, headers, fetched_at, encoding, body, dictionary_id in rows:
                 reason = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
                 header_list = [(k, v) for k, values in headers_from_json(headers).items() for v in values]
                 http_headers = StatusAndHeaders(f"{status} {reason}".strip(), header_list, protocol="HTTP/1.1")
                 record = writer.create_warc_record(
                     url,
                     "response",
-                    payload=io.BytesIO(decompress(encoding, body)),
+                    payload=io.BytesIO(reader.read(encoding, body, dictionary_id)),
                     http_headers=http_headers,
                     warc_headers_dict={"WARC-Date": fetched_at.replace("+00:00", "Z")},
                 )

@@ -5,8 +5,8 @@ Scrapy's ``HttpCacheMiddleware`` does the conditional-request work
 ``Last-Modified``, a 304 answered with the stored body); this module supplies
 
 * :class:`ArchivePageStorage`, an ``HTTPCACHE_STORAGE`` that keeps every response
-  in the archive (``pages``, with bodies compressed and stored once per content
-  hash in ``bodies``), so that ``recap-archiver reparse`` and ``export-warc``
+  in the archive (``pages``, with bodies stored once per content hash in
+  ``bodies``, compressed with the site's dictionary: archiver.archive.bodies), so that ``recap-archiver reparse`` and ``export-warc``
   work from them without the network;
 * :class:`ArchivePolicy`, an ``HTTPCACHE_POLICY`` for an archive: always store,
   never trust a stored page as fresh (always ask the site, conditionally when it
@@ -28,7 +28,7 @@ from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from scrapy.utils.response import response_from_dict
 
-from archiver.archive.bodies import compress, decompress, headers_from_json, headers_to_json
+from archiver.archive.bodies import BodyReader, BodyWriter, headers_from_json, headers_to_json
 from archiver.clean import utc_now
 from archiver.crawl.session import ArchiveSession
 
@@ -65,6 +65,8 @@ class ArchivePageStorage:
     def __init__(self, settings: BaseSettings) -> None:
         self.settings = settings
         self.session: ArchiveSession | None = None
+        self._writer = BodyWriter()
+        self._reader: BodyReader | None = None
 
     def open_spider(self, spider: Spider) -> None:
         self.session = ArchiveSession.of(spider.crawler)
@@ -79,18 +81,19 @@ class ArchivePageStorage:
         if not self.session.is_open and not self.session.existed:
             return None  # a new archive has no pages yet; do not create the file for a lookup
         row = self.session.db.execute(
-            "select pages.url, pages.status, pages.headers, pages.fetched_at, bodies.encoding, bodies.body "
-            "from pages join bodies on bodies.sha256 = pages.body_sha256 "
+            "select pages.url, pages.status, pages.headers, pages.fetched_at, bodies.encoding, bodies.body, "
+            "bodies.dictionary_id from pages join bodies on bodies.sha256 = pages.body_sha256 "
             "where pages.fingerprint = ? order by pages.id desc limit 1",
             [self._fingerprinter.fingerprint(request).hex()],
         ).fetchone()
         if row is None:
             return None
-        url, status, headers, fetched_at, encoding, body = row
+        url, status, headers, fetched_at, encoding, body, dictionary_id = row
         request.meta["archived_fetched_at"] = fetched_at
-        return response_from_dict(
-            {"url": url, "status": status, "headers": headers_from_json(headers), "body": decompress(encoding, body)}
-        )
+        if self._reader is None or self._reader.conn is not self.session.db.conn:
+            self._reader = BodyReader(self.session.db.conn)
+        body = self._reader.read(encoding, body, dictionary_id)
+        return response_from_dict({"url": url, "status": status, "headers": headers_from_json(headers), "body": body})
 
     def store_response(self, spider: Spider, request: Request, response: Response) -> None:
         """Record one fetch; its body is stored once per distinct content."""
@@ -100,12 +103,7 @@ class ArchivePageStorage:
         digest = hashlib.sha256(body).hexdigest()
         with db.atomic():
             conn = db.conn
-            if conn.execute("select 1 from bodies where sha256 = ?", [digest]).fetchone() is None:
-                encoding, data = compress(body)
-                conn.execute(
-                    "INSERT INTO bodies (sha256, size, encoding, body) VALUES (?, ?, ?, ?)",
-                    [digest, len(body), encoding, data],
-                )
+            self._writer.store(conn, response.url, body, digest)
             conn.execute(
                 "INSERT INTO pages (fingerprint, url, method, status, headers, fetched_at, revalidated, body_sha256, "
                 "crawl_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

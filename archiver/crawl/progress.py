@@ -18,6 +18,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
+from archiver.archive.health import VERDICTS
 from archiver.wording import plural
 
 logger = logging.getLogger(__name__)
@@ -63,6 +64,26 @@ def progress_line(
     )
 
 
+def health_lines(*all_stats: dict[str, Any]) -> str:
+    """The health report's lines of the summary (archiver.crawl.health) of one crawl, or of several (a sites-file
+    run): every sign that a site looks broken, or the verdict when none does; empty when no crawl was judged."""
+    verdicts = {stats.get("archiver/health/verdict") for stats in all_stats} - {None}
+    if not verdicts:
+        return ""
+    signs = [line for stats in all_stats for line in stats.get("archiver/health/signs") or []]
+    if signs:
+        return f"\nHealth: {plural(len(signs), 'sign')} that a site looks broken (exit status 3):" + "".join(
+            f"\n  {line}" for line in signs
+        )
+    said = {
+        "ok": "ok, every site read as in its earlier crawls",
+        "first": "first crawl of its sites, nothing to compare with yet",
+        "small": "too few pages read to compare with earlier crawls",
+    }
+    verdict = next((v for v in VERDICTS if v in verdicts), "")
+    return f"\nHealth: {said.get(verdict, verdict)}"
+
+
 def crawl_summary(
     stats: dict[str, Any],
     reason: str,
@@ -84,6 +105,7 @@ def crawl_summary(
         f"{get('downloader/response_bytes') / 1e6:.1f} MB); "
         f"{plural(get('archiver/threads/incomplete'), 'incomplete thread')}; {plural(get(ERRORS), 'error')}"
     )
+    summary += health_lines(stats)
     if archive is None:
         return summary
     if discarded:

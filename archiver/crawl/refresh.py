@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,11 +26,13 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
-from archiver.archive.revisit import archived_recaps, is_due
+from archiver.archive.revisit import ArchivedRecap, archived_comment_ids, archived_recaps, is_due, last_crawl_start
 from archiver.clean import utc_now
 from archiver.crawl import roles
 from archiver.crawl.roles import role_of, with_role
 from archiver.crawl.session import ArchiveSession
+from archiver.crawl.signals import STATS as SIGNALS
+from archiver.crawl.signals import ChangeSignals, SiteSignals
 from archiver.errors import ArgumentError
 from archiver.pages.urls import recap_url
 
@@ -58,12 +61,17 @@ class RevisitMiddleware(BaseSpiderMiddleware):
         self.in_scope: set[str] = set()  # archived recaps the start URLs cover (site home or its archive page)
         self.incomplete: set[str] = set()  # archived recaps of the start URLs' sites whose thread is not whole
         self.refresh = "due"
+        self.recaps: dict[str, ArchivedRecap] = {}
+        self.signalled_new: list[str] = []  # posts the signals name that the archive does not hold
+        self.posts_signalled: set[str] = set()  # hosts whose post signal answered: their REST post list is moot
 
     async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
         spider = self.crawler.spider
         self.refresh = check_refresh(getattr(spider, "refresh", None))
         start_urls = list(getattr(spider, "start_urls", []) or [])
         self._load(start_urls)
+        if self.refresh == "due" and self.due:
+            await self._ask_signals(start_urls)
         hosts = {urlsplit(u).netloc for u in start_urls}
         retried = 0
         for url in sorted(ArchiveSession.of(self.crawler).unresolved):
@@ -93,6 +101,8 @@ class RevisitMiddleware(BaseSpiderMiddleware):
         if scheduled:
             self.stats.set_value("archiver/recaps/scheduled_due", scheduled)
             logger.info("%d archived recap(s) are due and scheduled directly", scheduled)
+        for url in self.signalled_new:
+            yield Request(url, callback=spider.parse, meta=with_role(roles.POST))
 
     def process_spider_output(
         self, response: Response | None, result: Iterable[Any], spider: Any = None
@@ -117,6 +127,12 @@ class RevisitMiddleware(BaseSpiderMiddleware):
             if role == roles.LISTING:
                 pagination.append(item)
                 continue
+            if role == roles.REST_POSTS and urlsplit(item.url).netloc in self.posts_signalled:
+                # The post signal named every post added or modified since the last crawl: listing them all
+                # again finds nothing more. The recaps it would have listed are the site's, skipped if not due.
+                self.stats.inc_value(f"{SIGNALS}/rest_post_list_skipped")
+                self._skip_not_due(u for u in self.recaps if urlsplit(u).netloc == urlsplit(item.url).netloc)
+                continue
             if role != roles.POST:
                 yield item  # items, thread steps, index pages and the REST post list
                 continue
@@ -125,9 +141,7 @@ class RevisitMiddleware(BaseSpiderMiddleware):
                 yield item
             else:
                 skipped_posts += 1
-                if recap_url(item.url) not in self.not_due:
-                    self.not_due.add(recap_url(item.url))
-                    self.stats.inc_value("archiver/recaps/not_due")
+                self._skip_not_due([recap_url(item.url)])
         if skipped_posts and not wanted_posts and pagination:
             self.stats.inc_value("archiver/listings/stopped")
             logger.info(
@@ -137,14 +151,85 @@ class RevisitMiddleware(BaseSpiderMiddleware):
             return
         yield from pagination
 
+    def _skip_not_due(self, urls: Iterable[str]) -> None:
+        """Count the archived recaps of ``urls`` that are not due as skipped, each once."""
+        for url in urls:
+            if not self.due.get(url, True) and url not in self.not_due:
+                self.not_due.add(url)
+                self.stats.inc_value("archiver/recaps/not_due")
+
     def _load(self, start_urls: list[str]) -> None:
         """Read the archived recaps of the start URLs' sites, each with whether it is due now."""
         hosts = {urlsplit(u).netloc for u in start_urls}
         now = utc_now()
         for recap in archived_recaps(self.path, start_urls):
             if urlsplit(recap.url).netloc in hosts:
+                self.recaps[recap.url] = recap
                 self.due[recap.url] = recap.incomplete or is_due(recap.next_due_at, now)
                 if recap.incomplete:
                     self.incomplete.add(recap.url)
                 if recap.covered:
                     self.in_scope.add(recap.url)
+
+    async def _ask_signals(self, start_urls: list[str]) -> None:
+        """Ask each site's change signals (archiver.crawl.signals) and mark what they name as due."""
+        settings, spider = self.crawler.settings, self.crawler.spider
+        profile = getattr(spider, "profile", None)
+        if not settings.getbool("ARCHIVER_SIGNALS", True) or (profile is not None and not profile.signals):
+            self.stats.set_value(f"{SIGNALS}/off", 1)
+            logger.info("change signals are off (ARCHIVER_SIGNALS or the site's profile): the schedule decides")
+            return
+        if (getattr(spider, "source", None) or "live").strip().lower() != "live":
+            # A web archive's captures say what changed between captures, not since the last crawl.
+            self.stats.set_value(f"{SIGNALS}/off", 1)
+            logger.info("change signals are asked of live sites only: the schedule decides")
+            return
+        margin = timedelta(seconds=settings.getint("ARCHIVER_SIGNALS_MARGIN", 3600))
+        asker = ChangeSignals(self.crawler, settings.getint("ARCHIVER_MAX_REST_PAGES", 200))
+        homes: dict[str, bool] = {}  # each site's base URL -> whether a start URL is its home page
+        for u in start_urls:
+            base = f"{urlsplit(u).scheme}://{urlsplit(u).netloc}/"
+            homes[base] = homes.get(base, False) or urlsplit(u).path in ("", "/")
+        for site in sorted(homes):
+            host = urlsplit(site).netloc
+            if not any(urlsplit(url).netloc == host for url in self.recaps):
+                continue
+            last = last_crawl_start(self.path, [u for u in start_urls if urlsplit(u).netloc == host])
+            if last is None:
+                self.stats.inc_value(f"{SIGNALS}/no_earlier_crawl")
+                logger.info("%s: no finished crawl of these start URLs before: no change signals asked", site)
+                continue
+            since = (datetime.fromisoformat(last) - margin).isoformat()
+            found = await asker.ask(site, since)
+            logger.info("%s: change signals: %s", site, found.summary())
+            self._apply(found, homes[site])
+
+    def _apply(self, found: SiteSignals, whole_site: bool) -> None:
+        """Mark as due the recaps a signal names; with a comment signal, busy threads wait (see ArchivedRecap)."""
+        host = urlsplit(found.site).netloc
+        named: set[str] = set()
+        if found.comments is not None:
+            ArchiveSession.of(self.crawler).signalled.add(host)
+            shortest = self.crawler.settings.getint("REVISIT_START", 86_400)
+            now = utc_now()
+            for url, recap in self.recaps.items():
+                # WordPress's comment signals do not see a Disqus thread: its schedule stands.
+                mine = urlsplit(url).netloc == host and recap.platform != "disqus"
+                if mine and self.due[url] and url not in self.incomplete:
+                    if not recap.due_with_signals(now, shortest):
+                        self.due[url] = False
+                        self.stats.inc_value(f"{SIGNALS}/busy_deferred")
+            archived = archived_comment_ids(self.path, [c.url for c in found.comments])
+            named |= {c.url for c in found.comments if c.comment_id not in archived.get(c.url, set())}
+        if found.posts is not None:
+            self.posts_signalled.add(host)
+            named |= {c.url for c in found.posts if c.at is None and c.url not in self.recaps}  # new in a sitemap
+            named |= {c.url for c in found.posts if c.at is not None and c.at > found.since}
+        for url in sorted(named):
+            if url in self.recaps:
+                if not self.due[url]:
+                    self.due[url] = True
+                    self.stats.inc_value(f"{SIGNALS}/recaps_due_by_signal")
+            elif whole_site and urlsplit(url).netloc == host and url not in self.signalled_new:
+                self.signalled_new.append(url)
+                self.stats.inc_value(f"{SIGNALS}/posts_new")

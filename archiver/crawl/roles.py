@@ -29,6 +29,8 @@ WPDISCUZ = "wpdiscuz"
 """A wpDiscuz AJAX call (nonce, load-more, show-replies)."""
 DISQUS = "disqus"
 """The Disqus embed or its cursor endpoint."""
+SIGNAL = "signal"
+"""A change signal asked before a re-crawl decides what to fetch (REST changes, comments feed, sitemap)."""
 
 PAGE_ROLES = frozenset({START, LISTING, INDEX, POST})
 """Requests read by the spider's ``parse``: whatever the page shows decides what it is."""

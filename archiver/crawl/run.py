@@ -1,7 +1,8 @@
 """Run the `recaps` spider in this process: what `recap-archiver crawl` and `recap-archiver reparse` call.
 
 The same checks and exit statuses as `scrapy crawl recaps` (archiver.crawl.commands.crawl): a bad argument is one
-line (:class:`ArchiverError`), no start URL fetched or an archive that cannot be written is exit status 1.
+line (:class:`ArchiverError`), no start URL fetched or an archive that cannot be written is exit status 1, a site
+that looks broken (the health report) exit status 3.
 """
 
 from __future__ import annotations
@@ -16,15 +17,20 @@ from typing import Any
 from scrapy.settings import BaseSettings, Settings
 
 from archiver.archive.store import check_archive_path
+from archiver.clean import set_clock
 from archiver.crawl.progress import RECAPS, crawl_summary
 from archiver.crawl.refresh import check_refresh
 from archiver.crawl.workers import read_processes
 from archiver.errors import ArchiverError
+from archiver.wording import plural
 
 EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_NOTHING_FETCHED = 1
 EXIT_STORE_FAILED = 1
+EXIT_BROKEN = 3
+"""A site looks broken (the health report, archiver.crawl.health): the crawl ran, but what it read does not look
+like what earlier crawls read; cron mails it. A store failure or nothing fetched (1) wins over it."""
 
 
 def project_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
@@ -44,6 +50,8 @@ def check_crawl(settings: Settings, spidercls: type, spider_args: Mapping[str, A
         check(**spider_args)
     # The re-crawl middleware serves every spider of the project: its argument is checked here.
     check_refresh(spider_args.get("refresh"))
+    # The crawl's clock (tests and the freshness bench simulate days): set here, before anything reads it.
+    set_clock(settings.get("ARCHIVER_NOW"))
 
 
 def summary_on_terminal(settings: BaseSettings) -> bool:
@@ -81,7 +89,18 @@ def failure(stats: Mapping[str, Any]) -> tuple[int, str | None]:
         )
     if stats.get("archiver/errors/start_url") and not stats.get("archiver/pages/parsed"):
         return EXIT_NOTHING_FETCHED, "no start URL could be fetched (see the log above)"
+    broken = stats.get("archiver/health/broken")
+    if broken:
+        signs = stats.get("archiver/health/signs") or [""]
+        more = f" (and {plural(broken - 1, 'more sign')}, see the summary)" if broken > 1 else ""
+        return EXIT_BROKEN, f"{signs[0]}{more}"
     return EXIT_OK, None
+
+
+def worst_status(*statuses: int) -> int:
+    """The exit status of several crawls (a sites-file run): a failure (1, or 2) wins over a site that looks broken
+    (3), which wins over success (0)."""
+    return max(statuses, key=lambda status: (status != EXIT_OK, status != EXIT_BROKEN, status), default=EXIT_OK)
 
 
 @dataclass
@@ -118,4 +137,14 @@ def crawl(spider_args: Mapping[str, Any], settings: Mapping[str, Any] | None = N
     return CrawlResult(status, message, stats)
 
 
-__all__ = ["EXIT_USAGE", "ArchiverError", "CrawlResult", "check_crawl", "crawl", "failure", "project_settings"]
+__all__ = [
+    "EXIT_BROKEN",
+    "EXIT_USAGE",
+    "ArchiverError",
+    "CrawlResult",
+    "check_crawl",
+    "crawl",
+    "failure",
+    "project_settings",
+    "worst_status",
+]

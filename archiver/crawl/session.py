@@ -20,9 +20,11 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from weakref import WeakKeyDictionary
 
 from scrapy import Spider, signals
@@ -32,6 +34,7 @@ from twisted.internet.task import LoopingCall
 
 from archiver.archive import store
 from archiver.archive.revisit import RevisitPolicy
+from archiver.archive.schema import optimize_search
 from archiver.clean import utc_now
 
 logger = logging.getLogger(__name__)
@@ -75,6 +78,8 @@ class ArchiveSession:
             active=settings.getint("REVISIT_ACTIVE", RevisitPolicy.active),
         )
         self.started_at = utc_now()
+        self.signalled: set[str] = set()
+        """Hosts whose comment signal answered this crawl (archiver.crawl.signals): see ``policy_for``."""
         self._db: Database | None = None
         self.crawl_id: int | None = None
         self.unresolved = set(store.unresolved_failures(self.path))
@@ -98,6 +103,14 @@ class ArchiveSession:
         if session is None:
             session = _SESSIONS[crawler] = cls(crawler)
         return session
+
+    def policy_for(self, url: str, platform: str | None) -> RevisitPolicy:
+        """The revisit schedule for a recap at ``url``: where the site's comment signal answered, a recent comment
+        no longer makes a thread due at every run (the signal reports new comments); only gaining comments does.
+        Not for a Disqus thread, whose comments WordPress's signals do not see."""
+        if urlsplit(url).netloc in self.signalled and platform != "disqus":
+            return replace(self.policy, active=0)
+        return self.policy
 
     @property
     def is_open(self) -> bool:
@@ -204,6 +217,8 @@ class ArchiveSession:
         counts: dict[str, Any] = {column: stats.get(key, 0) for column, key in CRAWL_COUNTS.items()}
         counts["stats"] = json.dumps(stats, default=_json_default, sort_keys=True)
         store.finish_crawl(self._db, self.crawl_id, utc_now(), reason, counts)
+        if optimize_search(self._db, int(counts.get("comments_new") or 0)):
+            logger.info("full-text index merged after %s new comments", counts["comments_new"])
         self._db.close()
         self._db = None
         if not self.existed and not stats.get("archiver/recaps/saved"):

@@ -2,8 +2,8 @@
 
 ``evolve(site, day)`` turns the day-1 site into the site as it is on ``day``: each
 day after the first adds a recap, replies deep in old threads, enough new
-top-level comments to open a new comment page on a busy thread, edits a few
-comments and a recap body, deletes (trashes) a few comments and changes votes.
+top-level comments to open a new comment page on a busy thread, a comment on
+the quietest old recap, edits a few comments and a recap body (its ``modified``), deletes (trashes) a few comments and changes votes.
 Every change is recorded in ``site.changes`` for the ground truth. Deterministic:
 the same options and day always give the same site.
 """
@@ -156,9 +156,21 @@ def _one_day(site: Site, day: int, rng: random.Random) -> None:
             {"day": day, "kind": "votes_changed", "post_id": comment.post_id, "comment": str(comment.id)}
         )
 
+    # A comment on the quietest old recap (its newest comment the oldest of all): a thread whose re-visits have
+    # backed off for weeks, which only a change signal brings back the next day.
+    quiet = min(
+        (p for p in old if p.id not in touched and _visible(p)),
+        key=lambda p: (max(c.date for c in _visible(p)), p.id),
+        default=None,
+    )
+    if quiet is not None:
+        when += timedelta(minutes=rng.randint(3, 60))
+        new_comment(quiet, None, when)
+
     # An edited recap body.
     edited = rng.choice(old)
     edited.body = edited.body + [("p", f"Update (day {day}): the finale date has been announced.")]
+    edited.modified = today + timedelta(hours=1)
     site.changes.append({"day": day, "kind": "recap_edited", "post_id": edited.id})
 
     for p in site.posts:

@@ -11,9 +11,11 @@ import math
 import random
 import re
 import unicodedata
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
 from urllib.parse import quote
+
+from archiver.demo.breakage import BREAKS, OTHER_PLATFORM
 
 SITE_NAME = "Drama Recaps Demo"
 SITE_TAGLINE = "Recaps, reviews and open threads for Korean dramas"
@@ -121,6 +123,9 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "cld": ("pages", "on", "off"),
     "wpdiscuz_pages": ("off", "on"),
     "wpd_stale_nonce": ("off", "on"),
+    "break_markup": BREAKS,
+    "feeds": ("on", "off"),
+    "sitemap": ("on", "off"),
 }
 """The ``SiteOptions`` fields that take one of a few words (CLI choices)."""
 
@@ -166,6 +171,9 @@ class SiteOptions:
     #                            first N attempts of each ("always": every attempt)
     rest_html: str = "0"  # the same, with an HTML page (HTTP 200) where JSON was expected
     wpd_stale_nonce: str = "off"  # "on": the first wpDiscuz nonce handed out is stale ("Nonce is invalid.")
+    break_markup: str = "none"  # markup changed overnight: comments, votes, dates or platform (archiver.demo.breakage)
+    feeds: str = "on"  # "off": every feed answers 404, as a "disable feeds" plugin makes them
+    sitemap: str = "on"  # "off": no wp-sitemap.xml (404), as with the ``wp_sitemaps_enabled`` filter false
 
     def __post_init__(self) -> None:
         for name, allowed in CHOICES.items():
@@ -295,6 +303,12 @@ class Post:
     comment_pages: int = 1
     rest_extra: list[Comment] = field(default_factory=list)  # approved comments only the REST API shows
     hostile: dict = field(default_factory=dict)  # hostile-input quirks of this post (archiver.demo.hostile)
+    modified: datetime | None = None  # UTC, when an edit changed it (``post_modified``); None: never edited
+
+    @property
+    def modified_at(self) -> datetime:
+        """``post_modified_gmt``: the last edit, or the publication when never edited."""
+        return self.modified or self.date
 
     @property
     def reported_count(self) -> int:
@@ -381,6 +395,8 @@ def slugify(name: str) -> str:
 
 def build_site(options: SiteOptions) -> Site:
     """Build the whole site for ``options``; the same options always give the same site."""
+    if options.break_markup == "platform":
+        options = replace(options, platform=OTHER_PLATFORM[options.platform])
     rng = random.Random(options.seed)
     term_ids = iter(range(2, 10_000))
     categories = [Term(next(term_ids), "Recaps", "recaps", "category")]
@@ -727,6 +743,13 @@ def _truth_order(post: Post) -> list[Comment]:
     return ordered
 
 
+def site_now(site: Site) -> datetime:
+    """The instant the site is as it is (UTC): half an hour after its latest comment, post or edit; a simulated
+    crawl of this day runs then (setting ``ARCHIVER_NOW``)."""
+    dates = [c.date for p in site.posts for c in p.comments] + [p.modified_at for p in site.posts]
+    return max(dates) + timedelta(minutes=30)
+
+
 def truth(site: Site, base_url: str) -> dict:
     """The ground truth JSON document for ``site`` served at ``base_url`` (ending with ``/``)."""
     root = base_url.rstrip("/")
@@ -796,6 +819,7 @@ def truth(site: Site, base_url: str) -> dict:
         "categories": [term(c) for c in site.categories],
         "recaps": recaps,
         "changes": site.changes,  # what changed since day 1 (archiver.demo.days), for re-crawl tests
+        "now": iso(site_now(site)),  # when a crawl of this day runs in a simulation (setting ARCHIVER_NOW)
         **_modes_truth(site, root + "/"),
     }
 

@@ -54,6 +54,18 @@ class WpdiscuzRenderer:
         """Where wpDiscuz links the author's name: a registered user's author page, else the guest's website."""
         return self.r.url(f"/author/{c.user.nicename}/") if c.user is not None else c.author_url
 
+    def _vote(self, c: Comment) -> str:
+        """The like and dislike widget; nothing when ``--break-markup votes``."""
+        if self.site.options.break_markup == "votes":
+            return ""
+        return (
+            '<div class="wpd-vote"><div class="wpd-vote-up wpd_not_clicked"><svg></svg></div>'
+            f'<div class="wpd-vote-result wpd-vote-result-like wpd-up" title="{c.upvotes}">{human(c.upvotes)}</div>'
+            '<div class="wpd-vote-result-sep"></div>'
+            f'<div class="wpd-vote-result wpd-vote-result-dislike wpd-down" title="-{c.downvotes}">-{human(c.downvotes or 0)}</div>'
+            '<div class="wpd-vote-down wpd_not_clicked"><svg></svg></div></div>'
+        )
+
     def comment(self, post: Post, c: Comment, level: int = 1, with_replies: bool = True) -> str:
         """One ``.wpd-comment`` with its replies nested up to ``thread_depth``, flat beyond it."""
         uid = f"{c.id}_{c.parent_id or 0}"
@@ -83,11 +95,7 @@ class WpdiscuzRenderer:
             f'<div class="wpd-comment-date" title="{when}"><i class="far fa-clock" aria-hidden="true"></i> {when}</div>'
             f'<div class="wpd-comment-link wpd-hidden"><span wpd-tooltip="Comment Link"><i class="fas fa-link"></i></span></div></div>'
             f'<div class="wpd-comment-text">\n{self.r.content_html(c.blocks)}</div>'
-            '<div class="wpd-comment-footer"><div class="wpd-vote"><div class="wpd-vote-up wpd_not_clicked"><svg></svg></div>'
-            f'<div class="wpd-vote-result wpd-vote-result-like wpd-up" title="{c.upvotes}">{human(c.upvotes)}</div>'
-            '<div class="wpd-vote-result-sep"></div>'
-            f'<div class="wpd-vote-result wpd-vote-result-dislike wpd-down" title="-{c.downvotes}">-{human(c.downvotes or 0)}</div>'
-            '<div class="wpd-vote-down wpd_not_clicked"><svg></svg></div></div>'
+            f'<div class="wpd-comment-footer">{self._vote(c)}'
             f'<div class="wpd-reply-button"><span>Reply</span></div>{toggle}</div>'
             f'</div></div><div id="wpdiscuz_form_anchor-{uid}"></div>',
         ]

@@ -13,9 +13,12 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 
 from archiver.demo import traps
+from archiver.demo.breakage import broken_comment_area
 from archiver.demo.model import SITE_TAGLINE, TZ, Block, Comment, Post, Site, Term, paged
 
 WP_VERSION = "6.1.1"
+SITEMAP_MAX_URLS = 2000
+"""``wp_sitemaps_get_max_urls()``: URLs per sitemap page."""
 SVG_PREV = (
     '<svg class="svg-icon" width="24" height="24" aria-hidden="true" role="img" focusable="false" '
     'viewBox="0 0 24 24" fill="none" xmlns="http://www.w3.org/2000/svg"><path fill-rule="evenodd" '
@@ -409,7 +412,7 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
 		<div class="post-taxonomies"><span class="cat-links">Categorized as {", ".join(f'<a href="{self.url(c.path)}" rel="category tag">{esc(c.name)}</a>' for c in post.categories)} </span><span class="tags-links">Tags: {", ".join(f'<a href="{self.url(t.path)}" rel="tag">{esc(t.name)}</a>' for t in post.tags)}</span></div>
 	</footer><!-- .entry-footer -->
 </article><!-- #post-{post.id} -->
-{self.comments_area(post, page, reply_to)}
+{broken_comment_area(self.comments_area(post, page, reply_to), self.opts.break_markup)}
 {self.post_navigation(post)}"""
         robots = "noindex, follow" if reply_to is not None else "max-image-preview:large"
         body = f"post-template-default single single-post postid-{post.id} single-format-standard"
@@ -663,7 +666,7 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
     def votes(self, c: Comment) -> str:
         """The Comments Like Dislike 1.2.4 widget (``comment_text`` filter): likes and dislikes on every comment;
         nothing when the plugin is off."""
-        if self.opts.cld == "off":
+        if self.opts.cld == "off" or self.opts.break_markup == "votes":
             return ""
 
         def wrap(kind: str, icon: str, count: int) -> str:
@@ -780,11 +783,9 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
 """
 
     def robots_txt(self) -> str:
-        """``do_robots()`` with core sitemaps enabled."""
-        return (
-            f"User-agent: *\nDisallow: /wp-admin/\nAllow: /wp-admin/admin-ajax.php\n\n"
-            f"Sitemap: {self.url('/wp-sitemap.xml')}\n"
-        )
+        """``do_robots()``, naming core's sitemap when sitemaps are enabled."""
+        sitemap = f"\nSitemap: {self.url('/wp-sitemap.xml')}\n" if self.opts.sitemap == "on" else ""
+        return f"User-agent: *\nDisallow: /wp-admin/\nAllow: /wp-admin/admin-ajax.php\n{sitemap}"
 
     # ----------------------------------------------------------------- feeds
     def rss(self, title: str, link: str, self_url: str, items: list[str], updated: datetime) -> str:
@@ -865,9 +866,25 @@ window._wpemojiSettings = {{"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emo
         updated = max((c.date for c in comments), default=fallback)
         return self.rss(title, link, self_url, items, updated), updated
 
-    def sitemap(self) -> str:
-        """A flat ``wp-sitemap.xml`` listing every post."""
-        urls = "".join(f"<url><loc>{self.url(p.path)}</loc></url>" for p in self.site.posts)
+    def sitemap_index(self) -> str:
+        """``/wp-sitemap.xml``: core's sitemap index (WordPress 5.5+), here listing the posts' sitemaps."""
+        pages = max(1, -(-len(self.site.posts) // SITEMAP_MAX_URLS))
+        entries = "".join(
+            f"<sitemap><loc>{self.url(f'/wp-sitemap-posts-post-{n}.xml')}</loc></sitemap>" for n in range(1, pages + 1)
+        )
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</sitemapindex>\n'
+        )
+
+    def sitemap(self, page: int) -> str | None:
+        """``/wp-sitemap-posts-post-N.xml``: up to 2,000 posts, newest first, each with its ``loc`` only (core
+        WordPress 6.1 prints no ``lastmod``; SEO plugins add it through ``wp_sitemaps_posts_entry``); None past
+        the last page."""
+        posts = self.site.posts[(page - 1) * SITEMAP_MAX_URLS : page * SITEMAP_MAX_URLS]
+        if page < 1 or (not posts and page > 1):
+            return None
+        urls = "".join(f"<url><loc>{self.url(p.path)}</loc></url>" for p in posts)
         return (
             '<?xml version="1.0" encoding="UTF-8"?>\n'
             f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>\n'

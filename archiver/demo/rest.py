@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import UTC
+import re
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,6 +28,44 @@ def _error(status: int, code: str, message: str) -> tuple[int, dict[str, Any], b
         {"Content-Type": JSON},
         json.dumps({"code": code, "message": message, "data": {"status": status}}).encode(),
     )
+
+
+# rest_parse_date(): what a ``date-time`` argument must look like, else 400 rest_invalid_param.
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}(?::\d{2})?)?$")
+
+
+def _date_bounds(query: dict[str, str], names: tuple[str, ...]) -> dict[str, datetime] | tuple[int, dict, bytes]:
+    """The date arguments given, as instants (a date without offset is in the site's zone, as core reads it);
+    a 400 answer when one is not an ISO 8601 date-time."""
+    out = {}
+    for name in names:
+        value = query.get(name)
+        if value is None:
+            continue
+        if not _ISO.match(value):
+            return _error(400, "rest_invalid_param", f"Invalid parameter(s): {name}")
+        when = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+        out[name] = when if when.tzinfo else when.replace(tzinfo=TZ)
+    return out
+
+
+def _instant(gmt: str) -> datetime:
+    return datetime.fromisoformat(gmt).replace(tzinfo=UTC)
+
+
+def _within(when: datetime, after: datetime | None, before: datetime | None) -> bool:
+    """WP_Date_Query's ``after`` and ``before``, not inclusive."""
+    return (after is None or when > after) and (before is None or when < before)
+
+
+def _ordered(items: list, query: dict[str, str], keys: dict) -> list | tuple[int, dict, bytes]:
+    """``items`` in the ``orderby``/``order`` asked for (default: newest first); a 400 for a value core refuses."""
+    orderby, order = query.get("orderby", "date") or "date", query.get("order", "desc") or "desc"
+    if orderby not in keys:
+        return _error(400, "rest_invalid_param", "Invalid parameter(s): orderby")
+    if order not in ("asc", "desc"):
+        return _error(400, "rest_invalid_param", "Invalid parameter(s): order")
+    return sorted(items, key=keys[orderby], reverse=order == "desc")
 
 
 class RestApi:
@@ -48,7 +87,20 @@ class RestApi:
                 if query.get(key):
                     wanted = {int(v) for v in query[key].split(",") if v.isdigit()}
                     posts = [p for p in posts if wanted & {t.id for t in getattr(p, attr)}]
-            return self._collection("posts", [self.post(p) for p in posts], query, "rest_post_invalid_page_number")
+            bounds = _date_bounds(query, ("after", "before", "modified_after", "modified_before"))
+            if isinstance(bounds, tuple):
+                return bounds
+            posts = [
+                p
+                for p in posts
+                if _within(p.date, bounds.get("after"), bounds.get("before"))
+                and _within(p.modified_at, bounds.get("modified_after"), bounds.get("modified_before"))
+            ]
+            keys = {"date": lambda p: (p.date, p.id), "modified": lambda p: (p.modified_at, p.id), "id": lambda p: p.id}
+            ordered = _ordered(posts, query, keys)
+            if isinstance(ordered, tuple):
+                return ordered
+            return self._collection("posts", [self.post(p) for p in ordered], query, "rest_post_invalid_page_number")
         if route.startswith("posts/") and route[6:].isdigit():
             try:
                 return self._one(self.post(self.site.post_by_id(int(route[6:]))), query)
@@ -68,6 +120,24 @@ class RestApi:
                 )
                 self._comments[key] = [self.comment(c) for c in comments]
             items = self._comments[key]
+            bounds = _date_bounds(query, ("after", "before"))
+            if isinstance(bounds, tuple):
+                return bounds
+            if bounds or query.get("orderby") or query.get("order"):
+                # WP_Comment_Query's date_query reads ``comment_date`` (the site's zone); core turns an ISO
+                # ``after`` with an offset into that zone first, so the comparison is between instants.
+                items = [
+                    c for c in items if _within(_instant(c["date_gmt"]), bounds.get("after"), bounds.get("before"))
+                ]
+                keys = {
+                    "date": lambda c: (c["date_gmt"], c["id"]),
+                    "date_gmt": lambda c: (c["date_gmt"], c["id"]),
+                    "id": lambda c: c["id"],
+                }
+                ordered = _ordered(items, query, keys)
+                if isinstance(ordered, tuple):
+                    return ordered
+                items = ordered
             return self._collection("comments", items, query, "rest_comment_invalid_page_number")
         return _error(404, "rest_no_route", "No route was found matching the URL and request method.")
 
@@ -116,6 +186,8 @@ class RestApi:
             "slug": p.slug,
             "status": "publish",
             "type": "post",
+            "modified": p.modified_at.astimezone(TZ).strftime("%Y-%m-%dT%H:%M:%S"),
+            "modified_gmt": p.modified_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
             "link": self.r.url(p.path),
             "title": {"rendered": texturize(p.title)},
             "author": p.author.id,

@@ -56,6 +56,7 @@ _LISTINGS = [
     ("month", re.compile(rf"^/(?P<year>\d{{4}})/(?P<month>\d{{2}})/{_PAGED}$")),
     ("show", re.compile(rf"^/shows/(?P<slug>[^/]+)/{_PAGED}$")),
 ]
+_SITEMAP = re.compile(r"^/wp-sitemap(?:-posts-post-(?P<page>\d+))?\.xml$")
 _POST = re.compile(
     r"^/(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})/(?P<slug>[^/]+)/(?:comment-page-(?P<cpage>\d+)/|(?P<feed>feed)/)?$"
 )
@@ -238,8 +239,12 @@ class DemoResource(Resource):
             )
         if path == "/wp-login.php":
             return self.html(r.login(), extra=NOCACHE)
-        if path == "/wp-sitemap.xml":
-            return Response(body=r.sitemap().encode(), headers={"Content-Type": "application/xml; charset=UTF-8"})
+        sitemap = _SITEMAP.match(path)
+        if sitemap and self.site.options.sitemap == "on":
+            xml = r.sitemap_index() if sitemap["page"] is None else r.sitemap(int(sitemap["page"]))
+            if xml is None:
+                return self.not_found()
+            return Response(body=xml.encode(), headers={"Content-Type": "application/xml; charset=UTF-8"})
         if path.startswith("/wp-json/wp/v2/") or (path == "/wp-json/" and self.site.options.rest == "off"):
             status, headers, body = self.rest.answer(path, query)
             endless = bounds_rest_post(self.site, path, query) if self.site.options.hostile == "on" else None
@@ -269,6 +274,8 @@ class DemoResource(Resource):
                 return self.not_found()
             suffix = f"?{urlencode(query)}" if query else ""
             return self.redirect(r.url(path + "/") + suffix)
+        if self.site.options.feeds == "off" and (path.endswith("/feed/") or path == "/feed/"):
+            return self.not_found()
         if path == "/feed/":
             xml, updated = r.posts_feed()
             return self.feed(xml, updated, request)

@@ -146,6 +146,7 @@ def _read_post(response: TextResponse, fetched_at: str, platform: str | None) ->
     chosen = platform or detected.platform
     recap = page.recap(fetched_at=fetched_at)
     recap.platform = chosen
+    recap.comment_area = recap.comment_area or detected.platform != "wordpress"  # a plugin's thread is one too
     reading = PostReading(
         recap,
         detected,

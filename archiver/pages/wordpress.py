@@ -163,6 +163,10 @@ class PostPage(CommentListReader, HtmlPage):
         area = self._css_first("#comments", ".comments-area", "#comments-area")
         return [area if area is not None else self.root]
 
+    def shows_comment_area(self) -> bool:
+        """Whether the page shows a comment list or a comments section (``#comments``, ``.comments-area``)."""
+        return self._comment_area[0] is not self.root
+
     # -- post fields ---------------------------------------------------------------------
 
     def canonical_url(self) -> str:
@@ -468,6 +472,7 @@ class PostPage(CommentListReader, HtmlPage):
             comments=self.comments(),
             comment_pages=self.comment_page_count(),
             comment_pages_fetched=1,
+            comment_area=self.shows_comment_area(),
         )
 
 

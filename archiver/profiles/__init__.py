@@ -32,6 +32,8 @@ class Profile:
     """CSS for links on a listing that lead to more listings (a series index's series pages)."""
     platform: str | None = None
     """The comment platform, when the pages do not show it; None to detect it."""
+    signals: bool = True
+    """Whether a re-crawl asks the site's change signals (REST, comments feed, sitemap); False where they lie."""
     notes: str = ""
     """What differs, in a sentence."""
 

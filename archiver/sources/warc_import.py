@@ -24,7 +24,7 @@ from scrapy.utils.request import RequestFingerprinter
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
-from archiver.archive.bodies import compress, decompress
+from archiver.archive.bodies import BodyReader, BodyWriter
 from archiver.errors import ArchivePathError, ArchiverError
 from archiver.sources.provenance import provenance_headers
 
@@ -194,10 +194,11 @@ def import_warcs(db: Any, paths: list[str | Path]) -> ImportResult:
             )
         )
     fingerprinter = RequestFingerprinter()
+    writer = BodyWriter()
     sites: set[str] = set()
     with db.atomic():
         for record in sorted(records, key=lambda r: r.date):
-            if _store(db, record, fingerprinter):
+            if _store(db, record, fingerprinter, writer):
                 result.pages_new += 1
             if 200 <= record.status < 400:
                 parts = urlsplit(record.url)
@@ -209,14 +210,14 @@ def import_warcs(db: Any, paths: list[str | Path]) -> ImportResult:
 def _stored_body(db: Any, url: str, digest: str | None) -> bytes | None:
     """A revisit's body from a page imported earlier (same URL), or None."""
     row = db.execute(
-        "select bodies.encoding, bodies.body from pages join bodies on bodies.sha256 = "
+        "select bodies.encoding, bodies.body, bodies.dictionary_id from pages join bodies on bodies.sha256 = "
         "pages.body_sha256 where pages.url = ? and pages.status = 200 order by pages.id desc limit 1",
         [url],
     ).fetchone()
-    return decompress(row[0], row[1]) if row else None
+    return BodyReader(db.conn).read(*row) if row else None
 
 
-def _store(db: Any, record: WarcRecord, fingerprinter: RequestFingerprinter) -> bool:
+def _store(db: Any, record: WarcRecord, fingerprinter: RequestFingerprinter, writer: BodyWriter) -> bool:
     """Store one record as a page unless it was imported before; True when stored."""
     headers: dict[str, list[str]] = {}
     for name, value in record.headers:
@@ -230,12 +231,7 @@ def _store(db: Any, record: WarcRecord, fingerprinter: RequestFingerprinter) -> 
         "select 1 from pages where url = ? and body_sha256 = ? and headers = ?", [record.url, digest, headers_json]
     ).fetchone():
         return False
-    if conn.execute("select 1 from bodies where sha256 = ?", [digest]).fetchone() is None:
-        encoding, data = compress(record.body)
-        conn.execute(
-            "INSERT INTO bodies (sha256, size, encoding, body) VALUES (?, ?, ?, ?)",
-            [digest, len(record.body), encoding, data],
-        )
+    writer.store(conn, record.url, record.body, digest)
     conn.execute(
         "INSERT INTO pages (fingerprint, url, method, status, headers, fetched_at, revalidated, body_sha256, crawl_id) "
         "VALUES (?, ?, 'GET', ?, ?, ?, 0, ?, NULL)",

@@ -19,7 +19,7 @@ SHIPPED = Path(__file__).with_name("datasette-metadata.json")
 # What `search_comments` puts around each match in its snippets (the plugin shows them highlighted).
 SNIPPET_MARK = ("[", "]")
 # Tables a reader does not need, hidden from the index and database pages (still there, and queryable).
-HIDDEN_TABLES = ("pages", "bodies", "recap_terms", "_sqlite_migrations")
+HIDDEN_TABLES = ("pages", "bodies", "body_dictionaries", "recap_terms", "_sqlite_migrations")
 
 CANNED_QUERIES: dict[str, dict[str, Any]] = {
     "recap_thread": {
@@ -88,6 +88,20 @@ CANNED_QUERIES: dict[str, dict[str, Any]] = {
             "where vote_observations.comment_id = :comment_id\norder by vote_observations.observed_at, vote_observations.id"
         ),
     },
+    "crawl_health": {
+        "title": "Crawl health",
+        "description": "Each site's latest health verdict (ok, broken, first, small) and its signs: does the last "
+        "crawl read the site as its earlier crawls did? Broken sites first.",
+        "sql": (
+            "select sites.name as site, sites.base_url, crawl_sites.crawl_id, crawls.started_at,\n"
+            "  crawl_sites.verdict, crawl_sites.posts, crawl_sites.comments, crawl_sites.platform,\n"
+            "  (select group_concat(json_extract(value, '$.message'), char(10)) from json_each(crawl_sites.signs))\n"
+            "    as signs\nfrom crawl_sites\njoin sites on sites.id = crawl_sites.site_id\n"
+            "join crawls on crawls.id = crawl_sites.crawl_id\n"
+            "where crawl_sites.crawl_id = (select max(later.crawl_id) from crawl_sites as later\n"
+            "  where later.site_id = crawl_sites.site_id)\norder by crawl_sites.verdict = 'broken' desc, sites.id"
+        ),
+    },
 }
 
 
@@ -121,6 +135,7 @@ def metadata(database: str = "recaps") -> dict[str, Any]:
     tables["comments"]["facets"] = ["recap_id", "author", {"year": "posted_at"}]
     tables["series_episodes"]["facets"] = ["series_name"]
     tables["crawls"]["sort_desc"] = "id"
+    tables["crawl_sites"]["sort_desc"] = "crawl_id"
     links = reader_links(database)
     return {
         "title": "recap-archiver",

@@ -10,6 +10,8 @@
  *   configure  switch theme, comment options, active plugin and REST switch for one lab cell (INPUT: options)
  *   counts     per post: comment count and comment pages for INPUT's per_page
  *   dump       every approved comment as WordPress holds it, with both plugins' votes
+ *   comment    a new approved comment posted now on INPUT's post (post, author, content); prints its id
+ *   uncomment  delete INPUT's comment ids for good (what a test added), recounting their posts
  *
  * Run by archiver.demo.wordpress_lab with WORDPRESS_CONFIG and HTTP_HOST set, so Debian's wp-config.php loads
  * the lab's own /etc/wordpress/config-<name>.php.
@@ -222,8 +224,38 @@ function lab_dump($input) {
     return $out;
 }
 
+function lab_comment($input) {
+    // Dated now, as a reader's comment is: the change a re-crawl's signals must find.
+    $id = wp_insert_comment([
+        'comment_post_ID' => $input['post'], 'comment_author' => $input['author'],
+        'comment_author_email' => 'reader@mail.example', 'comment_content' => $input['content'],
+        'comment_approved' => 1, 'comment_type' => 'comment', 'comment_agent' => 'recap-archiver lab',
+        'comment_author_IP' => '127.0.0.1',
+    ]);
+    if (!$id) {
+        throw new Exception('comment not inserted');
+    }
+    return ['id' => (int) $id, 'date_gmt' => get_comment($id)->comment_date_gmt];
+}
+
+function lab_uncomment($input) {
+    $posts = [];
+    foreach ($input['ids'] as $id) {
+        $c = get_comment($id);
+        if ($c) {
+            $posts[] = (int) $c->comment_post_ID;
+            wp_delete_comment($id, true);
+        }
+    }
+    foreach (array_unique($posts) as $post) {
+        wp_update_comment_count_now($post);
+    }
+    return ['deleted' => count($posts)];
+}
+
 $commands = ['install' => 'lab_install', 'load' => 'lab_load', 'plugins' => 'lab_plugins', 'votes' => 'lab_votes',
-             'configure' => 'lab_configure', 'counts' => 'lab_counts', 'dump' => 'lab_dump'];
+             'configure' => 'lab_configure', 'counts' => 'lab_counts', 'dump' => 'lab_dump',
+             'comment' => 'lab_comment', 'uncomment' => 'lab_uncomment'];
 if (!isset($commands[$command])) {
     fwrite(STDERR, "unknown command: $command\n");
     exit(2);
