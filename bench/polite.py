@@ -3,9 +3,10 @@
 One demo site is pre-rendered once with a placeholder address and served on 100 loopback addresses
 (127.0.0.2 to 127.0.0.101, one port; Linux routes all of 127/8 to ``lo``), each address answering with its
 own address in the pages' links: nginx rewrites the placeholder (``sub_filter``, one ``server`` per address),
-or, without nginx, one Twisted process listening on every address does. Then ONE ``recap-archiver crawl URL1
-... URL100`` crawls them all with the project's polite defaults untouched (robots.txt, one request at a time
-per site, a 1 s delay, AutoThrottle): at best 100 pages/s in aggregate.
+or, without nginx, one Twisted process listening on every address does. Then ONE ``recap-archiver crawl --config
+sites.toml`` (a sites file naming the 100 sites, one archive) crawls them all with the project's polite defaults
+untouched (robots.txt, one request at a time per site, a 1 s delay, AutoThrottle): at best 100 pages/s in
+aggregate.
 
 Pages/s is measured from the archive's ``pages`` table (every fetch with its host and second): over the window
 in which all sites are being crawled (from the second the last site got its first page to the second the
@@ -130,6 +131,16 @@ class ManySites:
                 self.process.wait()
 
 
+def write_sites_file(path: Path, urls: list[str], archive: Path) -> Path:
+    """A sites file (docs/many-sites.md) naming each of ``urls`` as a site, all into ``archive``, no settings."""
+    lines = ["[defaults]", f'archive = "{archive.resolve()}"', ""]
+    for url in urls:
+        name = "site-" + (urlsplit(url).hostname or "").replace(".", "-")
+        lines += [f"[sites.{name}]", f'urls = ["{url}"]', ""]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
 def fetch_rates(archive: Path) -> dict:
     """Pages a second from the archive's ``pages`` table: while every site is being crawled, and per site."""
     conn = sqlite3.connect(archive)
@@ -185,12 +196,12 @@ def bench_polite(
     with ManySites(export.root, hosts(sites), port, runs / "server", server_kind) as server:
         log(f"[polite] recap-archiver crawl of {sites} sites, polite defaults ({server.kind}) ...")
         # Only the log is set: robots.txt, one request per site at a time, the delay and AutoThrottle stay.
+        config = write_sites_file(runs / "sites.toml", server.urls(), archive)
         command = [
             str(bindir / "recap-archiver"),
             "crawl",
-            *server.urls(),
-            "--db",
-            str(archive),
+            "--config",
+            str(config),
             "-s",
             f"LOG_FILE={logfile}",
             "-s",
@@ -240,7 +251,7 @@ def polite_table(r: dict) -> str:
     """The printed lines for the polite case."""
     return (
         f"\n== {r['sites']} polite sites at once ({r['site']['pages']} pages, {r['site']['comments']} comments "
-        f"each), one `recap-archiver crawl`, polite defaults, served by {r['server']} ==\n"
+        f"each), one `recap-archiver crawl --config`, polite defaults, served by {r['server']} ==\n"
         f"pages/s while all sites are crawled: {r.get('window_pages_per_s')} (target >= 95; "
         f"{r.get('window_pages')} pages in {r.get('window_s')} s); whole crawl: {r['pages_per_s_whole_crawl']} "
         f"({r['pages']} pages in {r['crawl_s']} s, start-up and tail included)\n"
