@@ -66,7 +66,7 @@ bench: install bench-nginx
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m bench --sizes $(BENCH_SIZES) --queries-1m
 
 bench-large: install bench-nginx
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m bench --sizes 1m --no-freshness
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m bench --sizes 1m --no-freshness --no-polite
 
 clean:
 	rm -rf $(VENV) build *.egg-info demo.db demo.db-wal demo.db-shm test-output .scrapy

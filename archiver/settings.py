@@ -19,9 +19,17 @@ USER_AGENT = (
     f"recap-archiver/{__version__} (an archiver of recap comment threads; +https://pypi.org/project/recap-archiver/)"
 )
 ROBOTSTXT_OBEY = True
-CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
+# The per-site limit and the delay keep each site polite; the global cap only bounds a crawl of many sites at
+# once (100 sites at one request a second each need 100 in flight), so it is high. The scheduler hands out the
+# requests of the sites with the fewest downloads in progress first, so that one site's queue never fills the
+# downloader while the others wait (Scrapy's queue for broad crawls; it ignores CONCURRENT_REQUESTS_PER_IP).
+CONCURRENT_REQUESTS = 256
+SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
 DOWNLOAD_DELAY = 1.0
+# Exactly the delay, not Scrapy's +-50% jitter: Scrapy draws the jitter again each time it looks at a site's queue
+# and waits for the larger draw, so "1 s" averaged 1.22 s between requests (a crawl of 100 sites got 82 pages/s).
+DOWNLOAD_DELAY_JITTER = 0
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 60.0
@@ -42,6 +50,11 @@ COOKIES_ENABLED = False
 # Store errors in a row (a locked archive past its busy timeout, a full disk) after which the crawl stops, exit 1;
 # each recap not saved is listed in `failures` and fetched first by the next crawl.
 ARCHIVER_STORE_ERRORS_MAX = 10
+# Recaps and pages are written in batches: one transaction per ARCHIVER_BATCH_RECAPS recaps, at most
+# ARCHIVER_BATCH_SECONDS old (sooner when nothing is in flight). A crawl killed outright loses its open batch,
+# never counted as saved (see archiver/crawl/session.py and docs/crawling.md).
+ARCHIVER_BATCH_RECAPS = 20
+ARCHIVER_BATCH_SECONDS = 1.0
 
 ITEM_PIPELINES = {
     "archiver.pipelines.clean.CleanPipeline": 100,

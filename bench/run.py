@@ -21,6 +21,7 @@ from pathlib import Path
 from bench.large import bench_queries_1m
 from bench.measure import run_measured, scrapy_stats
 from bench.micro import bench_queries, bench_save, bench_size
+from bench.polite import bench_polite, polite_keys, polite_table
 from bench.serve import StaticServer, free_port
 from bench.site import export_site, parse_size
 
@@ -163,6 +164,7 @@ def bench_one(size_text: str, out: Path, server_kind: str, reparse: bool = True,
     )
     results["pages_per_s_ratio_vs_bare"] = round(ours["pages_per_s"] / max(bare["pages_per_s"], 1e-9), 2)
     results["cpu_ratio_vs_naive"] = round(ours["cpu_s"] / max(naive["cpu_s"], 1e-9), 2)
+    results.update(speed_ratios(ours, naive))
     results["peak_rss_mb"] = ours["peak_rss_mb"]
     results["peak_rss_main_mb"] = ours["peak_rss_main_mb"]
     results["comments_missing"] = export.info["comments"] - ours["comments"]
@@ -190,6 +192,19 @@ def bench_one(size_text: str, out: Path, server_kind: str, reparse: bool = True,
                 "pages_per_s": round(ours["pages"] / run.wall_s, 1),
             }
     return results
+
+
+def speed_ratios(ours: dict, naive: dict) -> dict:
+    """Issue 17's CPU and wall targets, against the naive spider measured in the same run: CPU seconds (all
+    processes) per archived comment (target <= 0.33) and comments a second (target >= 3)."""
+    ours_cpu = ours["cpu_s"] / max(ours["comments"] or 0, 1)
+    naive_cpu = naive["cpu_s"] / max(naive["comments"] or 0, 1)
+    return {
+        "cpu_per_comment_ms": round(1000 * ours_cpu, 4),
+        "naive_cpu_per_comment_ms": round(1000 * naive_cpu, 4),
+        "cpu_per_comment_ratio_vs_naive": round(ours_cpu / max(naive_cpu, 1e-12), 2),
+        "comments_per_s_ratio_vs_naive": round(ours["comments_per_s"] / max(naive["comments_per_s"] or 0, 1e-9), 2),
+    }
 
 
 def _recrawl(
@@ -255,6 +270,11 @@ def table(r: dict) -> str:
         f"comments missing from the archive: {r['comments_missing']}"
     )
     lines.append(
+        f"CPU per comment vs naive {r['cpu_per_comment_ratio_vs_naive']} (target <= 0.33: "
+        f"{r['cpu_per_comment_ms']} ms against {r['naive_cpu_per_comment_ms']} ms), comments/s vs naive "
+        f"{r['comments_per_s_ratio_vs_naive']} (target >= 3)"
+    )
+    lines.append(
         "CPU s and RSS MB, all procs: the spider process with every process it started (pool workers "
         "included), RSS summed at each 50 ms poll; main: the spider process alone"
     )
@@ -294,6 +314,16 @@ def table(r: dict) -> str:
     return "\n".join(lines)
 
 
+def _polite(document: dict, results_path: Path, out: Path, server: str) -> None:
+    """The hundred polite sites (bench/polite.py), under ``polite_sites`` and the issue's keys at the top."""
+    r = bench_polite(out, server)
+    r["date"] = datetime.now(UTC).replace(microsecond=0).isoformat()
+    document["polite_sites"] = r
+    document.update(polite_keys(r), date=r["date"], machine=machine())
+    results_path.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
+    print(polite_table(r), flush=True)
+
+
 def write_freshness(document: dict, results_path: Path, out: Path, days: int, signals: bool = True) -> None:
     """Run the freshness simulation (bench/freshness.py), print its table and add its figures to ``document``
     (without signals: in ``freshness_without_signals`` only, for comparison)."""
@@ -326,6 +356,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", default=str(PROJECT / "bench-results.json"))
     parser.add_argument("--server", default="auto", choices=["auto", "nginx", "twisted"])
     parser.add_argument("--no-reparse", action="store_true")
+    parser.add_argument("--polite-only", action="store_true", help="only the hundred polite sites (bench/polite.py)")
+    parser.add_argument("--no-polite", action="store_true", help="leave out the hundred polite sites")
     parser.add_argument("--freshness-only", action="store_true", help="only the 30-day freshness simulation")
     parser.add_argument("--no-freshness", action="store_true", help="skip the freshness simulation")
     parser.add_argument("--days", type=int, default=30, help="days the freshness simulation runs (at least 16)")
@@ -344,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError):
         document = {}
     document.setdefault("sizes", {})
-    if not args.no_freshness:
+    if not args.no_freshness and not args.polite_only:
         write_freshness(document, results_path, Path(args.out) / "freshness", args.days, signals=not args.no_signals)
     if args.freshness_only:
         print(f"\nwritten to {results_path}")
@@ -361,12 +393,14 @@ def main(argv: list[str] | None = None) -> int:
             f"{q['thread_1000_ms_1m']} ms ==",
             flush=True,
         )
-    for size in filter(None, args.sizes.split(",")):
+    for size in [] if args.polite_only else filter(None, args.sizes.split(",")):
         r = bench_one(size.strip(), Path(args.out), args.server, reparse=not args.no_reparse)
         r["date"] = datetime.now(UTC).replace(microsecond=0).isoformat()
         document["sizes"][r["size"]] = r
         document.update(date=r["date"], machine=machine())
         results_path.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
         print(table(r), flush=True)
+    if not args.no_polite:
+        _polite(document, results_path, Path(args.out), args.server)
     print(f"\nwritten to {results_path}")
     return 0

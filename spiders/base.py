@@ -122,7 +122,7 @@ class ThreadSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ThreadSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.disqus_embed_url = crawler.settings.get("DISQUS_EMBED_URL") or DISQUS_EMBED_URL
-        spider.readers = PageReaders.from_crawler(crawler)
+        spider.readers = PageReaders.from_crawler(crawler, len({urlsplit(u).hostname for u in spider.start_urls}) or 1)
         spider.bounds = ThreadBounds.from_settings(crawler.settings)
         host = urlsplit(spider.disqus_embed_url).hostname
         if host and getattr(spider, "allowed_domains", None) is not None and host not in spider.allowed_domains:

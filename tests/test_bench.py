@@ -29,7 +29,12 @@ def test_bench_tiny(tmp_path: Path, monkeypatch) -> None:
     assert 0 < r["peak_rss_main_mb"] <= r["peak_rss_mb"]
     assert all(0 < s["peak_rss_main_mb"] <= s["peak_rss_mb"] for s in r["spiders"].values())
     assert "RSS MB, all procs" in table(r)
-    for key in ("comments_per_s_ratio_vs_naive", "pages_per_s_ratio_vs_bare", "peak_rss_mb"):
+    for key in (
+        "comments_per_s_ratio_vs_naive",
+        "cpu_per_comment_ratio_vs_naive",
+        "pages_per_s_ratio_vs_bare",
+        "peak_rss_mb",
+    ):
         assert r[key] > 0
     assert r["save"]["comments"] > 0 and r["queries"]["thread_comments"] > 0
     assert r["archive"]["without_raw_bytes"] < r["archive"]["compact_bytes"]

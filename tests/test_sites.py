@@ -267,10 +267,11 @@ def test_sites_sharing_everything_but_their_urls_are_one_crawler(tmp_path: Path)
 
 def test_a_crawler_of_many_sites_fetches_from_all_of_them_at_once(tmp_path: Path) -> None:
     many = "".join(
-        f'[sites.s{i}]\nurls = ["https://s{i}.example/", "https://s{i}.example/tag/x/"]\n' for i in range(20)
+        f'[sites.s{i}]\nurls = ["https://s{i}.example/", "https://s{i}.example/tag/x/"]\n' for i in range(300)
     )
     (crawl,) = plan_crawls(load_sites(write(tmp_path, many)).sites)
-    assert crawl.settings["CONCURRENT_REQUESTS"] == 20  # a slot per site, each still one request at a time
+    # More sites than the default CONCURRENT_REQUESTS (256): a slot per site, each still one request at a time.
+    assert crawl.settings["CONCURRENT_REQUESTS"] == 300
     set_by_user = "[defaults]\nsettings = { CONCURRENT_REQUESTS = 4 }\n" + many
     assert plan_crawls(load_sites(write(tmp_path, set_by_user)).sites)[0].settings["CONCURRENT_REQUESTS"] == 4
     few = plan_crawls(load_sites(write(tmp_path, MINIMAL)).sites)

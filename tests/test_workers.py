@@ -49,6 +49,20 @@ def test_polite_crawls_read_pages_themselves_and_unthrottled_ones_use_a_worker()
     assert read_processes(settings(DOWNLOAD_DELAY=0, AUTOTHROTTLE_ENABLED=False, ARCHIVER_READ_PROCESSES=0)) == 0
 
 
+def test_a_polite_crawl_of_many_sites_uses_a_worker() -> None:
+    workers = min(2, (os.cpu_count() or 1) - 1)
+    polite = settings(AUTOTHROTTLE_START_DELAY=1.0)  # as the project's settings: one page a second per site
+    assert read_processes(polite, sites=9) == 0  # 9 pages a second at most: the crawl reads them itself
+    assert read_processes(polite, sites=10) == workers
+    assert read_processes(polite, sites=100) == workers
+    assert read_processes(settings(), sites=20) == 0  # AutoThrottle's default start delay, 5 s: 4 pages a second
+    assert read_processes(settings(DOWNLOAD_DELAY=0, AUTOTHROTTLE_START_DELAY=1.0), sites=10) == workers
+    assert read_processes(settings(ARCHIVER_READ_PROCESSES="0", AUTOTHROTTLE_START_DELAY=1.0), sites=100) == 0
+    project = Settings()
+    project.setmodule("archiver.settings")
+    assert read_processes(project, sites=100) == workers
+
+
 def test_the_project_default_reads_pages_in_the_crawl_itself() -> None:
     project = Settings()
     project.setmodule("archiver.settings")

@@ -100,7 +100,7 @@ def plan_crawls(
 
 
 def _room_for_every_site(crawl: SiteCrawl, urls: list[str]) -> None:
-    """Let a crawler of many sites fetch from all of them at once: CONCURRENT_REQUESTS (8 by default, across all
+    """Let a crawler of many sites fetch from all of them at once: CONCURRENT_REQUESTS (256 by default, across all
     sites) is raised to one slot's share per site, unless set. Each site still gets one request at a time."""
     if "CONCURRENT_REQUESTS" in crawl.settings:
         return

@@ -98,7 +98,7 @@ class ArchivePageStorage:
     def store_response(self, spider: Spider, request: Request, response: Response) -> None:
         """Record one fetch; its body is stored once per distinct content."""
         assert self.session is not None
-        db = self.session.db
+        db = self.session.write()  # in the crawl's open batch, committed with its recaps (archiver.crawl.session)
         body = response.body
         digest = hashlib.sha256(body).hexdigest()
         with db.atomic():

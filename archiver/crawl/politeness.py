@@ -65,8 +65,9 @@ class PolitenessMiddleware:
             slot.delay = max(restore, self.floor.get(key, 0.0))
         elif key in self.floor and slot.delay < self.floor[key]:
             slot.delay = self.floor[key]
-        if key in self.floor or key in self.until:
-            # AutoThrottle would otherwise lower the delay the site asked for.
+        if self.floor.get(key) or key in self.until:
+            # AutoThrottle would otherwise lower the delay the site asked for (a robots.txt without Crawl-delay
+            # asks for none: AutoThrottle keeps adapting that site's delay).
             request.meta["autothrottle_dont_adjust_delay"] = True
 
     def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:

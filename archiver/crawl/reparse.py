@@ -27,6 +27,7 @@ REPARSE_SETTINGS: dict[str, Any] = {
     "DOWNLOAD_DELAY": 0,
     "AUTOTHROTTLE_ENABLED": False,
     "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
+    "CONCURRENT_REQUESTS": 8,  # in flight at once, all sites together (as before the default rose for many sites)
     "LOG_LEVEL": "WARNING",
 }
 

@@ -3,12 +3,23 @@
 Opened at first use, so a crawl that reaches nothing creates no file; the crawl
 is recorded in ``crawls`` when it starts writing and completed with its counts
 when the spider closes.
+
+Writes go into a batch: one transaction holding several recaps and their pages
+(:meth:`ArchiveSession.write`), committed by the store pipeline every
+``ARCHIVER_BATCH_RECAPS`` recaps or ``ARCHIVER_BATCH_SECONDS`` seconds, when the
+crawl has nothing in flight, and at its end. A commit writes the indexes and
+full-text segments a batch touched once rather than once per recap and per page.
+A crawl killed outright loses its open batch, never more; the recaps in it were
+not counted as saved nor struck off a ``JOBDIR`` journal, so a resumed crawl fetches them again.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import sqlite3
+import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +30,7 @@ from weakref import WeakKeyDictionary
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from sqlite_utils import Database
+from twisted.internet.task import LoopingCall
 
 from archiver.archive import store
 from archiver.archive.revisit import RevisitPolicy
@@ -26,6 +38,9 @@ from archiver.archive.schema import optimize_search
 from archiver.clean import utc_now
 
 logger = logging.getLogger(__name__)
+
+BATCH_SECONDS = 1.0
+"""Longest a batch stays open (``ARCHIVER_BATCH_SECONDS``); it is committed sooner once nothing is in flight."""
 
 _SESSIONS: WeakKeyDictionary[Crawler, ArchiveSession] = WeakKeyDictionary()
 
@@ -71,6 +86,14 @@ class ArchiveSession:
         """Pages earlier crawls failed on; the revisit middleware fetches them first."""
         self._failed: dict[str, tuple[str, str, int, str]] = {}
         self._succeeded: set[str] = set()
+        self.batch_seconds = settings.getfloat("ARCHIVER_BATCH_SECONDS", BATCH_SECONDS)
+        self.batch_started: float | None = None
+        """When the open batch began (``time.monotonic()``); None when no batch is open."""
+        self.batch_committed: list[Callable[[], None]] = []
+        """Called once the open batch is committed (the store pipeline counts its recaps as saved then)."""
+        self.batch_lost: list[Callable[[sqlite3.Error], None]] = []
+        """Called when an error rolled the whole open batch back (the store pipeline accounts for its recaps)."""
+        self._ticker: LoopingCall | None = None
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -103,6 +126,63 @@ class ArchiveSession:
             self.crawl_id = store.start_crawl(self._db, spider.name if spider else "", args, self.started_at)
         return self._db
 
+    def write(self) -> Database:
+        """The archive inside the open batch (a transaction), begun here when none is open."""
+        db = self.db
+        if not db.conn.in_transaction:
+            self.check_batch(None)
+            db.conn.execute("BEGIN")
+            self.batch_started = time.monotonic()
+            if self._ticker is None:
+                self._ticker = LoopingCall(self._tick)
+                self._ticker.start(max(self.batch_seconds / 4, 0.01), now=False)
+        return db
+
+    def _tick(self) -> None:
+        if self.batch_started is None:
+            return
+        engine = self.crawler.engine
+        idle = engine is None or not engine.downloader.active  # nothing in flight: no reason to wait
+        if idle or time.monotonic() - self.batch_started >= self.batch_seconds:
+            self.commit()
+
+    def commit(self) -> bool:
+        """Commit the open batch, if any, and tell :attr:`batch_committed`; True when it was committed.
+
+        When it cannot be (sqlite3.Error), it is rolled back, logged, and :attr:`batch_lost` is told.
+        """
+        if self.check_batch(None):
+            return False
+        self.batch_started = None
+        if self._db is None or not self._db.conn.in_transaction:
+            for committed in self.batch_committed:
+                committed()
+            return True
+        try:
+            self._db.conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self._db.conn.in_transaction:
+                self._db.conn.execute("ROLLBACK")
+            logger.error("could not commit to the archive %s (%s): the last writes are lost", self.path, exc)
+            for lost in self.batch_lost:
+                lost(exc)
+            return False
+        for committed in self.batch_committed:
+            committed()
+        return True
+
+    def check_batch(self, exc: sqlite3.Error | None) -> bool:
+        """Whether the open batch was rolled back by an error (SQLite ends a transaction on some, a full disk
+        among them), ``exc`` if known; if so :attr:`batch_lost` is told."""
+        if self.batch_started is None or self._db is None or self._db.conn.in_transaction:
+            return False
+        self.batch_started = None
+        lost_with = exc or sqlite3.OperationalError("the open batch was rolled back by an earlier error")
+        logger.error("a write to the archive %s failed and rolled back its open batch (%s)", self.path, lost_with)
+        for lost in self.batch_lost:
+            lost(lost_with)
+        return True
+
     def failed(self, url: str, reason: str, attempts: int, when: str) -> None:
         """Note a page that failed for good; written when the crawl ends."""
         _, _, earlier, _ = self._failed.get(url, ("", "", 0, ""))
@@ -122,6 +202,9 @@ class ArchiveSession:
             _ = self.db  # a crawl of an existing archive that found nothing new is still recorded
         if self._db is None or self.crawl_id is None:
             return
+        if self._ticker is not None and self._ticker.running:
+            self._ticker.stop()
+        self.commit()  # pages stored since the store pipeline's last commit
         if self._failed:
             store.record_failures(self._db, self.crawl_id, list(self._failed.values()))
             logger.warning("%d page(s) failed for good and are listed in the failures table:", len(self._failed))

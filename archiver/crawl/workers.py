@@ -2,9 +2,10 @@
 
 Scrapy downloads, schedules and runs the item pipelines on one core; parsing a comment page with lxml and
 walking its thread costs several times what downloading it does. When the crawl is CPU-bound (no download
-delay, as in a re-parse or a first crawl of a permissive site), page readings (archiver.pages.reading) run in
-``ARCHIVER_READ_PROCESSES`` worker processes while the crawl's own process goes on downloading and saving.
-A polite crawl waits on the network, so it reads pages itself.
+delay, as in a re-parse or a first crawl of a permissive site, or a polite crawl of many sites at once), page
+readings (archiver.pages.reading) run in ``ARCHIVER_READ_PROCESSES`` worker processes while the crawl's own
+process goes on downloading and saving.
+A polite crawl of a few sites waits on the network, so it reads pages itself.
 
 If a worker dies, the crawl says so, counts it (``archiver/workers/broken``) and reads the rest itself.
 """
@@ -38,17 +39,31 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def read_processes(settings: BaseSettings) -> int:
-    """How many worker processes read pages: ``ARCHIVER_READ_PROCESSES``, or when it is ``auto``, for a
-    CPU-bound crawl (no download delay, no AutoThrottle) one per CPU beside the crawl's own, at most two (the
-    crawl's own process is the limit beyond that), and none for a paced crawl or on a single CPU.
+POLITE_PAGES_PER_S_FOR_WORKERS = 10.0
+"""Pages a second a paced crawl may expect (its sites over their download delay) from which ``auto`` reads pages
+in workers: at about 10 ms a page, reading ten pages a second takes a tenth of a core, a hundred the whole core
+that Scrapy's downloading and saving need."""
 
-    Raises ArgumentError naming the setting for a value that is neither ``auto`` nor a count.
+
+def read_processes(settings: BaseSettings, sites: int = 1) -> int:
+    """How many worker processes read pages: ``ARCHIVER_READ_PROCESSES``, or when it is ``auto``, for a
+    CPU-bound crawl one per CPU beside the crawl's own, at most two (the crawl's own process is the limit beyond
+    that), and none for a crawl paced by the network or on a single CPU.
+
+    A crawl is CPU-bound when it has no download delay and no AutoThrottle, or when it is polite to so many
+    ``sites`` at once (one request per site per ``DOWNLOAD_DELAY``, or AutoThrottle's start delay when higher)
+    that it expects at least
+    :data:`POLITE_PAGES_PER_S_FOR_WORKERS` pages a second. Raises ArgumentError naming the setting for a value
+    that is neither ``auto`` nor a count.
     """
     value = str(settings.get("ARCHIVER_READ_PROCESSES", "auto")).strip().lower()
     if value == "auto":
-        unthrottled = settings.getfloat("DOWNLOAD_DELAY") == 0 and not settings.getbool("AUTOTHROTTLE_ENABLED")
-        return min(2, (os.cpu_count() or 1) - 1) if unthrottled else 0
+        delay = settings.getfloat("DOWNLOAD_DELAY")
+        # AutoThrottle starts each site at its start delay, never below DOWNLOAD_DELAY.
+        if settings.getbool("AUTOTHROTTLE_ENABLED"):
+            delay = max(delay, settings.getfloat("AUTOTHROTTLE_START_DELAY", 5.0))
+        busy = delay == 0 or sites / delay >= POLITE_PAGES_PER_S_FOR_WORKERS
+        return min(2, (os.cpu_count() or 1) - 1) if busy else 0
     try:
         count = int(value)
     except ValueError:
@@ -115,8 +130,9 @@ class PageReaders:
         self._pool: Executor | None = None
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> PageReaders:
-        readers = cls(read_processes(crawler.settings), crawler)
+    def from_crawler(cls, crawler: Crawler, sites: int = 1) -> PageReaders:
+        """The readers of ``crawler``'s crawl of ``sites`` sites (hosts) at once."""
+        readers = cls(read_processes(crawler.settings, sites), crawler)
         crawler.signals.connect(readers.start, signal=signals.spider_opened)
         crawler.signals.connect(readers.close, signal=signals.spider_closed)
         return readers
