@@ -195,6 +195,29 @@ def test_bodies_get_a_dictionary_per_site_and_every_row_reads_back() -> None:
     assert site_of("HTTPS://A.example/x?y") == "https://a.example"
 
 
+def test_a_dictionary_trained_in_the_background_covers_the_pages_stored_meanwhile() -> None:
+    db = _archive()
+    conn = db.conn
+    rng = random.Random(6)
+    writer = BodyWriter(train_after=8, background=True)
+    pages = {f"https://a.example/{n}/": _page("a", n, rng) for n in range(14)}
+    for n, (url, body) in enumerate(pages.items()):
+        writer.store(conn, url, body, f"d{n}")
+        if n == 7:
+            assert writer.training  # handed to the thread once the 8th page is in
+    writer.collect(conn, wait=True)
+    assert not writer.training
+    assert db.execute("select site, samples from body_dictionaries").fetchall() == [("https://a.example", 8)]
+    # The pages stored while it trained were recompressed with it too.
+    assert db.execute("select count(*) from bodies where dictionary_id is null").fetchone() == (0,)
+    reader = BodyReader(conn)
+    got = {
+        d: reader.read(e, b, i)
+        for d, e, b, i in conn.execute("select sha256, encoding, body, dictionary_id from bodies")
+    }
+    assert got == {f"d{n}": body for n, body in enumerate(pages.values())}
+
+
 def test_a_body_that_cannot_be_read_says_why() -> None:
     db = _archive()
     reader = BodyReader(db.conn)

@@ -13,6 +13,7 @@ import json
 import sqlite3
 import zlib
 from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -106,9 +107,14 @@ class BodyWriter:
     One writer serves one archive connection; ``train_after`` and ``level`` are for tests and benches.
     """
 
-    def __init__(self, level: int = ZSTD_LEVEL, train_after: int = TRAIN_AFTER) -> None:
+    def __init__(self, level: int = ZSTD_LEVEL, train_after: int = TRAIN_AFTER, background: bool = False) -> None:
         self.level = level
         self.train_after = train_after
+        self.background = background
+        """Train dictionaries on a thread (zstandard releases the GIL), stored by a later ``store`` or ``collect``:
+        a crawl of many sites would otherwise spend a tenth of its reactor thread training them."""
+        self._pool: ThreadPoolExecutor | None = None
+        self._training: dict[str, Future[tuple[bytes | None, dict[str, bytes], int]]] = {}
         self._sites: dict[str, _Site] = {}
         self._compressors: OrderedDict[int | None, zstandard.ZstdCompressor] = OrderedDict()
 
@@ -121,12 +127,32 @@ class BodyWriter:
             "INSERT INTO bodies (sha256, size, encoding, body, dictionary_id) VALUES (?, ?, 'zstd', ?, ?)",
             [digest, len(body), self._compressor(site).compress(body), site.dictionary_id],
         )
+        if self._training:
+            self.collect(conn)
+        name = site_of(url)
         if site.dictionary_id is None:
-            if len(site.pending) < 4 * self.train_after:
+            if name in self._training:
+                site.pending.append(digest)  # recompressed once the dictionary is in
+            elif len(site.pending) < 4 * self.train_after:
                 site.pending.append(digest)
-            if len(site.pending) >= site.next_training:
-                self._train(conn, site_of(url), site)
+            if name not in self._training and len(site.pending) >= site.next_training:
+                self._train(conn, name, site)
         return True
+
+    @property
+    def training(self) -> bool:
+        """Whether a dictionary is being trained in the background."""
+        return bool(self._training)
+
+    def collect(self, conn: sqlite3.Connection, wait: bool = False) -> None:
+        """Store the dictionaries trained in the background so far (all of them, once done, when ``wait``)."""
+        for name, future in list(self._training.items()):
+            if wait or future.done():
+                del self._training[name]
+                self._trained(conn, name, self._sites[name], *future.result())
+        if wait and self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
     def _site(self, conn: sqlite3.Connection, name: str) -> _Site:
         site = self._sites.get(name)
@@ -150,7 +176,8 @@ class BodyWriter:
         return found
 
     def _train(self, conn: sqlite3.Connection, name: str, site: _Site) -> None:
-        """Train the site's dictionary on its pending bodies and recompress them with it."""
+        """Train the site's dictionary on its pending bodies and recompress them with it (on a thread when
+        ``background``)."""
         reader = BodyReader(conn)
         samples = {
             digest: reader.read(encoding, data, dictionary_id)
@@ -159,20 +186,52 @@ class BodyWriter:
                 [json.dumps(site.pending)],
             )
         }
-        try:
-            trained = zstandard.train_dictionary(DICTIONARY_BYTES, list(samples.values()))
-        except zstandard.ZstdError:
+        if not self.background:
+            self._trained(conn, name, site, *_train(samples, self.level))
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="body-dictionary")
+        self._training[name] = self._pool.submit(_train, samples, self.level)
+
+    def _trained(
+        self,
+        conn: sqlite3.Connection,
+        name: str,
+        site: _Site,
+        dictionary: bytes | None,
+        bodies: dict[str, bytes],
+        samples: int,
+    ) -> None:
+        """Store a site's new dictionary and its samples recompressed with it."""
+        if dictionary is None:
             # Too little to learn from (a few tiny pages): try again once more pages are in.
             site.next_training = len(site.pending) + self.train_after
             return
-        site.dictionary = trained.as_bytes()
+        site.dictionary = dictionary
         site.dictionary_id = conn.execute(
             "INSERT INTO body_dictionaries (site, trained_at, samples, bytes) VALUES (?, ?, ?, ?) RETURNING id",
-            [name, utc_now(), len(samples), site.dictionary],
+            [name, utc_now(), samples, dictionary],
         ).fetchone()[0]
-        compressor = self._compressor(site)
+        late = [digest for digest in site.pending if digest not in bodies]  # stored while it was training
+        if late:
+            reader, compressor = BodyReader(conn), self._compressor(site)
+            for digest, encoding, data, dictionary_id in conn.execute(
+                "select sha256, encoding, body, dictionary_id from bodies where sha256 in (select value from json_each(?))",
+                [json.dumps(late)],
+            ).fetchall():
+                bodies[digest] = compressor.compress(reader.read(encoding, data, dictionary_id))
         conn.executemany(
             "UPDATE bodies SET body = ?, dictionary_id = ? WHERE sha256 = ?",
-            [(compressor.compress(body), site.dictionary_id, digest) for digest, body in samples.items()],
+            [(body, site.dictionary_id, digest) for digest, body in bodies.items()],
         )
         site.pending = []
+
+
+def _train(samples: dict[str, bytes], level: int) -> tuple[bytes | None, dict[str, bytes], int]:
+    """A dictionary trained on ``samples`` and each sample compressed with it; (None, {}, n) when too few to train."""
+    try:
+        trained = zstandard.train_dictionary(DICTIONARY_BYTES, list(samples.values()))
+    except zstandard.ZstdError:
+        return None, {}, len(samples)
+    compressor = zstandard.ZstdCompressor(level=level, dict_data=trained)
+    return trained.as_bytes(), {digest: compressor.compress(body) for digest, body in samples.items()}, len(samples)

@@ -65,12 +65,19 @@ class ArchivePageStorage:
     def __init__(self, settings: BaseSettings) -> None:
         self.settings = settings
         self.session: ArchiveSession | None = None
-        self._writer = BodyWriter()
+        self._writer = BodyWriter(background=True)
         self._reader: BodyReader | None = None
 
     def open_spider(self, spider: Spider) -> None:
         self.session = ArchiveSession.of(spider.crawler)
+        self.session.before_close.append(self._store_dictionaries)
         self._fingerprinter = spider.crawler.request_fingerprinter
+
+    def _store_dictionaries(self) -> None:
+        """Wait for the dictionaries still training and store them with the crawl's last batch."""
+        if self._writer.training:
+            assert self.session is not None
+            self._writer.collect(self.session.write().conn, wait=True)
 
     def close_spider(self, spider: Spider) -> None:
         """Nothing to do: the archive session closes the database."""

@@ -94,6 +94,8 @@ class ArchiveSession:
         self.batch_lost: list[Callable[[sqlite3.Error], None]] = []
         """Called when an error rolled the whole open batch back (the store pipeline accounts for its recaps)."""
         self._ticker: LoopingCall | None = None
+        self.before_close: list[Callable[[], None]] = []
+        """Called when the crawl ends, before its last batch is committed (the page store's last dictionaries)."""
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -204,6 +206,8 @@ class ArchiveSession:
             return
         if self._ticker is not None and self._ticker.running:
             self._ticker.stop()
+        for call in self.before_close:
+            call()
         self.commit()  # pages stored since the store pipeline's last commit
         if self._failed:
             store.record_failures(self._db, self.crawl_id, list(self._failed.values()))
