@@ -218,6 +218,23 @@ def test_a_dictionary_trained_in_the_background_covers_the_pages_stored_meanwhil
     assert got == {f"d{n}": body for n, body in enumerate(pages.values())}
 
 
+def test_sites_waiting_for_the_training_thread_get_their_dictionary_when_the_crawl_ends() -> None:
+    db = _archive()
+    rng = random.Random(7)
+    writer = BodyWriter(train_after=8, background=True)
+    sites = ["a", "b", "c", "d"]
+    for n in range(8):  # all four sites reach their 8th page together; two train at once (MAX_TRAINING)
+        for site in sites:
+            writer.store(db.conn, f"https://{site}.example/{n}/", _page(site, n, rng), f"{site}{n}")
+    assert writer.untrained
+    writer.collect(db.conn, wait=True)
+    assert not writer.untrained and not writer.training
+    assert [row[0] for row in db.execute("select site from body_dictionaries order by site")] == [
+        f"https://{site}.example" for site in sites
+    ]
+    assert db.execute("select count(*) from bodies where dictionary_id is null").fetchone() == (0,)
+
+
 def test_a_body_that_cannot_be_read_says_why() -> None:
     db = _archive()
     reader = BodyReader(db.conn)

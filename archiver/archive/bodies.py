@@ -31,6 +31,9 @@ TRAIN_AFTER = 64
 """A site's dictionary is trained once this many of its bodies are stored (more samples gained little)."""
 DICTIONARY_BYTES = 112_640
 """zstd's default dictionary size; larger ones trained on these pages did no better."""
+MAX_TRAINING = 2
+"""Dictionaries trained on the thread at once: each holds its samples in memory (64 pages, about 7 MB), and a crawl of
+a hundred sites reaches the training of all of them within seconds."""
 MAX_COMPRESSORS = 16
 """Compressors kept ready (about 0.6 MB each); a crawl of more sites re-creates them as it goes."""
 
@@ -131,11 +134,12 @@ class BodyWriter:
             self.collect(conn)
         name = site_of(url)
         if site.dictionary_id is None:
-            if name in self._training:
-                site.pending.append(digest)  # recompressed once the dictionary is in
-            elif len(site.pending) < 4 * self.train_after:
-                site.pending.append(digest)
-            if name not in self._training and len(site.pending) >= site.next_training:
+            site.pending.append(digest)  # the samples, or recompressed once the dictionary is in
+            if (
+                name not in self._training
+                and len(site.pending) >= site.next_training
+                and len(self._training) < MAX_TRAINING
+            ):
                 self._train(conn, name, site)
         return True
 
@@ -144,13 +148,23 @@ class BodyWriter:
         """Whether a dictionary is being trained in the background."""
         return bool(self._training)
 
+    @property
+    def untrained(self) -> bool:
+        """Whether a site has enough pages for a dictionary but none yet (it waited for the thread)."""
+        return any(s.dictionary_id is None and len(s.pending) >= s.next_training for s in self._sites.values())
+
     def collect(self, conn: sqlite3.Connection, wait: bool = False) -> None:
         """Store the dictionaries trained in the background so far (all of them, once done, when ``wait``)."""
         for name, future in list(self._training.items()):
             if wait or future.done():
                 del self._training[name]
                 self._trained(conn, name, self._sites[name], *future.result())
-        if wait and self._pool is not None:
+        if not wait:
+            return
+        for name, site in self._sites.items():  # sites that waited for the thread: train them now
+            if site.dictionary_id is None and len(site.pending) >= site.next_training:
+                self._train(conn, name, site, background=False)
+        if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
 
@@ -175,7 +189,7 @@ class BodyWriter:
             self._compressors.move_to_end(key)
         return found
 
-    def _train(self, conn: sqlite3.Connection, name: str, site: _Site) -> None:
+    def _train(self, conn: sqlite3.Connection, name: str, site: _Site, background: bool | None = None) -> None:
         """Train the site's dictionary on its pending bodies and recompress them with it (on a thread when
         ``background``)."""
         reader = BodyReader(conn)
@@ -183,10 +197,10 @@ class BodyWriter:
             digest: reader.read(encoding, data, dictionary_id)
             for digest, encoding, data, dictionary_id in conn.execute(
                 "select sha256, encoding, body, dictionary_id from bodies where sha256 in (select value from json_each(?))",
-                [json.dumps(site.pending)],
+                [json.dumps(site.pending[: site.next_training])],
             )
         }
-        if not self.background:
+        if not (self.background if background is None else background):
             self._trained(conn, name, site, *_train(samples, self.level))
             return
         if self._pool is None:

@@ -75,8 +75,8 @@ class ArchivePageStorage:
 
     def _store_dictionaries(self) -> None:
         """Wait for the dictionaries still training and store them with the crawl's last batch."""
-        if self._writer.training:
-            assert self.session is not None
+        assert self.session is not None
+        if self._writer.training or (self.session.is_open and self._writer.untrained):
             self._writer.collect(self.session.write().conn, wait=True)
 
     def close_spider(self, spider: Spider) -> None:
