@@ -26,7 +26,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bench.serve import free_port
+from bench.serve import free_port, stop_process
 
 PROJECT = Path(__file__).resolve().parent.parent
 DAYS = 30
@@ -80,12 +80,7 @@ class DaySite:
         return self
 
     def __exit__(self, *_: object) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)
 
 
 def crawl(db: Path, url: str, now: str, *args: str, settings: dict[str, str] | None = None) -> dict:

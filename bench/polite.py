@@ -18,17 +18,15 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import subprocess
 import sys
 import time
-import urllib.request
 from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from bench.measure import run_measured, scrapy_stats
-from bench.serve import find_nginx, free_port
+from bench.serve import StaticServer, free_port
 from bench.site import BenchSize, export_site, file_for
 
 SITES = 100
@@ -41,24 +39,7 @@ PLACEHOLDER = "127.0.0.2:1"
 """The address the export is rendered with; each server answers with its own instead (never followed by a
 digit in the pages, so no longer address is rewritten by mistake)."""
 
-NGINX_HEAD = """\
-daemon off;
-worker_processes 1;
-{user}pid {work}/nginx.pid;
-error_log {work}/nginx-error.log warn;
-events {{ worker_connections 4096; }}
-http {{
-    types {{ text/html html; text/plain txt; }}
-    default_type application/octet-stream;
-    charset utf-8;
-    charset_types text/html text/plain;
-    access_log off;
-    keepalive_requests 100000;
-    client_body_temp_path {work}/client_body;
-    proxy_temp_path {work}/proxy;
-    fastcgi_temp_path {work}/fastcgi;
-    uwsgi_temp_path {work}/uwsgi;
-    scgi_temp_path {work}/scgi;
+NGINX_SUB_FILTER = """\
     sub_filter_once off;
     sub_filter_types text/plain;
 """
@@ -78,57 +59,35 @@ def hosts(count: int = SITES) -> list[str]:
     return [f"127.0.0.{FIRST_HOST + i}" for i in range(count)]
 
 
-class ManySites:
-    """The export served on every address of ``hosts`` at ``port`` (a context manager): nginx, else Twisted."""
+class ManySites(StaticServer):
+    """The export served on every address of ``addresses`` at ``port`` (a context manager): nginx, else Twisted."""
+
+    start_seconds = 30
+    connections = 4096
 
     def __init__(self, root: Path, addresses: list[str], port: int, work: Path, kind: str = "auto") -> None:
-        self.root, self.addresses, self.port, self.work = root.resolve(), addresses, port, work.resolve()
-        self._nginx = find_nginx() if kind in ("auto", "nginx") else None
-        if kind == "nginx" and self._nginx is None:
-            raise RuntimeError("nginx is not installed")
-        self.kind = "nginx" if self._nginx else "twisted"
-        self.process: subprocess.Popen | None = None
+        super().__init__(root, port, work, kind)
+        self.addresses = addresses
 
     def urls(self) -> list[str]:
         """Each site's home page."""
         return [f"http://{host}:{self.port}/" for host in self.addresses]
 
-    def __enter__(self) -> ManySites:
-        self.work.mkdir(parents=True, exist_ok=True)
-        log = open(self.work / f"{self.kind}.out", "w")
-        if self.kind == "nginx":
-            user = "user root root;\n" if os.geteuid() == 0 else ""
-            conf = NGINX_HEAD.format(user=user, work=self.work)
-            for host in self.addresses:
-                conf += NGINX_SERVER.format(host=host, port=self.port, root=self.root, placeholder=PLACEHOLDER)
-            path = self.work / "nginx.conf"
-            path.write_text(conf + "}\n")
-            command = [self._nginx, "-c", str(path), "-p", str(self.work), "-e", str(self.work / "nginx-error.log")]
-        else:
-            command = [sys.executable, "-m", "bench.polite", str(self.root), str(self.port), *self.addresses]
-        self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).parent.parent)
-        deadline = time.monotonic() + 30
-        for url in (self.urls()[0], self.urls()[-1]):
-            while True:
-                try:
-                    body = urllib.request.urlopen(url + "robots.txt", timeout=2).read()
-                    if PLACEHOLDER.encode() in body:
-                        raise RuntimeError(f"{self.kind} serves the placeholder address unchanged")
-                    break
-                except OSError as exc:
-                    if self.process.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(f"{self.kind} did not start; see {self.work}") from exc
-                    time.sleep(0.1)
-        return self
+    def nginx_servers(self) -> str:
+        return NGINX_SUB_FILTER + "".join(
+            NGINX_SERVER.format(host=host, port=self.port, root=self.root, placeholder=PLACEHOLDER)
+            for host in self.addresses
+        )
 
-    def __exit__(self, *exc: object) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+    def twisted_command(self) -> list[str]:
+        return [sys.executable, "-m", "bench.polite", str(self.root), str(self.port), *self.addresses]
+
+    def ready_urls(self) -> list[str]:
+        return [self.urls()[0] + "robots.txt", self.urls()[-1] + "robots.txt"]
+
+    def check(self, body: bytes) -> None:
+        if PLACEHOLDER.encode() in body:
+            raise RuntimeError(f"{self.kind} serves the placeholder address unchanged")
 
 
 def write_sites_file(path: Path, urls: list[str], archive: Path) -> Path:
