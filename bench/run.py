@@ -46,6 +46,18 @@ def _settings(extra: dict[str, str]) -> list[str]:
     return out
 
 
+def _recaps(bindir: Path, base_url: str, archive: Path, logfile: Path) -> list[str]:
+    """``scrapy crawl recaps`` of ``base_url`` into ``archive``, logging to ``logfile``, with the bench's settings."""
+    return [
+        str(bindir / "scrapy"),
+        "crawl",
+        "recaps",
+        "-a",
+        f"url={base_url}",
+        *_settings({"ARCHIVE_DB": str(archive), "LOG_FILE": str(logfile)}),
+    ]
+
+
 def machine() -> dict:
     """What the figures were measured on."""
     cpu = ""
@@ -139,15 +151,7 @@ def bench_one(size_text: str, out: Path, server_kind: str, reparse: bool = True,
         archive = runs / "recaps.db"
         logfile = runs / "recaps.log"
         log(f"[{size.name}] scrapy crawl recaps ...")
-        command = [
-            str(bindir / "scrapy"),
-            "crawl",
-            "recaps",
-            "-a",
-            f"url={base_url}",
-            *_settings({"ARCHIVE_DB": str(archive), "LOG_FILE": str(logfile)}),
-        ]
-        run = run_measured(command, PROJECT, runs / "recaps.out", env)
+        run = run_measured(_recaps(bindir, base_url, archive, logfile), PROJECT, runs / "recaps.out", env)
         stats = scrapy_stats(logfile.read_text(encoding="utf-8", errors="replace"))
         comments = 0
         if archive.exists():
@@ -217,15 +221,7 @@ def _recrawl(
             shutil.copyfile(str(archive) + suffix, str(again) + suffix)
     logfile = runs / "recrawl.log"
     log(f"[{name}] scrapy crawl recaps again, site unchanged ...")
-    command = [
-        str(bindir / "scrapy"),
-        "crawl",
-        "recaps",
-        "-a",
-        f"url={base_url}",
-        *_settings({"ARCHIVE_DB": str(again), "LOG_FILE": str(logfile)}),
-    ]
-    run = run_measured(command, PROJECT, runs / "recrawl.out", env)
+    run = run_measured(_recaps(bindir, base_url, again, logfile), PROJECT, runs / "recrawl.out", env)
     stats = scrapy_stats(logfile.read_text(encoding="utf-8", errors="replace"))
     first_bytes = int(first_stats.get("downloader/response_bytes", 0))
     again_bytes = int(stats.get("downloader/response_bytes", 0))
