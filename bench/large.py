@@ -18,7 +18,7 @@ from pathlib import Path
 
 from archiver.archive import store
 from archiver.archive.schema import OPTIMIZE_AFTER, optimize_search
-from bench.micro import FTS_COUNT_SQL, FTS_RANK_SQL, FTS_SQL, THREAD_SQL, _timed
+from bench.micro import FTS5_RANK_SQL, FTS_COUNT_SQL, FTS_RANK_SQL, FTS_SQL, THREAD_SQL, _timed
 
 TERM = "tarot"
 TERM_SHARE = 0.15
@@ -72,6 +72,9 @@ def queries(path: Path) -> dict:
     thread_ms, thread_rows = _timed(conn, THREAD_SQL, [1])
     first_ms, _ = _timed(conn, FTS_SQL, [TERM])
     ranked_ms, _ = _timed(conn, FTS_RANK_SQL, [TERM], repeat=7)
+    fts5_rank_ms, _ = _timed(conn, FTS5_RANK_SQL, [TERM], repeat=7)
+    if conn.execute(FTS_RANK_SQL, [TERM]).fetchall() != conn.execute(FTS5_RANK_SQL, [TERM]).fetchall():
+        raise AssertionError("the two-step ranking and FTS5's rank disagree")
     # CPU time too: on a shared machine the wall time of a 100 ms query says more about the neighbours.
     cpu = []
     for _ in range(7):
@@ -87,6 +90,7 @@ def queries(path: Path) -> dict:
         "fts_matches": matches,
         "fts_first20_ms": first_ms,
         "fts_ranked20_ms": ranked_ms,
+        "fts_ranked20_fts5_rank_ms": fts5_rank_ms,
         "fts_ranked20_cpu_ms": round(statistics.median(cpu) * 1000, 2),
         "fts_count_ms": count_ms,
     }

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from archiver.archive import store
+from archiver.archive.query import best_first
 from archiver.items import CommentItem, RecapItem, Term
 from archiver.threads import assemble_thread
 from bench.sizes import layout_before_m008, raw_pages, without_raw_bytes
@@ -103,7 +104,13 @@ FTS_SQL = (
     "select comments.id, snippet(comments_fts, 0, '[', ']', '…', 12) from comments_fts "
     "join comments on comments.rowid = comments_fts.rowid where comments_fts match ? limit 20"
 )
+# The ranked search as archiver.archive.query.search_comments runs it (best_first), and FTS5's own
+# "order by rank" beside it, which it replaced (issue 17).
 FTS_RANK_SQL = (
+    best_first("comments_fts", "?1", "20")
+    + " select comments.id from best join comments on comments.rowid = best.rowid order by best.score, best.rowid"
+)
+FTS5_RANK_SQL = (
     "select comments.id from comments_fts join comments on comments.rowid = comments_fts.rowid "
     "where comments_fts match ? order by rank limit 20"
 )

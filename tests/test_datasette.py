@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -53,6 +54,11 @@ def test_search_comments_finds_a_comment_with_a_snippet(demo_site: DemoSite, ful
     word = max((w.strip(".,!?\"'()") for w in comment["text"].split() if w.isascii()), key=len)
     rows = get_json(db, f"/{db.stem}/search_comments.json?q={quote(word)}&_shape=array")
     assert rows and all("[" in r["snippet"] for r in rows)
+    with sqlite3.connect(db) as conn:  # best first, as FTS5's own rank orders them
+        want = conn.execute(
+            "select rowid from comments_fts where comments_fts match ? order by rank, rowid limit 100", [f'"{word}"']
+        ).fetchall()
+    assert [r["id"] for r in rows] == [w[0] for w in want]
 
 
 def test_table_pages_carry_the_column_descriptions(full_crawl: tuple[Path, CrawlRun]) -> None:

@@ -129,6 +129,27 @@ def test_full_text_search_follows_inserts_edits_and_deletions() -> None:
     assert_fts_in_sync(db)
 
 
+def test_search_ranks_best_first_as_bm25_does() -> None:
+    # Many hits of varied lengths and counts of the word: the two-step ranking (issue 17) answers as FTS5's rank.
+    rng = random.Random(5)
+    comments = []
+    for n in range(300):
+        words = rng.choices(["tarot", "card", "scene", "lead", "music", "episode"], k=rng.randint(1, 40))
+        comments.append(CommentItem(str(n), None, author=f"R{n % 7}", body_text=" ".join(words)))
+    db = _archive()
+    store.save_recap(db, make_recap(comments), None)
+    want = [
+        row[0]
+        for row in db.execute(
+            "select comments.id from comments_fts join comments on comments.rowid = comments_fts.rowid "
+            "where comments_fts match 'tarot' order by rank, comments.id"
+        )
+    ]
+    assert len(want) > 100
+    for limit in (1, 20, 100, 1000):
+        assert [r["id"] for r in search_comments(db.conn, "tarot", limit=limit)] == want[:limit]
+
+
 def test_merging_the_full_text_index_keeps_every_answer() -> None:
     db = _archive()
     store.save_recap(db, make_recap(_comments()), None)

@@ -132,26 +132,41 @@ def search_comments(
 
     The snippet wraps matches in ``mark``. Raises SearchError for a query FTS5 cannot read.
     """
-    sql = """select comments.id, comments.recap_id, recaps.title as recap_title, recaps.url as recap_url,
+    sql = f"""{best_first("comments_fts")}
+select comments.id, comments.recap_id, recaps.title as recap_title, recaps.url as recap_url,
   comments.author, comments.posted_at, comments.score,
-  snippet(comments_fts, 0, ?, ?, '…', 16) as snippet
-from comments_fts
-join comments on comments.rowid = comments_fts.rowid
+  snippet(comments_fts, 0, :start, :end, '…', 16) as snippet
+from best
+cross join comments_fts on comments_fts.rowid = best.rowid
+join comments on comments.rowid = best.rowid
 join recaps on recaps.id = comments.recap_id
-where comments_fts match ?
-order by rank limit ?"""
+where comments_fts match :match
+order by best.score, best.rowid"""
     return _full_text(conn, sql, query, limit, raw, mark)
+
+
+def best_first(fts_table: str, match: str = ":match", limit: str = ":limit") -> str:
+    """A ``best`` CTE: the rowids of the ``limit`` best matches of ``match`` in ``fts_table`` with their bm25 score.
+
+    Ranking in two steps is faster than FTS5's own ``order by rank limit N``, which sorts every hit before the
+    limit applies (150,000 hits of a common word at 1M comments: 137 ms against 102 ms, issue 17); SQLite's own
+    sorter keeps only the best ``limit``, and ``snippet()`` then runs for the rows shown only.
+    """
+    return (
+        f"with best as materialized (\n  select rowid, bm25({fts_table}) as score from {fts_table}\n"
+        f"  where {fts_table} match {match} order by score, rowid limit {limit})"
+    )
 
 
 def _full_text(
     conn: sqlite3.Connection, sql: str, query: str, limit: int, raw: bool, mark: tuple[str, str]
 ) -> list[dict[str, Any]]:
-    """Run a full-text ``sql`` taking (mark start, mark end, match, limit). Raises SearchError."""
+    """Run a full-text ``sql`` taking ``:start``, ``:end`` (the marks), ``:match`` and ``:limit``. Raises SearchError."""
     match = query if raw else escape_fts(query)
     if not match:
         raise SearchError("the search query is empty")
     try:
-        return rows(conn, sql, [mark[0], mark[1], match, limit])
+        return rows(conn, sql, {"start": mark[0], "end": mark[1], "match": match, "limit": limit})
     except sqlite3.OperationalError as exc:
         raise SearchError(f"cannot search for {query!r}: {exc}") from exc
 
@@ -163,10 +178,12 @@ def search_recaps(
 
     Raises SearchError for a query FTS5 cannot read.
     """
-    sql = """select recaps.id, recaps.title, recaps.url, recaps.author, recaps.published_at,
-  snippet(recaps_fts, -1, ?, ?, '…', 16) as snippet
-from recaps_fts
-join recaps on recaps.rowid = recaps_fts.rowid
-where recaps_fts match ?
-order by rank limit ?"""
+    sql = f"""{best_first("recaps_fts")}
+select recaps.id, recaps.title, recaps.url, recaps.author, recaps.published_at,
+  snippet(recaps_fts, -1, :start, :end, '…', 16) as snippet
+from best
+cross join recaps_fts on recaps_fts.rowid = best.rowid
+join recaps on recaps.rowid = best.rowid
+where recaps_fts match :match
+order by best.score, best.rowid"""
     return _full_text(conn, sql, query, limit, raw, mark)

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from archiver.archive.query import best_first
 from archiver.archive.schema import TABLE_DOCS
 
 SHIPPED = Path(__file__).with_name("datasette-metadata.json")
@@ -44,11 +45,12 @@ CANNED_QUERIES: dict[str, dict[str, Any]] = {
         "description": "Full-text search of comment text and authors, best matches first; each id links to "
         "the comment in its thread. Words are matched as typed (fts_words quotes them).",
         "sql": (
+            best_first("comments_fts", "fts_words(:q)", "100") + "\n"
             "select comments.id, comments.recap_id, recaps.title as recap, comments.author, comments.posted_at,\n"
             "  snippet(comments_fts, 0, '[', ']', '…', 16) as snippet\n"
-            "from comments_fts\njoin comments on comments.rowid = comments_fts.rowid\n"
-            "join recaps on recaps.id = comments.recap_id\n"
-            "where comments_fts match fts_words(:q)\norder by rank\nlimit 100"
+            "from best\ncross join comments_fts on comments_fts.rowid = best.rowid\n"
+            "join comments on comments.rowid = best.rowid\njoin recaps on recaps.id = comments.recap_id\n"
+            "where comments_fts match fts_words(:q)\norder by best.score, best.rowid"
         ),
     },
     "commenter_activity": {
