@@ -50,6 +50,9 @@ class MergeRule:
     derived: dict[str, str] = field(default_factory=dict)
     """Column -> SQL over the source row (alias ``s``) giving its value when the source has no such column: an
     archive from before the migration that added it (migrations fill the column for the rows they find)."""
+    rederived: dict[str, str] = field(default_factory=dict)
+    """Column -> SQL over the source row (alias ``s``) giving its value whatever the source has: a column whose
+    meaning a migration changed, computed again from what it stood for."""
     lookup: tuple[str, ...] = ()
     """For history rows: the columns an index finds them by; the others are only compared (SQLite, without
     statistics, may otherwise pick the index on ``crawl_id``, which every row of a crawl shares)."""
@@ -73,8 +76,9 @@ MERGE_RULES: dict[str, MergeRule] = {
         key=("recap_id", "site_comment_id"),
         newer=("last_seen_at", "gone_at"),  # a comment found gone keeps its last_seen_at
         first=("first_seen_at", "first_crawl_id"),
-        # A source from before m008 has the HTML itself; body_html is generated from body_html_stored.
-        derived={"body_html_stored": stored_html_sql("s.[body_html]", "s.[body_text]")},
+        # body_html is the HTML itself in a source from before m008, generated in a later one: body_html_stored
+        # holds it only where the text does not give it back, by the rebuild of the source's own version (m012).
+        rederived={"body_html_stored": stored_html_sql("s.[body_html]", "s.[body_text]")},
     ),
     "comment_versions": MergeRule(lookup=("comment_id",)),
     "recap_versions": MergeRule(lookup=("recap_id",)),
@@ -201,12 +205,15 @@ def _merge_table(conn: sqlite3.Connection, table: str, rule: MergeRule, counts: 
     def value(column: str) -> str:
         if column in references:
             return f"(select new_id from temp.[merge_map_{references[column]}] where old_id = s.[{column}])"
+        if column in rule.rederived:
+            return rule.rederived[column]
         if column not in source_columns:
             return rule.derived[column]
         return f"s.[{column}]"
 
     # A column the source lacks (an archive from before a migration) takes the merged archive's default.
-    columns = [c for c in _columns(conn, "main", table) if c != "id" and (c in source_columns or c in rule.derived)]
+    known = source_columns | rule.derived.keys() | rule.rederived.keys()
+    columns = [c for c in _columns(conn, "main", table) if c != "id" and c in known]
     names = ", ".join(f"[{c}]" for c in columns)
     values = ", ".join(f"{value(c)} as [{c}]" for c in columns)
     if not rule.key:
