@@ -29,6 +29,7 @@ from sqlite_utils import Database
 
 from archiver.archive.bodies import BodyReader
 from archiver.archive.query import escape_fts, search_comments
+from archiver.archive.schema import VIEWS, migrations
 from archiver.archive.store import open_archive, save_recap, start_crawl
 from archiver.cli import cli
 from archiver.items import CommentItem, RecapItem, Term
@@ -448,6 +449,40 @@ def archive_answers(path: Path) -> list:
 def _dictionary_column(conn: sqlite3.Connection) -> str:
     names = [r[1] for r in conn.execute("pragma table_info(bodies)")]
     return "dictionary_id" if "dictionary_id" in names else "null"
+
+
+COPIED_TABLES = (
+    "crawls",
+    "sites",
+    "series",
+    "terms",
+    "recaps",
+    "recap_terms",
+    "comments",
+    "comment_versions",
+    "vote_observations",
+)
+
+
+def archive_before(path: Path, migration: str, current: Database, written: dict[str, str] | None = None) -> None:
+    """Write at ``path`` an archive at the schema before ``migration`` holding ``current``'s crawls, recaps, comments
+    and their history column for column, with their full-text rows: what the store wrote then. ``written`` maps a
+    column to SQL over ``current``'s row giving what the column held then."""
+    db = Database(path)
+    db.execute("PRAGMA foreign_keys = ON")
+    migrations.apply(db, stop_before=migration)
+    for name, sql in VIEWS.items():
+        db.create_view(name, sql.strip(), replace=True)
+    with db.atomic():
+        for table in COPIED_TABLES:
+            columns = [c.name for c in db[table].columns]
+            values = [(written or {}).get(c, c) for c in columns]
+            rows = current.execute(f"select {', '.join(values)} from {table}").fetchall()
+            db.conn.executemany(
+                f"insert into {table} ({', '.join(columns)}) values ({', '.join('?' * len(columns))})", rows
+            )
+        db.execute("insert into comments_fts (rowid, body_text, author) select id, body_text, author from comments")
+    db.close()
 
 
 def assert_fts_in_sync(db: Database) -> None:

@@ -9,7 +9,7 @@ import zlib
 from pathlib import Path
 
 import pytest
-from helpers import archive_answers, assert_fts_in_sync, make_recap
+from helpers import archive_answers, archive_before, assert_fts_in_sync, make_recap
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlite_utils import Database
@@ -19,7 +19,6 @@ from archiver.archive.bodies import BodyReader, BodyWriter, site_of
 from archiver.archive.query import search_comments
 from archiver.archive.schema import (
     OPTIMIZE_AFTER,
-    VIEWS,
     ensure_schema,
     migrations,
     optimize_search,
@@ -112,7 +111,7 @@ def test_full_text_search_follows_inserts_edits_and_deletions() -> None:
     )
     db.execute("pragma foreign_keys = off")
     with db.atomic():
-        db.execute("delete from vote_observations")
+        db.execute("delete from vote_changes")
         db.execute("delete from comment_versions")
         db.execute("delete from comments where site_comment_id = '1'")
     assert search_comments(conn, "rewritten") == []
@@ -253,11 +252,6 @@ ORDER = {"comments": "id", "comment_versions": "id", "vote_observations": "id", 
 def _old_archive(path: Path) -> None:
     """An archive at the schema before m008, holding what the store wrote then: comments with their HTML in the
     table, their full-text rows, vote observations, an edit's earlier version and zlib bodies."""
-    db = Database(path)
-    db.execute("PRAGMA foreign_keys = ON")
-    migrations.apply(db, stop_before="m008_smaller_archive")
-    for name, sql in VIEWS.items():
-        db.create_view(name, sql.strip(), replace=True)
     # The rows come from the current store, then move into the old layout column for column.
     current = _archive()
     store.save_recap(current, make_recap(_comments()), None)
@@ -268,30 +262,14 @@ def _old_archive(path: Path) -> None:
         4,
     )
     store.save_recap(current, make_recap(edited, fetched_at="2024-02-01T00:00:00+00:00"), None)
-    with db.atomic():
-        for table in (
-            "sites",
-            "series",
-            "terms",
-            "recaps",
-            "recap_terms",
-            "comments",
-            "comment_versions",
-            "vote_observations",
-        ):
-            columns = [c.name for c in db[table].columns]
-            rows = current.execute(f"select {', '.join(columns)} from {table}").fetchall()
-            db.conn.executemany(
-                f"insert into {table} ({', '.join(columns)}) values ({', '.join('?' * len(columns))})", rows
-            )
-        for table in ("comments", "recaps"):
-            db.execute(f"insert into {table}_fts ({table}_fts) values ('rebuild')")
+    archive_before(path, "m008_smaller_archive", current)
+    with sqlite3.connect(path) as conn:
         for n, body in enumerate([b"<html>page one</html>", b"<html>page two</html>"]):
-            db.execute(
+            conn.execute(
                 "insert into bodies (sha256, size, encoding, body) values (?, ?, 'zlib', ?)",
                 [f"s{n}", len(body), zlib.compress(body, 1)],
             )
-    db.close()
+    conn.close()
 
 
 def test_an_archive_from_before_m008_migrates_in_place_and_answers_the_same(tmp_path: Path) -> None:

@@ -217,9 +217,10 @@ def m001_initial(db: Database) -> None:
 # every path that updates an archived row (crawl, reparse, an UPSERT's ON CONFLICT DO UPDATE,
 # another program) keeps history the same way. This is the set m002 created; m004 dropped
 # comments_first_votes again (and sqlite-utils' comments_ai FTS trigger): a new comment's
-# first vote observation and full-text row are written by archiver.archive.store.save_comments, one
-# statement per recap instead of a trigger per row. A program that inserts comments by other
-# means must write both itself (see m004).
+# full-text row is written by archiver.archive.store.save_comments, one statement per recap instead
+# of a trigger per row (as was its first vote observation, which since m013 is the comment itself).
+# A program that inserts comments by other means must write the full-text row itself (see m004);
+# m013 replaced comments_changed_votes (CHANGED_VOTES_TRIGGER).
 HISTORY_TRIGGERS: dict[str, str] = {
     "comments_keep_versions": """
 CREATE TRIGGER IF NOT EXISTS comments_keep_versions AFTER UPDATE OF body_text ON comments
@@ -591,6 +592,62 @@ def m012_line_breaks_from_the_text(db: Database) -> None:
         db.execute(sql)
 
 
+# A comment's first vote observation, while its votes have not changed, is the comment's own first values
+# (issue 17): vote_changes holds the observations of comments whose votes changed (their first one included),
+# and the view vote_observations adds the first one of every other comment with votes.
+VOTED = "(comments.upvotes IS NOT NULL OR comments.downvotes IS NOT NULL OR comments.score IS NOT NULL)"
+FIRST_VOTES_SQL = (
+    "SELECT comments.id AS comment_id, comments.first_crawl_id AS crawl_id, comments.first_seen_at AS observed_at, "
+    "comments.upvotes, comments.downvotes, comments.score FROM comments WHERE " + VOTED + " AND NOT EXISTS "
+    "(SELECT 1 FROM vote_changes WHERE vote_changes.comment_id = comments.id)"
+)
+"""The first vote observations the comments themselves stand for (the rows ``vote_changes`` does not hold)."""
+VOTE_COLUMNS = "comment_id, crawl_id, observed_at, upvotes, downvotes, score"
+WRITE_FIRST_VOTES_SQL = f"INSERT INTO vote_changes ({VOTE_COLUMNS}) {FIRST_VOTES_SQL}"
+"""Make every implied first observation a row (merge, before it changes comments' votes and first-seen values)."""
+DROP_IMPLIED_VOTES_SQL = (
+    "DELETE FROM vote_changes WHERE id IN (SELECT v.id FROM vote_changes v JOIN comments ON comments.id = v.comment_id "
+    "WHERE v.crawl_id IS comments.first_crawl_id AND v.observed_at IS comments.first_seen_at "
+    "AND v.upvotes IS comments.upvotes AND v.downvotes IS comments.downvotes AND v.score IS comments.score "
+    "AND (SELECT count(*) FROM vote_changes w WHERE w.comment_id = v.comment_id) = 1)"
+)
+"""Drop each row that is a comment's only observation and exactly what the comment stands for: the view gives it."""
+CHANGED_VOTES_TRIGGER = f"""
+CREATE TRIGGER comments_changed_votes AFTER UPDATE OF upvotes, downvotes, score ON comments
+WHEN old.upvotes IS NOT new.upvotes OR old.downvotes IS NOT new.downvotes OR old.score IS NOT new.score
+BEGIN
+  INSERT INTO vote_changes ({VOTE_COLUMNS})
+  SELECT old.id, old.first_crawl_id, old.first_seen_at, old.upvotes, old.downvotes, old.score
+  WHERE (old.upvotes IS NOT NULL OR old.downvotes IS NOT NULL OR old.score IS NOT NULL)
+    AND NOT EXISTS (SELECT 1 FROM vote_changes WHERE comment_id = old.id);
+  INSERT INTO vote_changes ({VOTE_COLUMNS})
+  VALUES (new.id, new.last_crawl_id, new.last_seen_at, new.upvotes, new.downvotes, new.score);
+END"""
+"""A vote change: the first observation, until now the comment's own values, becomes a row, then the new one."""
+
+
+@migrations()
+def m013_first_votes_from_the_comment(db: Database) -> None:
+    """A comment's first vote observation is read from the comment until its votes change (issue 17).
+
+    ``vote_observations`` becomes a view over the table ``vote_changes`` (the same columns) and the comments:
+    the table keeps every observation of a comment whose votes changed, and the view adds, for each other comment
+    with votes, its first observation from its first crawl, first-seen time and votes, with a NULL ``id``. Rows
+    already archived that are exactly that are deleted; the ``comments_changed_votes`` trigger writes the first
+    observation too when a comment's votes first change.
+    """
+    db.execute("DROP TRIGGER IF EXISTS comments_changed_votes")
+    db.execute("ALTER TABLE vote_observations RENAME TO vote_changes")
+    db.execute("DROP INDEX IF EXISTS idx_vote_observations_comment_id")
+    db["vote_changes"].create_index(["comment_id"])
+    db.execute(DROP_IMPLIED_VOTES_SQL)
+    db.execute(CHANGED_VOTES_TRIGGER)
+    db.execute(
+        f"CREATE VIEW vote_observations AS SELECT id, {VOTE_COLUMNS} FROM vote_changes "
+        f"UNION ALL SELECT NULL, {VOTE_COLUMNS} FROM ({FIRST_VOTES_SQL})"
+    )
+
+
 def ensure_schema(db: Database) -> None:
     """Bring ``db`` to the current schema: pending migrations, then views. Safe to repeat."""
     db.execute("PRAGMA foreign_keys = ON")
@@ -624,6 +681,16 @@ def columns_of(db: Database) -> dict[str, list[str]]:
         if not name.startswith("_") and "_fts" not in name
     }
 
+
+VOTE_DOCS = {
+    "comment_id": "The comment (`comments.id`).",
+    "crawl_id": "The crawl that saw them (`crawls.id`).",
+    "observed_at": "When (ISO 8601 UTC).",
+    "upvotes": "Likes then.",
+    "downvotes": "Dislikes then.",
+    "score": "Net score then.",
+}
+"""The columns ``vote_changes`` and the view ``vote_observations`` share."""
 
 # What each table and column means: docs/schema.md and the Datasette
 # metadata are generated from this, and a test checks both against the real schema.
@@ -770,16 +837,13 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
         },
     ),
     "vote_observations": (
-        "A comment's votes when first seen and at every crawl where they changed.",
-        {
-            "id": "Archive id.",
-            "comment_id": "The comment (`comments.id`).",
-            "crawl_id": "The crawl that saw them (`crawls.id`).",
-            "observed_at": "When (ISO 8601 UTC).",
-            "upvotes": "Likes then.",
-            "downvotes": "Dislikes then.",
-            "score": "Net score then.",
-        },
+        "View: a comment's votes when first seen and at every crawl where they changed (`vote_changes`, and the "
+        "first observation of each comment whose votes never changed, read from the comment).",
+        {"id": "The `vote_changes` row; NULL for a first observation read from the comment.", **VOTE_DOCS},
+    ),
+    "vote_changes": (
+        "The vote observations of comments whose votes changed, their first one included (read `vote_observations`).",
+        {"id": "Archive id.", **VOTE_DOCS},
     ),
     "bodies": (
         "Raw response bodies, stored once per distinct content.",
