@@ -276,7 +276,10 @@ def _merge_table(
             f"insert into main.[{table}_fts] (rowid, {indexed}) select id, {indexed} from main.[{table}] "
             f"where id in (select new_id from {id_map} where new) order by id"
         )
-    archived = f"(select m.new_id as id, {values} from src.[{relation}] s join {id_map} m on m.old_id = s.id where not m.new) x"
+    archived = (
+        f"(select m.new_id as id, {values} from src.[{relation}] s join {id_map} m on m.old_id = s.id "
+        "where not m.new) x"
+    )
     counts.updated[table] = _update_archived(conn, table, rule, columns, archived)
 
 

@@ -50,7 +50,7 @@ class SaveResult:
     comments_edited: int = 0
     """Archived comments whose text changed (the earlier text is in ``comment_versions``)."""
     vote_changes: int = 0
-    """Archived comments whose votes changed (each change is a row of ``vote_observations``, ``vote_changes``)."""
+    """Archived comments whose votes changed (each change is a row of ``vote_changes``, read in ``vote_observations``)."""
     comments_gone: int = 0
     """Archived comments no longer on the fully fetched thread (``gone_at`` set)."""
     comments_back: int = 0
