@@ -43,7 +43,7 @@ def merge_command(merged: str, sources: tuple[str, ...]) -> None:
         raise click.ClickException(str(exc)) from exc
     for counts in merged_counts:
         added, updated = counts.added, counts.updated
-        history = sum(added.get(t, 0) for t in ("comment_versions", "recap_versions", "vote_observations"))
+        history = sum(added.get(t, 0) for t in ("comment_versions", "recap_versions", "vote_changes"))
         echo_safe(
             f"{counts.source}: {plural(added.get('comments'), 'comment')} added, {updated.get('comments', 0)} updated; "
             f"{plural(added.get('recaps'), 'recap')}, {plural(added.get('crawls'), 'crawl')}, "

@@ -3,7 +3,8 @@
 * Raw pages: the stored bodies with their dictionaries against a ``.warc.gz`` of the same responses
   (``recap-archiver export-warc``), and against the same bodies compressed as before m008 (zlib level 1).
 * Without raw pages: the archive against a copy rebuilt in the layout before m008 (comment HTML stored for
-  every comment, the two vote indexes), both compacted, so the baseline comes from the same crawl.
+  every comment, every vote observation a row of its own, the two vote indexes), both compacted, so the
+  baseline comes from the same crawl.
 """
 
 from __future__ import annotations
@@ -73,6 +74,17 @@ def layout_before_m008(compact: Path) -> int:
         c.execute("update comments set body_html_full = body_html")
         c.execute("alter table comments drop column body_html")
         c.execute("alter table comments drop column body_html_stored")
+        if c.execute("select 1 from sqlite_master where name = 'vote_changes'").fetchone():
+            # Since m013 a first vote observation is the comment itself: every observation becomes a row again.
+            c.execute(
+                "create table vote_observations_rows (id integer primary key, comment_id integer references "
+                "comments(id), crawl_id integer references crawls(id), observed_at text, upvotes integer, "
+                "downvotes integer, score integer)"
+            )
+            c.execute("insert into vote_observations_rows select * from vote_observations order by comment_id, id")
+            c.execute("drop view vote_observations")
+            c.execute("drop table vote_changes")
+            c.execute("alter table vote_observations_rows rename to vote_observations")
         c.execute("drop index if exists idx_vote_observations_comment_id")
         c.execute(
             "create index idx_vote_observations_comment_id_observed_at on vote_observations (comment_id, observed_at)"

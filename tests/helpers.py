@@ -27,10 +27,14 @@ from click.testing import CliRunner, Result
 from datasette.app import Datasette
 from sqlite_utils import Database
 
+from archiver.archive.bodies import BodyReader
+from archiver.archive.query import escape_fts, search_comments
+from archiver.archive.schema import VIEWS, migrations
 from archiver.archive.store import open_archive, save_recap, start_crawl
 from archiver.cli import cli
 from archiver.items import CommentItem, RecapItem, Term
 from archiver.threads import assemble_thread
+from archiver.web.metadata import CANNED_QUERIES
 
 PROJECT = Path(__file__).resolve().parent.parent
 OUTPUT = PROJECT / "test-output"
@@ -408,6 +412,77 @@ def thread() -> list[CommentItem]:
         CommentItem("103", "102", author="Cy", body_text="한국어", page=1),
         CommentItem("104", None, author="Di", body_text="Second", page=2),
     ]
+
+
+def documented_queries() -> list[tuple[str, dict]]:
+    """Every SQL query of docs/reading.md and every canned query, with values for their parameters."""
+    text = (PROJECT / "docs" / "reading.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```sql\n(.*?)```", text, re.S)
+    queries = [(q.strip(), {}) for block in blocks for q in block.split(";") if q.strip().strip("-")]
+    params = {"recap_id": 1, "series": "Soundtrack #1", "q": "jerry", "author": "Ana", "comment_id": 1}
+    for canned in CANNED_QUERIES.values():
+        names = set(re.findall(r":(\w+)", canned["sql"]))
+        queries.append((canned["sql"], {n: params[n] for n in names}))
+    return queries
+
+
+def archive_answers(path: Path) -> list:
+    """What an archive file answers: every documented query, a search, every comment's HTML and text, every
+    earlier version and every raw body, read with plain sqlite3 (no function registered but fts_words)."""
+    conn = sqlite3.connect(path)
+    conn.create_function("fts_words", 1, escape_fts)
+    out = [conn.execute(sql, params).fetchall() for sql, params in documented_queries()]
+    out.append([sorted(r.items()) for r in search_comments(conn, "jerry edited")])
+    out.append(conn.execute("select id, body_html, body_text from comments order by id").fetchall())
+    out.append(conn.execute("select * from comment_versions order by id").fetchall())
+    reader = BodyReader(conn)
+    out.append(
+        [
+            reader.read(*r)
+            for r in conn.execute("select encoding, body, " + _dictionary_column(conn) + " from bodies order by sha256")
+        ]
+    )
+    conn.close()
+    return out
+
+
+def _dictionary_column(conn: sqlite3.Connection) -> str:
+    names = [r[1] for r in conn.execute("pragma table_info(bodies)")]
+    return "dictionary_id" if "dictionary_id" in names else "null"
+
+
+COPIED_TABLES = (
+    "crawls",
+    "sites",
+    "series",
+    "terms",
+    "recaps",
+    "recap_terms",
+    "comments",
+    "comment_versions",
+    "vote_observations",
+)
+
+
+def archive_before(path: Path, migration: str, current: Database, written: dict[str, str] | None = None) -> None:
+    """Write at ``path`` an archive at the schema before ``migration`` holding ``current``'s crawls, recaps, comments
+    and their history column for column, with their full-text rows: what the store wrote then. ``written`` maps a
+    column to SQL over ``current``'s row giving what the column held then."""
+    db = Database(path)
+    db.execute("PRAGMA foreign_keys = ON")
+    migrations.apply(db, stop_before=migration)
+    for name, sql in VIEWS.items():
+        db.create_view(name, sql.strip(), replace=True)
+    with db.atomic():
+        for table in COPIED_TABLES:
+            columns = [c.name for c in db[table].columns]
+            values = [(written or {}).get(c, c) for c in columns]
+            rows = current.execute(f"select {', '.join(values)} from {table}").fetchall()
+            db.conn.executemany(
+                f"insert into {table} ({', '.join(columns)}) values ({', '.join('?' * len(columns))})", rows
+            )
+        db.execute("insert into comments_fts (rowid, body_text, author) select id, body_text, author from comments")
+    db.close()
 
 
 def assert_fts_in_sync(db: Database) -> None:

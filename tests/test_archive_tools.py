@@ -36,7 +36,7 @@ def crawled_archive(tmp_path: Path) -> tuple[Path, dict]:
 def test_reparse_rebuilds_recaps_and_comments_offline(tmp_path: Path) -> None:
     db, truth = crawled_archive(tmp_path)
     conn = sqlite3.connect(db)
-    for table in ("vote_observations", "comment_versions", "recap_versions", "recap_terms", "comments", "recaps"):
+    for table in ("vote_changes", "comment_versions", "recap_versions", "recap_terms", "comments", "recaps"):
         conn.execute(f"delete from {table}")
     conn.commit()
     conn.close()

@@ -23,7 +23,13 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from archiver.archive.files import open_read_only, read_only_uri, same_file
-from archiver.archive.schema import FTS_CONFIG, crawl_uid, stored_html_sql
+from archiver.archive.schema import (
+    DROP_IMPLIED_VOTES_SQL,
+    FTS_CONFIG,
+    WRITE_FIRST_VOTES_SQL,
+    crawl_uid,
+    stored_html_sql,
+)
 from archiver.archive.store import open_archive
 from archiver.errors import ArchivePathError, ArchiverError
 
@@ -50,6 +56,12 @@ class MergeRule:
     derived: dict[str, str] = field(default_factory=dict)
     """Column -> SQL over the source row (alias ``s``) giving its value when the source has no such column: an
     archive from before the migration that added it (migrations fill the column for the rows they find)."""
+    rederived: dict[str, str] = field(default_factory=dict)
+    """Column -> SQL over the source row (alias ``s``) giving its value whatever the source has: a column whose
+    meaning a migration changed, computed again from what it stood for."""
+    source: str = ""
+    """The source's table or view holding the rows, when it is not named as the table (an older archive's table,
+    a newer one's view)."""
     lookup: tuple[str, ...] = ()
     """For history rows: the columns an index finds them by; the others are only compared (SQLite, without
     statistics, may otherwise pick the index on ``crawl_id``, which every row of a crawl shares)."""
@@ -73,12 +85,14 @@ MERGE_RULES: dict[str, MergeRule] = {
         key=("recap_id", "site_comment_id"),
         newer=("last_seen_at", "gone_at"),  # a comment found gone keeps its last_seen_at
         first=("first_seen_at", "first_crawl_id"),
-        # A source from before m008 has the HTML itself; body_html is generated from body_html_stored.
-        derived={"body_html_stored": stored_html_sql("s.[body_html]", "s.[body_text]")},
+        # body_html is the HTML itself in a source from before m008, generated in a later one: body_html_stored
+        # holds it only where the text does not give it back, by the rebuild of the source's own version (m012).
+        rederived={"body_html_stored": stored_html_sql("s.[body_html]", "s.[body_text]")},
     ),
     "comment_versions": MergeRule(lookup=("comment_id",)),
     "recap_versions": MergeRule(lookup=("recap_id",)),
-    "vote_observations": MergeRule(lookup=("comment_id", "observed_at")),
+    # Every vote observation of the source, its first ones included (a table before m013, a view since).
+    "vote_changes": MergeRule(lookup=("comment_id", "observed_at"), source="vote_observations"),
     # A body's zstandard dictionary is the same dictionary in every archive holding its bytes (ids renumbered).
     "body_dictionaries": MergeRule(key=("site", "bytes")),
     "bodies": MergeRule(key=("sha256",)),
@@ -107,7 +121,8 @@ class MergeCounts:
 
 def uncovered_tables(tables: list[str]) -> list[str]:
     """The tables among ``tables`` that the merge neither copies nor skips on purpose."""
-    return [t for t in tables if t not in MERGE_RULES and not t.startswith(SKIPPED_PREFIXES)]
+    known = set(MERGE_RULES) | {rule.source for rule in MERGE_RULES.values()}
+    return [t for t in tables if t not in known and not t.startswith(SKIPPED_PREFIXES)]
 
 
 def merge_archives(target: str | Path, sources: list[str | Path]) -> list[MergeCounts]:
@@ -148,15 +163,20 @@ def _merge_one(db: Database, source: str | Path) -> MergeCounts:
     counts = MergeCounts(str(source))
     conn.execute("ATTACH DATABASE ? AS src", [read_only_uri(source)])
     try:
-        source_tables = [r[0] for r in conn.execute("select name from src.sqlite_master where type = 'table'")]
+        relations = dict(conn.execute("select name, type from src.sqlite_master where type in ('table', 'view')"))
         previous, conn.isolation_level = conn.isolation_level, None
         conn.execute("BEGIN IMMEDIATE")
         try:
             conn.execute("PRAGMA defer_foreign_keys = ON")  # a reply may be copied before its parent
             suspended = _suspend_triggers(conn)
+            # Comments' first vote observations become rows while the merge changes comments' votes and first-seen
+            # values, and are left to the comments again once every observation is in (m013).
+            conn.execute(WRITE_FIRST_VOTES_SQL)
             for table, rule in MERGE_RULES.items():
-                if table in source_tables:
-                    _merge_table(conn, table, rule, counts)
+                relation = rule.source or table
+                if relation in relations:
+                    _merge_table(conn, table, rule, counts, relation, relations[relation] == "view")
+            conn.execute(DROP_IMPLIED_VOTES_SQL)
             for sql in suspended:
                 conn.execute(sql)
             broken = conn.execute("PRAGMA main.foreign_key_check").fetchall()
@@ -188,9 +208,12 @@ def _columns(conn: sqlite3.Connection, schema: str, table: str) -> list[str]:
     return [r[1] for r in conn.execute(f"PRAGMA {schema}.table_info([{table}])")]
 
 
-def _merge_table(conn: sqlite3.Connection, table: str, rule: MergeRule, counts: MergeCounts) -> None:
-    """Copy one table of ``src`` into ``main``: map ids, insert new rows, update archived ones."""
-    source_columns = set(_columns(conn, "src", table))
+def _merge_table(
+    conn: sqlite3.Connection, table: str, rule: MergeRule, counts: MergeCounts, relation: str, view: bool
+) -> None:
+    """Copy one table of ``src`` (read from its table or view ``relation``) into ``main``: map ids, insert new rows,
+    update archived ones."""
+    source_columns = set(_columns(conn, "src", relation))
     # Foreign keys to an id are rewritten through the referenced table's map (a comment's parent through the
     # comments' own, complete before anything is inserted); others (pages.body_sha256) are kept as they are.
     references = {r[3]: r[2] for r in conn.execute(f"PRAGMA main.foreign_key_list([{table}])") if r[4] == "id"}
@@ -201,28 +224,32 @@ def _merge_table(conn: sqlite3.Connection, table: str, rule: MergeRule, counts: 
     def value(column: str) -> str:
         if column in references:
             return f"(select new_id from temp.[merge_map_{references[column]}] where old_id = s.[{column}])"
+        if column in rule.rederived:
+            return rule.rederived[column]
         if column not in source_columns:
             return rule.derived[column]
         return f"s.[{column}]"
 
     # A column the source lacks (an archive from before a migration) takes the merged archive's default.
-    columns = [c for c in _columns(conn, "main", table) if c != "id" and (c in source_columns or c in rule.derived)]
+    known = source_columns | rule.derived.keys() | rule.rederived.keys()
+    columns = [c for c in _columns(conn, "main", table) if c != "id" and c in known]
     names = ", ".join(f"[{c}]" for c in columns)
     values = ", ".join(f"{value(c)} as [{c}]" for c in columns)
     if not rule.key:
         # A history row: copied unless the very same row (every column, remapped) is there already.
         # A unary + keeps SQLite from looking a column up in an index: only the rule's lookup columns are.
         same = " and ".join(f"{'' if c in rule.lookup else '+'}t.[{c}] is x.[{c}]" for c in columns)
+        order = "s.id, s.comment_id" if view else "s.rowid"  # a view has no rowid; a first vote observation no id
         counts.added[table] = conn.execute(
             f"insert into main.[{table}] ({names}) select {names} from "
-            f"(select {values} from src.[{table}] s order by s.rowid) x "
+            f"(select {values} from src.[{relation}] s order by {order}) x "
             f"where not exists (select 1 from main.[{table}] t where {same})"
         ).rowcount
         return
     match = " and ".join(f"t.[{c}] = {value(c)}" for c in rule.key)
     if "id" not in _columns(conn, "main", table):
         counts.added[table] = conn.execute(
-            f"insert into main.[{table}] ({names}) select {values} from src.[{table}] s "
+            f"insert into main.[{table}] ({names}) select {values} from src.[{relation}] s "
             f"where not exists (select 1 from main.[{table}] t where {match})"
         ).rowcount
         return
@@ -230,17 +257,17 @@ def _merge_table(conn: sqlite3.Connection, table: str, rule: MergeRule, counts: 
     conn.execute(f"create temp table [merge_map_{table}] (old_id integer primary key, new_id integer, new integer)")
     # CROSS JOIN keeps the source as the outer loop: each source row looks its key up in the merged archive's index.
     conn.execute(
-        f"insert into {id_map} select s.id, t.id, 0 from src.[{table}] s cross join main.[{table}] t on {match}"
+        f"insert into {id_map} select s.id, t.id, 0 from src.[{relation}] s cross join main.[{table}] t on {match}"
     )
     base = conn.execute(f"select coalesce(max(id), 0) from main.[{table}]").fetchone()[0]
     conn.execute(
-        f"insert into {id_map} select s.id, ? + row_number() over (order by s.id), 1 from src.[{table}] s "
+        f"insert into {id_map} select s.id, ? + row_number() over (order by s.id), 1 from src.[{relation}] s "
         f"where s.id not in (select old_id from {id_map})",
         [base],
     )
     counts.added[table] = conn.execute(
         f"insert into main.[{table}] (id, {names}) select m.new_id, {values} "
-        f"from src.[{table}] s join {id_map} m on m.old_id = s.id where m.new order by m.new_id"
+        f"from src.[{relation}] s join {id_map} m on m.old_id = s.id where m.new order by m.new_id"
     ).rowcount
     if table in FTS_CONFIG and not _has_trigger(conn, f"{table}_ai"):
         # comments has no insert trigger (m004): its new rows are indexed here, as the store does.
@@ -250,7 +277,8 @@ def _merge_table(conn: sqlite3.Connection, table: str, rule: MergeRule, counts: 
             f"where id in (select new_id from {id_map} where new) order by id"
         )
     archived = (
-        f"(select m.new_id as id, {values} from src.[{table}] s join {id_map} m on m.old_id = s.id where not m.new) x"
+        f"(select m.new_id as id, {values} from src.[{relation}] s join {id_map} m on m.old_id = s.id "
+        "where not m.new) x"
     )
     counts.updated[table] = _update_archived(conn, table, rule, columns, archived)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
@@ -216,9 +217,10 @@ def m001_initial(db: Database) -> None:
 # every path that updates an archived row (crawl, reparse, an UPSERT's ON CONFLICT DO UPDATE,
 # another program) keeps history the same way. This is the set m002 created; m004 dropped
 # comments_first_votes again (and sqlite-utils' comments_ai FTS trigger): a new comment's
-# first vote observation and full-text row are written by archiver.archive.store.save_comments, one
-# statement per recap instead of a trigger per row. A program that inserts comments by other
-# means must write both itself (see m004).
+# full-text row is written by archiver.archive.store.save_comments, one statement per recap instead
+# of a trigger per row (as was its first vote observation, which since m013 is the comment itself).
+# A program that inserts comments by other means must write the full-text row itself (see m004);
+# m013 replaced comments_changed_votes (CHANGED_VOTES_TRIGGER).
 HISTORY_TRIGGERS: dict[str, str] = {
     "comments_keep_versions": """
 CREATE TRIGGER IF NOT EXISTS comments_keep_versions AFTER UPDATE OF body_text ON comments
@@ -444,44 +446,67 @@ def m007_crawl_health(db: Database) -> None:
 
 
 # A comment's HTML as its text's paragraphs would give it: each paragraph (separated by a blank line) in <p>,
-# with &, < and > escaped. archiver.archive.store keeps only HTML that differs from this (issue 17).
+# with &, < and > escaped. archiver.archive.store kept only HTML that differs from this from m008 to m012; m012's
+# rebuild (text_html_sql) adds the line breaks. Kept as it was: m008 and m012 convert rows written with it.
 def paragraphs_html_sql(text: str) -> str:
-    """SQL giving the HTML of the paragraphs of the text expression ``text`` (``paragraphs_html`` in SQL)."""
+    """SQL giving m008's rebuild of the text expression ``text``: its paragraphs' HTML, without line breaks."""
     return (
         f"'<p>' || replace(replace(replace(replace({text}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), "
         "char(10) || char(10), '</p>' || char(10) || '<p>') || '</p>'"
     )
 
 
-def stored_html_sql(html: str, text: str) -> str:
-    """SQL giving what ``body_html_stored`` holds for the expressions ``html`` and ``text`` (``stored_html``)."""
+# The HTML WordPress prints for a plain comment, as lxml serialises it: paragraphs (a blank line) in <p>, a single
+# newline as "<br>" + newline, &, < and > escaped. Every newline becomes "<br>\n" first, then each pair of them a
+# paragraph break: two chained replace() calls, plain SQLite functions, so any reader of the archive computes it.
+# Escaping comes first, so any "<br>" seen by the second replace is one the first wrote.
+BR_NL_SQL = "'<br>' || char(10)"
+
+
+def text_html_sql(text: str) -> str:
+    """SQL giving the HTML the text expression ``text`` gives back (``text_html`` in SQL)."""
+    escaped = f"replace(replace(replace({text}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;')"
     return (
-        f"CASE WHEN {html} IS NULL THEN iif({text} IS NULL, NULL, X'') "
-        f"WHEN {text} IS NOT NULL AND {html} = {paragraphs_html_sql(text)} THEN NULL ELSE {html} END"
+        f"'<p>' || replace(replace({escaped}, char(10), {BR_NL_SQL}), {BR_NL_SQL} || {BR_NL_SQL}, "
+        "'</p>' || char(10) || '<p>') || '</p>'"
     )
 
 
-PARAGRAPHS_HTML_SQL = paragraphs_html_sql("body_text")
-COMMENT_BODY_HTML_SQL = (
-    "CASE WHEN typeof(body_html_stored) = 'blob' THEN NULL ELSE coalesce(body_html_stored, "
-    + PARAGRAPHS_HTML_SQL
-    + ") END"
-)
-"""``comments.body_html``: the stored HTML, else the one rebuilt from the text; an empty blob stands for NULL."""
-
-
-def paragraphs_html(text: str) -> str:
-    """The HTML a text's paragraphs give: PARAGRAPHS_HTML_SQL in Python."""
+def text_html(text: str) -> str:
+    """The HTML a text gives back, paragraphs and line breaks: ``text_html_sql`` in Python, the very same string."""
     escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return "<p>" + escaped.replace("\n\n", "</p>\n<p>") + "</p>"
+    return "<p>" + escaped.replace("\n", "<br>\n").replace("<br>\n<br>\n", "</p>\n<p>") + "</p>"
+
+
+def stored_html_sql(html: str, text: str, rebuild: Callable[[str], str] = text_html_sql) -> str:
+    """SQL giving what ``body_html_stored`` holds for the expressions ``html`` and ``text`` (``stored_html``);
+    ``rebuild`` is the generated column's rebuild (m008 stored against ``paragraphs_html_sql``)."""
+    return (
+        f"CASE WHEN {html} IS NULL THEN iif({text} IS NULL, NULL, X'') "
+        f"WHEN {text} IS NOT NULL AND {html} = {rebuild(text)} THEN NULL ELSE {html} END"
+    )
+
+
+def body_html_sql(rebuild: Callable[[str], str]) -> str:
+    """``comments.body_html`` over ``rebuild``: the stored HTML, else the one rebuilt from the text; an empty blob
+    stands for NULL."""
+    return (
+        "CASE WHEN typeof(body_html_stored) = 'blob' THEN NULL ELSE coalesce(body_html_stored, "
+        + rebuild("body_text")
+        + ") END"
+    )
+
+
+COMMENT_BODY_HTML_SQL = body_html_sql(text_html_sql)
+"""``comments.body_html`` since m012."""
 
 
 def stored_html(html: str | None, text: str | None) -> str | bytes | None:
-    """What ``comments.body_html_stored`` holds for ``html`` beside ``text``: NULL when the text gives it back,
-    an empty blob for a NULL HTML beside a text, else the HTML itself."""
+    """What ``comments.body_html_stored`` holds for ``html`` beside ``text``: NULL when the text gives it back
+    (``text_html``), an empty blob for a NULL HTML beside a text, else the HTML itself."""
     if html is None:
         return None if text is None else b""
-    return None if text is not None and html == paragraphs_html(text) else html
+    return None if text is not None and html == text_html(text) else html
 
 
 @migrations()
@@ -490,7 +515,7 @@ def m008_smaller_archive(db: Database) -> None:
     and raw pages compressed with zstandard and a dictionary per site.
 
     * ``comments.body_html`` becomes a generated column over ``body_html_stored``, which holds the HTML only when it
-      is not just the text's paragraphs (``PARAGRAPHS_HTML_SQL``); rows already archived are converted in place.
+      is not just the text's paragraphs (``paragraphs_html_sql``); rows already archived are converted in place.
     * ``vote_observations`` is read by comment (the history canned query); its ``(comment_id, observed_at)`` index
       becomes ``(comment_id)`` and the ``crawl_id`` index, used by no query, goes.
     * ``body_dictionaries`` holds the zstandard dictionaries; ``bodies.dictionary_id`` names the one a body was
@@ -503,11 +528,12 @@ def m008_smaller_archive(db: Database) -> None:
     db.execute("ALTER TABLE comments RENAME COLUMN body_html TO body_html_stored")
     db.execute(
         "UPDATE comments SET body_html_stored = "
-        + stored_html_sql("body_html_stored", "body_text")
+        + stored_html_sql("body_html_stored", "body_text", paragraphs_html_sql)
         + " WHERE body_html_stored IS NOT "
-        + stored_html_sql("body_html_stored", "body_text")
+        + stored_html_sql("body_html_stored", "body_text", paragraphs_html_sql)
     )
-    db.execute(f"ALTER TABLE comments ADD COLUMN body_html TEXT GENERATED ALWAYS AS ({COMMENT_BODY_HTML_SQL}) VIRTUAL")
+    body_html = body_html_sql(paragraphs_html_sql)  # m012 converts to today's rebuild
+    db.execute(f"ALTER TABLE comments ADD COLUMN body_html TEXT GENERATED ALWAYS AS ({body_html}) VIRTUAL")
     if fts_update is not None:
         db.execute(fts_update[0])
     db.execute(HISTORY_TRIGGERS["comments_keep_versions"])
@@ -537,6 +563,89 @@ def m010_crawl_uid(db: Database) -> None:
     rows = db.execute("select id, spider, started_at, args from crawls").fetchall()
     db.conn.executemany("update crawls set uid = ? where id = ?", [(crawl_uid(*row), row[0]) for row in rows])
     db["crawls"].create_index(["uid"], unique=True)
+
+
+@migrations()
+def m012_line_breaks_from_the_text(db: Database) -> None:
+    """Comment HTML with line breaks rebuilt from the text (issue 17): ``comments.body_html`` is rebuilt with
+    ``text_html_sql`` (a single newline as ``<br>``), so ``body_html_stored`` keeps fewer HTMLs.
+
+    Rows already archived are converted in place: HTML the new rebuild gives back is set NULL, and a NULL whose
+    text has a single newline (which m008's rebuild kept as it is) gets the HTML it stood for, so ``body_html``
+    answers the same for every row. Nothing changes a text, an author or a vote, so the comments' triggers (the
+    full-text index's, the history's, any other) sit the conversion out and come back as they were, and so do
+    views (one naming ``body_html``, a user's own included, would stop the column from being dropped).
+    """
+    suspended = db.execute(
+        "select type, name, sql from sqlite_master where (type = 'trigger' and tbl_name = 'comments') "
+        "or type = 'view' order by rowid"
+    ).fetchall()
+    for kind, name, _ in suspended:
+        db.execute(f"DROP {kind.upper()} [{name}]")
+    # body_html is still m008's generated column here: the HTML each row stands for.
+    converted = stored_html_sql("body_html", "body_text")
+    db.execute(f"UPDATE comments SET body_html_stored = {converted} WHERE body_html_stored IS NOT {converted}")
+    # A VIRTUAL column holds no data: dropping and adding it rewrites no row.
+    db.execute("ALTER TABLE comments DROP COLUMN body_html")
+    db.execute(f"ALTER TABLE comments ADD COLUMN body_html TEXT GENERATED ALWAYS AS ({COMMENT_BODY_HTML_SQL}) VIRTUAL")
+    for _, _, sql in suspended:
+        db.execute(sql)
+
+
+# A comment's first vote observation, while its votes have not changed, is the comment's own first values
+# (issue 17): vote_changes holds the observations of comments whose votes changed (their first one included),
+# and the view vote_observations adds the first one of every other comment with votes.
+VOTED = "(comments.upvotes IS NOT NULL OR comments.downvotes IS NOT NULL OR comments.score IS NOT NULL)"
+FIRST_VOTES_SQL = (
+    "SELECT comments.id AS comment_id, comments.first_crawl_id AS crawl_id, comments.first_seen_at AS observed_at, "
+    "comments.upvotes, comments.downvotes, comments.score FROM comments WHERE " + VOTED + " AND NOT EXISTS "
+    "(SELECT 1 FROM vote_changes WHERE vote_changes.comment_id = comments.id)"
+)
+"""The first vote observations the comments themselves stand for (the rows ``vote_changes`` does not hold)."""
+VOTE_COLUMNS = "comment_id, crawl_id, observed_at, upvotes, downvotes, score"
+WRITE_FIRST_VOTES_SQL = f"INSERT INTO vote_changes ({VOTE_COLUMNS}) {FIRST_VOTES_SQL}"
+"""Make every implied first observation a row (merge, before it changes comments' votes and first-seen values)."""
+DROP_IMPLIED_VOTES_SQL = (
+    "DELETE FROM vote_changes WHERE id IN (SELECT v.id FROM vote_changes v JOIN comments ON comments.id = v.comment_id "
+    "WHERE v.crawl_id IS comments.first_crawl_id AND v.observed_at IS comments.first_seen_at "
+    "AND v.upvotes IS comments.upvotes AND v.downvotes IS comments.downvotes AND v.score IS comments.score "
+    "AND (SELECT count(*) FROM vote_changes w WHERE w.comment_id = v.comment_id) = 1)"
+)
+"""Drop each row that is a comment's only observation and exactly what the comment stands for: the view gives it."""
+CHANGED_VOTES_TRIGGER = f"""
+CREATE TRIGGER comments_changed_votes AFTER UPDATE OF upvotes, downvotes, score ON comments
+WHEN old.upvotes IS NOT new.upvotes OR old.downvotes IS NOT new.downvotes OR old.score IS NOT new.score
+BEGIN
+  INSERT INTO vote_changes ({VOTE_COLUMNS})
+  SELECT old.id, old.first_crawl_id, old.first_seen_at, old.upvotes, old.downvotes, old.score
+  WHERE (old.upvotes IS NOT NULL OR old.downvotes IS NOT NULL OR old.score IS NOT NULL)
+    AND NOT EXISTS (SELECT 1 FROM vote_changes WHERE comment_id = old.id);
+  INSERT INTO vote_changes ({VOTE_COLUMNS})
+  VALUES (new.id, new.last_crawl_id, new.last_seen_at, new.upvotes, new.downvotes, new.score);
+END"""
+"""A vote change: the first observation, until now the comment's own values, becomes a row, then the new one."""
+
+
+@migrations()
+def m013_first_votes_from_the_comment(db: Database) -> None:
+    """A comment's first vote observation is read from the comment until its votes change (issue 17).
+
+    ``vote_observations`` becomes a view over the table ``vote_changes`` (the same columns) and the comments:
+    the table keeps every observation of a comment whose votes changed, and the view adds, for each other comment
+    with votes, its first observation from its first crawl, first-seen time and votes, with a NULL ``id``. Rows
+    already archived that are exactly that are deleted; the ``comments_changed_votes`` trigger writes the first
+    observation too when a comment's votes first change.
+    """
+    db.execute("DROP TRIGGER IF EXISTS comments_changed_votes")
+    db.execute("ALTER TABLE vote_observations RENAME TO vote_changes")
+    db.execute("DROP INDEX IF EXISTS idx_vote_observations_comment_id")
+    db["vote_changes"].create_index(["comment_id"])
+    db.execute(DROP_IMPLIED_VOTES_SQL)
+    db.execute(CHANGED_VOTES_TRIGGER)
+    db.execute(
+        f"CREATE VIEW vote_observations AS SELECT id, {VOTE_COLUMNS} FROM vote_changes "
+        f"UNION ALL SELECT NULL, {VOTE_COLUMNS} FROM ({FIRST_VOTES_SQL})"
+    )
 
 
 def ensure_schema(db: Database) -> None:
@@ -572,6 +681,16 @@ def columns_of(db: Database) -> dict[str, list[str]]:
         if not name.startswith("_") and "_fts" not in name
     }
 
+
+VOTE_DOCS = {
+    "comment_id": "The comment (`comments.id`).",
+    "crawl_id": "The crawl that saw them (`crawls.id`).",
+    "observed_at": "When (ISO 8601 UTC).",
+    "upvotes": "Likes then.",
+    "downvotes": "Dislikes then.",
+    "score": "Net score then.",
+}
+"""The columns ``vote_changes`` and the view ``vote_observations`` share."""
 
 # What each table and column means: docs/schema.md and the Datasette
 # metadata are generated from this, and a test checks both against the real schema.
@@ -669,9 +788,9 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "author_url": "Commenter's website, if given.",
             "posted_at": "When it was posted, ISO 8601 UTC.",
             "posted_at_raw": "The date as the page shows it.",
-            "body_html_stored": "The comment's HTML only where its text's paragraphs do not give it back (links, "
-            "emphasis, images, quotes...); NULL where they do, an empty blob where the HTML is NULL. Read "
-            "`body_html`.",
+            "body_html_stored": "The comment's HTML only where its text's paragraphs and line breaks do not give "
+            "it back (links, emphasis, images, quotes...); NULL where they do, an empty blob where the HTML is NULL. "
+            "Read `body_html`.",
             "body_text": "Plain text of the comment; paragraphs separated by a blank line.",
             "upvotes": "Likes as shown (exact), NULL where the page shows none.",
             "downvotes": "Dislikes as shown (exact), NULL where the page shows none.",
@@ -686,7 +805,8 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "captured_at": "When that capture was made (ISO 8601 UTC); NULL for the live site.",
             "capture_url": "The capture: its replay URL, or `FILE.warc.gz#record-id`; NULL for the live site.",
             "body_html": "The comment's HTML, without reply link, reply form or vote widget (generated: "
-            "`body_html_stored`, else each paragraph of `body_text` in `<p>`, with `&`, `<`, `>` escaped).",
+            "`body_html_stored`, else each paragraph of `body_text` in `<p>`, each single newline as `<br>` and a "
+            "newline, with `&`, `<`, `>` escaped).",
         },
     ),
     "comment_versions": (
@@ -717,16 +837,13 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
         },
     ),
     "vote_observations": (
-        "A comment's votes when first seen and at every crawl where they changed.",
-        {
-            "id": "Archive id.",
-            "comment_id": "The comment (`comments.id`).",
-            "crawl_id": "The crawl that saw them (`crawls.id`).",
-            "observed_at": "When (ISO 8601 UTC).",
-            "upvotes": "Likes then.",
-            "downvotes": "Dislikes then.",
-            "score": "Net score then.",
-        },
+        "View: a comment's votes when first seen and at every crawl where they changed (`vote_changes`, and the "
+        "first observation of each comment whose votes never changed, read from the comment).",
+        {"id": "The `vote_changes` row; NULL for a first observation read from the comment.", **VOTE_DOCS},
+    ),
+    "vote_changes": (
+        "The vote observations of comments whose votes changed, their first one included (read `vote_observations`).",
+        {"id": "Archive id.", **VOTE_DOCS},
     ),
     "bodies": (
         "Raw response bodies, stored once per distinct content.",

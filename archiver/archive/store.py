@@ -50,7 +50,7 @@ class SaveResult:
     comments_edited: int = 0
     """Archived comments whose text changed (the earlier text is in ``comment_versions``)."""
     vote_changes: int = 0
-    """Archived comments whose votes changed (each change is a row of ``vote_observations``)."""
+    """Archived comments whose votes changed (each change is a row of ``vote_changes``, read in ``vote_observations``)."""
     comments_gone: int = 0
     """Archived comments no longer on the fully fetched thread (``gone_at`` set)."""
     comments_back: int = 0
@@ -321,11 +321,11 @@ def save_comments(
         # foreign keys are checked when the transaction commits.
         db.execute("PRAGMA defer_foreign_keys = ON")
     if inserts:
-        # New rows: a plain insert, then their full-text rows and first vote observations in one statement each
-        # (per-row insert triggers made saving about twice as slow), before anything may update them.
+        # New rows: a plain insert, then their full-text rows in one statement (per-row insert triggers made
+        # saving about twice as slow), before anything may update them. Their first vote observations are the
+        # rows themselves (the view vote_observations, m013).
         db.conn.executemany(_INSERT_COMMENT, inserts)
         db.execute(_INDEX_NEW_COMMENTS, [first_new_id, next_id - 1])
-        db.execute(_FIRST_VOTES_OF_NEW_COMMENTS, [first_new_id, next_id - 1])
         result.comments_new = next_id - first_new_id
     if upserts:
         # Archived rows are updated in place: the UPDATE triggers re-index them and record edits and vote
@@ -486,9 +486,3 @@ _INDEX_NEW_COMMENTS = (
     "SELECT id, body_text, author FROM comments WHERE id BETWEEN ? AND ? ORDER BY id"
 )
 """Full-text rows of the comments with ids in a range: what the dropped ``comments_ai`` trigger wrote per row."""
-_FIRST_VOTES_OF_NEW_COMMENTS = (
-    "INSERT INTO vote_observations (comment_id, crawl_id, observed_at, upvotes, downvotes, score) "
-    "SELECT id, last_crawl_id, last_seen_at, upvotes, downvotes, score FROM comments "
-    "WHERE id BETWEEN ? AND ? AND (upvotes IS NOT NULL OR downvotes IS NOT NULL OR score IS NOT NULL) ORDER BY id"
-)
-"""First vote observations of the comments with ids in a range: what the dropped ``comments_first_votes`` wrote."""
