@@ -45,6 +45,7 @@ _COUNT = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=4096)  # a crawl sees the same few vote counts ("3", "12") on every comment
 def parse_count(text: str | None) -> int | None:
     """Return the first vote/comment count in ``text`` as an int, or None.
 
@@ -153,6 +154,7 @@ _RELATIVE_HINT = re.compile(
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 
 
+@functools.lru_cache(maxsize=256)  # asked once per comment, with the one hint of its page
 def tzinfo_of(tz_hint: str | None) -> tzinfo:
     """Return the tzinfo a hint names: ``"+09:00"``, ``"+0900"``, ``"UTC+9"``, ``"Z"`` or an IANA name.
 
@@ -219,6 +221,13 @@ def _parse_machine(machine: str) -> datetime | None:
     text = machine.strip()
     if not text:
         return None
+    if not text.isdigit():
+        # Most machine dates are plain ISO 8601 ("2021-12-23T08:15:00+09:00"): read them without the rewrites below,
+        # which only make other spellings readable. All digits may be epoch seconds, checked first below.
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            pass
     if re.fullmatch(r"\d{9,13}", text):  # epoch seconds or milliseconds
         seconds = int(text) / (1000 if len(text) > 11 else 1)
         try:

@@ -17,6 +17,7 @@ from twisted.internet.defer import Deferred
 
 from archiver.archive import store
 from archiver.clean import utc_now
+from archiver.crawl.health import HealthWatch
 from archiver.crawl.session import ArchiveSession
 from archiver.items import RecapItem
 
@@ -51,6 +52,7 @@ class StorePipeline:
         self.crawler = crawler
         self.stats = crawler.stats
         self.session = ArchiveSession.of(crawler)
+        self.health = HealthWatch.of(crawler)
         self.max_errors = crawler.settings.getint("ARCHIVER_STORE_ERRORS_MAX", STORE_ERRORS_MAX)
         self.errors_in_a_row = 0
         self.batch_recaps = max(1, crawler.settings.getint("ARCHIVER_BATCH_RECAPS", BATCH_RECAPS))
@@ -105,6 +107,7 @@ class StorePipeline:
         self.stats.inc_value("archiver/recaps/saved")
         if result.recap_new:
             self.stats.inc_value("archiver/recaps/new")
+            self.health.new_recaps.add(item.url)
         if result.recap_changed:
             self.stats.inc_value("archiver/recaps/changed")
         for key, attribute in COUNTED.items():

@@ -143,6 +143,10 @@ def test_parse_count_is_exact() -> None:
         ("2021-12-23 08:15:00", None, "Not/AZone", "2021-12-23T08:15:00+00:00"),
         ("2021-12-23", None, None, "2021-12-23T00:00:00+00:00"),
         (" 2021-12-23T08:15:00+09:00 ", None, None, "2021-12-22T23:15:00+00:00"),
+        # Spellings plain ISO 8601 parsing refuses, read by the rewrites after it: a space before the offset, a
+        # Unicode minus sign.
+        ("2021-12-23T08:15:00 +09:00", None, None, "2021-12-22T23:15:00+00:00"),
+        ("2021-12-23T08:15:00\u221205:00", None, None, "2021-12-23T13:15:00+00:00"),
         ("Thu, 23 Dec 2021 08:15:00 +0000", None, None, "2021-12-23T08:15:00+00:00"),
         ("1640247300", None, None, "2021-12-23T08:15:00+00:00"),
         ("1640247300000", None, None, "2021-12-23T08:15:00+00:00"),

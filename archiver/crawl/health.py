@@ -43,6 +43,8 @@ class HealthWatch:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.measured: dict[str, SiteMeasures] = {}
+        self.new_recaps: set[str] = set()
+        """URLs of recaps this crawl archived first (the store pipeline says so): none of their comments is older."""
         self.enabled = crawler.settings.getbool("ARCHIVER_HEALTH", True) and not crawler.settings.getbool(
             "ARCHIVE_REPARSE"
         )
@@ -72,7 +74,12 @@ class HealthWatch:
         if not self.enabled or recap.source not in (None, "live"):
             return
         session = ArchiveSession.of(self.crawler)
-        earlier = session.is_open and had_comments(session.db, recap.url, session.crawl_id)
+        # A recap new to the archive had no comments before: no query per recap in a first crawl.
+        earlier = (
+            recap.url not in self.new_recaps
+            and session.is_open
+            and had_comments(session.db, recap.url, session.crawl_id)
+        )
         self._site(recap.site_url or recap.url).add_recap(recap, earlier)
 
     def listing(self, url: str, posts: int) -> None:
