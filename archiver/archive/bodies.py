@@ -6,9 +6,10 @@ page. A site's first pages are stored with zstandard alone until :data:`TRAIN_AF
 dictionary is trained on them, they are recompressed with it, and every later page of the site uses it. The
 dictionary itself is stored compressed (a zstd frame): its samples repeat each other too.
 
-A thread's later comment pages (``comment-page-N``) repeat its post page almost whole (the recap text, header,
-sidebar, footer): once the site has a dictionary, such a page is compressed against the dictionary followed by the
-post page's stored body, and ``bodies.base_sha256`` names that body (the base). A base is never itself stored
+A thread's later comment pages (``comment-page-N``) repeat much of its post page (the recap text, and whatever of
+the header, sidebar and footer the dictionary lacks): once the site has a dictionary, such a page is compressed
+against the dictionary followed by the post page's latest body, and ``bodies.base_sha256`` names that body (the
+base; 10% fewer bytes for the comment pages of the 100k bench). A base is never itself stored
 against a base, so reading a page reads at most one other body. Bodies stored before (``zlib``, or without a
 dictionary or base) stay readable: :class:`BodyReader` reads any row.
 """
@@ -44,8 +45,8 @@ a hundred sites reaches the training of all of them within seconds."""
 MAX_COMPRESSORS = 16
 """Compressors kept ready (about 0.6 MB each); a crawl of more sites re-creates them as it goes."""
 MAX_BASED = 4
-"""Compressors and decompressors against a base kept ready: a thread's comment pages come one after the other, so
-the last few threads' are enough, and each holds its base page (about 100 kB) and the dictionary."""
+"""Compressors (about 1.7 MB each) and decompressors against a base kept ready, for all sites together: a thread's
+comment pages come one after the other, so the last few threads' are enough."""
 BASED_TABLE_LOG = 17
 """Match-finder tables of 2^17 entries against a base: level 9's (2 M and 1 M entries, sized for inputs of megabytes)
 are filled anew for every new dictionary, which cost more than the compression itself (2.2 ms a comment page of
