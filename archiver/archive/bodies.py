@@ -50,7 +50,10 @@ comment pages come one after the other, so the last few threads' are enough."""
 BASED_TABLE_LOG = 17
 """Match-finder tables of 2^17 entries against a base: level 9's (2 M and 1 M entries, sized for inputs of megabytes)
 are filled anew for every new dictionary, which cost more than the compression itself (2.2 ms a comment page of
-the 100k bench against 1.1 ms, for 1.5% fewer bytes)."""
+the 100k bench against 1.1 ms, for 1.5% more bytes)."""
+BASED_SEARCH_LOG = 6
+"""Level 9 searches 2^4 candidates for a match; against a base 2^6 (1.4 ms a comment page, 3% fewer bytes): the
+raw-content dictionary has no trained statistics, so finding the longer matches is what its bytes depend on."""
 MAX_BASE_DEPTH = 2
 """How many bases one read follows: the writer stores one at most, but ``merge`` may join two archives where the
 same content is a base in one and based on another body in the other."""
@@ -294,7 +297,7 @@ class BodyWriter:
         if found is None:
             data = based_dictionary(site.dictionary, self._reader_of(conn).read_digest(base))
             params = zstandard.ZstdCompressionParameters.from_level(
-                self.level, hash_log=BASED_TABLE_LOG, chain_log=BASED_TABLE_LOG
+                self.level, hash_log=BASED_TABLE_LOG, chain_log=BASED_TABLE_LOG, search_log=BASED_SEARCH_LOG
             )
             found = self._based[key] = zstandard.ZstdCompressor(dict_data=data, compression_params=params)
             if len(self._based) > MAX_BASED:
