@@ -255,3 +255,17 @@ def test_merge_copies_bodies_with_their_bases_from_new_and_old_archives(tmp_path
     conn.close()
     (counts,) = merge_archives(target, [tmp_path / "b.db"])
     assert counts.added.get("bodies", 0) == 0
+
+
+def test_a_page_stored_as_its_dictionary_comes_in_is_compressed_with_it() -> None:
+    db = _archive()
+    items = list(_site_pages("a.example", 13, threads=4).items())
+    writer = BodyWriter(train_after=8, background=True)
+    _store(db, writer, dict(items[:8]))
+    assert writer.training and writer._pool is not None
+    # The pool has one thread: once this has run, the dictionary is trained, but not yet collected.
+    writer._pool.submit(lambda: None).result(timeout=60)
+    digests = _store(db, writer, dict(items[8:9]))  # collects it, then stores this page with it
+    assert not writer.training
+    assert db.execute("select count(*) from bodies where dictionary_id is null").fetchone() == (0,)
+    assert _read_all(db.conn)[digests[items[8][0]]] == items[8][1]

@@ -216,6 +216,8 @@ class BodyWriter:
         """Store ``body`` (SHA-256 ``digest``) fetched from ``url`` unless stored already; True when stored."""
         if conn.execute("select 1 from bodies where sha256 = ?", [digest]).fetchone() is not None:
             return False
+        if self._training:  # first: a dictionary that came in meanwhile is this page's too
+            self.collect(conn)
         site = self._site(conn, site_of(url))
         base = self._base(conn, url, digest) if site.dictionary_id is not None else None
         compressor = self._compressor(site) if base is None else self._based_compressor(conn, site, base)
@@ -224,8 +226,6 @@ class BodyWriter:
             "VALUES (?, ?, 'zstd', ?, ?, ?)",
             [digest, len(body), compressor.compress(body), site.dictionary_id, base],
         )
-        if self._training:
-            self.collect(conn)
         name = site_of(url)
         if site.dictionary_id is None:
             site.pending[digest] = url  # the samples, or recompressed once the dictionary is in
