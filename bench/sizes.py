@@ -24,9 +24,9 @@ def raw_pages(archive: Path, work: Path) -> dict:
     conn = sqlite3.connect(archive)
     reader = BodyReader(conn)
     stored = zlib_bytes = raw = 0
-    for encoding, body, dictionary_id in conn.execute("select encoding, body, dictionary_id from bodies"):
-        data = reader.read(encoding, body, dictionary_id)
-        stored += len(body)
+    for row in conn.execute(f"select {reader.columns()} from bodies"):
+        data = reader.read(*row)
+        stored += len(row[1])
         raw += len(data)
         zlib_bytes += len(zlib.compress(data, 1))
     dictionaries = conn.execute("select coalesce(sum(length(bytes)), 0) from body_dictionaries").fetchone()[0]

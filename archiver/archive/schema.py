@@ -566,6 +566,14 @@ def m010_crawl_uid(db: Database) -> None:
 
 
 @migrations()
+def m011_body_bases(db: Database) -> None:
+    """Raw pages a quarter of a ``.warc.gz`` (issue 17): ``bodies.base_sha256`` names the body a comment page was
+    compressed against (its post page's; NULL: none). Dictionaries stored from now on are compressed; those
+    stored before stay as they are, both read by ``archiver.archive.bodies``."""
+    db["bodies"].add_column("base_sha256", str, fk="bodies", fk_col="sha256")
+
+
+@migrations()
 def m012_line_breaks_from_the_text(db: Database) -> None:
     """Comment HTML with line breaks rebuilt from the text (issue 17): ``comments.body_html`` is rebuilt with
     ``text_html_sql`` (a single newline as ``<br>``), so ``body_html_stored`` keeps fewer HTMLs.
@@ -854,6 +862,8 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "migration m008.",
             "body": "The compressed body.",
             "dictionary_id": "The zstandard dictionary it was compressed with (`body_dictionaries.id`); NULL for none.",
+            "base_sha256": "The body it was compressed against after the dictionary (`bodies.sha256`: a comment "
+            "page's post page, itself without a base); NULL for none.",
         },
     ),
     "body_dictionaries": (
@@ -863,7 +873,7 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "site": "The site whose pages it was trained on: their origin, e.g. `https://recaps.example`.",
             "trained_at": "When it was trained (ISO 8601 UTC).",
             "samples": "How many bodies it was trained on.",
-            "bytes": "The dictionary (zstd format).",
+            "bytes": "The dictionary (zstd format), compressed with zstd since migration m011.",
         },
     ),
     "pages": (

@@ -31,17 +31,17 @@ def export_warc(archive: str | Path, out: str | Path, force: bool = False) -> in
             writer = WARCWriter(fh, gzip=True, warc_version="WARC/1.1")
             reader = BodyReader(conn)
             rows = conn.execute(
-                "select pages.url, pages.status, pages.headers, pages.fetched_at, bodies.encoding, bodies.body, "
-                "bodies.dictionary_id from pages join bodies on bodies.sha256 = pages.body_sha256 order by pages.id"
+                f"select pages.url, pages.status, pages.headers, pages.fetched_at, {reader.columns()} "
+                "from pages join bodies on bodies.sha256 = pages.body_sha256 order by pages.id"
             )
-            for url, status, headers, fetched_at, encoding, body, dictionary_id in rows:
+            for url, status, headers, fetched_at, *stored in rows:
                 reason = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
                 header_list = [(k, v) for k, values in headers_from_json(headers).items() for v in values]
                 http_headers = StatusAndHeaders(f"{status} {reason}".strip(), header_list, protocol="HTTP/1.1")
                 record = writer.create_warc_record(
                     url,
                     "response",
-                    payload=io.BytesIO(reader.read(encoding, body, dictionary_id)),
+                    payload=io.BytesIO(reader.read(*stored)),
                     http_headers=http_headers,
                     warc_headers_dict={"WARC-Date": fetched_at.replace("+00:00", "Z")},
                 )

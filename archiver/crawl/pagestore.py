@@ -87,19 +87,19 @@ class ArchivePageStorage:
         assert self.session is not None
         if not self.session.is_open and not self.session.existed:
             return None  # a new archive has no pages yet; do not create the file for a lookup
+        if self._reader is None or self._reader.conn is not self.session.db.conn:
+            self._reader = BodyReader(self.session.db.conn)
         row = self.session.db.execute(
-            "select pages.url, pages.status, pages.headers, pages.fetched_at, bodies.encoding, bodies.body, "
-            "bodies.dictionary_id from pages join bodies on bodies.sha256 = pages.body_sha256 "
+            f"select pages.url, pages.status, pages.headers, pages.fetched_at, {self._reader.columns()} "
+            "from pages join bodies on bodies.sha256 = pages.body_sha256 "
             "where pages.fingerprint = ? order by pages.id desc limit 1",
             [self._fingerprinter.fingerprint(request).hex()],
         ).fetchone()
         if row is None:
             return None
-        url, status, headers, fetched_at, encoding, body, dictionary_id = row
+        url, status, headers, fetched_at, *stored = row
         request.meta["archived_fetched_at"] = fetched_at
-        if self._reader is None or self._reader.conn is not self.session.db.conn:
-            self._reader = BodyReader(self.session.db.conn)
-        body = self._reader.read(encoding, body, dictionary_id)
+        body = self._reader.read(*stored)
         return response_from_dict({"url": url, "status": status, "headers": headers_from_json(headers), "body": body})
 
     def store_response(self, spider: Spider, request: Request, response: Response) -> None:

@@ -209,12 +209,13 @@ def import_warcs(db: Any, paths: list[str | Path]) -> ImportResult:
 
 def _stored_body(db: Any, url: str, digest: str | None) -> bytes | None:
     """A revisit's body from a page imported earlier (same URL), or None."""
+    reader = BodyReader(db.conn)
     row = db.execute(
-        "select bodies.encoding, bodies.body, bodies.dictionary_id from pages join bodies on bodies.sha256 = "
+        f"select {reader.columns()} from pages join bodies on bodies.sha256 = "
         "pages.body_sha256 where pages.url = ? and pages.status = 200 order by pages.id desc limit 1",
         [url],
     ).fetchone()
-    return BodyReader(db.conn).read(*row) if row else None
+    return reader.read(*row) if row else None
 
 
 def _store(db: Any, record: WarcRecord, fingerprinter: RequestFingerprinter, writer: BodyWriter) -> bool:
