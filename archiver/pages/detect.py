@@ -13,7 +13,7 @@ from urllib.parse import urljoin
 from lxml import etree
 from scrapy.http import TextResponse
 
-from archiver.pages import has_class_token
+from archiver.pages import has_class_token, page_root
 
 __all__ = ["PLATFORMS", "Detection", "detect", "rest_root"]
 
@@ -48,7 +48,7 @@ class Detection:
 
 def rest_root(response: TextResponse) -> str | None:
     """The REST API root announced by ``<link rel="https://api.w.org/">`` or the ``Link`` header, else None."""
-    hrefs = _API_HREF(response.selector.root)
+    hrefs = _API_HREF(page_root(response))
     href = hrefs[0] if hrefs else None
     if not href:
         for value in response.headers.getlist(b"Link"):
@@ -66,7 +66,7 @@ def detect(response: TextResponse, marked: Sequence[tuple[object, str | None, st
     order (``PostPage.marked()``): the two scans over the page are then not needed.
     """
     root = rest_root(response)
-    tree = response.selector.root
+    tree = page_root(response)
     if marked is None:
         ids = set(_IDS(tree))
         classes = "\n".join(_CLASSES(tree))

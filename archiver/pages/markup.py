@@ -18,7 +18,7 @@ from cssselect import HTMLTranslator
 from lxml import etree
 from scrapy.http import TextResponse
 
-from archiver.pages import has_class_token
+from archiver.pages import has_class_token, page_root
 from archiver.text import normalise_line
 
 Element = etree._Element
@@ -209,11 +209,23 @@ def inner_html(container: Element, skip: Callable[[Element], bool]) -> str:
             child = copy.deepcopy(child)
             for d in [d for d in child.iterdescendants() if isinstance(d.tag, str) and skip(d)]:
                 if d.getparent() is not None:
-                    d.drop_tree()
+                    drop_tree(d)
             child.tail = None
         parts.append(_html(child))
         parts.append(tail)
     return "".join(parts).strip()
+
+
+def drop_tree(el: Element) -> None:
+    """Remove ``el`` and its subtree, keeping its tail: lxml.html's ``drop_tree``, for plain lxml elements too."""
+    parent = el.getparent()
+    if el.tail:
+        previous = el.getprevious()
+        if previous is None:
+            parent.text = (parent.text or "") + el.tail
+        else:
+            previous.tail = (previous.tail or "") + el.tail
+    parent.remove(el)
 
 
 _META_CONTENT_TYPE = '<meta http-equiv="Content-Type"'
@@ -297,7 +309,7 @@ class HtmlPage:
     def __init__(self, response: TextResponse) -> None:
         self.response = response
         self.url = response.url
-        self.root: Element = response.selector.root
+        self.root: Element = page_root(response)
 
     def _css_first(self, *queries: str, where: Element | None = None) -> Element | None:
         """The first element outside widgets matching the first query that matches."""

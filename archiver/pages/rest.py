@@ -16,7 +16,7 @@ from lxml import etree
 from scrapy.http import Response, TextResponse
 
 from archiver.items import CommentItem
-from archiver.pages import body_class_tokens
+from archiver.pages import body_class_tokens, page_root
 from archiver.pages.jsdata import load_json, object_field, text_field
 from archiver.pages.wordpress import read_rendered_comments
 
@@ -44,7 +44,7 @@ _ARTICLE_ID = etree.XPath("//article/@id", smart_strings=False)
 
 def post_id(response: TextResponse) -> str | None:
     """The post's id from its JSON alternate link, shortlink, ``postid-N`` body class or ``article#post-N``."""
-    root = response.selector.root
+    root = page_root(response)
     for href in _ID_LINKS(root):
         m = _POST_JSON.search(href) or re.search(r"[?&]p=(\d+)", href)
         if m:
