@@ -19,6 +19,7 @@ from archiver.pages.markup import (
     COMMENT_EL_ID,
     COMMENT_EL_TAGS,
     COMMENT_FURNITURE_IDS,
+    ELEMENTS,
     NO_CLASSES,
     PING_CLASSES,
     WIDGET_CLASSES,
@@ -58,6 +59,23 @@ _OWN_INTERESTING = (
     | _CONTENT_CLASSES
     | {"comment-author", "comment-body", "cld-like-count-wrap", "cld-dislike-count-wrap", "wpd-vote-result"}
 )
+_ClassTests = tuple[frozenset[str], bool, bool, bool, bool]
+"""A class attribute's tokens, and whether they make an element a comment (with the right tag), end the collecting
+of a comment's own elements (replies, the reply form), are of interest to a comment, make it a widget."""
+
+
+def _class_tests(value: str) -> _ClassTests:
+    cls = class_set(value)
+    return (
+        cls,
+        not COMMENT_EL_CLASSES.isdisjoint(cls),
+        "children" in cls or "comment-respond" in cls,
+        not _OWN_INTERESTING.isdisjoint(cls),
+        not WIDGET_CLASSES.isdisjoint(cls),
+    )
+
+
+_NO_CLASS_TESTS = (NO_CLASSES, False, False, False, False)
 # Comment lists and comment navigations are found from the page index (HtmlPage._index), with these class tokens.
 
 
@@ -83,13 +101,16 @@ class CommentListReader:
         # the same Python objects instead of making (and class-looking-up) new ones for every element again.
         visited: list[Element] = []
         keep = visited.append
-        widget_classes, widget_ids, furniture_ids = WIDGET_CLASSES, WIDGET_IDS, COMMENT_FURNITURE_IDS
-        comment_tags, comment_classes, interesting = COMMENT_EL_TAGS, COMMENT_EL_CLASSES, _OWN_INTERESTING
+        widget_ids, furniture_ids, comment_tags = WIDGET_IDS, COMMENT_FURNITURE_IDS, COMMENT_EL_TAGS
+        # What the walk asks of a class attribute, answered once per distinct attribute of the page (a thread
+        # repeats a few dozen of them over thousands of elements).
+        tests: dict[str, _ClassTests] = {}
         for area in self._comment_area:
             # (parent id, owners collecting own elements as (comment id, list), still in the main walk)
             states: list[tuple[str | None, tuple, bool]] = [(None, no_owners, True)]
             push, drop = states.append, states.pop
-            walker = etree.iterwalk(area, events=("start", "end"))
+            # Elements only: HTML comments (WordPress ends every comment with one) can hold nothing of interest.
+            walker = etree.iterwalk(area, events=("start", "end"), tag=ELEMENTS)
             for event, el in walker:
                 if event == "end":
                     drop()
@@ -104,26 +125,25 @@ class CommentListReader:
                     push(state)
                     continue
                 parent, owners, live = state
-                cls = class_set(value) if value else NO_CLASSES
-                is_comment = tag in comment_tags and (
-                    not comment_classes.isdisjoint(cls) or bool(COMMENT_EL_ID.match(ident or ""))
-                )
+                if value:
+                    known = tests.get(value)
+                    if known is None:
+                        known = tests[value] = _class_tests(value)
+                else:
+                    known = _NO_CLASS_TESTS
+                cls, comment_class, ends_owners, interesting, widget = known
+                is_comment = tag in comment_tags and (comment_class or bool(COMMENT_EL_ID.match(ident or "")))
                 cid = comment_id_of(el) if is_comment else None
                 if owners:
-                    if "children" in cls or ident in furniture_ids or "comment-respond" in cls:
+                    if ends_owners or ident in furniture_ids:
                         owners = no_owners
                     else:
                         if is_comment:
                             owners = tuple(o for o in owners if o[0] == cid)
-                        if owners and (tag == "time" or not interesting.isdisjoint(cls)):
+                        if owners and (interesting or tag == "time"):
                             for o in owners:
                                 o[1].append((el, cls))
-                if live and (
-                    tag == "aside"
-                    or ident in widget_ids
-                    or ident in furniture_ids
-                    or not widget_classes.isdisjoint(cls)
-                ):
+                if live and (widget or tag == "aside" or ident in widget_ids or ident in furniture_ids):
                     live = False
                 child_parent = parent
                 if live and is_comment:

@@ -40,6 +40,7 @@ class PageIndex:
     """Every element, kept so that later walks get the same Python objects instead of making new ones."""
 
 
+_MARKED = etree.XPath("descendant-or-self::*[@class or @id]")
 _COMMENT_ID = re.compile(r"(?:^|-)comment-(\d+)$")
 # Sidebars and widgets: never part of the post or the listing's main loop.
 WIDGET_CLASSES = frozenset(
@@ -342,7 +343,6 @@ class HtmlPage:
         make (and class-look-up) new ones.
         """
         marked: list[Marked] = []
-        add = marked.append
         links: list[Element] = []
         # Damaged markup can leave libxml2 with more than one top-level element: //* (XPath) sees them all, a CSS
         # query from the root (descendant-or-self::) only the root's.
@@ -354,15 +354,10 @@ class HtmlPage:
         for top in (*before, root, *after):
             if top is root:
                 start = len(marked)
-            elements = list(top.iter(ELEMENTS))
-            everything.append(elements)
-            for el in elements:
-                value = el.get("class")
-                ident = el.get("id")
-                if value is not None or ident is not None:
-                    add((el, value, ident))
-                if el.tag == "link":
-                    links.append(el)
+            everything.append(list(top.iter(ELEMENTS)))
+            # libxml2 picks the marked elements and the links (in document order); Python only reads attributes.
+            marked.extend([(el, el.get("class"), el.get("id")) for el in _MARKED(top)])
+            links.extend(top.iter("link"))
             if top is root:
                 end = len(marked)
         return PageIndex(marked, marked if not before and not after else marked[start:end], links, everything)

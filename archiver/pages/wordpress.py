@@ -28,6 +28,7 @@ from archiver.pages.markup import (
     NO_CLASSES,
     Element,
     HtmlPage,
+    Marked,
     class_set,
     class_tokens,
     css_all,
@@ -54,19 +55,29 @@ _COMMENT_NAV_CLASSES = frozenset(
 _TAG_LINKS_XPATH = etree.XPath("//a/@rel[contains(., 'tag')]/..")
 
 
-def _is_comment_list(el: Element, value: str | None, ident: str | None) -> bool:
-    """``el`` (with class attribute ``value`` and id ``ident``) is a ``wp_list_comments`` list."""
+def _list_and_nav_tests(value: str | None) -> tuple[bool, bool, bool]:
+    """What a class attribute ``value`` says: a comment list's class, the ``comments`` class (a list on an
+    ``<ol>``), a comment navigation's class."""
     cls = class_set(value) if value else NO_CLASSES
-    return (
-        not _COMMENT_LIST_CLASSES.isdisjoint(cls) or ident == "comments-list" or ("comments" in cls and el.tag == "ol")
-    )
+    return not _COMMENT_LIST_CLASSES.isdisjoint(cls), "comments" in cls, not _COMMENT_NAV_CLASSES.isdisjoint(cls)
 
 
-def _is_comment_nav(value: str | None, ident: str | None) -> bool:
-    """An element with class attribute ``value`` and id ``ident`` is a comment navigation."""
-    return (bool(value) and not _COMMENT_NAV_CLASSES.isdisjoint(class_set(value))) or (
-        ident is not None and ident.startswith("comment-nav-")
-    )
+def _lists_and_navs(marked: list[Marked]) -> tuple[list[Element], list[Element]]:
+    """The ``wp_list_comments`` lists and the comment navigations among ``marked``, in document order (widgets
+    included): one pass, each distinct class attribute tested once."""
+    lists: list[Element] = []
+    navs: list[Element] = []
+    tests: dict[str | None, tuple[bool, bool, bool]] = {}
+    for el, value, ident in marked:
+        known = tests.get(value)
+        if known is None:
+            known = tests[value] = _list_and_nav_tests(value)
+        list_class, comments_class, nav_class = known
+        if list_class or ident == "comments-list" or (comments_class and el.tag == "ol"):
+            lists.append(el)
+        if nav_class or (ident is not None and ident.startswith("comment-nav-")):
+            navs.append(el)
+    return lists, navs
 
 
 _LABEL_NUMBER = re.compile(r"(\d{1,9})\s*$")
@@ -150,12 +161,12 @@ class PostPage(CommentListReader, HtmlPage):
         return el if el is not None else self.root
 
     @cached_property
+    def _lists_and_navs(self) -> tuple[list[Element], list[Element]]:
+        return _lists_and_navs(self._index.marked)
+
+    @cached_property
     def _comment_area(self) -> list[Element]:
-        lists = [
-            el
-            for el, value, ident in self._index.marked
-            if _is_comment_list(el, value, ident) and not is_inside(el, is_widget)
-        ]
+        lists = [el for el in self._lists_and_navs[0] if not is_inside(el, is_widget)]
         ids = {id(el) for el in lists}
         top = [el for el in lists if el.getparent() is None or not is_inside(el.getparent(), lambda n: id(n) in ids)]
         if top:
@@ -372,10 +383,7 @@ class PostPage(CommentListReader, HtmlPage):
         the last page linked as the bare post URL (oldest or newest first). The current page is the number
         the navigation marks as current, else the one its previous/next links imply, else the URL's.
         """
-        marked = self._index.marked
-        containers = [
-            el for el, value, ident in marked if _is_comment_nav(value, ident) and not is_inside(el, is_widget)
-        ]
+        containers = [el for el in self._lists_and_navs[1] if not is_inside(el, is_widget)]
         links: list[Element] = []
         for c in containers:
             links.extend(css_all(c, "a[href]"))
