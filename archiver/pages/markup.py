@@ -40,7 +40,6 @@ class PageIndex:
     """Every element, kept so that later walks get the same Python objects instead of making new ones."""
 
 
-_MARKED = etree.XPath("descendant-or-self::*[@class or @id]")
 _COMMENT_ID = re.compile(r"(?:^|-)comment-(\d+)$")
 # Sidebars and widgets: never part of the post or the listing's main loop.
 WIDGET_CLASSES = frozenset(
@@ -311,6 +310,7 @@ class HtmlPage:
         self.response = response
         self.url = response.url
         self.root: Element = page_root(response)
+        self._joined: dict[str, str | None] = {}
 
     def _css_first(self, *queries: str, where: Element | None = None) -> Element | None:
         """The first element outside widgets matching the first query that matches."""
@@ -322,12 +322,21 @@ class HtmlPage:
         return None
 
     def _abs(self, href: str | None) -> str | None:
-        if not href or href.strip().startswith(("javascript:", "#", "mailto:")):
+        if not href:
             return None
+        # Once per distinct href of the page: a thread links the same commenters' sites over and over.
         try:
-            return join_url(self.url, href)
-        except ValueError:  # an href urllib cannot split ("http://[]/", "http://[/"): not a link
-            return None
+            return self._joined[href]
+        except KeyError:
+            pass
+        url = None
+        if not href.strip().startswith(("javascript:", "#", "mailto:")):
+            try:
+                url = join_url(self.url, href)
+            except ValueError:  # an href urllib cannot split ("http://[]/", "http://[/"): not a link
+                pass
+        self._joined[href] = url
+        return url
 
     def marked(self) -> list[Marked]:
         """Every element of the page with a class or id attribute as (element, class, id), in document order."""
@@ -343,6 +352,7 @@ class HtmlPage:
         make (and class-look-up) new ones.
         """
         marked: list[Marked] = []
+        add = marked.append
         links: list[Element] = []
         # Damaged markup can leave libxml2 with more than one top-level element: //* (XPath) sees them all, a CSS
         # query from the root (descendant-or-self::) only the root's.
@@ -354,10 +364,15 @@ class HtmlPage:
         for top in (*before, root, *after):
             if top is root:
                 start = len(marked)
-            everything.append(list(top.iter(ELEMENTS)))
-            # libxml2 picks the marked elements and the links (in document order); Python only reads attributes.
-            marked.extend([(el, el.get("class"), el.get("id")) for el in _MARKED(top)])
-            links.extend(top.iter("link"))
+            elements = list(top.iter(ELEMENTS))
+            everything.append(elements)
+            for el in elements:
+                value = el.get("class")
+                ident = el.get("id")
+                if value is not None or ident is not None:
+                    add((el, value, ident))
+                if el.tag == "link":
+                    links.append(el)
             if top is root:
                 end = len(marked)
         return PageIndex(marked, marked if not before and not after else marked[start:end], links, everything)
