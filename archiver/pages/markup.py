@@ -36,10 +36,14 @@ class PageIndex:
     """Those under the root element only: what a CSS query from the root sees."""
     links: list[Element]
     """Every ``<link>``."""
+    tagged: dict[str, list[Element]]
+    """Every ``<link>``, ``<meta>``, ``<script>`` and ``<a>`` by tag, in document order: what ``//link`` (XPath)
+    finds, without one libxml2 scan of the whole page per question."""
     elements: list[list[Element]]
     """Every element, kept so that later walks get the same Python objects instead of making new ones."""
 
 
+_INDEXED_TAGS = ("link", "meta", "script", "a")
 _COMMENT_ID = re.compile(r"(?:^|-)comment-(\d+)$")
 # Sidebars and widgets: never part of the post or the listing's main loop.
 WIDGET_CLASSES = frozenset(
@@ -353,7 +357,7 @@ class HtmlPage:
         """
         marked: list[Marked] = []
         add = marked.append
-        links: list[Element] = []
+        tagged: dict[str, list[Element]] = {tag: [] for tag in _INDEXED_TAGS}
         # Damaged markup can leave libxml2 with more than one top-level element: //* (XPath) sees them all, a CSS
         # query from the root (descendant-or-self::) only the root's.
         root = self.root
@@ -371,11 +375,27 @@ class HtmlPage:
                 ident = el.get("id")
                 if value is not None or ident is not None:
                     add((el, value, ident))
-                if el.tag == "link":
-                    links.append(el)
+                tag = el.tag
+                if tag in tagged:
+                    tagged[tag].append(el)
             if top is root:
                 end = len(marked)
-        return PageIndex(marked, marked if not before and not after else marked[start:end], links, everything)
+        return PageIndex(
+            marked, marked if not before and not after else marked[start:end], tagged["link"], tagged, everything
+        )
+
+    def page_index(self) -> PageIndex:
+        """What one pass over the page's elements finds (made once per page)."""
+        return self._index
+
+    def meta_values(self, attr: str, value: str, want: str = "content") -> list[str]:
+        """``//meta[@attr='value']/@want``: the ``want`` attribute of every ``<meta>`` whose ``attr`` is ``value``."""
+        return tagged_values(self._index.tagged["meta"], attr, value, want)
+
+
+def tagged_values(elements: list[Element], attr: str, value: str, want: str) -> list[str]:
+    """The ``want`` attribute of each of ``elements`` (in order) whose ``attr`` is ``value``, where it has one."""
+    return [v for el in elements if el.get(attr) == value and (v := el.get(want)) is not None]
 
 
 def text_without(el: Element, skip: Callable[[Element], bool]) -> str:

@@ -18,7 +18,6 @@ from collections.abc import Callable
 from functools import cached_property
 from urllib.parse import parse_qsl, urlsplit
 
-from lxml import etree
 from scrapy.http import HtmlResponse, TextResponse
 
 from archiver.items import CommentItem, RecapItem, Term
@@ -40,6 +39,7 @@ from archiver.pages.markup import (
     is_widget,
     join_url,
     strip_edge_breaks,
+    tagged_values,
     text_of,
 )
 from archiver.pages.urls import PAGED_PATH, CommentPages, comment_page_of, drop_fragment, strip_comment_page
@@ -52,7 +52,6 @@ _COMMENT_NAV_CLASSES = frozenset(
     "comments-pagination comment-navigation comments-navigation comment-nav comments-nav "
     "wp-block-comments-pagination navigation".split()
 )
-_TAG_LINKS_XPATH = etree.XPath("//a/@rel[contains(., 'tag')]/..")
 
 
 def _list_and_nav_tests(value: str | None) -> tuple[bool, bool, bool]:
@@ -195,7 +194,7 @@ class PostPage(CommentListReader, HtmlPage):
 
     def site_url(self) -> str:
         """The site's base URL with a trailing slash."""
-        api = self.root.xpath("//link[@rel='https://api.w.org/']/@href")
+        api = tagged_values(self._index.links, "rel", "https://api.w.org/", "href")
         if api and "/wp-json" in api[0]:
             url = join_url(self.url, api[0].split("/wp-json", 1)[0] + "/")
         elif api and "rest_route=" in api[0]:
@@ -212,7 +211,7 @@ class PostPage(CommentListReader, HtmlPage):
 
     def site_name(self) -> str | None:
         """``og:site_name``, else the header's site title."""
-        og = self.root.xpath("//meta[@property='og:site_name']/@content")
+        og = self.meta_values("property", "og:site_name")
         if og and og[0].strip():
             return normalise_line(og[0])
         return (
@@ -229,7 +228,7 @@ class PostPage(CommentListReader, HtmlPage):
         el = self._css_first(".entry-title", ".post-title", ".wp-block-post-title", "h1", "h2", where=self._article)
         if el is not None and text_of(el):
             return text_of(el)
-        og = self.root.xpath("//meta[@property='og:title']/@content")
+        og = self.meta_values("property", "og:title")
         return normalise_line(og[0]) if og else text_of(css_first_in(self.root, "head title"))
 
     def author(self) -> str | None:
@@ -248,7 +247,7 @@ class PostPage(CommentListReader, HtmlPage):
             el = self._css_first(".entry-meta .author a", "a[rel~=author]")
         if el is not None and text_of(el):
             return text_of(el)
-        meta = self.root.xpath("//meta[@name='author']/@content")
+        meta = self.meta_values("name", "author")
         return normalise_line(meta[0]) or None if meta else None
 
     def _published_el(self) -> Element | None:
@@ -275,7 +274,7 @@ class PostPage(CommentListReader, HtmlPage):
         el = self._css_first("time.entry-date.published[datetime]", "time.published[datetime]", where=self._article)
         if el is not None:
             return el.get("datetime").strip()
-        meta = self.root.xpath("//meta[@property='article:published_time']/@content")
+        meta = self.meta_values("property", "article:published_time")
         if meta and meta[0].strip():
             return meta[0].strip()
         el = self._published_el()
@@ -296,7 +295,8 @@ class PostPage(CommentListReader, HtmlPage):
 
         terms: list[Term] = []
         seen: set[tuple[str, str | None, str]] = set()
-        links = [a for a in _TAG_LINKS_XPATH(self.root) if "tag" in (a.get("rel") or "").split()]
+        # (//a/@rel[contains(., 'tag')]/.. narrowed to rel="tag" tokens, from the page index)
+        links = [a for a in self._index.tagged["a"] if "tag" in (a.get("rel") or "").split()]
         links = links or css_all(self.root, ".cat-links a, .tags-links a")
         for a in links:
             if is_inside(a, excluded):
