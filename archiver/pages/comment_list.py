@@ -9,7 +9,7 @@ nearest enclosing comment with an id as their parent.
 from __future__ import annotations
 
 import re
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from lxml import etree
 
@@ -73,6 +73,12 @@ def _class_tests(value: str) -> _ClassTests:
         not _OWN_INTERESTING.isdisjoint(cls),
         not WIDGET_CLASSES.isdisjoint(cls),
     )
+
+
+@lru_cache(maxsize=4096)
+def _may_be_vote(cls: frozenset[str]) -> bool:
+    """Whether an element with these classes can be a wpDiscuz vote node (see wpdiscuz_vote), once per class set."""
+    return "wpd-vote-result" in cls or any(c.startswith("wpd-vote-result-") for c in cls)
 
 
 _NO_CLASS_TESTS = (NO_CLASSES, False, False, False, False)
@@ -204,7 +210,7 @@ class CommentListReader:
                 votes.setdefault("up", text_of(node))
             elif "cld-dislike-count-wrap" in cls:
                 votes.setdefault("down", text_of(node))
-            elif (vote := wpdiscuz_vote(node, cls)) is not None:
+            elif _may_be_vote(cls) and (vote := wpdiscuz_vote(node, cls)) is not None:
                 votes.setdefault(*vote)
 
         author = _SAYS.sub("", text_of(fn)) if fn is not None else ""

@@ -156,7 +156,20 @@ class PostPage(CommentListReader, HtmlPage):
 
     @cached_property
     def _article(self) -> Element:
-        el = self._css_first("article[id^=post-]", "article.post", ".hentry", ".type-post", "article", "main")
+        # article[id^=post-] (the usual answer) from the page index, without a scan of the page.
+        el = next(
+            (
+                el
+                for el, _, ident in self._index.root_marked
+                if el.tag == "article"
+                and ident is not None
+                and ident.startswith("post-")
+                and not is_inside(el, is_widget)
+            ),
+            None,
+        )
+        if el is None:
+            el = self._css_first("article.post", ".hentry", ".type-post", "article", "main")
         return el if el is not None else self.root
 
     @cached_property
