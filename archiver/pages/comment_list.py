@@ -25,6 +25,7 @@ from archiver.pages.markup import (
     WIDGET_CLASSES,
     WIDGET_IDS,
     Element,
+    Marked,
     class_set,
     class_tokens,
     comment_id_of,
@@ -82,7 +83,38 @@ def _may_be_vote(cls: frozenset[str]) -> bool:
 
 
 _NO_CLASS_TESTS = (NO_CLASSES, False, False, False, False)
+
 # Comment lists and comment navigations are found from the page index (HtmlPage._index), with these class tokens.
+_COMMENT_LIST_CLASSES = frozenset("comment-list commentlist wp-block-comment-template".split())
+_COMMENT_NAV_CLASSES = frozenset(
+    "comments-pagination comment-navigation comments-navigation comment-nav comments-nav "
+    "wp-block-comments-pagination navigation".split()
+)
+
+
+def _list_and_nav_tests(value: str | None) -> tuple[bool, bool, bool]:
+    """What a class attribute ``value`` says: a comment list's class, the ``comments`` class (a list on an
+    ``<ol>``), a comment navigation's class."""
+    cls = class_set(value) if value else NO_CLASSES
+    return not _COMMENT_LIST_CLASSES.isdisjoint(cls), "comments" in cls, not _COMMENT_NAV_CLASSES.isdisjoint(cls)
+
+
+def lists_and_navs(marked: list[Marked]) -> tuple[list[Element], list[Element]]:
+    """The ``wp_list_comments`` lists and the comment navigations among ``marked``, in document order (widgets
+    included): one pass, each distinct class attribute tested once."""
+    lists: list[Element] = []
+    navs: list[Element] = []
+    tests: dict[str | None, tuple[bool, bool, bool]] = {}
+    for el, value, ident in marked:
+        known = tests.get(value)
+        if known is None:
+            known = tests[value] = _list_and_nav_tests(value)
+        list_class, comments_class, nav_class = known
+        if list_class or ident == "comments-list" or (comments_class and el.tag == "ol"):
+            lists.append(el)
+        if nav_class or (ident is not None and ident.startswith("comment-nav-")):
+            navs.append(el)
+    return lists, navs
 
 
 class CommentListReader:

@@ -21,14 +21,12 @@ from urllib.parse import parse_qsl, urlsplit
 from scrapy.http import HtmlResponse, TextResponse
 
 from archiver.items import CommentItem, RecapItem, Term
-from archiver.pages.comment_list import CommentListReader
+from archiver.pages.comment_list import CommentListReader, lists_and_navs
 from archiver.pages.counts import parse_comment_count
 from archiver.pages.markup import (
     NO_CLASSES,
     Element,
     HtmlPage,
-    Marked,
-    class_set,
     class_tokens,
     css_all,
     css_first_in,
@@ -46,38 +44,6 @@ from archiver.pages.urls import PAGED_PATH, CommentPages, comment_page_of, drop_
 from archiver.text import html_to_text, normalise_line
 
 __all__ = ["PostPage", "parse_comment_count", "read_rendered_comments"]
-
-_COMMENT_LIST_CLASSES = frozenset("comment-list commentlist wp-block-comment-template".split())
-_COMMENT_NAV_CLASSES = frozenset(
-    "comments-pagination comment-navigation comments-navigation comment-nav comments-nav "
-    "wp-block-comments-pagination navigation".split()
-)
-
-
-def _list_and_nav_tests(value: str | None) -> tuple[bool, bool, bool]:
-    """What a class attribute ``value`` says: a comment list's class, the ``comments`` class (a list on an
-    ``<ol>``), a comment navigation's class."""
-    cls = class_set(value) if value else NO_CLASSES
-    return not _COMMENT_LIST_CLASSES.isdisjoint(cls), "comments" in cls, not _COMMENT_NAV_CLASSES.isdisjoint(cls)
-
-
-def _lists_and_navs(marked: list[Marked]) -> tuple[list[Element], list[Element]]:
-    """The ``wp_list_comments`` lists and the comment navigations among ``marked``, in document order (widgets
-    included): one pass, each distinct class attribute tested once."""
-    lists: list[Element] = []
-    navs: list[Element] = []
-    tests: dict[str | None, tuple[bool, bool, bool]] = {}
-    for el, value, ident in marked:
-        known = tests.get(value)
-        if known is None:
-            known = tests[value] = _list_and_nav_tests(value)
-        list_class, comments_class, nav_class = known
-        if list_class or ident == "comments-list" or (comments_class and el.tag == "ol"):
-            lists.append(el)
-        if nav_class or (ident is not None and ident.startswith("comment-nav-")):
-            navs.append(el)
-    return lists, navs
-
 
 _LABEL_NUMBER = re.compile(r"(\d{1,9})\s*$")
 _PREV_CLASSES = frozenset(("prev", "previous", "nav-previous", "wp-block-comments-pagination-previous"))
@@ -174,7 +140,7 @@ class PostPage(CommentListReader, HtmlPage):
 
     @cached_property
     def _lists_and_navs(self) -> tuple[list[Element], list[Element]]:
-        return _lists_and_navs(self._index.marked)
+        return lists_and_navs(self._index.marked)
 
     @cached_property
     def _comment_area(self) -> list[Element]:
