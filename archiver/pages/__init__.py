@@ -10,7 +10,7 @@ from lxml import etree
 if TYPE_CHECKING:  # the archive package imports archiver.pages.urls, and must not import Scrapy
     from scrapy.http import Response, TextResponse
 
-__all__ = ["body_class_tokens", "body_classes", "has_class_token", "page_kind", "release_tree"]
+__all__ = ["body_class_tokens", "body_classes", "has_class_token", "page_kind", "page_root", "release_tree"]
 
 _POST_CLASSES = frozenset({"single", "single-post"})
 _LISTING_CLASSES = frozenset({"home", "blog", "archive", "tag", "category", "paged", "search", "date", "author"})
@@ -35,6 +35,32 @@ def _has_class(name: str) -> str:
 _HAS_ENTRY_CONTENT = etree.XPath(f"boolean((descendant-or-self::*[{_has_class('entry-content')}])[1])")
 
 
+def page_root(response: TextResponse) -> etree._Element:
+    """The root of the response's parsed HTML, parsed once per response (until :func:`release_tree`).
+
+    An HTML response is parsed as Scrapy's ``response.selector`` parses it (parsel's ``create_root_node``, same
+    text, base URL and parser options), into the same libxml2 tree, but with lxml's plain element classes instead
+    of lxml.html's: lxml.html looks up each element's Python class with a Python method, called for every element
+    object a reading makes (hundreds of thousands a page). Nothing here uses lxml.html's element methods. The
+    selector made around it becomes ``response.selector``, so ``response.xpath`` and ``response.css`` read the
+    same tree.
+    """
+    from scrapy.http import HtmlResponse  # noqa: PLC0415 - archiver.archive imports this package without Scrapy
+
+    cached = response._cached_selector
+    if cached is not None or not isinstance(response, HtmlResponse):
+        return response.selector.root
+    from parsel.selector import create_root_node  # noqa: PLC0415
+    from scrapy.selector import Selector  # noqa: PLC0415
+    from scrapy.utils.response import get_base_url  # noqa: PLC0415
+
+    root = create_root_node(response.text, etree.HTMLParser, base_url=get_base_url(response), huge_tree=True)
+    selector = Selector(root=root, type="html")
+    selector.response = response
+    response._cached_selector = selector
+    return root
+
+
 def body_class_tokens(root: etree._Element) -> list[str]:
     """The ``body_class()`` tokens of a parsed page, in the order the page gives them."""
     return " ".join(_BODY_CLASS(root)).split()
@@ -42,7 +68,7 @@ def body_class_tokens(root: etree._Element) -> list[str]:
 
 def body_classes(response: TextResponse) -> set[str]:
     """The ``body_class()`` tokens of the page."""
-    return set(body_class_tokens(response.selector.root))
+    return set(body_class_tokens(page_root(response)))
 
 
 _XPATH_SPACE = " \t\r\n"
@@ -68,7 +94,7 @@ def page_kind(response: TextResponse) -> str:
     ``body_class()`` decides when present; otherwise the structure does: one article with
     ``.entry-content`` and a comments area is a post, several entries are a listing.
     """
-    root = response.selector.root
+    root = page_root(response)
     classes = set(body_class_tokens(root))
     if classes & _POST_CLASSES or any(_POSTID.match(c) for c in classes):
         return "post"

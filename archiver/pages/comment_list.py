@@ -9,7 +9,7 @@ nearest enclosing comment with an id as their parent.
 from __future__ import annotations
 
 import re
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from lxml import etree
 
@@ -19,11 +19,13 @@ from archiver.pages.markup import (
     COMMENT_EL_ID,
     COMMENT_EL_TAGS,
     COMMENT_FURNITURE_IDS,
+    ELEMENTS,
     NO_CLASSES,
     PING_CLASSES,
     WIDGET_CLASSES,
     WIDGET_IDS,
     Element,
+    Marked,
     class_set,
     class_tokens,
     comment_id_of,
@@ -58,7 +60,61 @@ _OWN_INTERESTING = (
     | _CONTENT_CLASSES
     | {"comment-author", "comment-body", "cld-like-count-wrap", "cld-dislike-count-wrap", "wpd-vote-result"}
 )
+_ClassTests = tuple[frozenset[str], bool, bool, bool, bool]
+"""A class attribute's tokens, and whether they make an element a comment (with the right tag), end the collecting
+of a comment's own elements (replies, the reply form), are of interest to a comment, make it a widget."""
+
+
+def _class_tests(value: str) -> _ClassTests:
+    cls = class_set(value)
+    return (
+        cls,
+        not COMMENT_EL_CLASSES.isdisjoint(cls),
+        "children" in cls or "comment-respond" in cls,
+        not _OWN_INTERESTING.isdisjoint(cls),
+        not WIDGET_CLASSES.isdisjoint(cls),
+    )
+
+
+@lru_cache(maxsize=4096)
+def _may_be_vote(cls: frozenset[str]) -> bool:
+    """Whether an element with these classes can be a wpDiscuz vote node (see wpdiscuz_vote), once per class set."""
+    return "wpd-vote-result" in cls or any(c.startswith("wpd-vote-result-") for c in cls)
+
+
+_NO_CLASS_TESTS = (NO_CLASSES, False, False, False, False)
+
 # Comment lists and comment navigations are found from the page index (HtmlPage._index), with these class tokens.
+_COMMENT_LIST_CLASSES = frozenset("comment-list commentlist wp-block-comment-template".split())
+_COMMENT_NAV_CLASSES = frozenset(
+    "comments-pagination comment-navigation comments-navigation comment-nav comments-nav "
+    "wp-block-comments-pagination navigation".split()
+)
+
+
+def _list_and_nav_tests(value: str | None) -> tuple[bool, bool, bool]:
+    """What a class attribute ``value`` says: a comment list's class, the ``comments`` class (a list on an
+    ``<ol>``), a comment navigation's class."""
+    cls = class_set(value) if value else NO_CLASSES
+    return not _COMMENT_LIST_CLASSES.isdisjoint(cls), "comments" in cls, not _COMMENT_NAV_CLASSES.isdisjoint(cls)
+
+
+def lists_and_navs(marked: list[Marked]) -> tuple[list[Element], list[Element]]:
+    """The ``wp_list_comments`` lists and the comment navigations among ``marked``, in document order (widgets
+    included): one pass, each distinct class attribute tested once."""
+    lists: list[Element] = []
+    navs: list[Element] = []
+    tests: dict[str | None, tuple[bool, bool, bool]] = {}
+    for el, value, ident in marked:
+        known = tests.get(value)
+        if known is None:
+            known = tests[value] = _list_and_nav_tests(value)
+        list_class, comments_class, nav_class = known
+        if list_class or ident == "comments-list" or (comments_class and el.tag == "ol"):
+            lists.append(el)
+        if nav_class or (ident is not None and ident.startswith("comment-nav-")):
+            navs.append(el)
+    return lists, navs
 
 
 class CommentListReader:
@@ -83,13 +139,16 @@ class CommentListReader:
         # the same Python objects instead of making (and class-looking-up) new ones for every element again.
         visited: list[Element] = []
         keep = visited.append
-        widget_classes, widget_ids, furniture_ids = WIDGET_CLASSES, WIDGET_IDS, COMMENT_FURNITURE_IDS
-        comment_tags, comment_classes, interesting = COMMENT_EL_TAGS, COMMENT_EL_CLASSES, _OWN_INTERESTING
+        widget_ids, furniture_ids, comment_tags = WIDGET_IDS, COMMENT_FURNITURE_IDS, COMMENT_EL_TAGS
+        # What the walk asks of a class attribute, answered once per distinct attribute of the page (a thread
+        # repeats a few dozen of them over thousands of elements).
+        tests: dict[str, _ClassTests] = {}
         for area in self._comment_area:
             # (parent id, owners collecting own elements as (comment id, list), still in the main walk)
             states: list[tuple[str | None, tuple, bool]] = [(None, no_owners, True)]
             push, drop = states.append, states.pop
-            walker = etree.iterwalk(area, events=("start", "end"))
+            # Elements only: HTML comments (WordPress ends every comment with one) can hold nothing of interest.
+            walker = etree.iterwalk(area, events=("start", "end"), tag=ELEMENTS)
             for event, el in walker:
                 if event == "end":
                     drop()
@@ -104,26 +163,25 @@ class CommentListReader:
                     push(state)
                     continue
                 parent, owners, live = state
-                cls = class_set(value) if value else NO_CLASSES
-                is_comment = tag in comment_tags and (
-                    not comment_classes.isdisjoint(cls) or bool(COMMENT_EL_ID.match(ident or ""))
-                )
+                if value:
+                    known = tests.get(value)
+                    if known is None:
+                        known = tests[value] = _class_tests(value)
+                else:
+                    known = _NO_CLASS_TESTS
+                cls, comment_class, ends_owners, interesting, widget = known
+                is_comment = tag in comment_tags and (comment_class or bool(COMMENT_EL_ID.match(ident or "")))
                 cid = comment_id_of(el) if is_comment else None
                 if owners:
-                    if "children" in cls or ident in furniture_ids or "comment-respond" in cls:
+                    if ends_owners or ident in furniture_ids:
                         owners = no_owners
                     else:
                         if is_comment:
                             owners = tuple(o for o in owners if o[0] == cid)
-                        if owners and (tag == "time" or not interesting.isdisjoint(cls)):
+                        if owners and (interesting or tag == "time"):
                             for o in owners:
                                 o[1].append((el, cls))
-                if live and (
-                    tag == "aside"
-                    or ident in widget_ids
-                    or ident in furniture_ids
-                    or not widget_classes.isdisjoint(cls)
-                ):
+                if live and (widget or tag == "aside" or ident in widget_ids or ident in furniture_ids):
                     live = False
                 child_parent = parent
                 if live and is_comment:
@@ -184,7 +242,7 @@ class CommentListReader:
                 votes.setdefault("up", text_of(node))
             elif "cld-dislike-count-wrap" in cls:
                 votes.setdefault("down", text_of(node))
-            elif (vote := wpdiscuz_vote(node, cls)) is not None:
+            elif _may_be_vote(cls) and (vote := wpdiscuz_vote(node, cls)) is not None:
                 votes.setdefault(*vote)
 
         author = _SAYS.sub("", text_of(fn)) if fn is not None else ""

@@ -6,14 +6,14 @@ Only what the page itself shows counts: markup, scripts, ``<link>`` tags and the
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
 from lxml import etree
 from scrapy.http import TextResponse
 
-from archiver.pages import has_class_token
+from archiver.pages import has_class_token, page_root
+from archiver.pages.markup import PageIndex, tagged_values
 
 __all__ = ["PLATFORMS", "Detection", "detect", "rest_root"]
 
@@ -32,6 +32,8 @@ _CLASSES = etree.XPath("//*/@class", smart_strings=False)
 
 
 _SCRIPTS = etree.XPath("//script/@src | //script/@id | //script/text()", smart_strings=False)
+_SCRIPT_PARTS = etree.XPath("@src | @id | text()", smart_strings=False)  # the same, one <script> at a time
+_API_REL = "https://api.w.org/"
 
 
 @dataclass(frozen=True)
@@ -46,9 +48,12 @@ class Detection:
     """The vote widget: ``"cld"`` (Comments Like Dislike), ``"wpdiscuz"``, ``"disqus"`` or None."""
 
 
-def rest_root(response: TextResponse) -> str | None:
-    """The REST API root announced by ``<link rel="https://api.w.org/">`` or the ``Link`` header, else None."""
-    hrefs = _API_HREF(response.selector.root)
+def rest_root(response: TextResponse, index: PageIndex | None = None) -> str | None:
+    """The REST API root announced by ``<link rel="https://api.w.org/">`` or the ``Link`` header, else None.
+
+    ``index``, the page's (``HtmlPage.page_index()``), spares a scan of the page for its links.
+    """
+    hrefs = _API_HREF(page_root(response)) if index is None else tagged_values(index.links, "rel", _API_REL, "href")
     href = hrefs[0] if hrefs else None
     if not href:
         for value in response.headers.getlist(b"Link"):
@@ -59,23 +64,24 @@ def rest_root(response: TextResponse) -> str | None:
     return urljoin(response.url, href.strip()) if href else None
 
 
-def detect(response: TextResponse, marked: Sequence[tuple[object, str | None, str | None]] | None = None) -> Detection:
+def detect(response: TextResponse, index: PageIndex | None = None) -> Detection:
     """Detect the comment platform, the REST API root and the vote widget of a page.
 
-    ``marked``, when given, is every element of the page with a class or id as (element, class, id) in document
-    order (``PostPage.marked()``): the two scans over the page are then not needed.
+    ``index``, when given, is the page's (``HtmlPage.page_index()``): the scans over the page are then not needed.
     """
-    root = rest_root(response)
-    tree = response.selector.root
-    if marked is None:
+    root = rest_root(response, index)
+    tree = page_root(response)
+    if index is None:
         ids = set(_IDS(tree))
         classes = "\n".join(_CLASSES(tree))
     else:
+        marked = index.marked
         ids = {ident for _, _, ident in marked if ident == "wpdcom" or ident == "disqus_thread"}
         classes = "\n".join([value for _, value, _ in marked if value is not None])
     if "wpdcom" in ids or has_class_token(classes, ("wpd-comment", "wpd-thread-list")):
         return Detection("wpdiscuz", root, "wpdiscuz")
-    if "disqus_thread" in ids or _DISQUS_SCRIPT.search(" ".join(_SCRIPTS(tree))):
+    scripts = _SCRIPTS(tree) if index is None else [part for el in index.tagged["script"] for part in _SCRIPT_PARTS(el)]
+    if "disqus_thread" in ids or _DISQUS_SCRIPT.search(" ".join(scripts)):
         return Detection("disqus", root, "disqus")
     votes = "cld" if has_class_token(classes, ("cld-like-dislike-wrap", "cld-like-count-wrap")) else None
     return Detection("wordpress", root, votes)

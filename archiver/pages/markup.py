@@ -18,7 +18,7 @@ from cssselect import HTMLTranslator
 from lxml import etree
 from scrapy.http import TextResponse
 
-from archiver.pages import has_class_token
+from archiver.pages import has_class_token, page_root
 from archiver.text import normalise_line
 
 Element = etree._Element
@@ -36,10 +36,14 @@ class PageIndex:
     """Those under the root element only: what a CSS query from the root sees."""
     links: list[Element]
     """Every ``<link>``."""
+    tagged: dict[str, list[Element]]
+    """Every ``<link>``, ``<meta>``, ``<script>`` and ``<a>`` by tag, in document order: what ``//link`` (XPath)
+    finds, without one libxml2 scan of the whole page per question."""
     elements: list[list[Element]]
     """Every element, kept so that later walks get the same Python objects instead of making new ones."""
 
 
+_INDEXED_TAGS = ("link", "meta", "script", "a")
 _COMMENT_ID = re.compile(r"(?:^|-)comment-(\d+)$")
 # Sidebars and widgets: never part of the post or the listing's main loop.
 WIDGET_CLASSES = frozenset(
@@ -209,11 +213,23 @@ def inner_html(container: Element, skip: Callable[[Element], bool]) -> str:
             child = copy.deepcopy(child)
             for d in [d for d in child.iterdescendants() if isinstance(d.tag, str) and skip(d)]:
                 if d.getparent() is not None:
-                    d.drop_tree()
+                    drop_tree(d)
             child.tail = None
         parts.append(_html(child))
         parts.append(tail)
     return "".join(parts).strip()
+
+
+def drop_tree(el: Element) -> None:
+    """Remove ``el`` and its subtree, keeping its tail: lxml.html's ``drop_tree``, for plain lxml elements too."""
+    parent = el.getparent()
+    if el.tail:
+        previous = el.getprevious()
+        if previous is None:
+            parent.text = (parent.text or "") + el.tail
+        else:
+            previous.tail = (previous.tail or "") + el.tail
+    parent.remove(el)
 
 
 _META_CONTENT_TYPE = '<meta http-equiv="Content-Type"'
@@ -297,7 +313,8 @@ class HtmlPage:
     def __init__(self, response: TextResponse) -> None:
         self.response = response
         self.url = response.url
-        self.root: Element = response.selector.root
+        self.root: Element = page_root(response)
+        self._joined: dict[str, str | None] = {}
 
     def _css_first(self, *queries: str, where: Element | None = None) -> Element | None:
         """The first element outside widgets matching the first query that matches."""
@@ -309,12 +326,21 @@ class HtmlPage:
         return None
 
     def _abs(self, href: str | None) -> str | None:
-        if not href or href.strip().startswith(("javascript:", "#", "mailto:")):
+        if not href:
             return None
+        # Once per distinct href of the page: a thread links the same commenters' sites over and over.
         try:
-            return join_url(self.url, href)
-        except ValueError:  # an href urllib cannot split ("http://[]/", "http://[/"): not a link
-            return None
+            return self._joined[href]
+        except KeyError:
+            pass
+        url = None
+        if not href.strip().startswith(("javascript:", "#", "mailto:")):
+            try:
+                url = join_url(self.url, href)
+            except ValueError:  # an href urllib cannot split ("http://[]/", "http://[/"): not a link
+                pass
+        self._joined[href] = url
+        return url
 
     def marked(self) -> list[Marked]:
         """Every element of the page with a class or id attribute as (element, class, id), in document order."""
@@ -331,7 +357,7 @@ class HtmlPage:
         """
         marked: list[Marked] = []
         add = marked.append
-        links: list[Element] = []
+        tagged: dict[str, list[Element]] = {tag: [] for tag in _INDEXED_TAGS}
         # Damaged markup can leave libxml2 with more than one top-level element: //* (XPath) sees them all, a CSS
         # query from the root (descendant-or-self::) only the root's.
         root = self.root
@@ -349,11 +375,27 @@ class HtmlPage:
                 ident = el.get("id")
                 if value is not None or ident is not None:
                     add((el, value, ident))
-                if el.tag == "link":
-                    links.append(el)
+                tag = el.tag
+                if tag in tagged:
+                    tagged[tag].append(el)
             if top is root:
                 end = len(marked)
-        return PageIndex(marked, marked if not before and not after else marked[start:end], links, everything)
+        return PageIndex(
+            marked, marked if not before and not after else marked[start:end], tagged["link"], tagged, everything
+        )
+
+    def page_index(self) -> PageIndex:
+        """What one pass over the page's elements finds (made once per page)."""
+        return self._index
+
+    def meta_values(self, attr: str, value: str, want: str = "content") -> list[str]:
+        """``//meta[@attr='value']/@want``: the ``want`` attribute of every ``<meta>`` whose ``attr`` is ``value``."""
+        return tagged_values(self._index.tagged["meta"], attr, value, want)
+
+
+def tagged_values(elements: list[Element], attr: str, value: str, want: str) -> list[str]:
+    """The ``want`` attribute of each of ``elements`` (in order) whose ``attr`` is ``value``, where it has one."""
+    return [v for el in elements if el.get(attr) == value and (v := el.get(want)) is not None]
 
 
 def text_without(el: Element, skip: Callable[[Element], bool]) -> str:

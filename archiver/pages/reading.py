@@ -142,7 +142,7 @@ def _as_browsers_build_it(response: TextResponse) -> TextResponse:
 
 def _read_post(response: TextResponse, fetched_at: str, platform: str | None) -> PostReading:
     page = PostPage(response)
-    detected = detect(response, page.marked())
+    detected = detect(response, page.page_index())
     chosen = platform or detected.platform
     recap = page.recap(fetched_at=fetched_at)
     recap.platform = chosen
@@ -150,7 +150,7 @@ def _read_post(response: TextResponse, fetched_at: str, platform: str | None) ->
     reading = PostReading(
         recap,
         detected,
-        post_id(response),
+        post_id(response, page.page_index()),
         page.comment_page(),
         page.comment_pages(),
         unreadable=page.unreadable,

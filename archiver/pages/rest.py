@@ -16,8 +16,9 @@ from lxml import etree
 from scrapy.http import Response, TextResponse
 
 from archiver.items import CommentItem
-from archiver.pages import body_class_tokens
+from archiver.pages import body_class_tokens, page_root
 from archiver.pages.jsdata import load_json, object_field, text_field
+from archiver.pages.markup import PageIndex
 from archiver.pages.wordpress import read_rendered_comments
 
 __all__ = ["COMMENT_FIELDS", "MergeReport", "RestAnswer", "merge_comments", "post_id", "rest_url"]
@@ -42,10 +43,23 @@ _ID_LINKS = etree.XPath("//link[@type='application/json']/@href | //link[@rel='s
 _ARTICLE_ID = etree.XPath("//article/@id", smart_strings=False)
 
 
-def post_id(response: TextResponse) -> str | None:
-    """The post's id from its JSON alternate link, shortlink, ``postid-N`` body class or ``article#post-N``."""
-    root = response.selector.root
-    for href in _ID_LINKS(root):
+def post_id(response: TextResponse, index: PageIndex | None = None) -> str | None:
+    """The post's id from its JSON alternate link, shortlink, ``postid-N`` body class or ``article#post-N``.
+
+    ``index``, the page's (``HtmlPage.page_index()``), spares a scan of the page for its links.
+    """
+    root = page_root(response)
+    hrefs = (
+        _ID_LINKS(root)
+        if index is None
+        else [
+            href
+            for el in index.links
+            if (el.get("type") == "application/json" or el.get("rel") == "shortlink")
+            and (href := el.get("href")) is not None
+        ]
+    )
+    for href in hrefs:
         m = _POST_JSON.search(href) or re.search(r"[?&]p=(\d+)", href)
         if m:
             return m.group(1)

@@ -18,17 +18,15 @@ from collections.abc import Callable
 from functools import cached_property
 from urllib.parse import parse_qsl, urlsplit
 
-from lxml import etree
 from scrapy.http import HtmlResponse, TextResponse
 
 from archiver.items import CommentItem, RecapItem, Term
-from archiver.pages.comment_list import CommentListReader
+from archiver.pages.comment_list import CommentListReader, lists_and_navs
 from archiver.pages.counts import parse_comment_count
 from archiver.pages.markup import (
     NO_CLASSES,
     Element,
     HtmlPage,
-    class_set,
     class_tokens,
     css_all,
     css_first_in,
@@ -39,35 +37,13 @@ from archiver.pages.markup import (
     is_widget,
     join_url,
     strip_edge_breaks,
+    tagged_values,
     text_of,
 )
 from archiver.pages.urls import PAGED_PATH, CommentPages, comment_page_of, drop_fragment, strip_comment_page
 from archiver.text import html_to_text, normalise_line
 
 __all__ = ["PostPage", "parse_comment_count", "read_rendered_comments"]
-
-_COMMENT_LIST_CLASSES = frozenset("comment-list commentlist wp-block-comment-template".split())
-_COMMENT_NAV_CLASSES = frozenset(
-    "comments-pagination comment-navigation comments-navigation comment-nav comments-nav "
-    "wp-block-comments-pagination navigation".split()
-)
-_TAG_LINKS_XPATH = etree.XPath("//a/@rel[contains(., 'tag')]/..")
-
-
-def _is_comment_list(el: Element, value: str | None, ident: str | None) -> bool:
-    """``el`` (with class attribute ``value`` and id ``ident``) is a ``wp_list_comments`` list."""
-    cls = class_set(value) if value else NO_CLASSES
-    return (
-        not _COMMENT_LIST_CLASSES.isdisjoint(cls) or ident == "comments-list" or ("comments" in cls and el.tag == "ol")
-    )
-
-
-def _is_comment_nav(value: str | None, ident: str | None) -> bool:
-    """An element with class attribute ``value`` and id ``ident`` is a comment navigation."""
-    return (bool(value) and not _COMMENT_NAV_CLASSES.isdisjoint(class_set(value))) or (
-        ident is not None and ident.startswith("comment-nav-")
-    )
-
 
 _LABEL_NUMBER = re.compile(r"(\d{1,9})\s*$")
 _PREV_CLASSES = frozenset(("prev", "previous", "nav-previous", "wp-block-comments-pagination-previous"))
@@ -146,16 +122,29 @@ class PostPage(CommentListReader, HtmlPage):
 
     @cached_property
     def _article(self) -> Element:
-        el = self._css_first("article[id^=post-]", "article.post", ".hentry", ".type-post", "article", "main")
+        # article[id^=post-] (the usual answer) from the page index, without a scan of the page.
+        el = next(
+            (
+                el
+                for el, _, ident in self._index.root_marked
+                if el.tag == "article"
+                and ident is not None
+                and ident.startswith("post-")
+                and not is_inside(el, is_widget)
+            ),
+            None,
+        )
+        if el is None:
+            el = self._css_first("article.post", ".hentry", ".type-post", "article", "main")
         return el if el is not None else self.root
 
     @cached_property
+    def _lists_and_navs(self) -> tuple[list[Element], list[Element]]:
+        return lists_and_navs(self._index.marked)
+
+    @cached_property
     def _comment_area(self) -> list[Element]:
-        lists = [
-            el
-            for el, value, ident in self._index.marked
-            if _is_comment_list(el, value, ident) and not is_inside(el, is_widget)
-        ]
+        lists = [el for el in self._lists_and_navs[0] if not is_inside(el, is_widget)]
         ids = {id(el) for el in lists}
         top = [el for el in lists if el.getparent() is None or not is_inside(el.getparent(), lambda n: id(n) in ids)]
         if top:
@@ -184,7 +173,7 @@ class PostPage(CommentListReader, HtmlPage):
 
     def site_url(self) -> str:
         """The site's base URL with a trailing slash."""
-        api = self.root.xpath("//link[@rel='https://api.w.org/']/@href")
+        api = tagged_values(self._index.links, "rel", "https://api.w.org/", "href")
         if api and "/wp-json" in api[0]:
             url = join_url(self.url, api[0].split("/wp-json", 1)[0] + "/")
         elif api and "rest_route=" in api[0]:
@@ -201,7 +190,7 @@ class PostPage(CommentListReader, HtmlPage):
 
     def site_name(self) -> str | None:
         """``og:site_name``, else the header's site title."""
-        og = self.root.xpath("//meta[@property='og:site_name']/@content")
+        og = self.meta_values("property", "og:site_name")
         if og and og[0].strip():
             return normalise_line(og[0])
         return (
@@ -218,7 +207,7 @@ class PostPage(CommentListReader, HtmlPage):
         el = self._css_first(".entry-title", ".post-title", ".wp-block-post-title", "h1", "h2", where=self._article)
         if el is not None and text_of(el):
             return text_of(el)
-        og = self.root.xpath("//meta[@property='og:title']/@content")
+        og = self.meta_values("property", "og:title")
         return normalise_line(og[0]) if og else text_of(css_first_in(self.root, "head title"))
 
     def author(self) -> str | None:
@@ -237,7 +226,7 @@ class PostPage(CommentListReader, HtmlPage):
             el = self._css_first(".entry-meta .author a", "a[rel~=author]")
         if el is not None and text_of(el):
             return text_of(el)
-        meta = self.root.xpath("//meta[@name='author']/@content")
+        meta = self.meta_values("name", "author")
         return normalise_line(meta[0]) or None if meta else None
 
     def _published_el(self) -> Element | None:
@@ -264,7 +253,7 @@ class PostPage(CommentListReader, HtmlPage):
         el = self._css_first("time.entry-date.published[datetime]", "time.published[datetime]", where=self._article)
         if el is not None:
             return el.get("datetime").strip()
-        meta = self.root.xpath("//meta[@property='article:published_time']/@content")
+        meta = self.meta_values("property", "article:published_time")
         if meta and meta[0].strip():
             return meta[0].strip()
         el = self._published_el()
@@ -285,7 +274,8 @@ class PostPage(CommentListReader, HtmlPage):
 
         terms: list[Term] = []
         seen: set[tuple[str, str | None, str]] = set()
-        links = [a for a in _TAG_LINKS_XPATH(self.root) if "tag" in (a.get("rel") or "").split()]
+        # (//a/@rel[contains(., 'tag')]/.. narrowed to rel="tag" tokens, from the page index)
+        links = [a for a in self._index.tagged["a"] if "tag" in (a.get("rel") or "").split()]
         links = links or css_all(self.root, ".cat-links a, .tags-links a")
         for a in links:
             if is_inside(a, excluded):
@@ -372,10 +362,7 @@ class PostPage(CommentListReader, HtmlPage):
         the last page linked as the bare post URL (oldest or newest first). The current page is the number
         the navigation marks as current, else the one its previous/next links imply, else the URL's.
         """
-        marked = self._index.marked
-        containers = [
-            el for el, value, ident in marked if _is_comment_nav(value, ident) and not is_inside(el, is_widget)
-        ]
+        containers = [el for el in self._lists_and_navs[1] if not is_inside(el, is_widget)]
         links: list[Element] = []
         for c in containers:
             links.extend(css_all(c, "a[href]"))

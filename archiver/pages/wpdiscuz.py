@@ -17,6 +17,7 @@ import lxml.html
 from scrapy.http import TextResponse
 
 from archiver.items import CommentItem
+from archiver.pages import page_root
 from archiver.pages.jsdata import assigned_object, json_object, text_field
 from archiver.pages.markup import (
     Element,
@@ -47,7 +48,7 @@ class WpdiscuzComments:
 
     @classmethod
     def from_response(cls, response: TextResponse) -> WpdiscuzComments:
-        return cls(response.selector.root, response.url)
+        return cls(page_root(response), response.url)
 
     @classmethod
     def from_fragment(cls, html: str, base_url: str) -> WpdiscuzComments:
