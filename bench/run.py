@@ -364,6 +364,8 @@ def main(argv: list[str] | None = None) -> int:
         "--queries-1m", action="store_true", help="also time the read queries on a synthetic 1M-comment archive"
     )
     args = parser.parse_args(argv)
+    # The spiders run in other folders: a relative --out or --results would name a different place for them.
+    args.out, args.results = str(Path(args.out).resolve()), str(Path(args.results).resolve())
     if args.days < 16:
         parser.error("argument --days: at least 16 (day 15 is crawled twice, unchanged)")
     results_path = Path(args.results)
