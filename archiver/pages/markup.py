@@ -34,13 +34,16 @@ class PageIndex:
     """Every element with a class or id, under every top-level element, in document order."""
     root_marked: list[Marked]
     """Those under the root element only: what a CSS query from the root sees."""
-    links: list[Element]
-    """Every ``<link>``."""
     tagged: dict[str, list[Element]]
     """Every ``<link>``, ``<meta>``, ``<script>`` and ``<a>`` by tag, in document order: what ``//link`` (XPath)
     finds, without one libxml2 scan of the whole page per question."""
     elements: list[list[Element]]
     """Every element, kept so that later walks get the same Python objects instead of making new ones."""
+
+    @property
+    def links(self) -> list[Element]:
+        """Every ``<link>``."""
+        return self.tagged["link"]
 
 
 _INDEXED_TAGS = ("link", "meta", "script", "a")
@@ -380,9 +383,7 @@ class HtmlPage:
                     tagged[tag].append(el)
             if top is root:
                 end = len(marked)
-        return PageIndex(
-            marked, marked if not before and not after else marked[start:end], tagged["link"], tagged, everything
-        )
+        return PageIndex(marked, marked if not before and not after else marked[start:end], tagged, everything)
 
     def page_index(self) -> PageIndex:
         """What one pass over the page's elements finds (made once per page)."""
