@@ -18,7 +18,7 @@ from pathlib import Path
 
 from archiver.archive import store
 from archiver.archive.schema import OPTIMIZE_AFTER, optimize_search
-from bench.micro import FTS5_RANK_SQL, FTS_COUNT_SQL, FTS_RANK_SQL, FTS_SQL, THREAD_SQL, _timed
+from bench.micro import FTS5_RANK_SQL, FTS_RANK_SQL, THREAD_SQL, _timed, search_timings
 
 TERM = "tarot"
 TERM_SHARE = 0.15
@@ -70,8 +70,7 @@ def queries(path: Path) -> dict:
     """Median ms of the thread of 1,000 comments and of the searches for the common term."""
     conn = sqlite3.connect(path)
     thread_ms, thread_rows = _timed(conn, THREAD_SQL, [1])
-    first_ms, _ = _timed(conn, FTS_SQL, [TERM])
-    ranked_ms, _ = _timed(conn, FTS_RANK_SQL, [TERM], repeat=7)
+    searches = search_timings(conn, TERM, repeat=7)
     fts5_rank_ms, _ = _timed(conn, FTS5_RANK_SQL, [TERM], repeat=7)
     if conn.execute(FTS_RANK_SQL, [TERM]).fetchall() != conn.execute(FTS5_RANK_SQL, [TERM]).fetchall():
         raise AssertionError("the two-step ranking and FTS5's rank disagree")
@@ -81,18 +80,13 @@ def queries(path: Path) -> dict:
         start = time.process_time()
         conn.execute(FTS_RANK_SQL, [TERM]).fetchall()
         cpu.append(time.process_time() - start)
-    count_ms, _ = _timed(conn, FTS_COUNT_SQL, [TERM], repeat=7)
-    matches = conn.execute(FTS_COUNT_SQL, [TERM]).fetchone()[0]
     conn.close()
     return {
         "thread_comments": thread_rows,
         "thread_ms": thread_ms,
-        "fts_matches": matches,
-        "fts_first20_ms": first_ms,
-        "fts_ranked20_ms": ranked_ms,
+        **searches,
         "fts_ranked20_fts5_rank_ms": fts5_rank_ms,
         "fts_ranked20_cpu_ms": round(statistics.median(cpu) * 1000, 2),
-        "fts_count_ms": count_ms,
     }
 
 
