@@ -50,6 +50,31 @@ def test_reparse_rebuilds_recaps_and_comments_offline(tmp_path: Path) -> None:
     assert archive_rows(db, "select count(*) as n from pages where crawl_id = ?", (last["id"],))[0]["n"] == 0
 
 
+def test_reparse_skips_pages_never_stored_without_calling_them_failures(tmp_path: Path) -> None:
+    db, truth = crawled_archive(tmp_path)
+    missing = truth["recaps"][0]["url"].rstrip("/") + "-never-stored/"
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from archiver.crawl.reparse import reparse; "
+            "print(reparse(sys.argv[1], urls=[sys.argv[2]]).get('httpcache/ignore'))",
+            str(db),
+            missing,
+        ],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert int(run.stdout.split()[-1]) >= 1  # the page was asked for and skipped
+    assert_same(differences(db, truth, truth["recaps"]))
+    # The site never failed: the failures table stays empty, and the re-parse warns of nothing.
+    assert archive_rows(db, "select url from failures") == []
+    assert "failed for good" not in run.stderr
+
+
 def test_export_warc_writes_every_stored_response(tmp_path: Path) -> None:
     db, truth = crawled_archive(tmp_path)
     out = tmp_path / "out.warc.gz"

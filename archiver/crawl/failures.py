@@ -7,6 +7,7 @@ import logging
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
 from archiver.clean import utc_now
@@ -22,6 +23,9 @@ class FailureRecorder:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.session = ArchiveSession.of(crawler)
+        # A re-parse answers from the stored pages only: a page that was never stored did not fail (the HTTP
+        # cache refuses it, counted as httpcache/ignore and told in the re-parse's summary).
+        self.reparse = crawler.settings.getbool("ARCHIVE_REPARSE")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> FailureRecorder:
@@ -39,7 +43,7 @@ class FailureRecorder:
     def process_exception(self, request: Request, exception: Exception, spider: Spider | None = None) -> None:
         # Below the retry middleware: this runs only once retries are exhausted. A request refused as out of
         # scope never failed: it was never sent, and no later crawl should send it.
-        if isinstance(exception, OutOfScope):
+        if isinstance(exception, OutOfScope) or (self.reparse and isinstance(exception, IgnoreRequest)):
             return None
         self._failed(request, f"{type(exception).__name__}: {exception}".strip().rstrip(":"))
         return None
