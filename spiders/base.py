@@ -132,6 +132,18 @@ class ThreadSpider(scrapy.Spider):
     def _stat(self, key: str, count: int = 1) -> None:
         self.crawler.stats.inc_value(f"archiver/{key}", count)
 
+    def closed(self, reason: str) -> None:
+        """Say once, not per recap, how many replies' parents only the pages' nesting gave."""
+        stats = self.crawler.stats
+        replies = stats.get_value("archiver/comments/parents_inferred")
+        if replies:
+            logger.info(
+                "parents of %d repl(ies) in %d recap(s) inferred from the pages only (no REST API); "
+                "each recap is listed at DEBUG level",
+                replies,
+                stats.get_value("archiver/recaps/parents_inferred", 0),
+            )
+
     # -- the sequence ------------------------------------------------------------------------
 
     def continue_thread(self, t: Thread) -> Iterator[Request | RecapItem]:
@@ -205,7 +217,8 @@ class ThreadSpider(scrapy.Spider):
             inferred = [c.site_comment_id for c in recap.comments if c.parent_site_id]
             if inferred:
                 self._stat("comments/parents_inferred", len(inferred))
-                logger.info(
+                self._stat("recaps/parents_inferred")
+                logger.debug(
                     "%s: parents of %d repl(ies) inferred from the page only (no REST API): %s",
                     recap.url,
                     len(inferred),

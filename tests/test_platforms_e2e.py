@@ -29,8 +29,8 @@ SMALL = (
 )
 
 
-def crawl_flavour(tmp_path: Path, *options: str) -> tuple[DemoSite, Path, dict[str, Any]]:
-    """Serve a flavour, crawl it from its home page; return the site, the archive and the crawl's stats."""
+def crawl_flavour(tmp_path: Path, *options: str) -> tuple[DemoSite, Path, dict[str, Any], str]:
+    """Serve a flavour, crawl it from its home page; return the site, the archive, the crawl's stats and its log."""
     site = start_demo_site(tmp_path, *SMALL, *options)
     try:
         db = tmp_path / "archive.db"
@@ -40,7 +40,7 @@ def crawl_flavour(tmp_path: Path, *options: str) -> tuple[DemoSite, Path, dict[s
     finally:
         stop(site)
     stats = json.loads(archive_rows(db, "select stats from crawls order by id desc limit 1")[0]["stats"])
-    return site, db, stats
+    return site, db, stats, run.log
 
 
 def hidden_from_html(truth: dict[str, Any]) -> list[dict[str, Any]]:
@@ -52,7 +52,7 @@ def hidden_from_html(truth: dict[str, Any]) -> list[dict[str, Any]]:
     [("wordpress", ()), ("wpdiscuz", ()), ("disqus", ())],
 )
 def test_every_public_comment_with_its_true_parent(tmp_path: Path, platform: str, extra: tuple[str, ...]) -> None:
-    site, db, stats = crawl_flavour(tmp_path, "--platform", platform, "--trashed", "3", *extra)
+    site, db, stats, _ = crawl_flavour(tmp_path, "--platform", platform, "--trashed", "3", *extra)
     comments = [c for r in site.truth["recaps"] for c in r["comments"]]
     assert max(c["depth"] for c in comments) > 3, "the flavour has replies deeper than the thread depth"
     assert any(c["parent_missing"] for c in comments), "the flavour has replies under a deleted comment"
@@ -68,7 +68,7 @@ def test_every_public_comment_with_its_true_parent(tmp_path: Path, platform: str
 
 @pytest.mark.parametrize("platform", ["wordpress", "wpdiscuz"])
 def test_rest_api_off_keeps_every_comment_the_pages_show(tmp_path: Path, platform: str) -> None:
-    site, db, stats = crawl_flavour(tmp_path, "--platform", platform, "--rest", "off", "--trashed", "3")
+    site, db, stats, log = crawl_flavour(tmp_path, "--platform", platform, "--rest", "off", "--trashed", "3")
     assert stats.get("archiver/rest/unavailable") == 1 and stats.get("archiver/rest/unavailable/401") == 1
     depth = site.truth["site"]["options"]["thread_depth"]
     problems: list[str] = []
@@ -103,6 +103,10 @@ def test_rest_api_off_keeps_every_comment_the_pages_show(tmp_path: Path, platfor
     if platform == "wordpress":
         replies = sum(1 for r in site.truth["recaps"] for c in r["comments"] if c["in_html"] and c["parent"])
         assert stats.get("archiver/comments/parents_inferred") == replies
+        recaps = sum(1 for r in site.truth["recaps"] if any(c["in_html"] and c["parent"] for c in r["comments"]))
+        # One line for the crawl, not one per recap (a 100k crawl logged 1,991 of them).
+        assert log.count("inferred from the page only") == 0
+        assert log.count(f"parents of {replies} repl(ies) in {recaps} recap(s) inferred from the pages only") == 1
 
 
 def test_platform_argument_overrides_detection(tmp_path: Path) -> None:
