@@ -18,6 +18,7 @@ import scrapy
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.http import FormRequest, Request, Response, TextResponse
+from scrapy.settings import SETTINGS_PRIORITIES, Settings
 from twisted.python.failure import Failure
 
 from archiver.crawl import roles
@@ -110,6 +111,17 @@ class Thread:
             self.incomplete.append(reason)
 
 
+def _room_for_every_site(settings: Settings, sites: int) -> None:
+    """Let a crawl of many sites fetch from all of them at once: CONCURRENT_REQUESTS (256 by default, across all
+    sites) is raised to one slot's share per site unless the user set it. Each site still gets one request at a
+    time (CONCURRENT_REQUESTS_PER_DOMAIN), so politeness is unchanged."""
+    if settings.getpriority("CONCURRENT_REQUESTS") > SETTINGS_PRIORITIES["project"]:
+        return
+    wanted = sites * settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
+    if wanted > settings.getint("CONCURRENT_REQUESTS"):
+        settings.set("CONCURRENT_REQUESTS", wanted, priority="spider")
+
+
 class ThreadSpider(scrapy.Spider):
     """Base: turns a :class:`Thread` into requests until it is complete, then yields its recap."""
 
@@ -122,7 +134,9 @@ class ThreadSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ThreadSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.disqus_embed_url = crawler.settings.get("DISQUS_EMBED_URL") or DISQUS_EMBED_URL
-        spider.readers = PageReaders.from_crawler(crawler, len({urlsplit(u).hostname for u in spider.start_urls}) or 1)
+        sites = len({urlsplit(u).hostname for u in spider.start_urls}) or 1
+        spider.readers = PageReaders.from_crawler(crawler, sites)
+        _room_for_every_site(crawler.settings, sites)
         spider.bounds = ThreadBounds.from_settings(crawler.settings)
         host = urlsplit(spider.disqus_embed_url).hostname
         if host and getattr(spider, "allowed_domains", None) is not None and host not in spider.allowed_domains:

@@ -265,17 +265,33 @@ def test_sites_sharing_everything_but_their_urls_are_one_crawler(tmp_path: Path)
     assert all(c.arguments["refresh"] == "all" and c.settings["RETRY_TIMES"] == "4" for c in again)
 
 
-def test_a_crawler_of_many_sites_fetches_from_all_of_them_at_once(tmp_path: Path) -> None:
+def request_cap(settings: dict, urls: list[str]) -> int:
+    """CONCURRENT_REQUESTS of a crawl of ``urls`` once its spider is made, as `scrapy crawl` and the CLI make it."""
+    from archiver.spiders.recaps import RecapsSpider
+    from scrapy.crawler import Crawler
+
+    from archiver.crawl.run import project_settings
+
+    crawler = Crawler(RecapsSpider, project_settings(settings))
+    RecapsSpider.from_crawler(crawler, url=",".join(urls))
+    return crawler.settings.getint("CONCURRENT_REQUESTS")
+
+
+def test_a_crawl_of_many_sites_fetches_from_all_of_them_at_once(tmp_path: Path) -> None:
     many = "".join(
         f'[sites.s{i}]\nurls = ["https://s{i}.example/", "https://s{i}.example/tag/x/"]\n' for i in range(300)
     )
     (crawl,) = plan_crawls(load_sites(write(tmp_path, many)).sites)
-    # More sites than the default CONCURRENT_REQUESTS (256): a slot per site, each still one request at a time.
-    assert crawl.settings["CONCURRENT_REQUESTS"] == 300
+    # More sites than the default CONCURRENT_REQUESTS (256): a slot per site, each still one request at a time,
+    # whether the sites come from a sites file or from `crawl URL...`.
+    assert request_cap(crawl.settings, crawl.arguments["url"].split(",")) == 300
+    assert request_cap({}, [f"https://s{i}.example/" for i in range(300)]) == 300
+    assert request_cap({"CONCURRENT_REQUESTS_PER_DOMAIN": 2}, [f"https://s{i}.example/" for i in range(200)]) == 400
     set_by_user = "[defaults]\nsettings = { CONCURRENT_REQUESTS = 4 }\n" + many
-    assert plan_crawls(load_sites(write(tmp_path, set_by_user)).sites)[0].settings["CONCURRENT_REQUESTS"] == 4
-    few = plan_crawls(load_sites(write(tmp_path, MINIMAL)).sites)
-    assert all("CONCURRENT_REQUESTS" not in c.settings for c in few)
+    (mine,) = plan_crawls(load_sites(write(tmp_path, set_by_user)).sites)
+    assert request_cap(mine.settings, mine.arguments["url"].split(",")) == 4
+    assert request_cap({"CONCURRENT_REQUESTS": 8}, [f"https://s{i}.example/" for i in range(300)]) == 8
+    assert request_cap({}, ["https://a.example/", "https://b.example/"]) == 256
 
 
 def test_two_crawlers_may_not_share_a_jobdir(tmp_path: Path) -> None:

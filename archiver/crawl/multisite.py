@@ -95,20 +95,7 @@ def plan_crawls(
     for crawl in crawls:
         urls = list(dict.fromkeys(url for site in crawl.sites for url in site.urls))
         crawl.arguments = {"url": ",".join(urls), **crawl.arguments}
-        _room_for_every_site(crawl, urls)
     return crawls
-
-
-def _room_for_every_site(crawl: SiteCrawl, urls: list[str]) -> None:
-    """Let a crawler of many sites fetch from all of them at once: CONCURRENT_REQUESTS (256 by default, across all
-    sites) is raised to one slot's share per site, unless set. Each site still gets one request at a time."""
-    if "CONCURRENT_REQUESTS" in crawl.settings:
-        return
-    project = project_settings(crawl.settings)
-    hosts = {urlsplit(url).hostname for url in urls}
-    wanted = len(hosts) * project.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
-    if wanted > project.getint("CONCURRENT_REQUESTS"):
-        crawl.settings["CONCURRENT_REQUESTS"] = wanted
 
 
 def check_crawls(sites_file: SitesFile, crawls: Sequence[SiteCrawl]) -> None:
