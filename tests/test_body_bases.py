@@ -4,6 +4,7 @@ compressed, and every reader (old archives, read-only ones, merged ones) getting
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 import sqlite3
 from pathlib import Path
@@ -202,6 +203,25 @@ def test_dictionaries_are_stored_compressed_and_raw_ones_from_before_still_read(
     assert db.execute("select count(base_sha256) from bodies").fetchone() == (8 + 1,)
     assert _read_all(db.conn) == {digests[url]: body for url, body in (pages | more).items()}
     assert site_of(next(iter(more))) == "https://a.example"
+
+
+def test_a_site_crawled_a_few_pages_at_a_time_gets_its_dictionary_from_every_crawl() -> None:
+    db = _archive()
+    pages = list(_site_pages("a.example", 12, threads=4).items())  # 12 pages, three crawls of 4
+    other = _thread("b.example", 0, 3, random.Random(13))  # another site's 4 pages: never its samples
+    digests = _store(db, BodyWriter(train_after=8), other)
+    for crawl in range(3):  # a writer per crawl, as each crawl process has its own
+        digests |= _store(db, BodyWriter(train_after=8), dict(pages[crawl * 4 : crawl * 4 + 4]))
+        trained = db.execute("select site, samples from body_dictionaries").fetchall()
+        # Eight pages over two crawls are enough: the second crawl trains on the first one's pages and its own.
+        assert trained == ([] if crawl == 0 else [("https://a.example", 8)])
+    ours = [digests[url] for url, _ in pages]
+    assert db.execute(
+        "select count(*) from bodies where dictionary_id is not null and sha256 in (select value from json_each(?))",
+        [json.dumps(ours)],
+    ).fetchone() == (12,)
+    assert db.execute("select count(*) from bodies where dictionary_id is null").fetchone() == (len(other),)
+    assert _read_all(db.conn) == {digests[url]: body for url, body in [*pages, *other.items()]}
 
 
 def _as_before_m011(path: Path) -> None:

@@ -193,6 +193,14 @@ class _Site:
     next_training: int = TRAIN_AFTER
 
 
+EARLIER_SAMPLES_SQL = """
+select bodies.sha256, min(pages.url) from pages join bodies on bodies.sha256 = pages.body_sha256
+where pages.url >= ?1 and pages.url < ?2 and bodies.encoding = 'zstd' and bodies.dictionary_id is null
+group by bodies.sha256 order by min(pages.id)
+"""
+"""The bodies of a site (its pages' URLs, ``origin/`` up to ``origin0``, an index range) stored without a dictionary."""
+
+
 class BodyWriter:
     """Stores bodies once per content (``bodies``), compressed with the site's dictionary once it has one.
 
@@ -271,7 +279,10 @@ class BodyWriter:
             if row:
                 site = _Site(row[0], stored_dictionary(row[1]))
             else:
+                # A small site, or one crawled a few pages a day, may never store enough pages in one crawl: the
+                # bodies earlier crawls stored without a dictionary are samples too, and get recompressed with it.
                 site = _Site(next_training=self.train_after)
+                site.pending = dict(conn.execute(EARLIER_SAMPLES_SQL, [f"{name}/", f"{name}0"]).fetchall())
             self._sites[name] = site
         return site
 
