@@ -10,26 +10,25 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import scrapy
+from archiver.spiders.thread import Thread, ThreadBounds
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.http import FormRequest, Request, Response, TextResponse
-from scrapy.settings import SETTINGS_PRIORITIES, Settings
 from twisted.python.failure import Failure
 
 from archiver.crawl import roles
+from archiver.crawl.politeness import room_for_every_site
 from archiver.crawl.roles import role_of, with_role
 from archiver.crawl.workers import PageReaders
 from archiver.items import RecapItem
-from archiver.pages.disqus import DisqusEmbed, DisqusPosts, order_orphans_last
+from archiver.pages.disqus import DisqusPosts, order_orphans_last
 from archiver.pages.reading import WpdiscuzStart
 from archiver.pages.rest import COMMENT_FIELDS, PER_PAGE, RestAnswer, merge_comments, rest_url
-from archiver.pages.urls import CommentPages
-from archiver.pages.wpdiscuz import AjaxAnswer, WpdiscuzComments, WpdiscuzSettings
+from archiver.pages.wpdiscuz import AjaxAnswer, WpdiscuzComments
 from archiver.settings import DISQUS_EMBED_URL
 
 logger = logging.getLogger(__name__)
@@ -43,83 +42,6 @@ REST_OFF_STATUSES = (401, 403, 404)
 # listing's next page would otherwise run ahead of its posts and the queue would hold every post of the site.
 THREAD_PRIORITY = 1
 LISTING_PRIORITY = -1
-
-
-@dataclass(frozen=True)
-class ThreadBounds:
-    """How far one thread is followed, whatever its pages claim (settings ``ARCHIVER_MAX_*``)."""
-
-    steps: int = 2000
-    """Comment pages, load-more, show-replies and Disqus cursor requests per thread."""
-    rest_pages: int = 200
-    """REST API pages per thread (100 comments each), and of a site's post list."""
-    comments: int = 100_000
-    """Comments kept per thread."""
-
-    @classmethod
-    def from_settings(cls, settings: Any) -> ThreadBounds:
-        return cls(
-            settings.getint("ARCHIVER_MAX_THREAD_STEPS", cls.steps),
-            settings.getint("ARCHIVER_MAX_REST_PAGES", cls.rest_pages),
-            settings.getint("ARCHIVER_MAX_THREAD_COMMENTS", cls.comments),
-        )
-
-
-@dataclass
-class Thread:
-    """One recap being assembled, and what is still to fetch for it."""
-
-    recap: RecapItem
-    """The recap, its ``platform`` decided once when its post page was read (archiver.pages.reading)."""
-    rest_root: str | None = None
-    post_id: str | None = None
-    pages: CommentPages | None = None
-    """The thread's comment pages (WordPress's own, which wpDiscuz can follow too), once a page showed them."""
-    next_page: int = 1
-    fetched: set[int] = field(default_factory=set)
-    wpd: WpdiscuzSettings | None = None
-    wpd_after: str | None = None
-    wpd_hidden: list[str] = field(default_factory=list)
-    wpd_nonce_refreshes: int = 0
-    disqus: DisqusEmbed | None = None
-    disqus_thread: str | None = None
-    disqus_cursor: str | None = None
-    disqus_key: str | None = None
-    disqus_deleted: set[str] = field(default_factory=set)
-    disqus_started: bool = False
-    rest_next: int | None = 1
-    rest_total: int | None = None
-    """``X-WP-Total`` of the post's REST comments, when the API answered."""
-    api: list | None = None
-    failed_pages: set[int] = field(default_factory=set)
-    """Comment pages that could not be fetched or read, after retries."""
-    incomplete: list[str] = field(default_factory=list)
-    """Why the thread is known not to be whole; empty when nothing is known to be missing."""
-    unreadable: int = 0
-    """Comments shown on a page that could not be read."""
-    steps: int = 0
-    """Requests made for the thread after its post page."""
-
-    @property
-    def platform(self) -> str | None:
-        """The recap's comment platform (``wordpress``, ``wpdiscuz``, ``disqus``)."""
-        return self.recap.platform
-
-    def lose(self, reason: str) -> None:
-        """Record that part of the thread is missing, and why."""
-        if reason not in self.incomplete:
-            self.incomplete.append(reason)
-
-
-def _room_for_every_site(settings: Settings, sites: int) -> None:
-    """Let a crawl of many sites fetch from all of them at once: CONCURRENT_REQUESTS (256 by default, across all
-    sites) is raised to one slot's share per site unless the user set it. Each site still gets one request at a
-    time (CONCURRENT_REQUESTS_PER_DOMAIN), so politeness is unchanged."""
-    if settings.getpriority("CONCURRENT_REQUESTS") > SETTINGS_PRIORITIES["project"]:
-        return
-    wanted = sites * settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
-    if wanted > settings.getint("CONCURRENT_REQUESTS"):
-        settings.set("CONCURRENT_REQUESTS", wanted, priority="spider")
 
 
 class ThreadSpider(scrapy.Spider):
@@ -136,7 +58,7 @@ class ThreadSpider(scrapy.Spider):
         spider.disqus_embed_url = crawler.settings.get("DISQUS_EMBED_URL") or DISQUS_EMBED_URL
         sites = len({urlsplit(u).hostname for u in spider.start_urls}) or 1
         spider.readers = PageReaders.from_crawler(crawler, sites)
-        _room_for_every_site(crawler.settings, sites)
+        room_for_every_site(crawler.settings, sites)
         spider.bounds = ThreadBounds.from_settings(crawler.settings)
         host = urlsplit(spider.disqus_embed_url).hostname
         if host and getattr(spider, "allowed_domains", None) is not None and host not in spider.allowed_domains:

@@ -1,5 +1,6 @@
 """Politeness: honour ``Retry-After`` on 429 and 503 answers (the site's slot waits that long, then its delay is
-restored) and robots.txt's ``Crawl-delay`` (a floor under the site's delay for the whole crawl)."""
+restored) and robots.txt's ``Crawl-delay`` (a floor under the site's delay for the whole crawl); and room in the
+crawl-wide request cap for every site of a crawl of many, each still fetched one request at a time."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.http import Response
+from scrapy.settings import SETTINGS_PRIORITIES, Settings
 from scrapy.utils.httpobj import urlparse_cached
 
 logger = logging.getLogger(__name__)
@@ -106,3 +108,14 @@ class PolitenessMiddleware:
             if isinstance(mw, RobotsTxtMiddleware):
                 return mw
         return None
+
+
+def room_for_every_site(settings: Settings, sites: int) -> None:
+    """Let a crawl of many sites fetch from all of them at once: CONCURRENT_REQUESTS (256 by default, across all
+    sites) is raised to one slot's share per site unless the user set it. Each site still gets one request at a
+    time (CONCURRENT_REQUESTS_PER_DOMAIN), so politeness is unchanged."""
+    if settings.getpriority("CONCURRENT_REQUESTS") > SETTINGS_PRIORITIES["project"]:
+        return
+    wanted = sites * settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
+    if wanted > settings.getint("CONCURRENT_REQUESTS"):
+        settings.set("CONCURRENT_REQUESTS", wanted, priority="spider")
