@@ -114,6 +114,9 @@ def test_signals_bring_new_comments_on_backed_off_recaps_and_fall_back_when_miss
         assert "change signals: no comment signal (the schedule decides)" in three["log"]
         left = [c for c in new_comments(day3, 3) if due.get(recap_url(day3, c["post_id"]), "") > day3.truth["now"]]
         assert left and not {c["comment"] for c in left} & archived_ids(db)
+        # A signal the site does not publish is not a page that failed: nothing for the next crawl to retry.
+        assert archive_rows(db, "select url from failures") == []
+        assert "failed for good" not in three["log"]
     finally:
         stop(day3)
 

@@ -11,6 +11,8 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
 from archiver.clean import utc_now
+from archiver.crawl import roles
+from archiver.crawl.roles import role_of
 from archiver.crawl.scope import OutOfScope
 from archiver.crawl.session import ArchiveSession
 
@@ -32,6 +34,8 @@ class FailureRecorder:
         return cls(crawler)
 
     def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:
+        if role_of(request) == roles.SIGNAL:
+            return response  # a signal the site does not publish is counted in archiver/signals, not a failure
         if response.status >= 400 and response.status not in request.meta.get("handle_httpstatus_list", ()):
             self._failed(request, f"HTTP {response.status}")
         elif request.meta.get("archiver_truncated"):
@@ -44,6 +48,8 @@ class FailureRecorder:
         # Below the retry middleware: this runs only once retries are exhausted. A request refused as out of
         # scope never failed: it was never sent, and no later crawl should send it.
         if isinstance(exception, OutOfScope) or (self.reparse and isinstance(exception, IgnoreRequest)):
+            return None
+        if role_of(request) == roles.SIGNAL:
             return None
         self._failed(request, f"{type(exception).__name__}: {exception}".strip().rstrip(":"))
         return None
