@@ -50,9 +50,11 @@ def test_three_polite_sites_in_one_crawl(tmp_path: Path, monkeypatch) -> None:
     assert r["comments"] == 3 * r["site"]["comments"]
     assert r["pages_stored"] == r["pages"] >= 3 * r["site"]["pages"]
     assert r["read_processes"] == 0  # three sites at one page a second each: the crawl reads pages itself
-    # One request a second per site at most: each site's first page at 0 s, its N-th at N - 1 s or later.
+    # One request a second per site at most: each site's first page at 0 s, its N-th at N - 1 s or later. A page's
+    # fetched_at is when its answer was stored, whole seconds: a slow answer and the next quick one can share a
+    # second, so a window of W whole seconds holds up to W + 1 pages of a site (seen once under load: 39 in 12 s).
     assert 0 < r["pages"] <= 3 * (r["crawl_s"] + 1)
-    assert 0 < r["window_pages"] <= 3 * r["window_s"]
+    assert 0 < r["window_pages"] <= 3 * (r["window_s"] + 1)
     assert polite_keys(r)["polite_sites_peak_rss_mb"] == r["peak_rss_mb"] > 0
     assert "polite sites at once" in polite_table(r)
 
