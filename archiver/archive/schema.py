@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
+from datetime import datetime
+from typing import Any
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
@@ -654,6 +657,75 @@ def m013_first_votes_from_the_comment(db: Database) -> None:
         f"CREATE VIEW vote_observations AS SELECT id, {VOTE_COLUMNS} FROM vote_changes "
         f"UNION ALL SELECT NULL, {VOTE_COLUMNS} FROM ({FIRST_VOTES_SQL})"
     )
+
+
+# Times as integers (issue 17): a comment's three ISO 8601 UTC times took 25 bytes each; Unix seconds take 4. The
+# stored column holds the integer only when the text is exactly the canonical form it prints back; any other value
+# (fractions, another offset, an odd text, a blob) stays as it was, so nothing is lost. The generated column of the
+# old name prints the same text with plain SQLite functions, so sqlite3, Datasette and sqlite-utils read it as
+# before. Year 0000, which SQLite reads and Python does not, stays text in both encoders.
+ISO_SECONDS = "%Y-%m-%dT%H:%M:%S+00:00"
+CANONICAL_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\+00:00")
+STORED_TIMES = ("posted_at", "first_seen_at", "last_seen_at")
+"""The ``comments`` columns generated from ``<name>_stored`` since m014."""
+
+
+def stored_time_sql(iso: str) -> str:
+    """SQL giving what a ``*_stored`` time column holds for the expression ``iso`` (``stored_time`` in SQL)."""
+    glob = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]+00:00"
+    seconds = f"CAST(strftime('%s', {iso}) AS INTEGER)"
+    # The round trip goes through the integer: SQLite prints a parsed 2022-02-30 as it was given.
+    return (
+        f"CASE WHEN typeof({iso}) = 'text' AND {iso} GLOB '{glob}' AND {iso} >= '0001' "
+        f"AND {time_sql(seconds)} = {iso} THEN {seconds} ELSE {iso} END"
+    )
+
+
+def time_sql(stored: str) -> str:
+    """SQL giving back the ISO text a ``*_stored`` expression stands for: the generated column's expression."""
+    return f"CASE WHEN typeof({stored}) = 'integer' THEN strftime('{ISO_SECONDS}', {stored}, 'unixepoch') ELSE {stored} END"
+
+
+def stored_time(value: Any) -> Any:
+    """What a ``*_stored`` time column holds for ``value``: Unix seconds when it is a canonical
+    ``YYYY-MM-DDTHH:MM:SS+00:00`` that prints back the same, else ``value`` itself (NULL included)."""
+    if isinstance(value, str) and CANONICAL_TIME.fullmatch(value):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:  # e.g. February 30th, or year 0000
+            return value
+        if moment.isoformat() == value:
+            return int(moment.timestamp())
+    return value
+
+
+@migrations()
+def m014_times_as_integers(db: Database) -> None:
+    """Comments' times stored as Unix seconds (issue 17): ``posted_at``, ``first_seen_at`` and ``last_seen_at``
+    become generated columns over ``posted_at_stored``, ``first_seen_at_stored`` and ``last_seen_at_stored``
+    (``stored_time``), printing exactly the text they held.
+
+    Rows already archived are converted in place, with the comments' triggers and every view set aside as m012
+    does (nothing changes a text, a vote or a time as read, so no full-text or history row is written; SQLite
+    drops no column a view or trigger names). The stored columns have no declared type: a TEXT column would turn
+    the integers back into text.
+    """
+    suspended = db.execute(
+        "select type, name, sql from sqlite_master where (type = 'trigger' and tbl_name = 'comments') "
+        "or type = 'view' order by rowid"
+    ).fetchall()
+    for kind, name, _ in suspended:
+        db.execute(f"DROP {kind.upper()} [{name}]")
+    for name in STORED_TIMES:
+        db.execute(f"ALTER TABLE comments ADD COLUMN {name}_stored")
+    db.execute("UPDATE comments SET " + ", ".join(f"{n}_stored = {stored_time_sql(n)}" for n in STORED_TIMES))
+    for name in STORED_TIMES:
+        db.execute(f"ALTER TABLE comments DROP COLUMN {name}")
+        db.execute(
+            f"ALTER TABLE comments ADD COLUMN {name} TEXT GENERATED ALWAYS AS ({time_sql(name + '_stored')}) VIRTUAL"
+        )
+    for _, _, sql in suspended:
+        db.execute(sql)
 
 
 def ensure_schema(db: Database) -> None:
