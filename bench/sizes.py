@@ -93,6 +93,8 @@ def layout_before_m008(compact: Path) -> int:
                 c.execute(f"update comments set {name}_text = {name}")
                 c.execute(f"alter table comments drop column {name}")
                 c.execute(f"alter table comments drop column {name}_stored")
+        c.execute("drop index if exists idx_comments_parent_id")  # since m015 it holds replies only
+        c.execute("create index idx_comments_parent_id on comments (parent_id)")
         c.execute("drop index if exists idx_vote_observations_comment_id")
         c.execute(
             "create index idx_vote_observations_comment_id_observed_at on vote_observations (comment_id, observed_at)"

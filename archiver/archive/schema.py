@@ -690,12 +690,11 @@ def stored_time(value: Any) -> Any:
     """What a ``*_stored`` time column holds for ``value``: Unix seconds when it is a canonical
     ``YYYY-MM-DDTHH:MM:SS+00:00`` that prints back the same, else ``value`` itself (NULL included)."""
     if isinstance(value, str) and CANONICAL_TIME.fullmatch(value):
+        # A valid date in exactly this form prints back as it is (isoformat): no need to print it again.
         try:
-            moment = datetime.fromisoformat(value)
+            return int(datetime.fromisoformat(value).timestamp())
         except ValueError:  # e.g. February 30th, or year 0000
             return value
-        if moment.isoformat() == value:
-            return int(moment.timestamp())
     return value
 
 
@@ -726,6 +725,15 @@ def m014_times_as_integers(db: Database) -> None:
         )
     for _, _, sql in suspended:
         db.execute(sql)
+
+
+@migrations()
+def m015_replies_index(db: Database) -> None:
+    """The ``parent_id`` index holds replies only (issue 17): top-level comments, most of them, have a NULL parent
+    no query looks up. Its one reader, ``parent_id = ?`` (Datasette's count of a comment's replies on its row page,
+    a foreign key check), implies ``parent_id IS NOT NULL``, so SQLite still answers it from the partial index."""
+    db.execute("DROP INDEX IF EXISTS idx_comments_parent_id")
+    db.execute("CREATE INDEX idx_comments_parent_id ON comments (parent_id) WHERE parent_id IS NOT NULL")
 
 
 def ensure_schema(db: Database) -> None:
