@@ -101,6 +101,9 @@ def layout_before_m008(compact: Path) -> int:
         )
         c.execute("create index idx_vote_observations_crawl_id on vote_observations (crawl_id)")
         c.commit()
+    # Archives were created with SQLite's default 4 kB pages before new ones took 8 kB.
+    c.execute("pragma journal_mode = delete")
+    c.execute("pragma page_size = 4096")
     c.execute("vacuum")
     c.close()
     return compact.stat().st_size

@@ -874,7 +874,6 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "comment_page": "The comment page it was found on (1 = oldest).",
             "author": "Commenter's display name.",
             "author_url": "Commenter's website, if given.",
-            "posted_at": "When it was posted, ISO 8601 UTC.",
             "posted_at_raw": "The date as the page shows it.",
             "body_html_stored": "The comment's HTML only where its text's paragraphs and line breaks do not give "
             "it back (links, emphasis, images, quotes...); NULL where they do, an empty blob where the HTML is NULL. "
@@ -883,8 +882,6 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "upvotes": "Likes as shown (exact), NULL where the page shows none.",
             "downvotes": "Dislikes as shown (exact), NULL where the page shows none.",
             "score": "Net score: the shown score, else likes minus dislikes, else likes.",
-            "first_seen_at": "When a crawl first saved it (ISO 8601 UTC).",
-            "last_seen_at": "When a crawl last saw it (ISO 8601 UTC).",
             "first_crawl_id": "The crawl that first saved it (`crawls.id`).",
             "last_crawl_id": "The crawl that last saw it (`crawls.id`).",
             "gone_at": "When a crawl that fetched the whole thread no longer found it; NULL while it is there.",
@@ -895,6 +892,14 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "body_html": "The comment's HTML, without reply link, reply form or vote widget (generated: "
             "`body_html_stored`, else each paragraph of `body_text` in `<p>`, each single newline as `<br>` and a "
             "newline, with `&`, `<`, `>` escaped).",
+            "posted_at_stored": "`posted_at` as stored since migration m014: Unix seconds (an integer) where the time "
+            "is exactly `YYYY-MM-DDTHH:MM:SS+00:00`, else the text as it came. Read `posted_at`.",
+            "first_seen_at_stored": "`first_seen_at` as stored, the same way. Read `first_seen_at`.",
+            "last_seen_at_stored": "`last_seen_at` as stored, the same way. Read `last_seen_at`.",
+            "posted_at": "When it was posted, ISO 8601 UTC (generated from `posted_at_stored`: the same text as "
+            "archived).",
+            "first_seen_at": "When a crawl first saved it (ISO 8601 UTC; generated from `first_seen_at_stored`).",
+            "last_seen_at": "When a crawl last saw it (ISO 8601 UTC; generated from `last_seen_at_stored`).",
         },
     ),
     "comment_versions": (
