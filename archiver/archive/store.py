@@ -90,9 +90,7 @@ def check_archive_path(path: str | Path) -> Path:
 
 
 PAGE_SIZE = 8192
-"""Bytes a database page of a new archive (SQLite's default: 4096). A recap's row (its body's text and HTML,
-about 2 kB) leaves most of a 4 kB page empty, as no second one fits beside it: 8 kB pages take the recaps from 78
-to 54 bytes a comment and the comments from 364 to 353 (issue 17, 100k bench crawl)."""
+"""Bytes a page of a new archive (SQLite's: 4096, where a recap's 2 kB row leaves most of its page empty; issue 17)."""
 
 
 def open_archive(path: str | Path) -> Database:
@@ -356,11 +354,8 @@ def save_comments(
 
 
 # posted_at as stored (m014): what is kept is written back as it is, and stored_time leaves a stored value unchanged.
-_EXISTING_SQL = (
-    "select id, site_comment_id, "
-    + ", ".join("posted_at_stored as posted_at" if c == "posted_at" else c for c in KEEP_WHEN_EMPTY)
-    + " from comments where recap_id = ?"
-)
+_KEPT = ", ".join("posted_at_stored as posted_at" if c == "posted_at" else c for c in KEEP_WHEN_EMPTY)
+_EXISTING_SQL = f"select id, site_comment_id, {_KEPT} from comments where recap_id = ?"
 
 
 def _existing_comments(db: Database, recap_id: int) -> dict[str, dict[str, Any]]:
@@ -479,14 +474,10 @@ def _comment_record(recap_id: int, c: CommentItem, seen_at: str, crawl_id: int |
 
 # body_html is written as body_html_stored (see stored_html), the times as *_stored (stored_time, m014); the
 # columns of the old names are generated from them.
-_COMMENT_COLUMNS = [
-    f"{c}_stored" if c == "body_html" or c in STORED_TIMES else c
-    for c in _comment_record(0, CommentItem(site_comment_id=""), "", None)
-]
+_RECORD = _comment_record(0, CommentItem(site_comment_id=""), "", None)
+_COMMENT_COLUMNS = [f"{c}_stored" if c == "body_html" or c in STORED_TIMES else c for c in _RECORD]
 _INSERT_COMMENT = (
-    "INSERT INTO comments (id, "
-    + ", ".join(_COMMENT_COLUMNS)
-    + ", parent_id, root_id, first_seen_at_stored, first_crawl_id) "
+    f"INSERT INTO comments (id, {', '.join(_COMMENT_COLUMNS)}, parent_id, root_id, first_seen_at_stored, first_crawl_id) "
     "VALUES (" + ", ".join("?" * (len(_COMMENT_COLUMNS) + 5)) + ")"
 )
 """A new comment, with the archive id ``save_comments`` gave it and its links."""
