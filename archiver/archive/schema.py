@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -576,6 +577,22 @@ def m011_body_bases(db: Database) -> None:
     db["bodies"].add_column("base_sha256", str, fk="bodies", fk_col="sha256")
 
 
+@contextmanager
+def comments_set_aside(db: Database) -> Iterator[None]:
+    """Drop the comments' triggers and every view for the block, then create them again as they were: a conversion
+    in place that changes no value as read fires no full-text or history trigger, and SQLite drops no column a view
+    or trigger names (m012, m014)."""
+    suspended = db.execute(
+        "select type, name, sql from sqlite_master where (type = 'trigger' and tbl_name = 'comments') "
+        "or type = 'view' order by rowid"
+    ).fetchall()
+    for kind, name, _ in suspended:
+        db.execute(f"DROP {kind.upper()} [{name}]")
+    yield
+    for _, _, sql in suspended:
+        db.execute(sql)
+
+
 @migrations()
 def m012_line_breaks_from_the_text(db: Database) -> None:
     """Comment HTML with line breaks rebuilt from the text (issue 17): ``comments.body_html`` is rebuilt with
@@ -587,20 +604,15 @@ def m012_line_breaks_from_the_text(db: Database) -> None:
     full-text index's, the history's, any other) sit the conversion out and come back as they were, and so do
     views (one naming ``body_html``, a user's own included, would stop the column from being dropped).
     """
-    suspended = db.execute(
-        "select type, name, sql from sqlite_master where (type = 'trigger' and tbl_name = 'comments') "
-        "or type = 'view' order by rowid"
-    ).fetchall()
-    for kind, name, _ in suspended:
-        db.execute(f"DROP {kind.upper()} [{name}]")
-    # body_html is still m008's generated column here: the HTML each row stands for.
-    converted = stored_html_sql("body_html", "body_text")
-    db.execute(f"UPDATE comments SET body_html_stored = {converted} WHERE body_html_stored IS NOT {converted}")
-    # A VIRTUAL column holds no data: dropping and adding it rewrites no row.
-    db.execute("ALTER TABLE comments DROP COLUMN body_html")
-    db.execute(f"ALTER TABLE comments ADD COLUMN body_html TEXT GENERATED ALWAYS AS ({COMMENT_BODY_HTML_SQL}) VIRTUAL")
-    for _, _, sql in suspended:
-        db.execute(sql)
+    with comments_set_aside(db):
+        # body_html is still m008's generated column here: the HTML each row stands for.
+        converted = stored_html_sql("body_html", "body_text")
+        db.execute(f"UPDATE comments SET body_html_stored = {converted} WHERE body_html_stored IS NOT {converted}")
+        # A VIRTUAL column holds no data: dropping and adding it rewrites no row.
+        db.execute("ALTER TABLE comments DROP COLUMN body_html")
+        db.execute(
+            f"ALTER TABLE comments ADD COLUMN body_html TEXT GENERATED ALWAYS AS ({COMMENT_BODY_HTML_SQL}) VIRTUAL"
+        )
 
 
 # A comment's first vote observation, while its votes have not changed, is the comment's own first values
@@ -709,22 +721,15 @@ def m014_times_as_integers(db: Database) -> None:
     drops no column a view or trigger names). The stored columns have no declared type: a TEXT column would turn
     the integers back into text.
     """
-    suspended = db.execute(
-        "select type, name, sql from sqlite_master where (type = 'trigger' and tbl_name = 'comments') "
-        "or type = 'view' order by rowid"
-    ).fetchall()
-    for kind, name, _ in suspended:
-        db.execute(f"DROP {kind.upper()} [{name}]")
-    for name in STORED_TIMES:
-        db.execute(f"ALTER TABLE comments ADD COLUMN {name}_stored")
-    db.execute("UPDATE comments SET " + ", ".join(f"{n}_stored = {stored_time_sql(n)}" for n in STORED_TIMES))
-    for name in STORED_TIMES:
-        db.execute(f"ALTER TABLE comments DROP COLUMN {name}")
-        db.execute(
-            f"ALTER TABLE comments ADD COLUMN {name} TEXT GENERATED ALWAYS AS ({time_sql(name + '_stored')}) VIRTUAL"
-        )
-    for _, _, sql in suspended:
-        db.execute(sql)
+    with comments_set_aside(db):
+        for name in STORED_TIMES:
+            db.execute(f"ALTER TABLE comments ADD COLUMN {name}_stored")
+        db.execute("UPDATE comments SET " + ", ".join(f"{n}_stored = {stored_time_sql(n)}" for n in STORED_TIMES))
+        for name in STORED_TIMES:
+            db.execute(f"ALTER TABLE comments DROP COLUMN {name}")
+            db.execute(
+                f"ALTER TABLE comments ADD COLUMN {name} TEXT GENERATED ALWAYS AS ({time_sql(name + '_stored')}) VIRTUAL"
+            )
 
 
 @migrations()
