@@ -70,10 +70,6 @@ def layout_before_m008(compact: Path) -> int:
     if "body_html_stored" in names:
         for (trigger,) in c.execute("select name from sqlite_master where type = 'trigger' and tbl_name = 'comments'"):
             c.execute(f"drop trigger {trigger}")  # triggers name the columns; they hold no data
-        c.execute("alter table comments add column body_html_full text")
-        c.execute("update comments set body_html_full = body_html")
-        c.execute("alter table comments drop column body_html")
-        c.execute("alter table comments drop column body_html_stored")
         if c.execute("select 1 from sqlite_master where name = 'vote_changes'").fetchone():
             # Since m013 a first vote observation is the comment itself: every observation becomes a row again.
             c.execute(
@@ -85,12 +81,29 @@ def layout_before_m008(compact: Path) -> int:
             c.execute("drop view vote_observations")
             c.execute("drop table vote_changes")
             c.execute("alter table vote_observations_rows rename to vote_observations")
+        for (view,) in c.execute("select name from sqlite_master where type = 'view'").fetchall():
+            c.execute(f"drop view [{view}]")  # views name the columns; they hold no data
+        c.execute("alter table comments add column body_html_full text")
+        c.execute("update comments set body_html_full = body_html")
+        c.execute("alter table comments drop column body_html")
+        c.execute("alter table comments drop column body_html_stored")
+        for name in ("posted_at", "first_seen_at", "last_seen_at"):
+            if f"{name}_stored" in names:  # since m014 the times are integers behind generated columns
+                c.execute(f"alter table comments add column {name}_text text")
+                c.execute(f"update comments set {name}_text = {name}")
+                c.execute(f"alter table comments drop column {name}")
+                c.execute(f"alter table comments drop column {name}_stored")
+        c.execute("drop index if exists idx_comments_parent_id")  # since m015 it holds replies only
+        c.execute("create index idx_comments_parent_id on comments (parent_id)")
         c.execute("drop index if exists idx_vote_observations_comment_id")
         c.execute(
             "create index idx_vote_observations_comment_id_observed_at on vote_observations (comment_id, observed_at)"
         )
         c.execute("create index idx_vote_observations_crawl_id on vote_observations (crawl_id)")
         c.commit()
+    # Archives were created with SQLite's default 4 kB pages before new ones took 8 kB.
+    c.execute("pragma journal_mode = delete")
+    c.execute("pragma page_size = 4096")
     c.execute("vacuum")
     c.close()
     return compact.stat().st_size

@@ -26,9 +26,11 @@ from archiver.archive.files import open_read_only, read_only_uri, same_file
 from archiver.archive.schema import (
     DROP_IMPLIED_VOTES_SQL,
     FTS_CONFIG,
+    STORED_TIMES,
     WRITE_FIRST_VOTES_SQL,
     crawl_uid,
     stored_html_sql,
+    stored_time_sql,
 )
 from archiver.archive.store import open_archive
 from archiver.errors import ArchivePathError, ArchiverError
@@ -87,7 +89,11 @@ MERGE_RULES: dict[str, MergeRule] = {
         first=("first_seen_at", "first_crawl_id"),
         # body_html is the HTML itself in a source from before m008, generated in a later one: body_html_stored
         # holds it only where the text does not give it back, by the rebuild of the source's own version (m012).
-        rederived={"body_html_stored": stored_html_sql("s.[body_html]", "s.[body_text]")},
+        # The times likewise: text before m014, generated from *_stored since; stored as the store stores them.
+        rederived={
+            "body_html_stored": stored_html_sql("s.[body_html]", "s.[body_text]"),
+            **{f"{name}_stored": stored_time_sql(f"s.[{name}]") for name in STORED_TIMES},
+        },
     ),
     "comment_versions": MergeRule(lookup=("comment_id",)),
     "recap_versions": MergeRule(lookup=("recap_id",)),
@@ -276,8 +282,10 @@ def _merge_table(
             f"insert into main.[{table}_fts] (rowid, {indexed}) select id, {indexed} from main.[{table}] "
             f"where id in (select new_id from {id_map} where new) order by id"
         )
+    # A time the rules compare that is generated from a stored column (m014) is compared as the text it reads as.
+    times = "".join(f", s.[{c}] as [{c}]" for c in (*rule.newer, *rule.first) if f"{c}_stored" in columns)
     archived = (
-        f"(select m.new_id as id, {values} from src.[{relation}] s join {id_map} m on m.old_id = s.id "
+        f"(select m.new_id as id, {values}{times} from src.[{relation}] s join {id_map} m on m.old_id = s.id "
         "where not m.new) x"
     )
     counts.updated[table] = _update_archived(conn, table, rule, columns, archived)
@@ -289,7 +297,8 @@ def _update_archived(conn: sqlite3.Connection, table: str, rule: MergeRule, colu
     ``archived`` is a subquery (alias ``x``) of the source's rows already in the merged archive, remapped.
     Returns the number of row updates.
     """
-    current = [c for c in columns if c not in rule.key and c not in rule.first]
+    first = {_stored_name(c, columns): c for c in rule.first if _stored_name(c, columns) in columns}
+    current = [c for c in columns if c not in rule.key and c not in first]
     changed = 0
     if current and rule.newer:
 
@@ -308,15 +317,20 @@ def _update_archived(conn: sqlite3.Connection, table: str, rule: MergeRule, colu
         changed += conn.execute(
             f"update main.[{table}] as t set {sets} from {archived} where t.id = x.id and ({gaps})"
         ).rowcount
-    first = [c for c in rule.first if c in columns]
     if first:
-        time = first[0]
+        time = rule.first[0]
         sets = ", ".join(f"[{c}] = x.[{c}]" for c in first)
         changed += conn.execute(
             f"update main.[{table}] as t set {sets} from {archived} where t.id = x.id "
             f"and x.[{time}] is not null and (t.[{time}] is null or x.[{time}] < t.[{time}])"
         ).rowcount
     return changed
+
+
+def _stored_name(column: str, columns: list[str]) -> str:
+    """The column of ``columns`` holding what ``column`` reads: its ``*_stored`` column when it is generated from
+    one (m014's times), else itself."""
+    return f"{column}_stored" if f"{column}_stored" in columns else column
 
 
 def _has_trigger(conn: sqlite3.Connection, name: str) -> bool:

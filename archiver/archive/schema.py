@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
@@ -573,6 +577,22 @@ def m011_body_bases(db: Database) -> None:
     db["bodies"].add_column("base_sha256", str, fk="bodies", fk_col="sha256")
 
 
+@contextmanager
+def comments_set_aside(db: Database) -> Iterator[None]:
+    """Drop the comments' triggers and every view for the block, then create them again as they were: a conversion
+    in place that changes no value as read fires no full-text or history trigger, and SQLite drops no column a view
+    or trigger names (m012, m014)."""
+    suspended = db.execute(
+        "select type, name, sql from sqlite_master where (type = 'trigger' and tbl_name = 'comments') "
+        "or type = 'view' order by rowid"
+    ).fetchall()
+    for kind, name, _ in suspended:
+        db.execute(f"DROP {kind.upper()} [{name}]")
+    yield
+    for _, _, sql in suspended:
+        db.execute(sql)
+
+
 @migrations()
 def m012_line_breaks_from_the_text(db: Database) -> None:
     """Comment HTML with line breaks rebuilt from the text (issue 17): ``comments.body_html`` is rebuilt with
@@ -584,20 +604,15 @@ def m012_line_breaks_from_the_text(db: Database) -> None:
     full-text index's, the history's, any other) sit the conversion out and come back as they were, and so do
     views (one naming ``body_html``, a user's own included, would stop the column from being dropped).
     """
-    suspended = db.execute(
-        "select type, name, sql from sqlite_master where (type = 'trigger' and tbl_name = 'comments') "
-        "or type = 'view' order by rowid"
-    ).fetchall()
-    for kind, name, _ in suspended:
-        db.execute(f"DROP {kind.upper()} [{name}]")
-    # body_html is still m008's generated column here: the HTML each row stands for.
-    converted = stored_html_sql("body_html", "body_text")
-    db.execute(f"UPDATE comments SET body_html_stored = {converted} WHERE body_html_stored IS NOT {converted}")
-    # A VIRTUAL column holds no data: dropping and adding it rewrites no row.
-    db.execute("ALTER TABLE comments DROP COLUMN body_html")
-    db.execute(f"ALTER TABLE comments ADD COLUMN body_html TEXT GENERATED ALWAYS AS ({COMMENT_BODY_HTML_SQL}) VIRTUAL")
-    for _, _, sql in suspended:
-        db.execute(sql)
+    with comments_set_aside(db):
+        # body_html is still m008's generated column here: the HTML each row stands for.
+        converted = stored_html_sql("body_html", "body_text")
+        db.execute(f"UPDATE comments SET body_html_stored = {converted} WHERE body_html_stored IS NOT {converted}")
+        # A VIRTUAL column holds no data: dropping and adding it rewrites no row.
+        db.execute("ALTER TABLE comments DROP COLUMN body_html")
+        db.execute(
+            f"ALTER TABLE comments ADD COLUMN body_html TEXT GENERATED ALWAYS AS ({COMMENT_BODY_HTML_SQL}) VIRTUAL"
+        )
 
 
 # A comment's first vote observation, while its votes have not changed, is the comment's own first values
@@ -654,6 +669,76 @@ def m013_first_votes_from_the_comment(db: Database) -> None:
         f"CREATE VIEW vote_observations AS SELECT id, {VOTE_COLUMNS} FROM vote_changes "
         f"UNION ALL SELECT NULL, {VOTE_COLUMNS} FROM ({FIRST_VOTES_SQL})"
     )
+
+
+# Times as integers (issue 17): a comment's three ISO 8601 UTC times took 25 bytes each; Unix seconds take 4. The
+# stored column holds the integer only when the text is exactly the canonical form it prints back; any other value
+# (fractions, another offset, an odd text, a blob) stays as it was, so nothing is lost. The generated column of the
+# old name prints the same text with plain SQLite functions, so sqlite3, Datasette and sqlite-utils read it as
+# before. Year 0000, which SQLite reads and Python does not, stays text in both encoders.
+ISO_SECONDS = "%Y-%m-%dT%H:%M:%S+00:00"
+CANONICAL_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\+00:00")
+STORED_TIMES = ("posted_at", "first_seen_at", "last_seen_at")
+"""The ``comments`` columns generated from ``<name>_stored`` since m014."""
+
+
+def stored_time_sql(iso: str) -> str:
+    """SQL giving what a ``*_stored`` time column holds for the expression ``iso`` (``stored_time`` in SQL)."""
+    glob = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]+00:00"
+    seconds = f"CAST(strftime('%s', {iso}) AS INTEGER)"
+    # The round trip goes through the integer: SQLite prints a parsed 2022-02-30 as it was given.
+    return (
+        f"CASE WHEN typeof({iso}) = 'text' AND {iso} GLOB '{glob}' AND {iso} >= '0001' "
+        f"AND {time_sql(seconds)} = {iso} THEN {seconds} ELSE {iso} END"
+    )
+
+
+def time_sql(stored: str) -> str:
+    """SQL giving back the ISO text a ``*_stored`` expression stands for: the generated column's expression."""
+    return f"CASE WHEN typeof({stored}) = 'integer' THEN strftime('{ISO_SECONDS}', {stored}, 'unixepoch') ELSE {stored} END"
+
+
+def stored_time(value: Any) -> Any:
+    """What a ``*_stored`` time column holds for ``value``: Unix seconds when it is a canonical
+    ``YYYY-MM-DDTHH:MM:SS+00:00`` that prints back the same, else ``value`` itself (NULL included)."""
+    if isinstance(value, str) and CANONICAL_TIME.fullmatch(value):
+        # A valid date in exactly this form prints back as it is (isoformat): no need to print it again.
+        try:
+            return int(datetime.fromisoformat(value).timestamp())
+        except ValueError:  # e.g. February 30th, or year 0000
+            return value
+    return value
+
+
+@migrations()
+def m014_times_as_integers(db: Database) -> None:
+    """Comments' times stored as Unix seconds (issue 17): ``posted_at``, ``first_seen_at`` and ``last_seen_at``
+    become generated columns over ``posted_at_stored``, ``first_seen_at_stored`` and ``last_seen_at_stored``
+    (``stored_time``), printing exactly the text they held.
+
+    Rows already archived are converted in place, with the comments' triggers and every view set aside as m012
+    does (nothing changes a text, a vote or a time as read, so no full-text or history row is written; SQLite
+    drops no column a view or trigger names). The stored columns have no declared type: a TEXT column would turn
+    the integers back into text.
+    """
+    with comments_set_aside(db):
+        for name in STORED_TIMES:
+            db.execute(f"ALTER TABLE comments ADD COLUMN {name}_stored")
+        db.execute("UPDATE comments SET " + ", ".join(f"{n}_stored = {stored_time_sql(n)}" for n in STORED_TIMES))
+        for name in STORED_TIMES:
+            db.execute(f"ALTER TABLE comments DROP COLUMN {name}")
+            db.execute(
+                f"ALTER TABLE comments ADD COLUMN {name} TEXT GENERATED ALWAYS AS ({time_sql(name + '_stored')}) VIRTUAL"
+            )
+
+
+@migrations()
+def m015_replies_index(db: Database) -> None:
+    """The ``parent_id`` index holds replies only (issue 17): top-level comments, most of them, have a NULL parent
+    no query looks up. Its one reader, ``parent_id = ?`` (Datasette's count of a comment's replies on its row page,
+    a foreign key check), implies ``parent_id IS NOT NULL``, so SQLite still answers it from the partial index."""
+    db.execute("DROP INDEX IF EXISTS idx_comments_parent_id")
+    db.execute("CREATE INDEX idx_comments_parent_id ON comments (parent_id) WHERE parent_id IS NOT NULL")
 
 
 def ensure_schema(db: Database) -> None:
@@ -794,7 +879,6 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "comment_page": "The comment page it was found on (1 = oldest).",
             "author": "Commenter's display name.",
             "author_url": "Commenter's website, if given.",
-            "posted_at": "When it was posted, ISO 8601 UTC.",
             "posted_at_raw": "The date as the page shows it.",
             "body_html_stored": "The comment's HTML only where its text's paragraphs and line breaks do not give "
             "it back (links, emphasis, images, quotes...); NULL where they do, an empty blob where the HTML is NULL. "
@@ -803,8 +887,6 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "upvotes": "Likes as shown (exact), NULL where the page shows none.",
             "downvotes": "Dislikes as shown (exact), NULL where the page shows none.",
             "score": "Net score: the shown score, else likes minus dislikes, else likes.",
-            "first_seen_at": "When a crawl first saved it (ISO 8601 UTC).",
-            "last_seen_at": "When a crawl last saw it (ISO 8601 UTC).",
             "first_crawl_id": "The crawl that first saved it (`crawls.id`).",
             "last_crawl_id": "The crawl that last saw it (`crawls.id`).",
             "gone_at": "When a crawl that fetched the whole thread no longer found it; NULL while it is there.",
@@ -815,6 +897,14 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "body_html": "The comment's HTML, without reply link, reply form or vote widget (generated: "
             "`body_html_stored`, else each paragraph of `body_text` in `<p>`, each single newline as `<br>` and a "
             "newline, with `&`, `<`, `>` escaped).",
+            "posted_at_stored": "`posted_at` as stored since migration m014: Unix seconds (an integer) where the time "
+            "is exactly `YYYY-MM-DDTHH:MM:SS+00:00`, else the text as it came. Read `posted_at`.",
+            "first_seen_at_stored": "`first_seen_at` as stored, the same way. Read `first_seen_at`.",
+            "last_seen_at_stored": "`last_seen_at` as stored, the same way. Read `last_seen_at`.",
+            "posted_at": "When it was posted, ISO 8601 UTC (generated from `posted_at_stored`: the same text as "
+            "archived).",
+            "first_seen_at": "When a crawl first saved it (ISO 8601 UTC; generated from `first_seen_at_stored`).",
+            "last_seen_at": "When a crawl last saw it (ISO 8601 UTC; generated from `last_seen_at_stored`).",
         },
     ),
     "comment_versions": (

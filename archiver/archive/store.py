@@ -17,7 +17,7 @@ from sqlite_utils import Database
 
 from archiver.archive.files import connect_read_only, has_table
 from archiver.archive.revisit import RevisitPolicy, next_visit
-from archiver.archive.schema import ensure_schema, stored_html
+from archiver.archive.schema import STORED_TIMES, ensure_schema, stored_html, stored_time
 from archiver.episodes import slugify
 from archiver.errors import ArchivePathError
 from archiver.items import CommentItem, RecapItem, Term
@@ -89,9 +89,15 @@ def check_archive_path(path: str | Path) -> Path:
     return p
 
 
+PAGE_SIZE = 8192
+"""Bytes a page of a new archive (SQLite's: 4096, where a recap's 2 kB row leaves most of its page empty; issue 17)."""
+
+
 def open_archive(path: str | Path) -> Database:
     """Open (creating if needed) the archive at ``path`` in WAL mode, at the current schema."""
     db = Database(check_archive_path(path))
+    # Only a new, empty file takes it: an archive keeps the page size it was created with (a VACUUM would apply it).
+    db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
     db.enable_wal()
     # WAL with synchronous=NORMAL: a killed crawl loses at most its last transactions, never consistency.
     db.execute("PRAGMA synchronous = NORMAL")
@@ -289,6 +295,7 @@ def save_comments(
     # give it: max(id) + 1, in order), so parent and root links go in the same single write as everything
     # else, and the rows just inserted are exactly the ids first_new_id..next_id - 1.
     ids = {site_id: row["id"] for site_id, row in existing.items()}
+    stored_seen = stored_time(seen_at)
     first_new_id = next_id = (db.execute("select max(id) from comments").fetchone()[0] or 0) + 1
     for c in comments:
         if c.site_comment_id not in ids:
@@ -306,6 +313,7 @@ def save_comments(
             result.comments_edited += old["body_text"] not in (None, "") and record["body_text"] != old["body_text"]
             result.vote_changes += any(record[v] != old[v] for v in ("upvotes", "downvotes", "score"))
         record["body_html"] = stored_html(record["body_html"], record["body_text"])
+        record["posted_at"], record["last_seen_at"] = stored_time(record["posted_at"]), stored_seen
         parent = ids.get(c.parent_site_id) if c.parent_site_id and not c.parent_missing else None
         root = ids.get(c.root_site_id) if c.root_site_id else None
         new_id = ids[c.site_comment_id] if old is None else None
@@ -313,9 +321,9 @@ def save_comments(
         # later copy, as an upsert of every row would. New ids go in order of first appearance, so a repeat's
         # id is not above the last one inserted.
         if new_id is not None and (not inserts or inserts[-1][0] < new_id):
-            inserts.append([new_id, *record.values(), parent, root, seen_at, crawl_id])
+            inserts.append([new_id, *record.values(), parent, root, stored_seen, crawl_id])
         else:
-            upserts.append([None, *record.values(), parent, root, seen_at, crawl_id])
+            upserts.append([None, *record.values(), parent, root, stored_seen, crawl_id])
     if inserts or upserts:
         # A reply may be written before its parent (only thread order guarantees the opposite): the
         # foreign keys are checked when the transaction commits.
@@ -333,19 +341,21 @@ def save_comments(
         db.conn.executemany(_UPSERT_COMMENT, upserts)
     result.comments_back = db.execute(
         "update comments set gone_at = null, gone_crawl_id = null "
-        "where recap_id = ? and gone_at is not null and last_seen_at = ?",
-        [recap_id, seen_at],
+        "where recap_id = ? and gone_at is not null and last_seen_at_stored = ?",
+        [recap_id, stored_seen],
     ).rowcount
     if complete:
         result.comments_gone = db.execute(
             "update comments set gone_at = ?, gone_crawl_id = ? "
-            "where recap_id = ? and gone_at is null and last_seen_at is not ?",
-            [seen_at, crawl_id, recap_id, seen_at],
+            "where recap_id = ? and gone_at is null and last_seen_at_stored is not ?",
+            [seen_at, crawl_id, recap_id, stored_seen],
         ).rowcount
     return result
 
 
-_EXISTING_SQL = "select id, site_comment_id, " + ", ".join(KEEP_WHEN_EMPTY) + " from comments where recap_id = ?"
+# posted_at as stored (m014): what is kept is written back as it is, and stored_time leaves a stored value unchanged.
+_KEPT = ", ".join("posted_at_stored as posted_at" if c == "posted_at" else c for c in KEEP_WHEN_EMPTY)
+_EXISTING_SQL = f"select id, site_comment_id, {_KEPT} from comments where recap_id = ?"
 
 
 def _existing_comments(db: Database, recap_id: int) -> dict[str, dict[str, Any]]:
@@ -462,12 +472,12 @@ def _comment_record(recap_id: int, c: CommentItem, seen_at: str, crawl_id: int |
     }
 
 
-# body_html is written as body_html_stored (see stored_html); the column body_html is generated from it.
-_COMMENT_COLUMNS = [
-    "body_html_stored" if c == "body_html" else c for c in _comment_record(0, CommentItem(site_comment_id=""), "", None)
-]
+# body_html is written as body_html_stored (see stored_html), the times as *_stored (stored_time, m014); the
+# columns of the old names are generated from them.
+_RECORD = _comment_record(0, CommentItem(site_comment_id=""), "", None)
+_COMMENT_COLUMNS = [f"{c}_stored" if c == "body_html" or c in STORED_TIMES else c for c in _RECORD]
 _INSERT_COMMENT = (
-    "INSERT INTO comments (id, " + ", ".join(_COMMENT_COLUMNS) + ", parent_id, root_id, first_seen_at, first_crawl_id) "
+    f"INSERT INTO comments (id, {', '.join(_COMMENT_COLUMNS)}, parent_id, root_id, first_seen_at_stored, first_crawl_id) "
     "VALUES (" + ", ".join("?" * (len(_COMMENT_COLUMNS) + 5)) + ")"
 )
 """A new comment, with the archive id ``save_comments`` gave it and its links."""
@@ -477,8 +487,8 @@ _UPSERT_COMMENT = (
     + ", ".join(f"{c} = excluded.{c}" for c in _COMMENT_COLUMNS if c not in ("recap_id", "site_comment_id"))
     + ", parent_id = excluded.parent_id, root_id = excluded.root_id"
     # First-seen values are filled only where still empty, as save_site's upsert does.
-    ", first_crawl_id = iif(comments.first_seen_at is null, excluded.first_crawl_id, comments.first_crawl_id)"
-    ", first_seen_at = coalesce(comments.first_seen_at, excluded.first_seen_at)"
+    ", first_crawl_id = iif(comments.first_seen_at_stored is null, excluded.first_crawl_id, comments.first_crawl_id)"
+    ", first_seen_at_stored = coalesce(comments.first_seen_at_stored, excluded.first_seen_at_stored)"
 )
 """One comment written once: inserted with its links, or updated in place (``ON CONFLICT DO UPDATE``)."""
 _INDEX_NEW_COMMENTS = (
