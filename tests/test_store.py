@@ -82,6 +82,31 @@ def test_fts_finds_comments_and_recaps(db: Database) -> None:
     assert db.execute("select count(*) from recaps_fts where recaps_fts match 'soundtrack'").fetchone() == (1,)
 
 
+def test_a_recrawl_rewrites_full_text_rows_only_for_changed_text(db: Database) -> None:
+    save_recap(db, make_recap(thread(), "2024-01-01T00:00:00+00:00"), None)
+
+    def fts_data() -> tuple:
+        tables = ("comments_fts_data", "recaps_fts_data")
+        return tuple(db.execute(f"select count(*), sum(length(block)) from {t}").fetchone() for t in tables)
+
+    before = fts_data()
+    # Seen again a month later: last_seen_at, last_crawled_at and the schedule change, no text does.
+    save_recap(db, make_recap(thread(), "2024-02-01T00:00:00+00:00"), None)
+    assert db.execute("select count(distinct last_seen_at) from comments").fetchone() == (1,)
+    assert db.execute("select last_seen_at from comments limit 1").fetchone() == ("2024-02-01T00:00:00+00:00",)
+    assert fts_data() == before  # no full-text row deleted and written again
+    edited = thread()
+    edited[1].body_text = "Disagreed entirely"
+    recap = make_recap(edited, "2024-03-01T00:00:00+00:00")
+    recap.title = "Soundtrack #1: Episode 4 (Finale)"
+    save_recap(db, recap, None)
+    assert db.execute("select author from comments_fts where comments_fts match 'disagreed'").fetchall() == [("Bo",)]
+    assert db.execute("select count(*) from comments_fts where comments_fts match 'agreed'").fetchone() == (0,)
+    assert db.execute("select count(*) from recaps_fts where recaps_fts match 'finale'").fetchone() == (1,)
+    assert_fts_in_sync(db)
+    db.execute("insert into recaps_fts(recaps_fts, rank) values('integrity-check', 1)")
+
+
 def test_comment_threads_view_is_in_thread_order_with_indent(db: Database) -> None:
     save_recap(db, make_recap(thread()), None)
     previews = [r[0] for r in db.execute("select preview from comment_threads")]

@@ -741,6 +741,38 @@ def m015_replies_index(db: Database) -> None:
     db.execute("CREATE INDEX idx_comments_parent_id ON comments (parent_id) WHERE parent_id IS NOT NULL")
 
 
+FTS_UPDATE_TRIGGERS = {
+    "comments": ("comments_fts", ("body_text", "author")),
+    "recaps": ("recaps_fts", ("title", "body_text")),
+}
+"""Each table with a full-text index, its index and the columns it holds."""
+
+
+def fts_update_trigger(table: str) -> str:
+    """The trigger that keeps ``table``'s full-text row in step with an update of a column the index holds."""
+    fts, columns = FTS_UPDATE_TRIGGERS[table]
+    names = ", ".join(columns)
+    changed = " OR ".join(f"old.{c} IS NOT new.{c}" for c in columns)
+    old = ", ".join(f"old.{c}" for c in columns)
+    new = ", ".join(f"new.{c}" for c in columns)
+    return (
+        f"CREATE TRIGGER {table}_au AFTER UPDATE OF {names} ON {table} WHEN {changed} BEGIN\n"
+        f"  INSERT INTO {fts} ({fts}, rowid, {names}) VALUES ('delete', old.rowid, {old});\n"
+        f"  INSERT INTO {fts} (rowid, {names}) VALUES (new.rowid, {new});\n"
+        "END"
+    )
+
+
+@migrations()
+def m016_fts_updates_only_when_the_text_changes(db: Database) -> None:
+    """The full-text rows of a comment or recap are rewritten only when a column the index holds changes (issue 17):
+    sqlite-utils' ``*_au`` trigger fired on every update, so each re-crawl deleted and re-added the full-text row of
+    every comment it saw again (only ``last_seen_at`` and ``last_crawl_id`` changed) and of every recap it fetched."""
+    for table in FTS_UPDATE_TRIGGERS:
+        db.execute(f"DROP TRIGGER IF EXISTS {table}_au")
+        db.execute(fts_update_trigger(table))
+
+
 def ensure_schema(db: Database) -> None:
     """Bring ``db`` to the current schema: pending migrations, then views. Safe to repeat."""
     db.execute("PRAGMA foreign_keys = ON")
