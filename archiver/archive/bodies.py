@@ -175,6 +175,15 @@ def based_dictionary(dictionary: bytes, base: bytes) -> zstandard.ZstdCompressio
     return zstandard.ZstdCompressionDict(dictionary + base, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
 
 
+def based_compressor(dictionary: bytes, base: bytes, level: int) -> zstandard.ZstdCompressor:
+    """The compressor of a body stored against ``base``: smaller match tables than the level's, which are sized for
+    megabytes and would be built again for every new base."""
+    params = zstandard.ZstdCompressionParameters.from_level(
+        level, hash_log=BASED_TABLE_LOG, chain_log=BASED_TABLE_LOG, search_log=BASED_SEARCH_LOG
+    )
+    return zstandard.ZstdCompressor(dict_data=based_dictionary(dictionary, base), compression_params=params)
+
+
 def thread_base_url(url: str) -> str | None:
     """The URL of the page a comment page repeats (its post page), or None for any other page."""
     return strip_comment_page(url) if comment_page_of(url) is not None else None
@@ -306,11 +315,8 @@ class BodyWriter:
         key = (site.dictionary_id, base)
         found = self._based.get(key)
         if found is None:
-            data = based_dictionary(site.dictionary, self._reader_of(conn).read_digest(base))
-            params = zstandard.ZstdCompressionParameters.from_level(
-                self.level, hash_log=BASED_TABLE_LOG, chain_log=BASED_TABLE_LOG, search_log=BASED_SEARCH_LOG
-            )
-            found = self._based[key] = zstandard.ZstdCompressor(dict_data=data, compression_params=params)
+            base_body = self._reader_of(conn).read_digest(base)
+            found = self._based[key] = based_compressor(site.dictionary, base_body, self.level)
             if len(self._based) > MAX_BASED:
                 self._based.popitem(last=False)
         else:
@@ -337,20 +343,29 @@ class BodyWriter:
     def _train(self, conn: sqlite3.Connection, name: str, site: _Site, background: bool | None = None) -> None:
         """Train the site's dictionary on its pending bodies and recompress them with it (on a thread when
         ``background``)."""
-        reader = BodyReader(conn)
-        samples = {
+        reader = self._reader_of(conn)
+        bodies = {
             digest: reader.read(*row)
             for digest, *row in conn.execute(
                 f"select sha256, {reader.columns()} from bodies where sha256 in (select value from json_each(?))",
-                [json.dumps(list(site.pending)[: site.next_training])],
+                [json.dumps(list(site.pending))],
             )
         }
+        samples = [bodies[digest] for digest in list(site.pending)[: site.next_training] if digest in bodies]
+        # Every pending body is compressed with the new dictionary where it is trained, comment pages against their
+        # post page too: done here, on the crawl's thread, it held it for tens of ms a site (100 sites: seconds).
+        bases = {digest: self._base(conn, url, digest) for digest, url in site.pending.items()}
+        base_bodies = {base: reader.read_digest(base) for base in set(bases.values()) if base is not None}
+        pending = {
+            digest: (body, bases.get(digest), base_bodies.get(bases.get(digest) or ""))
+            for digest, body in bodies.items()
+        }
         if not (self.background if background is None else background):
-            self._trained(conn, name, site, *_train(samples, self.level))
+            self._trained(conn, name, site, *_train(samples, pending, self.level))
             return
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="body-dictionary")
-        self._training[name] = self._pool.submit(_train, samples, self.level)
+        self._training[name] = self._pool.submit(_train, samples, pending, self.level)
 
     def _trained(
         self,
@@ -358,7 +373,7 @@ class BodyWriter:
         name: str,
         site: _Site,
         dictionary: bytes | None,
-        bodies: dict[str, bytes],
+        compressed: dict[str, tuple[bytes, str | None]],
         samples: int,
         stored: bytes,
     ) -> None:
@@ -373,8 +388,9 @@ class BodyWriter:
             [name, utc_now(), samples, stored],
         ).fetchone()[0]
         bases = {digest: self._base(conn, url, digest) for digest, url in site.pending.items()}
-        # Stored while it was training, or comment pages of a thread whose post page is in: compressed here.
-        redo = [digest for digest, base in bases.items() if base is not None or digest not in bodies]
+        bodies = {digest: body for digest, (body, base) in compressed.items() if bases.get(digest, base) == base}
+        # Stored while it was training, or a comment page whose post page came in meanwhile: compressed here.
+        redo = [digest for digest in bases if digest not in bodies]
         if redo:
             reader = self._reader_of(conn)
             for digest in redo:
@@ -388,15 +404,23 @@ class BodyWriter:
         site.pending = {}
 
 
-def _train(samples: dict[str, bytes], level: int) -> tuple[bytes | None, dict[str, bytes], int, bytes]:
-    """A dictionary trained on ``samples``, each sample compressed with it, how many, and the dictionary as stored
-    (compressed: its pieces of the site's pages repeat each other, 110 kB became 13 kB on the bench's pages);
+def _train(
+    samples: list[bytes], pending: dict[str, tuple[bytes, str | None, bytes | None]], level: int
+) -> tuple[bytes | None, dict[str, tuple[bytes, str | None]], int, bytes]:
+    """A dictionary trained on ``samples``; every ``pending`` body (digest -> body, its base's digest and body)
+    compressed with it, against its base where it has one; how many samples; and the dictionary as stored
+    (compressed: its pieces of the site's pages repeat each other, 110 kB became 13 kB on the bench's pages).
     (None, {}, n, b"") when too few to train."""
     try:
-        trained = zstandard.train_dictionary(DICTIONARY_BYTES, list(samples.values()))
+        trained = zstandard.train_dictionary(DICTIONARY_BYTES, samples)
     except zstandard.ZstdError:
         return None, {}, len(samples), b""
-    compressor = zstandard.ZstdCompressor(level=level, dict_data=trained)
-    bodies = {digest: compressor.compress(body) for digest, body in samples.items()}
     dictionary = trained.as_bytes()
-    return dictionary, bodies, len(samples), zstandard.ZstdCompressor(level=level).compress(dictionary)
+    compressor = zstandard.ZstdCompressor(level=level, dict_data=trained)
+    compressed = {}
+    for digest, (body, base, base_body) in pending.items():
+        if base is None or base_body is None:
+            compressed[digest] = (compressor.compress(body), None)
+        else:
+            compressed[digest] = (based_compressor(dictionary, base_body, level).compress(body), base)
+    return dictionary, compressed, len(samples), zstandard.ZstdCompressor(level=level).compress(dictionary)
