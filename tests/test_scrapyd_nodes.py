@@ -39,7 +39,18 @@ JOB_TIMEOUT = 90
 DEMO = ("--series", "1", "--episodes", "3", "--extra-posts", "0", "--comments", "60")
 # What differs between a crawl on a node and the single-process crawl: when, and in which crawl; and the tables
 # that describe crawls rather than what they archived (crawl_sites: the health report's, once it is merged in).
-WHEN = ("first_seen_at", "last_seen_at", "last_crawled_at", "next_due_at", "observed_at", "crawl_id")
+# When things were seen differs between two crawls of the same sites; since m014 a comment's times are stored in
+# first_seen_at_stored and last_seen_at_stored (the columns of the old names are generated, and not listed).
+WHEN = (
+    "first_seen_at",
+    "last_seen_at",
+    "first_seen_at_stored",
+    "last_seen_at_stored",
+    "last_crawled_at",
+    "next_due_at",
+    "observed_at",
+    "crawl_id",
+)
 PER_CRAWL = ("crawls", "crawl_sites", "pages", "failures")
 
 
