@@ -139,6 +139,15 @@ def archive_rows(db: Path, sql: str, params: tuple = ()) -> list[dict[str, Any]]
         conn.close()
 
 
+def archive_tuples(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
+    """The rows ``sql`` gives from the archive at ``db``, as tuples."""
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
 def table_counts(db: Path) -> dict[str, int]:
     return {t: archive_rows(db, f"select count(*) as n from {t}")[0]["n"] for t in TABLES}
 
@@ -493,6 +502,17 @@ def assert_fts_in_sync(db: Database) -> None:
     # rank = 1 checks the index against the content table, not only its own structure.
     db.execute("insert into comments_fts(comments_fts, rank) values('integrity-check', 1)")
     assert db.execute("select count(*) from comments_fts").fetchone() == (db["comments"].count,)
+
+
+def apply_migration_alone(path: Path, migration: str) -> None:
+    """Apply ``migration``, and none after it, to the archive at ``path`` (written by ``archive_before``); its
+    full-text index must still hold every comment as it is."""
+    db = Database(path)
+    later = [m.name for m in migrations.pending(db)]
+    migrations.apply(db, stop_before=later[later.index(migration) + 1 :])
+    assert migration in {m.name for m in migrations.applied(db)}
+    assert_fts_in_sync(db)
+    db.close()
 
 
 CANARY_HOST = "127.0.0.2"  # Linux routes all of 127.0.0.0/8 to the loopback interface

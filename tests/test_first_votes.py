@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from helpers import archive_answers, archive_before, assert_fts_in_sync, make_recap
+from helpers import archive_answers, archive_before, archive_tuples, assert_fts_in_sync, make_recap
 from sqlite_utils import Database
 
 from archiver.archive import store
@@ -42,11 +42,7 @@ def _crawl(db: Database, day: int) -> None:
 
 
 def _rows(path: Path, sql: str = OBSERVATIONS) -> list[tuple]:
-    conn = sqlite3.connect(path)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
+    return archive_tuples(path, sql)
 
 
 def test_saving_keeps_only_what_the_comments_do_not_say(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import re
 import sqlite3
 from pathlib import Path
 
-from helpers import archive_answers, archive_before, assert_fts_in_sync, make_recap
+from helpers import apply_migration_alone, archive_answers, archive_before, assert_fts_in_sync, make_recap
 from hypothesis import example, given
 from hypothesis import strategies as st
 from scrapy.http import HtmlResponse
@@ -19,7 +19,6 @@ from archiver.archive.merge import merge_archives
 from archiver.archive.schema import (
     COMMENT_BODY_HTML_SQL,
     ensure_schema,
-    migrations,
     paragraphs_html_sql,
     stored_html,
     stored_html_sql,
@@ -148,12 +147,7 @@ def test_an_archive_from_before_m012_migrates_in_place_and_answers_the_same(tmp_
     conn.close()
     assert stored["1"].startswith("<p>Line one<br>") and stored["3"] is None and stored["2"] is None
     assert any(before[:-4]) and all(before[-4:-1])  # the queries find rows; an edited comment has its version
-    db = Database(path)
-    later = [m.name for m in migrations.pending(db)]
-    migrations.apply(db, stop_before=later[later.index(M012) + 1 :])  # m012 alone
-    assert M012 in {m.name for m in migrations.applied(db)}
-    assert_fts_in_sync(db)
-    db.close()
+    apply_migration_alone(path, M012)
     conn = sqlite3.connect(path)
     after = _stored(conn)
     assert _untouched(conn) == untouched  # no trigger fired, none lost

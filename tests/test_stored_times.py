@@ -9,14 +9,22 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-from helpers import archive_answers, archive_before, assert_fts_in_sync, fetch, make_recap
+from helpers import (
+    apply_migration_alone,
+    archive_answers,
+    archive_before,
+    archive_tuples,
+    assert_fts_in_sync,
+    fetch,
+    make_recap,
+)
 from hypothesis import example, given
 from hypothesis import strategies as st
 from sqlite_utils import Database
 
 from archiver.archive import store
 from archiver.archive.merge import merge_archives
-from archiver.archive.schema import ensure_schema, migrations, stored_time, stored_time_sql, time_sql
+from archiver.archive.schema import ensure_schema, stored_time, stored_time_sql, time_sql
 from archiver.items import CommentItem
 
 M014 = "m014_times_as_integers"
@@ -90,11 +98,7 @@ def _crawl(db: Database, day: int, comments: list[CommentItem] | None = None) ->
 
 
 def _rows(path: Path, sql: str = TIMES) -> list[tuple]:
-    conn = sqlite3.connect(path)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
+    return archive_tuples(path, sql)
 
 
 def _untouched(path: Path) -> list:
@@ -151,12 +155,7 @@ def test_an_archive_from_before_m014_migrates_in_place_and_answers_the_same(tmp_
     _archive_before_m014(path)
     before, untouched, times = archive_answers(path), _untouched(path), _rows(path)
     assert {r[4] for r in times} == {"text", "null"} and any(before[:-4])
-    db = Database(path)
-    later = [m.name for m in migrations.pending(db)]
-    migrations.apply(db, stop_before=later[later.index(M014) + 1 :])  # m014 alone
-    assert M014 in {m.name for m in migrations.applied(db)}
-    assert_fts_in_sync(db)
-    db.close()
+    apply_migration_alone(path, M014)
     assert archive_answers(path) == before
     assert _untouched(path) == untouched  # no trigger fired, none lost
     assert [r[:4] for r in _rows(path)] == [r[:4] for r in times]
