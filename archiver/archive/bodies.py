@@ -355,7 +355,7 @@ class BodyWriter:
         # Every pending body is compressed with the new dictionary where it is trained, comment pages against their
         # post page too: done here, on the crawl's thread, it held it for tens of ms a site (100 sites: seconds).
         bases = {digest: self._base(conn, url, digest) for digest, url in site.pending.items()}
-        base_bodies = {base: reader.read_digest(base) for base in set(bases.values()) if base is not None}
+        base_bodies = {base: bodies.get(base) or reader.read_digest(base) for base in set(bases.values()) if base}
         pending = {
             digest: (body, bases.get(digest), base_bodies.get(bases.get(digest) or ""))
             for digest, body in bodies.items()
