@@ -102,6 +102,9 @@ def test_serve_starts_datasette_with_the_plugin(full_crawl: tuple[Path, CrawlRun
         assert "recap-archiver" in [p["name"] for p in plugins]
         with urllib.request.urlopen(f"{base}/{db.stem}/-/thread/1") as response:
             assert response.status == 200
+        # Facet suggestions cost seconds a page on a large archive; the configured facets are still there.
+        table = json.load(urllib.request.urlopen(f"{base}/{db.stem}/comments.json?_size=1"))
+        assert table["suggested_facets"] == [] and {"recap_id", "author"} <= set(table["facet_results"])
     finally:
         process.terminate()
         process.wait(timeout=10)
