@@ -1,15 +1,16 @@
 """The archive's layout made smaller without losing a query (issue 17): the ``parent_id`` index holds replies only
 (migration m015) and still serves every look-up by parent, and new archives use 8 kB pages while older ones keep
-theirs."""
+theirs. The full-text index merges its segments sixteen at a time (m017)."""
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from pathlib import Path
 
-from helpers import documented_queries, fetch, make_recap, thread
+from helpers import assert_fts_in_sync, documented_queries, fetch, make_recap, thread
 
-from archiver.archive import store
+from archiver.archive import schema, store
 from archiver.archive.query import escape_fts
 
 # The look-ups by parent Datasette makes for a comment's row page ("links from other tables") and the table page
@@ -72,3 +73,23 @@ def test_new_archives_use_8k_pages_and_older_ones_keep_theirs(tmp_path: Path) ->
     assert old.execute("select count(*) from comments").fetchone() == (4,)
     old.close()
     assert _page_size(tmp_path / "old.db") == 4096
+
+
+def _segments(db) -> int:
+    return db.execute("select count(distinct segid) from comments_fts_idx").fetchone()[0]
+
+
+def test_full_text_segments_merge_sixteen_at_a_time_and_every_comment_is_found(tmp_path: Path) -> None:
+    db = store.open_archive(tmp_path / "a.db")
+    assert db.execute("select v from comments_fts_config where k = 'automerge'").fetchone() == (0,)
+    recap = make_recap(thread())
+    for i in range(40):  # each recap's save writes a segment of its own
+        store.save_recap(db, dataclasses.replace(recap, url=f"{recap.url}{i}/"), None)
+    # FTS5's crisis merge still bounds them (40 saves leave 8 + 2), below one a recap and above automerge=4's.
+    assert 4 < _segments(db) < 16
+    assert_fts_in_sync(db)
+    found = db.execute("select rowid from comments_fts where comments_fts match 'wow' order by rowid").fetchall()
+    assert found == db.execute("select id from comments where body_text = 'Wow' order by id").fetchall()
+    assert len(found) == 40
+    assert schema.optimize_search(db, schema.OPTIMIZE_AFTER) and _segments(db) == 1
+    db.close()
