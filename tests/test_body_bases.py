@@ -289,3 +289,20 @@ def test_a_page_stored_as_its_dictionary_comes_in_is_compressed_with_it() -> Non
     assert not writer.training
     assert db.execute("select count(*) from bodies where dictionary_id is null").fetchone() == (0,)
     assert _read_all(db.conn)[digests[items[8][0]]] == items[8][1]
+
+
+def test_bodies_and_a_dictionary_rolled_back_with_their_batch_are_forgotten() -> None:
+    pages = list(_site_pages("a.example", 14).items())  # 18 pages of one site
+    # A batch lost before the dictionary (its bodies were waiting for it), and one lost with the dictionary in it.
+    for lost in (4, 10):
+        db = _archive()
+        writer = BodyWriter(train_after=8)
+        with pytest.raises(sqlite3.OperationalError), db.atomic():
+            _store(db, writer, dict(pages[:lost]))
+            raise sqlite3.OperationalError("database or disk is full")  # as a commit that fails
+        assert db.execute("select count(*) from bodies").fetchone() == (0,)
+        writer.forget()  # what the page store does when the crawl's batch is lost
+        digests = _store(db, writer, dict(pages[lost:]))
+        assert db.execute("select id, samples from body_dictionaries").fetchall() == [(1, 8)]
+        assert db.execute("select count(*) from bodies where dictionary_id = 1").fetchone() == (len(pages) - lost,)
+        assert _read_all(db.conn) == {digests[url]: body for url, body in pages[lost:]}

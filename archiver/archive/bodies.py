@@ -254,6 +254,15 @@ class BodyWriter:
                 self._train(conn, name, site)
         return True
 
+    def forget(self) -> None:
+        """Forget what the writer holds of the archive, after a rollback took rows it names: each site's dictionary
+        id (a new dictionary may get the same id), its waiting bodies, the compressors, the dictionaries still
+        training (their results are dropped). The next body read it all again from the archive."""
+        self._sites.clear()
+        self._compressors.clear()
+        self._based.clear()
+        self._training.clear()
+
     @property
     def training(self) -> bool:
         """Whether a dictionary is being trained in the background."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sqlite3
 
 from scrapy import Request, Spider
 from scrapy.downloadermiddlewares.httpcache import HttpCacheMiddleware
@@ -27,6 +28,7 @@ from scrapy.extensions.httpcache import RFC2616Policy
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from scrapy.utils.response import response_from_dict
+from sqlite_utils import Database
 
 from archiver.archive.bodies import BodyReader, BodyWriter, headers_from_json, headers_to_json
 from archiver.clean import utc_now
@@ -71,6 +73,7 @@ class ArchivePageStorage:
     def open_spider(self, spider: Spider) -> None:
         self.session = ArchiveSession.of(spider.crawler)
         self.session.before_close.append(self._store_dictionaries)
+        self.session.batch_lost.append(lambda exc: self._writer.forget())
         self._fingerprinter = spider.crawler.request_fingerprinter
 
     def _store_dictionaries(self) -> None:
@@ -108,6 +111,14 @@ class ArchivePageStorage:
         db = self.session.write()  # in the crawl's open batch, committed with its recaps (archiver.crawl.session)
         body = response.body
         digest = hashlib.sha256(body).hexdigest()
+        try:
+            self._store(db, request, response, body, digest)
+        except sqlite3.Error:
+            self._writer.forget()  # the body it just stored, or a dictionary, may have been rolled back
+            raise
+
+    def _store(self, db: Database, request: Request, response: Response, body: bytes, digest: str) -> None:
+        assert self.session is not None
         with db.atomic():
             conn = db.conn
             self._writer.store(conn, response.url, body, digest)
