@@ -55,6 +55,14 @@ def test_progress_line_counts_recaps_done_of_those_listed_with_an_estimate() -> 
     assert progress_line({**stats, "archiver/recaps/saved": 11}, 40.0).startswith(
         "Progress: 12 of 12 recaps listed done; "
     )
+    # More recaps listed since the line before: the listings are still being read, so no estimate yet.
+    earlier = {**stats, "archiver/recaps/listed": 10}
+    assert progress_line(stats, 40.0, earlier, interval=10.0).startswith(
+        "Progress: 4 of 12 recaps listed done, more being listed; "
+    )
+    assert progress_line(stats, 40.0, stats, interval=10.0).startswith(
+        "Progress: 4 of 12 recaps listed done, about 80 s left; "
+    )
 
 
 def test_extension_logs_progress_and_summary(caplog: pytest.LogCaptureFixture) -> None:

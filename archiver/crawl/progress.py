@@ -33,15 +33,19 @@ def _per_minute(count: int, seconds: float) -> float:
     return count * 60.0 / seconds if seconds > 0 else 0.0
 
 
-def recaps_done(stats: dict[str, Any], elapsed: float) -> str:
+def recaps_done(stats: dict[str, Any], elapsed: float, previous: dict[str, Any] | None = None) -> str:
     """``5 of 14 recaps listed done, about 30 s left`` (saved or not due, of those the listings linked), or
-    ``5 recaps`` while no listing has been read; the estimate once one recap is done."""
+    ``5 recaps`` while no listing has been read; the estimate once one recap is done, unless more recaps were
+    listed since the ``previous`` line: the listings are still being read, and the estimate would count only the
+    recaps found so far (a 2,000-recap site said "about 0 s left" with 1,252 listed)."""
     done = stats.get(RECAPS, 0) + stats.get(NOT_DUE, 0)
     listed = stats.get(LISTED, 0)
     if listed < done or not listed:
         return plural(stats.get(RECAPS, 0), "recap")
     text = f"{done} of {plural(listed, 'recap')} listed done"
-    if 0 < done < listed and elapsed > 0:
+    if previous is not None and listed > previous.get(LISTED, 0):
+        text += ", more being listed"
+    elif 0 < done < listed and elapsed > 0:
         text += f", about {(listed - done) * elapsed / done:.0f} s left"
     return text
 
@@ -58,7 +62,7 @@ def progress_line(
     else:
         page_rate, comment_rate = _per_minute(pages, elapsed), _per_minute(comments, elapsed)
     return (
-        f"Progress: {recaps_done(stats, elapsed)}; {plural(comments, 'comment')} archived, "
+        f"Progress: {recaps_done(stats, elapsed, previous)}; {plural(comments, 'comment')} archived, "
         f"{plural(pages, 'page')} fetched (at {page_rate:.0f} pages/min, {comment_rate:.0f} comments/min), "
         f"{plural(stats.get(ERRORS, 0), 'error')}, {elapsed:.0f} s"
     )
