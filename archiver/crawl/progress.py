@@ -156,7 +156,9 @@ class CrawlProgress:
     def log_progress(self) -> None:
         """Log the progress line (rates over the last interval)."""
         stats = self._stats()
-        logger.info(progress_line(stats, time.monotonic() - self.started, self.previous, self.interval))
+        # Before the first line nothing was listed: a count found so far gets no estimate until it stops growing.
+        previous = self.previous if self.previous is not None else {}
+        logger.info(progress_line(stats, time.monotonic() - self.started, previous, self.interval))
         self.previous = dict(stats)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
