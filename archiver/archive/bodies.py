@@ -257,7 +257,7 @@ class BodyWriter:
     def forget(self) -> None:
         """Forget what the writer holds of the archive, after a rollback took rows it names: each site's dictionary
         id (a new dictionary may get the same id), its waiting bodies, the compressors, the dictionaries still
-        training (their results are dropped). The next body read it all again from the archive."""
+        training (their results are dropped). The next body stored reads it all again from the archive."""
         self._sites.clear()
         self._compressors.clear()
         self._based.clear()

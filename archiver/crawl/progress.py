@@ -156,7 +156,7 @@ class CrawlProgress:
     def log_progress(self) -> None:
         """Log the progress line (rates over the last interval)."""
         stats = self._stats()
-        # Before the first line nothing was listed: a count found so far gets no estimate until it stops growing.
+        # The first line compares with nothing listed: no estimate while the count of listed recaps still grows.
         previous = self.previous if self.previous is not None else {}
         logger.info(progress_line(stats, time.monotonic() - self.started, previous, self.interval))
         self.previous = dict(stats)
