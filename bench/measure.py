@@ -18,6 +18,7 @@ from pathlib import Path
 
 REAPER = Path(__file__).resolve().with_name("reaper.py")
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024 if hasattr(os, "sysconf") else 4
+CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 POLL_S = 0.05
 
 
@@ -36,6 +37,21 @@ class Run:
     """The child's own largest resident set (``VmHWM`` polled from /proc, else ``ru_maxrss``), in MiB."""
     processes: int = 1
     """The most processes of the tree seen running at once."""
+    others_cpu_s: float | None = None
+    """CPU seconds the rest of the machine spent meanwhile (/proc/stat's busy time less ``cpu_s``): the server, the
+    bench's own polling, and anything else running. Seconds here are seconds the measured processes may have waited
+    for, so a figure far above the quiet machine's says the run's times are inflated."""
+
+
+def machine_busy_s() -> float | None:
+    """CPU seconds all the machine's CPUs have spent busy since boot (/proc/stat), or None where it cannot be read."""
+    try:
+        with open("/proc/stat") as fh:
+            values = [int(v) for v in fh.readline().split()[1:9]]  # user .. steal; guest time is inside user
+    except (OSError, ValueError):
+        return None
+    idle = values[3] + (values[4] if len(values) > 4 else 0)  # idle and iowait
+    return (sum(values) - idle) / CLK_TCK
 
 
 def _hwm_kb(pid: int) -> int:
@@ -93,6 +109,7 @@ def run_measured(command: list[str], cwd: Path, log: Path, env: dict[str, str] |
     read_fd, write_fd = os.pipe()
     with open(log, "ab") as out, os.fdopen(read_fd, "r") as report:
         start = time.perf_counter()
+        busy_before = machine_busy_s()
         try:
             reaper = subprocess.Popen(
                 [sys.executable, "-I", "-S", str(REAPER), str(write_fd), *command],
@@ -125,6 +142,7 @@ def run_measured(command: list[str], cwd: Path, log: Path, env: dict[str, str] |
             most = max(most, len(tree))
             time.sleep(POLL_S)
         wall = time.perf_counter() - start
+        busy_after = machine_busy_s()
         lines = report.read().split("\n")
     try:
         last = json.loads(next((line for line in reversed(lines) if line.strip()), "{}"))
@@ -137,7 +155,8 @@ def run_measured(command: list[str], cwd: Path, log: Path, env: dict[str, str] |
     else:
         cpu, maxrss_kb = usage.ru_utime + usage.ru_stime, usage.ru_maxrss
     main_kb = peak_main_kb or maxrss_kb
-    return Run(returncode, wall, cpu, max(peak_tree_kb, main_kb) / 1024, main_kb / 1024, most)
+    others = None if busy_before is None or busy_after is None else max(0.0, busy_after - busy_before - cpu)
+    return Run(returncode, wall, cpu, max(peak_tree_kb, main_kb) / 1024, main_kb / 1024, most, others)
 
 
 STAT = re.compile(r"'(?P<key>[a-z_/0-9]+)': (?P<value>\d+(?:\.\d+)?)")

@@ -188,6 +188,7 @@ def bench_polite(
         "wall_s": round(run.wall_s, 2),
         "crawl_s": round(elapsed, 2),
         "cpu_s": round(run.cpu_s, 2),
+        "others_cpu_s": None if run.others_cpu_s is None else round(run.others_cpu_s, 2),
         "peak_rss_mb": round(run.peak_rss_mb, 1),
         "peak_rss_main_mb": round(run.peak_rss_main_mb, 1),
         "processes": run.processes,
@@ -215,8 +216,9 @@ def polite_table(r: dict) -> str:
         f"{r.get('window_pages')} pages in {r.get('window_s')} s); whole crawl: {r['pages_per_s_whole_crawl']} "
         f"({r['pages']} pages in {r['crawl_s']} s, start-up and tail included)\n"
         f"peak RSS {r['peak_rss_mb']:.0f} MB, all processes (target < 500; main {r['peak_rss_main_mb']:.0f} MB, "
-        f"{r['read_processes']} page-reading worker(s)); CPU {r['cpu_s']} s; comments missing: "
-        f"{r['comments_missing']}; exit status {r['returncode']}"
+        f"{r['read_processes']} page-reading worker(s)); CPU {r['cpu_s']} s"
+        + (f" (the rest of the machine meanwhile: {r['others_cpu_s']} s)" if r.get("others_cpu_s") is not None else "")
+        + f"; comments missing: {r['comments_missing']}; exit status {r['returncode']}"
     )
 
 

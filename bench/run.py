@@ -95,6 +95,7 @@ def _spider_row(name: str, run, stats: dict, comments: int | None) -> dict:
         "comments": comments,
         "wall_s": round(run.wall_s, 2),
         "cpu_s": round(run.cpu_s, 2),
+        "others_cpu_s": None if run.others_cpu_s is None else round(run.others_cpu_s, 2),
         **_memory(run),
         "pages_per_s": round(pages / run.wall_s, 1),
         "comments_per_s": round(comments / run.wall_s, 1) if comments is not None else None,
@@ -274,6 +275,12 @@ def table(r: dict) -> str:
         "CPU s and RSS MB, all procs: the spider process with every process it started (pool workers "
         "included), RSS summed at each 50 ms poll; main: the spider process alone"
     )
+    others = [r["spiders"][key].get("others_cpu_s") for key in ("bare", "naive", "recaps")]
+    if None not in others:
+        lines.append(
+            "CPU s the rest of the machine spent meanwhile (the server, the bench's polling, anything else): "
+            f"bare {others[0]}, naive {others[1]}, ours {others[2]}"
+        )
     if "recrawl" in r:
         c = r["recrawl"]
         lines.append(

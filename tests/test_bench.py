@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -107,6 +108,22 @@ def test_run_measured_counts_worker_processes(tmp_path: Path) -> None:
     assert run.processes >= 2
     assert run.cpu_s >= 0.5  # the worker was reaped by the forkserver, itself an orphan: counted all the same
     assert run.wall_s >= 1.0
+
+
+def test_run_measured_counts_what_the_rest_of_the_machine_spent_meanwhile(tmp_path: Path) -> None:
+    """A process busy beside the measured one shows in ``others_cpu_s``, not in the run's own CPU seconds."""
+    from bench.measure import run_measured
+
+    quiet = run_measured(["sleep", "1"], tmp_path, tmp_path / "quiet.log")
+    spin = "import time\nend = time.time() + 3\nwhile time.time() < end: pass"
+    neighbour = subprocess.Popen([sys.executable, "-c", spin])
+    try:
+        busy = run_measured(["sleep", "1.5"], tmp_path, tmp_path / "busy.log")
+    finally:
+        neighbour.kill()
+        neighbour.wait()
+    assert busy.cpu_s < 0.3 and quiet.others_cpu_s is not None and busy.others_cpu_s is not None
+    assert busy.others_cpu_s >= quiet.others_cpu_s + 0.7  # about 1.5 s of the neighbour's spinning
 
 
 def test_run_measured_reports_status_and_missing_command(tmp_path: Path) -> None:
