@@ -130,7 +130,8 @@ class CrawlProgress:
         self.existed = Path(self.archive).exists()
         self.interval = interval
         self.started = time.monotonic()
-        self.previous: dict[str, Any] | None = None
+        self.previous: dict[str, Any] = {}
+        """The stats at the last line: none before the first, so a growing count of listed recaps gets no estimate."""
         self.task: task.LoopingCall | None = None
 
     @classmethod
@@ -156,9 +157,7 @@ class CrawlProgress:
     def log_progress(self) -> None:
         """Log the progress line (rates over the last interval)."""
         stats = self._stats()
-        # The first line compares with nothing listed: no estimate while the count of listed recaps still grows.
-        previous = self.previous if self.previous is not None else {}
-        logger.info(progress_line(stats, time.monotonic() - self.started, previous, self.interval))
+        logger.info(progress_line(stats, time.monotonic() - self.started, self.previous, self.interval))
         self.previous = dict(stats)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
