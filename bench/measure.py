@@ -42,6 +42,17 @@ class Run:
     bench's own polling, and anything else running. Seconds here are seconds the measured processes may have waited
     for, so a figure far above the quiet machine's says the run's times are inflated."""
 
+    def figures(self) -> dict:
+        """The run's CPU seconds (its own and the rest of the machine's) and its peak RSS (the whole process tree,
+        worker processes included, and the main process alone), rounded as ``bench-results.json`` has them."""
+        return {
+            "cpu_s": round(self.cpu_s, 2),
+            "others_cpu_s": None if self.others_cpu_s is None else round(self.others_cpu_s, 2),
+            "peak_rss_mb": round(self.peak_rss_mb, 1),
+            "peak_rss_main_mb": round(self.peak_rss_main_mb, 1),
+            "processes": self.processes,
+        }
+
 
 def machine_busy_s() -> float | None:
     """CPU seconds all the machine's CPUs have spent busy since boot (/proc/stat), or None where it cannot be read."""

@@ -77,15 +77,6 @@ def machine() -> dict:
     }
 
 
-def _memory(run) -> dict:
-    """Peak RSS of the whole process tree (worker processes included) and of the main process alone."""
-    return {
-        "peak_rss_mb": round(run.peak_rss_mb, 1),
-        "peak_rss_main_mb": round(run.peak_rss_main_mb, 1),
-        "processes": run.processes,
-    }
-
-
 def _spider_row(name: str, run, stats: dict, comments: int | None) -> dict:
     pages = int(stats.get("downloader/response_count", 0))
     return {
@@ -94,9 +85,7 @@ def _spider_row(name: str, run, stats: dict, comments: int | None) -> dict:
         "pages": pages,
         "comments": comments,
         "wall_s": round(run.wall_s, 2),
-        "cpu_s": round(run.cpu_s, 2),
-        "others_cpu_s": None if run.others_cpu_s is None else round(run.others_cpu_s, 2),
-        **_memory(run),
+        **run.figures(),
         "pages_per_s": round(pages / run.wall_s, 1),
         "comments_per_s": round(comments / run.wall_s, 1) if comments is not None else None,
         "status_404": int(stats.get("downloader/response_status_count/404", 0)),
@@ -191,8 +180,7 @@ def bench_one(size_text: str, out: Path, server_kind: str, reparse: bool = True,
             results["reparse"] = {
                 "returncode": run.returncode,
                 "wall_s": round(run.wall_s, 2),
-                "cpu_s": round(run.cpu_s, 2),
-                **_memory(run),
+                **run.figures(),
                 "comments_per_s": round(ours["comments"] / run.wall_s, 1),
                 "pages_per_s": round(ours["pages"] / run.wall_s, 1),
             }
@@ -236,8 +224,7 @@ def _recrawl(
         "wall_s": round(run.wall_s, 2),
         "first_wall_s": round(first.wall_s, 2),
         "wall_ratio": round(run.wall_s / max(first.wall_s, 1e-9), 3),
-        "cpu_s": round(run.cpu_s, 2),
-        **_memory(run),
+        **run.figures(),
     }
 
 
