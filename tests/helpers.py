@@ -455,6 +455,14 @@ def archive_answers(path: Path) -> list:
     return out
 
 
+def stored_bodies(conn: sqlite3.Connection) -> dict[str, bytes]:
+    """Every raw body of the archive, read back, by its SHA-256."""
+    reader = BodyReader(conn)
+    return {
+        digest: reader.read(*row) for digest, *row in conn.execute(f"select sha256, {reader.columns()} from bodies")
+    }
+
+
 def _dictionary_column(conn: sqlite3.Connection) -> str:
     names = [r[1] for r in conn.execute("pragma table_info(bodies)")]
     return "dictionary_id" if "dictionary_id" in names else "null"

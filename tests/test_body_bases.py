@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import zstandard
+from helpers import stored_bodies
 from sqlite_utils import Database
 from warcio.archiveiterator import ArchiveIterator
 
@@ -61,13 +62,6 @@ def _store(db: Database, writer: BodyWriter, pages: dict[str, bytes]) -> dict[st
     return digests
 
 
-def _read_all(conn: sqlite3.Connection) -> dict[str, bytes]:
-    reader = BodyReader(conn)
-    return {
-        digest: reader.read(*row) for digest, *row in conn.execute(f"select sha256, {reader.columns()} from bodies")
-    }
-
-
 def _archive(path: Path | None = None) -> Database:
     db = store.open_archive(path) if path else Database(memory=True)
     if path is None:
@@ -94,7 +88,7 @@ def test_a_comment_page_is_stored_against_its_post_page_and_reads_back() -> None
         # the comment pages stored before it get theirs when it is trained).
         assert bases[digest] == (digests[post] if post else None), url
     assert db.execute("select count(*) from bodies where dictionary_id is null").fetchone() == (0,)
-    assert _read_all(db.conn) == {digests[url]: body for url, body in pages.items()}
+    assert stored_bodies(db.conn) == {digests[url]: body for url, body in pages.items()}
     # Against the post page, a comment page takes far fewer bytes than with the dictionary alone.
     url = "https://a.example/post-5/comment-page-2/"
     [(based, dictionary_id)] = db.execute(
@@ -117,7 +111,7 @@ def test_the_same_in_the_background_with_pages_stored_while_it_trains() -> None:
     writer.collect(db.conn, wait=True)
     based = {d for (d,) in db.execute("select sha256 from bodies where base_sha256 is not null")}
     assert based == {digests[url] for url in pages if thread_base_url(url)}
-    assert _read_all(db.conn) == {digests[url]: body for url, body in pages.items()}
+    assert stored_bodies(db.conn) == {digests[url]: body for url, body in pages.items()}
 
 
 def test_without_the_post_page_or_a_dictionary_a_comment_page_has_no_base() -> None:
@@ -130,7 +124,7 @@ def test_without_the_post_page_or_a_dictionary_a_comment_page_has_no_base() -> N
     small = _archive()  # a site with too few pages for a dictionary: no base either
     _store(small, BodyWriter(), pages)
     assert small.execute("select count(base_sha256), count(dictionary_id) from bodies").fetchone() == (0, 0)
-    assert sorted(_read_all(small.conn).values()) == sorted(pages.values())
+    assert sorted(stored_bodies(small.conn).values()) == sorted(pages.values())
 
 
 def test_a_base_that_has_a_base_itself_is_not_used() -> None:
@@ -196,12 +190,12 @@ def test_dictionaries_are_stored_compressed_and_raw_ones_from_before_still_read(
     assert stored.startswith(zstandard.FRAME_HEADER) and len(stored) < len(stored_dictionary(stored)) / 2
     # As m008 stored it: the trained dictionary itself; a later writer and every reader use it as before.
     db.execute("update body_dictionaries set bytes = ?", [stored_dictionary(stored)])
-    assert _read_all(db.conn) == {digests[url]: body for url, body in pages.items()}
+    assert stored_bodies(db.conn) == {digests[url]: body for url, body in pages.items()}
     more = _thread("a.example", 9, 1, random.Random(6))
     digests |= _store(db, BodyWriter(train_after=8), more)
     assert db.execute("select count(*) from body_dictionaries").fetchone() == (1,)
     assert db.execute("select count(base_sha256) from bodies").fetchone() == (8 + 1,)
-    assert _read_all(db.conn) == {digests[url]: body for url, body in (pages | more).items()}
+    assert stored_bodies(db.conn) == {digests[url]: body for url, body in (pages | more).items()}
     assert site_of(next(iter(more))) == "https://a.example"
 
 
@@ -221,7 +215,7 @@ def test_a_site_crawled_a_few_pages_at_a_time_gets_its_dictionary_from_every_cra
         [json.dumps(ours)],
     ).fetchone() == (12,)
     assert db.execute("select count(*) from bodies where dictionary_id is null").fetchone() == (len(other),)
-    assert _read_all(db.conn) == {digests[url]: body for url, body in [*pages, *other.items()]}
+    assert stored_bodies(db.conn) == {digests[url]: body for url, body in [*pages, *other.items()]}
 
 
 def _as_before_m011(path: Path) -> None:
@@ -245,13 +239,13 @@ def test_an_archive_from_before_m011_is_read_as_it_is_and_migrates_in_place(tmp_
     assert got == pages
     db = store.open_archive(path)  # applies m011
     assert "m011_body_bases" in {m.name for m in migrations.applied(db)}
-    assert _read_all(db.conn) == {digests[url]: body for url, body in pages.items()}
+    assert stored_bodies(db.conn) == {digests[url]: body for url, body in pages.items()}
     more = _thread("a.example", 0, 2, random.Random(8))  # comment pages of a thread archived before
     more = {url: body for url, body in more.items() if thread_base_url(url)}
     assert "https://a.example/post-0/" in pages
     digests |= _store(db, BodyWriter(train_after=8), more)
     assert db.execute("select count(base_sha256) from bodies").fetchone() == (2,)
-    assert _read_all(db.conn) == {digests[url]: body for url, body in (pages | more).items()}
+    assert stored_bodies(db.conn) == {digests[url]: body for url, body in (pages | more).items()}
     db.close()
 
 
@@ -271,7 +265,7 @@ def test_merge_copies_bodies_with_their_bases_from_new_and_old_archives(tmp_path
     conn = sqlite3.connect(target)
     before = conn.execute("select count(*), count(base_sha256) from bodies").fetchone()
     assert before == (len(expected), 2 * 6)  # a's and b's comment pages; old's bodies lost their base column
-    assert _read_all(conn) == expected
+    assert stored_bodies(conn) == expected
     conn.close()
     (counts,) = merge_archives(target, [tmp_path / "b.db"])
     assert counts.added.get("bodies", 0) == 0
@@ -288,7 +282,7 @@ def test_a_page_stored_as_its_dictionary_comes_in_is_compressed_with_it() -> Non
     digests = _store(db, writer, dict(items[8:9]))  # collects it, then stores this page with it
     assert not writer.training
     assert db.execute("select count(*) from bodies where dictionary_id is null").fetchone() == (0,)
-    assert _read_all(db.conn)[digests[items[8][0]]] == items[8][1]
+    assert stored_bodies(db.conn)[digests[items[8][0]]] == items[8][1]
 
 
 def test_bodies_and_a_dictionary_rolled_back_with_their_batch_are_forgotten() -> None:
@@ -305,4 +299,4 @@ def test_bodies_and_a_dictionary_rolled_back_with_their_batch_are_forgotten() ->
         digests = _store(db, writer, dict(pages[lost:]))
         assert db.execute("select id, samples from body_dictionaries").fetchall() == [(1, 8)]
         assert db.execute("select count(*) from bodies where dictionary_id = 1").fetchone() == (len(pages) - lost,)
-        assert _read_all(db.conn) == {digests[url]: body for url, body in pages[lost:]}
+        assert stored_bodies(db.conn) == {digests[url]: body for url, body in pages[lost:]}

@@ -8,9 +8,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from helpers import archive_rows, run_crawl, start_demo_site, stop
+from helpers import archive_rows, run_crawl, start_demo_site, stop, stored_bodies
 
-from archiver.archive.bodies import BodyReader
 from archiver.archive.store import open_archive
 
 pytestmark = pytest.mark.e2e
@@ -36,11 +35,10 @@ def test_a_page_the_archive_refuses_does_not_spoil_the_pages_stored_after_it(tmp
     assert refused > 0, run.log[-3000:]
     conn = sqlite3.connect(db)
     try:
-        reader = BodyReader(conn)
-        bodies = conn.execute(f"select sha256, {reader.columns()} from bodies").fetchall()
+        bodies = stored_bodies(conn)
         assert len(bodies) >= 64 and conn.execute("select count(*) from body_dictionaries").fetchone() == (1,)
-        for digest, *row in bodies:
-            assert hashlib.sha256(reader.read(*row)).hexdigest() == digest
+        for digest, body in bodies.items():
+            assert hashlib.sha256(body).hexdigest() == digest
         stored = {url for (url,) in conn.execute("select url from pages")}
     finally:
         conn.close()

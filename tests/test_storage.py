@@ -9,7 +9,7 @@ import zlib
 from pathlib import Path
 
 import pytest
-from helpers import archive_answers, archive_before, assert_fts_in_sync, make_recap
+from helpers import archive_answers, archive_before, assert_fts_in_sync, make_recap, stored_bodies
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlite_utils import Database
@@ -187,11 +187,7 @@ def test_bodies_get_a_dictionary_per_site_and_every_row_reads_back() -> None:
         12,
         15,
     )
-    reader = BodyReader(conn)
-    rows = {
-        d: reader.read(e, b, i)
-        for d, e, b, i in conn.execute("select sha256, encoding, body, dictionary_id from bodies")
-    }
+    rows = stored_bodies(conn)
     assert rows["old"] == old
     for url, body in pages.items():
         assert rows[digests[url]] == body
@@ -220,11 +216,7 @@ def test_a_dictionary_trained_in_the_background_covers_the_pages_stored_meanwhil
     assert db.execute("select site, samples from body_dictionaries").fetchall() == [("https://a.example", 8)]
     # The pages stored while it trained were recompressed with it too.
     assert db.execute("select count(*) from bodies where dictionary_id is null").fetchone() == (0,)
-    reader = BodyReader(conn)
-    got = {
-        d: reader.read(e, b, i)
-        for d, e, b, i in conn.execute("select sha256, encoding, body, dictionary_id from bodies")
-    }
+    got = stored_bodies(conn)
     assert got == {f"d{n}": body for n, body in enumerate(pages.values())}
 
 
@@ -341,11 +333,7 @@ def test_merge_renumbers_dictionaries_and_converts_html_from_before_m008(tmp_pat
         (1, "https://a.example"),
         (2, "https://b.example"),
     ]
-    reader = BodyReader(conn)
-    got = {
-        d: reader.read(e, b, i)
-        for d, e, b, i in conn.execute("select sha256, encoding, body, dictionary_id from bodies")
-    }
+    got = stored_bodies(conn)
     assert {d: got[d] for d in pages} == pages
     assert conn.execute("select site_comment_id, body_html, body_text from comments order by id").fetchall() == html
     assert conn.execute("select count(*) from comments where body_html_stored is null").fetchone()[0] == 3
