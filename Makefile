@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 # `make test-fast`: the unit tests alone (saved pages, in-memory archives), no crawls, lab, browser or builds.
-.PHONY: install demo test test-fast lint clean bench bench-large bench-nginx chromium wordpress-lab wget
+.PHONY: install demo test test-fast lint clean bench bench-large bench-nginx chromium wordpress-lab wget pysqlite3
 
 install: $(STAMP)
 
@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 demo: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/recap-archiver demo --db demo.db
 
-test: install lint chromium wordpress-lab wget
+test: install lint chromium wordpress-lab wget pysqlite3
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
 
 test-fast: install lint
@@ -38,6 +38,12 @@ chromium:
 	    apt-cache show chromium >/dev/null 2>&1 || $(APT) apt-get update -qq; \
 	    $(APT) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  }; } || echo "chromium could not be installed: the browser test will be skipped"
+
+# pysqlite3-binary (a newer SQLite, which sqlite-utils and Datasette take when it can be imported) in a folder beside
+# the venv, for tests/test_sqlite_module.py's crawl with it on PYTHONPATH; every other test runs on Python's sqlite3.
+pysqlite3: install
+	@test -d $(VENV)/pysqlite3/pysqlite3 || $(BIN)/python -m pip install --quiet --target $(VENV)/pysqlite3 pysqlite3-binary || \
+	  echo "pysqlite3-binary could not be installed: the pysqlite3 crawl test will be skipped"
 
 # wget, for tests/test_import_warc_e2e.py (a WARC made with wget --warc-file); without it that case is skipped.
 wget:

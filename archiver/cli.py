@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -17,6 +16,7 @@ from pathlib import Path
 import click
 
 from archiver.archive.schema import schema_markdown
+from archiver.archive.sqlite import sqlite3
 from archiver.archive.summary import archive_summary, format_summary
 from archiver.errors import ArchiverError, NotAnArchiveError
 from archiver.sanitize import terminal_text

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from archiver.archive.sqlite import sqlite3
 from bench.serve import free_port, stop_process
 
 PROJECT = Path(__file__).resolve().parent.parent

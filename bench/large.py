@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import itertools
 import random
-import sqlite3
 import statistics
 import time
 from pathlib import Path
 
 from archiver.archive import store
 from archiver.archive.schema import OPTIMIZE_AFTER, optimize_search
+from archiver.archive.sqlite import sqlite3
 from bench.micro import FTS5_RANK_SQL, FTS_RANK_SQL, THREAD_SQL, _timed, search_timings
 
 TERM = "tarot"

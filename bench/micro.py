@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import random
-import sqlite3
 import statistics
 import time
 from pathlib import Path
 
 from archiver.archive import store
 from archiver.archive.query import best_first
+from archiver.archive.sqlite import sqlite3
 from archiver.items import CommentItem, RecapItem, Term
 from archiver.threads import assemble_thread
 from bench.sizes import layout_before_m008, raw_pages, without_raw_bytes

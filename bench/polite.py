@@ -17,7 +17,6 @@ start, where each site waits for its robots.txt, and the tail, where the last si
 from __future__ import annotations
 
 import os
-import sqlite3
 import sys
 import time
 from collections import defaultdict
@@ -25,6 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from archiver.archive.sqlite import sqlite3
 from bench.measure import run_measured, scrapy_stats
 from bench.serve import StaticServer, free_port
 from bench.site import BenchSize, export_site, file_for

@@ -11,13 +11,13 @@ import json
 import os
 import platform
 import shutil
-import sqlite3
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from archiver.archive.sqlite import sqlite3
 from bench.large import bench_queries_1m
 from bench.measure import run_measured, scrapy_stats
 from bench.micro import bench_queries, bench_save, bench_size

@@ -9,11 +9,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 import zlib
 from pathlib import Path
 
 from archiver.archive.bodies import BodyReader
+from archiver.archive.sqlite import sqlite3
 from archiver.archive.warc import export_warc
 
 RAW_TABLES = ("pages", "bodies", "body_dictionaries")

@@ -8,7 +8,6 @@ error like a recap that cannot be written: listed in ``failures``, dropped, and 
 from __future__ import annotations
 
 import logging
-import sqlite3
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
@@ -16,6 +15,7 @@ from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
 from archiver.archive import store
+from archiver.archive.sqlite import sqlite3
 from archiver.clean import utc_now
 from archiver.crawl.health import HealthWatch
 from archiver.crawl.session import ArchiveSession

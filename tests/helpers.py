@@ -101,18 +101,54 @@ class CrawlRun:
     log: str
 
 
-def run_crawl(db: Path, *spider_args: str, settings: dict[str, str] | None = None, timeout: int = 300) -> CrawlRun:
-    """Run `scrapy crawl recaps` in the project folder, as a user would."""
+def run_crawl(
+    db: Path,
+    *spider_args: str,
+    settings: dict[str, str] | None = None,
+    timeout: int = 300,
+    env: dict[str, str] | None = None,
+) -> CrawlRun:
+    """Run `scrapy crawl recaps` in the project folder, as a user would (``env``: added to the environment)."""
     log_file = db.with_suffix(f".{len(list(db.parent.glob('*.log')))}.log")
     command = ["scrapy", "crawl", "recaps", "-s", f"ARCHIVE_DB={db}", "-s", f"LOG_FILE={log_file}"]
     for name, value in {**LOCAL_SETTINGS, **(settings or {})}.items():
         command += ["-s", f"{name}={value}"]
     for arg in spider_args:
         command += ["-a", arg]
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
-    done = subprocess.run(command, cwd=PROJECT, capture_output=True, text=True, timeout=timeout, env=env)
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    done = subprocess.run(
+        command,
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PATH": path, **(env or {})},
+    )
     log = log_file.read_text(encoding="utf-8") if log_file.exists() else ""
     return CrawlRun(done.returncode, done.stdout, done.stderr, log)
+
+
+def crawl_refusing_second_comment_pages(
+    tmp: Path, settings: dict[str, str], env: dict[str, str] | None = None, timeout: int = 300
+) -> tuple[DemoSite, Path, CrawlRun]:
+    """A crawl of a demo site (6 episodes, 900 comments: more than the 64 pages a site's zstd dictionary is trained
+    on) into an archive that refuses the page row of every second comment page, as a full disk would."""
+    site = start_demo_site(tmp, "--episodes", "6", "--comments", "900")
+    try:
+        db = tmp / "a.db"
+        open_archive(db).close()
+        conn = sqlite3.connect(db)
+        conn.execute(
+            "create trigger refuse before insert on pages when new.url like '%/comment-page-2/%' "
+            "begin select raise(abort, 'database or disk is full'); end"
+        )
+        conn.close()
+        run = run_crawl(
+            db, f"url={site.base_url}", settings={"LOG_LEVEL": "INFO", **settings}, env=env, timeout=timeout
+        )
+    finally:
+        stop(site)
+    return site, db, run
 
 
 def run_cli(*args: str, cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess[str]:

@@ -8,29 +8,15 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from helpers import archive_rows, run_crawl, start_demo_site, stop, stored_bodies
-
-from archiver.archive.store import open_archive
+from helpers import archive_rows, crawl_refusing_second_comment_pages, stored_bodies
 
 pytestmark = pytest.mark.e2e
 
 
 def test_a_page_the_archive_refuses_does_not_spoil_the_pages_stored_after_it(tmp_path: Path) -> None:
-    site = start_demo_site(tmp_path, "--episodes", "6", "--comments", "900")
-    try:
-        db = tmp_path / "a.db"
-        open_archive(db).close()
-        conn = sqlite3.connect(db)
-        # The second comment page of every thread fails as a full disk would: its body, stored first in the same
-        # savepoint, is rolled back with it, before the site has the 64 pages its dictionary is trained on.
-        conn.execute(
-            "create trigger refuse before insert on pages when new.url like '%/comment-page-2/%' "
-            "begin select raise(abort, 'database or disk is full'); end"
-        )
-        conn.close()
-        run = run_crawl(db, f"url={site.base_url}", settings={"LOG_LEVEL": "INFO", "HTTPCACHE_ENABLED": "True"})
-    finally:
-        stop(site)
+    # The second comment page of every thread fails as a full disk would: its body, stored first in the same
+    # savepoint, is rolled back with it, before the site has the 64 pages its dictionary is trained on.
+    _, db, run = crawl_refusing_second_comment_pages(tmp_path, {"HTTPCACHE_ENABLED": "True"})
     refused = run.log.count("database or disk is full")
     assert refused > 0, run.log[-3000:]
     conn = sqlite3.connect(db)

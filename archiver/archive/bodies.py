@@ -17,7 +17,6 @@ dictionary or base) stay readable: :class:`BodyReader` reads any row.
 from __future__ import annotations
 
 import json
-import sqlite3
 import zlib
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -27,6 +26,7 @@ from urllib.parse import urlsplit
 
 import zstandard
 
+from archiver.archive.sqlite import sqlite3
 from archiver.clean import utc_now
 from archiver.pages.urls import comment_page_of, strip_comment_page
 

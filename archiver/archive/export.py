@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import csv
 import json
-import sqlite3
 from collections.abc import Iterator
 from typing import Any, TextIO
 
 from archiver.archive.query import RECAP_COLUMNS, find_series, nest, rows, thread
+from archiver.archive.sqlite import sqlite3
 
 CSV_COLUMNS = [
     "recap_id", "recap_url", "recap_title", "series", "episode_number", "comment_id", "site_comment_id",

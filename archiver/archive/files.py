@@ -11,13 +11,13 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+from archiver.archive.sqlite import sqlite3
 from archiver.errors import ArchivePathError, NotAnArchiveError
 
 

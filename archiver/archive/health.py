@@ -11,7 +11,6 @@ both sides, so a small ``refresh=due`` crawl cannot look broken; docs/when-thing
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from urllib.parse import urlsplit
 
 from sqlite_utils import Database
 
+from archiver.archive.sqlite import sqlite3
 from archiver.items import RecapItem
 
 SIGNS = ("comment_area", "comments", "votes", "dates", "platform", "listing")

@@ -16,7 +16,6 @@ nothing; merging newer copies adds what is new and updates current values.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +31,7 @@ from archiver.archive.schema import (
     stored_html_sql,
     stored_time_sql,
 )
+from archiver.archive.sqlite import sqlite3
 from archiver.archive.store import open_archive
 from archiver.errors import ArchivePathError, ArchiverError
 

@@ -8,9 +8,9 @@ them. Rows come back as dicts.
 from __future__ import annotations
 
 import re
-import sqlite3
 from typing import Any
 
+from archiver.archive.sqlite import sqlite3
 from archiver.errors import ArchiverError
 from archiver.pages.urls import strip_comment_page
 

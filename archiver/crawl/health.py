@@ -12,7 +12,6 @@ Wayback captures or WARC files are not judged: old captures say nothing about th
 from __future__ import annotations
 
 import logging
-import sqlite3
 from urllib.parse import urlsplit
 from weakref import WeakKeyDictionary
 
@@ -20,6 +19,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
 from archiver.archive.health import VERDICTS, SiteMeasures, check_crawl, had_comments, signs_of
+from archiver.archive.sqlite import sqlite3
 from archiver.crawl.session import ArchiveSession
 from archiver.items import RecapItem
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import sqlite3
 
 from scrapy import Request, Spider
 from scrapy.downloadermiddlewares.httpcache import HttpCacheMiddleware
@@ -31,6 +30,7 @@ from scrapy.utils.response import response_from_dict
 from sqlite_utils import Database
 
 from archiver.archive.bodies import BodyReader, BodyWriter, headers_from_json, headers_to_json
+from archiver.archive.sqlite import sqlite3
 from archiver.clean import utc_now
 from archiver.crawl.session import ArchiveSession
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -35,6 +34,7 @@ from twisted.internet.task import LoopingCall
 from archiver.archive import store
 from archiver.archive.revisit import RevisitPolicy
 from archiver.archive.schema import optimize_search
+from archiver.archive.sqlite import sqlite3
 from archiver.clean import utc_now
 
 logger = logging.getLogger(__name__)
@@ -123,6 +123,8 @@ class ArchiveSession:
         """The archive, opened (and the crawl recorded) at first use."""
         if self._db is None:
             self._db = store.open_archive(self.path)
+            # Which SQLite writes the archive matters to a reader (full-text ranking is faster in newer ones).
+            logger.info("archive %s opened with SQLite %s (%s)", self.path, sqlite3.sqlite_version, sqlite3.__name__)
             spider = self.crawler.spider
             args = dict(getattr(spider, "crawl_args", {}) or {})
             self.crawl_id = store.start_crawl(self._db, spider.name if spider else "", args, self.started_at)

@@ -13,7 +13,6 @@ Archived HTML is shown only through archiver.sanitize; everything else is escape
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from markupsafe import Markup
 from archiver.archive import query
 from archiver.archive.files import connect_read_only, is_archive
 from archiver.archive.localtime import common_offset, local_time, shown_offset
+from archiver.archive.sqlite import sqlite3
 from archiver.archive.thread_text import comment_marks, votes_text
 from archiver.sanitize import highlight, safe_html, safe_url
 from archiver.web import reader
