@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from helpers import DemoSite, archive_rows, assert_same, differences, run_crawl
+from scrapy.utils.test import get_crawler
+from twisted.internet.task import Clock
+
+from archiver.crawl.session import ArchiveSession
 
 pytestmark = pytest.mark.e2e
 
@@ -52,3 +57,29 @@ def test_a_recrawl_reads_stored_pages_back_inside_a_batch(demo_site: DemoSite, t
     # The second crawl's pages are stored too, beside the first crawl's.
     per_crawl = archive_rows(db, "select crawl_id, count(*) as n from pages group by crawl_id order by crawl_id")
     assert len(per_crawl) == 2 and per_crawl[1]["n"] == stats["downloader/response_count"]
+
+
+def test_a_long_batch_age_limit_still_commits_soon_after_the_crawl_falls_idle(tmp_path: Path) -> None:
+    # Recaps wait for their batch's commit; with the idle check at a quarter of a 60 s limit, a crawl with nothing
+    # left in flight sat 15 s before its last commit (test_batch_size_does_not_change_the_archive[1000]: 16 s).
+    crawler = get_crawler(settings_dict={"ARCHIVE_DB": str(tmp_path / "a.db"), "ARCHIVER_BATCH_SECONDS": 60})
+    session = ArchiveSession.of(crawler)
+    clock = Clock()
+    try:
+        session.write()
+        ticker = session._ticker
+        assert ticker is not None
+        # The same ticker on a clock of the test's, from the moment the batch began.
+        interval = ticker.interval
+        ticker.stop()
+        ticker.clock = clock
+        ticker.start(interval, now=False)
+        committed: list[bool] = []
+        session.batch_committed.append(lambda: committed.append(True))
+        crawler.engine = SimpleNamespace(downloader=SimpleNamespace(active=set()))  # nothing in flight
+        clock.advance(0.25)
+        assert committed == [True]
+    finally:
+        if session._ticker is not None and session._ticker.running:
+            session._ticker.stop()
+        session.db.close()
